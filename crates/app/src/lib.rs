@@ -1,0 +1,1 @@
+//! nixweb-app
