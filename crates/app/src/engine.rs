@@ -1,0 +1,81 @@
+//! The one interface both engines implement: evaluate the router for a request.
+//!
+//! An engine is given the request value and a mode, evaluates [`crate::ROUTER_NIX`] with
+//! the app, and hands back the router's JSON. Everything before (HTTP parsing, limits) and
+//! after (checking the outcome, writing HTTP) is shared, so engines stay small.
+
+use serde_json::Value;
+use std::future::Future;
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// What the router is asked to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RouterMode {
+    /// Resolve the request's route and run its handler.
+    Handle,
+    /// List the route table (the request is a synthetic `GET /`).
+    Routes,
+}
+
+impl RouterMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RouterMode::Handle => "handle",
+            RouterMode::Routes => "routes",
+        }
+    }
+}
+
+/// One evaluation of the router.
+#[derive(Debug, Clone)]
+pub struct RouterCall {
+    pub mode: RouterMode,
+    pub request: Arc<Value>,
+    /// The evaluation is abandoned (and answered with 504) after this long.
+    pub timeout: Duration,
+}
+
+/// Where an error points in the app's sources.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceLocation {
+    pub file: PathBuf,
+    pub line: usize,
+    pub column: usize,
+}
+
+/// An evaluation that failed.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum EngineError {
+    /// The Nix code failed: throw, assert, type error, missing attribute, syntax error…
+    #[error("{message}")]
+    Eval {
+        /// The engine's full message, as Nix would print it.
+        message: String,
+        location: Option<SourceLocation>,
+    },
+    /// The evaluation ran longer than the call's timeout and was stopped.
+    #[error("evaluation took longer than {0:?} and was stopped")]
+    Timeout(Duration),
+    /// The evaluation hit a resource bound other than time (memory, steps, depth).
+    #[error("{0}")]
+    Limit(String),
+    /// The engine itself could not run (Nix missing, a process that could not start).
+    #[error("the engine could not run: {0}")]
+    Unavailable(String),
+}
+
+/// An evaluator able to run the router. Implemented by the Nix engine (a `nix-instantiate`
+/// process per call) and the embedded engine (nixweb-eval in this process).
+pub trait Engine: Send + Sync + 'static {
+    /// A short name for logs and the start-up banner.
+    fn name(&self) -> &'static str;
+    /// The app's entry file.
+    fn app_file(&self) -> &std::path::Path;
+    /// Evaluates the router and returns its JSON result.
+    fn run_router(&self, call: RouterCall) -> BoxFuture<'_, Result<Value, EngineError>>;
+}

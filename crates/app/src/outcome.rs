@@ -1,0 +1,372 @@
+//! What the router returned → a checked [`Outcome`].
+//!
+//! The router (router.nix) reduces whatever a handler returned to plain data; this module
+//! decides whether that data is a valid response and, when it is not, says precisely what
+//! the handler returned instead, so the app author can fix it from the 500 page or the log.
+
+use http::{HeaderName, HeaderValue, StatusCode};
+use serde_json::Value;
+use std::path::PathBuf;
+
+/// The result of routing one request.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    Response(ResponseValue),
+    /// No route matches the path: 404.
+    NotFound,
+    /// The route exists but does not define the method: 405 with `Allow`.
+    MethodNotAllowed {
+        allow: Vec<String>,
+    },
+    /// OPTIONS on a route that does not define it: 204 with `Allow`.
+    Options {
+        allow: Vec<String>,
+    },
+}
+
+/// A valid response, before it becomes HTTP.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResponseValue {
+    pub status: StatusCode,
+    pub headers: Vec<(HeaderName, HeaderValue)>,
+    pub body: ResponseBody,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ResponseBody {
+    /// `body = "…"` or a bare string; `text/html; charset=utf-8` unless a header says otherwise.
+    Text(String),
+    /// `json = …`, serialised; `application/json` unless a header says otherwise.
+    Json(Value),
+    /// `file = ./x` or a bare path: the file's bytes, typed from its extension.
+    File(PathBuf),
+    /// `redirect = "…"`: a `Location` header and no body.
+    Redirect(String),
+}
+
+/// The handler returned something that is not a response; answered with a 500.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid response: {0}")]
+pub struct InvalidResponse(pub String);
+
+/// The route table, from the router's "routes" mode.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Route {
+    pub pattern: String,
+    pub methods: Vec<String>,
+}
+
+/// Checks the router's output in "handle" mode.
+pub fn parse_outcome(value: &Value) -> Result<Outcome, InvalidResponse> {
+    match value["outcome"].as_str() {
+        Some("notFound") => Ok(Outcome::NotFound),
+        Some("methodNotAllowed") => Ok(Outcome::MethodNotAllowed {
+            allow: strings(&value["allow"]),
+        }),
+        Some("options") => Ok(Outcome::Options {
+            allow: strings(&value["allow"]),
+        }),
+        Some("response") => parse_response(&value["response"]).map(Outcome::Response),
+        _ => Err(InvalidResponse(format!(
+            "the router returned an unexpected value: {value}"
+        ))),
+    }
+}
+
+/// Checks the router's output in "routes" mode.
+pub fn parse_routes(value: &Value) -> Result<Vec<Route>, InvalidResponse> {
+    let rows = value["routes"]
+        .as_array()
+        .ok_or_else(|| InvalidResponse(format!("the router returned no route table: {value}")))?;
+    Ok(rows
+        .iter()
+        .map(|row| Route {
+            pattern: row["pattern"].as_str().unwrap_or_default().to_owned(),
+            methods: strings(&row["methods"]),
+        })
+        .collect())
+}
+
+fn strings(value: &Value) -> Vec<String> {
+    value
+        .as_array()
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|s| s.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn parse_response(described: &Value) -> Result<ResponseValue, InvalidResponse> {
+    let fail = |msg: String| Err(InvalidResponse(msg));
+    match described["kind"].as_str() {
+        Some("string") => Ok(ResponseValue {
+            status: StatusCode::OK,
+            headers: vec![],
+            body: ResponseBody::Text(described["body"].as_str().unwrap_or_default().to_owned()),
+        }),
+        Some("path") => Ok(ResponseValue {
+            status: StatusCode::OK,
+            headers: vec![],
+            body: ResponseBody::File(PathBuf::from(
+                described["file"].as_str().unwrap_or_default(),
+            )),
+        }),
+        Some("attrs") => parse_attrs_response(described),
+        Some("invalid") => fail(format!(
+            "a handler must return a string, a path or an attribute set, but it returned {}",
+            nix_type_phrase(described["type"].as_str().unwrap_or("?"))
+        )),
+        _ => fail(format!(
+            "the router described the response oddly: {described}"
+        )),
+    }
+}
+
+fn parse_attrs_response(d: &Value) -> Result<ResponseValue, InvalidResponse> {
+    let fail = |msg: String| Err(InvalidResponse(msg));
+    let unknown = strings(&d["unknown"]);
+    if !unknown.is_empty() {
+        return fail(format!(
+            "the response has unknown attribute(s) {}; a response may have status, headers and one of body, json, file, redirect",
+            quote_list(&unknown)
+        ));
+    }
+    let present = strings(&d["present"]);
+    if present.len() != 1 {
+        return fail(if present.is_empty() {
+            "the response has none of body, json, file, redirect; it needs exactly one".into()
+        } else {
+            format!(
+                "the response has {}; it needs exactly one of them",
+                quote_list(&present)
+            )
+        });
+    }
+    let status = match &d["status"] {
+        Value::Null => None,
+        Value::Number(n) => match n.as_u64().and_then(|n| u16::try_from(n).ok()) {
+            Some(code) if (100..=999).contains(&code) => {
+                Some(StatusCode::from_u16(code).expect("checked range"))
+            }
+            _ => {
+                return fail(format!(
+                    "status must be an integer from 100 to 999, not {n}"
+                ))
+            }
+        },
+        other => {
+            return fail(format!(
+                "status must be an integer, not {}",
+                type_name(other)
+            ))
+        }
+    };
+    let headers = parse_headers(&d["headers"])?;
+    let (body, default_status) = match present[0].as_str() {
+        "body" => match &d["body"] {
+            Value::String(s) => (ResponseBody::Text(s.clone()), StatusCode::OK),
+            other => return fail(format!("body must be a string, not {}", type_name(other))),
+        },
+        "json" => (ResponseBody::Json(d["json"].clone()), StatusCode::OK),
+        "file" => match &d["file"] {
+            Value::String(s) if s.starts_with('/') => {
+                (ResponseBody::File(PathBuf::from(s)), StatusCode::OK)
+            }
+            Value::String(s) => {
+                return fail(format!(
+                    "file must be a path or an absolute path string, not {s:?}"
+                ))
+            }
+            other => return fail(format!("file must be a path, not {}", type_name(other))),
+        },
+        "redirect" => match &d["redirect"] {
+            Value::String(s) => (ResponseBody::Redirect(s.clone()), StatusCode::FOUND),
+            other => {
+                return fail(format!(
+                    "redirect must be a string, not {}",
+                    type_name(other)
+                ))
+            }
+        },
+        other => return fail(format!("unexpected response attribute {other}")),
+    };
+    Ok(ResponseValue {
+        status: status.unwrap_or(default_status),
+        headers,
+        body,
+    })
+}
+
+fn parse_headers(value: &Value) -> Result<Vec<(HeaderName, HeaderValue)>, InvalidResponse> {
+    let Value::Object(map) = value else {
+        return Err(InvalidResponse(format!(
+            "headers must be an attribute set, not {}",
+            type_name(value)
+        )));
+    };
+    let mut headers = Vec::new();
+    for (name, value) in map {
+        let header_name = HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| InvalidResponse(format!("{name:?} is not a valid header name")))?;
+        // A list gives the header several times (Set-Cookie needs that).
+        let values: Vec<&Value> = match value {
+            Value::Array(items) => items.iter().collect(),
+            single => vec![single],
+        };
+        for v in values {
+            let text = match v {
+                Value::String(s) => s.clone(),
+                Value::Number(n) => n.to_string(),
+                other => {
+                    return Err(InvalidResponse(format!(
+                        "header {name:?} must be a string or a list of strings, not {}",
+                        type_name(other)
+                    )))
+                }
+            };
+            let header_value = HeaderValue::from_str(&text).map_err(|_| {
+                InvalidResponse(format!("header {name:?} has an invalid value {text:?}"))
+            })?;
+            headers.push((header_name.clone(), header_value));
+        }
+    }
+    Ok(headers)
+}
+
+fn quote_list(names: &[String]) -> String {
+    names
+        .iter()
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `builtins.typeOf` names as a phrase for messages.
+fn nix_type_phrase(type_of: &str) -> String {
+    match type_of {
+        "int" => "an integer".into(),
+        "bool" => "a Boolean".into(),
+        "lambda" => "a function".into(),
+        "null" => "null".into(),
+        other => format!("a {other}"),
+    }
+}
+
+/// Nix's names for the JSON shapes a value can take.
+fn type_name(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a Boolean",
+        Value::Number(n) if n.is_f64() => "a float",
+        Value::Number(_) => "an integer",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "a set",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn attrs(present: &[&str], extra: Value) -> Value {
+        let mut d = json!({
+            "outcome": "response",
+            "response": {"kind": "attrs", "unknown": [], "status": null, "headers": {},
+                          "present": present, "body": null, "json": null, "file": null, "redirect": null}
+        });
+        if let (Value::Object(resp), Value::Object(extra)) = (&mut d["response"], extra) {
+            resp.extend(extra);
+        }
+        d
+    }
+
+    fn response(value: Value) -> ResponseValue {
+        match parse_outcome(&value).unwrap() {
+            Outcome::Response(r) => r,
+            other => panic!("expected a response, got {other:?}"),
+        }
+    }
+
+    fn error(value: Value) -> String {
+        parse_outcome(&value).unwrap_err().0
+    }
+
+    #[test]
+    fn a_string_is_a_200_html_page() {
+        let r =
+            response(json!({"outcome": "response", "response": {"kind": "string", "body": "hi"}}));
+        assert_eq!(r.status, StatusCode::OK);
+        assert_eq!(r.body, ResponseBody::Text("hi".into()));
+    }
+
+    #[test]
+    fn status_headers_and_each_body_kind() {
+        let r = response(attrs(
+            &["json"],
+            json!({"json": {"a": 1}, "status": 201, "headers": {"X-A": "b", "Set-Cookie": ["a=1", "b=2"]}}),
+        ));
+        assert_eq!(r.status, StatusCode::CREATED);
+        assert_eq!(r.body, ResponseBody::Json(json!({"a": 1})));
+        assert_eq!(r.headers.len(), 3);
+        let r = response(attrs(&["redirect"], json!({"redirect": "/x"})));
+        assert_eq!(
+            (r.status, r.body),
+            (StatusCode::FOUND, ResponseBody::Redirect("/x".into()))
+        );
+        let r = response(attrs(
+            &["redirect"],
+            json!({"redirect": "/x", "status": 301}),
+        ));
+        assert_eq!(r.status, StatusCode::MOVED_PERMANENTLY);
+        let r = response(attrs(&["file"], json!({"file": "/srv/a.css"})));
+        assert_eq!(r.body, ResponseBody::File("/srv/a.css".into()));
+    }
+
+    #[test]
+    fn routing_outcomes() {
+        assert_eq!(
+            parse_outcome(&json!({"outcome": "notFound"})).unwrap(),
+            Outcome::NotFound
+        );
+        assert_eq!(
+            parse_outcome(&json!({"outcome": "methodNotAllowed", "allow": ["GET", "HEAD"]}))
+                .unwrap(),
+            Outcome::MethodNotAllowed {
+                allow: vec!["GET".into(), "HEAD".into()]
+            }
+        );
+    }
+
+    #[test]
+    fn invalid_responses_say_what_was_returned() {
+        assert!(error(
+            json!({"outcome": "response", "response": {"kind": "invalid", "type": "int"}})
+        )
+        .contains("returned an integer"));
+        assert!(error(attrs(&[], json!({}))).contains("none of body"));
+        assert!(error(attrs(&["body", "json"], json!({"body": "x"}))).contains("`body`, `json`"));
+        assert!(error(attrs(&["body"], json!({"unknown": ["bdy"]}))).contains("`bdy`"));
+        assert!(error(attrs(&["body"], json!({"body": 3})))
+            .contains("body must be a string, not an integer"));
+        assert!(error(attrs(&["body"], json!({"body": "x", "status": 42}))).contains("100 to 999"));
+        assert!(
+            error(attrs(&["body"], json!({"body": "x", "status": "200"}))).contains("not a string")
+        );
+        assert!(error(attrs(
+            &["body"],
+            json!({"body": "x", "headers": {"X": {"a": 1}}})
+        ))
+        .contains("not a set"));
+        assert!(error(attrs(
+            &["body"],
+            json!({"body": "x", "headers": {"X": "a\nb"}})
+        ))
+        .contains("invalid value"));
+        assert!(error(attrs(&["file"], json!({"file": "rel/a"}))).contains("absolute"));
+    }
+}

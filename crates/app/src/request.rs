@@ -1,0 +1,264 @@
+//! HTTP request → the request value (`req`) that handlers receive.
+//!
+//! The value is built as JSON, because that is what every engine can take in: the Nix
+//! engine reads it with `builtins.fromJSON`, the embedded engine converts it directly.
+//! Anything the client got wrong (a body that is not UTF-8, invalid JSON under a JSON
+//! content type, a bad path) is a [`BadRequest`], answered with 400 before any evaluation.
+
+use http::{header, HeaderMap, Method, Uri};
+use serde_json::{Map, Value};
+use std::net::IpAddr;
+
+/// The client sent something nixweb will not hand to the app; answered with a 400.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct BadRequest(pub String);
+
+/// What nixweb knows about one request, before it becomes a Nix value.
+pub struct RequestParts<'a> {
+    pub method: &'a Method,
+    pub uri: &'a Uri,
+    pub headers: &'a HeaderMap,
+    pub body: &'a [u8],
+    pub remote_addr: Option<IpAddr>,
+    /// Unique per request; also sent back in `X-Request-Id` and written to the log.
+    pub id: &'a str,
+    /// Unix seconds when the request arrived.
+    pub time: u64,
+}
+
+/// Builds the request attrset described in docs/app-contract.md.
+pub fn request_value(parts: &RequestParts) -> Result<Value, BadRequest> {
+    let path = parts.uri.path();
+    let segments = crate::path::segments(path)?;
+    let (query, query_all) = pairs_to_attrs(parts.uri.query().unwrap_or("").as_bytes());
+    let headers = header_attrs(parts.headers);
+    let body = std::str::from_utf8(parts.body)
+        .map_err(|_| BadRequest("the request body is not UTF-8 text".into()))?;
+    let content_type = media_type(parts.headers);
+
+    let json = if is_json(&content_type) && !body.trim().is_empty() {
+        serde_json::from_str(body)
+            .map_err(|e| BadRequest(format!("the request body is not valid JSON: {e}")))?
+    } else {
+        Value::Null
+    };
+    let (form, form_all) = if content_type == "application/x-www-form-urlencoded" {
+        pairs_to_attrs(body.as_bytes())
+    } else {
+        (Map::new(), Map::new())
+    };
+
+    let mut req = Map::new();
+    req.insert("method".into(), parts.method.as_str().into());
+    req.insert("path".into(), path.into());
+    req.insert("segments".into(), segments.into());
+    req.insert("query".into(), query.into());
+    req.insert("queryAll".into(), query_all.into());
+    req.insert("headers".into(), headers.into());
+    req.insert("cookies".into(), cookies(parts.headers).into());
+    req.insert("body".into(), body.into());
+    req.insert("json".into(), json);
+    req.insert("form".into(), form.into());
+    req.insert("formAll".into(), form_all.into());
+    req.insert("params".into(), Map::new().into());
+    req.insert("id".into(), parts.id.into());
+    req.insert("time".into(), parts.time.into());
+    req.insert(
+        "remoteAddr".into(),
+        parts
+            .remote_addr
+            .map(|ip| Value::from(ip.to_string()))
+            .unwrap_or(Value::Null),
+    );
+    Ok(Value::Object(req))
+}
+
+/// Decodes `a=1&b=2&a=3` into (first value of each key, every value of each key).
+/// The first value wins, as in Flask's `request.args`; `queryAll`/`formAll` keep them all.
+fn pairs_to_attrs(encoded: &[u8]) -> (Map<String, Value>, Map<String, Value>) {
+    let mut first = Map::new();
+    let mut all: Map<String, Value> = Map::new();
+    for (key, value) in form_urlencoded::parse(encoded) {
+        first
+            .entry(key.to_string())
+            .or_insert_with(|| value.to_string().into());
+        match all
+            .entry(key.to_string())
+            .or_insert_with(|| Value::Array(vec![]))
+        {
+            Value::Array(values) => values.push(value.to_string().into()),
+            _ => unreachable!("queryAll entries are always lists"),
+        }
+    }
+    (first, all)
+}
+
+/// Header names in lower case; a header sent several times becomes one comma-joined value
+/// (RFC 9110 §5.3), except `cookie`, which HTTP/2 splits and joins with "; ".
+fn header_attrs(headers: &HeaderMap) -> Map<String, Value> {
+    let mut attrs = Map::new();
+    for name in headers.keys() {
+        let separator = if name == header::COOKIE { "; " } else { ", " };
+        let joined = headers
+            .get_all(name)
+            .iter()
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+            .collect::<Vec<_>>()
+            .join(separator);
+        attrs.insert(name.as_str().to_owned(), joined.into());
+    }
+    attrs
+}
+
+fn cookies(headers: &HeaderMap) -> Map<String, Value> {
+    let mut jar = Map::new();
+    for value in headers.get_all(header::COOKIE) {
+        let text = String::from_utf8_lossy(value.as_bytes());
+        for pair in text.split(';') {
+            if let Some((name, value)) = pair.split_once('=') {
+                let value = value.trim().trim_matches('"');
+                let decoded = percent_encoding::percent_decode_str(value).decode_utf8_lossy();
+                jar.entry(name.trim().to_owned())
+                    .or_insert_with(|| decoded.into_owned().into());
+            }
+        }
+    }
+    jar
+}
+
+/// The media type of the body, lower-cased, without parameters such as `charset`.
+fn media_type(headers: &HeaderMap) -> String {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|v| v.trim().to_ascii_lowercase())
+        .unwrap_or_default()
+}
+
+fn is_json(media_type: &str) -> bool {
+    media_type == "application/json" || media_type.ends_with("+json")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http::HeaderValue;
+
+    fn build(
+        method: &str,
+        uri: &str,
+        headers: &[(&str, &str)],
+        body: &str,
+    ) -> Result<Value, BadRequest> {
+        let method: Method = method.parse().unwrap();
+        let uri: Uri = uri.parse().unwrap();
+        let mut map = HeaderMap::new();
+        for (name, value) in headers {
+            map.append(
+                http::HeaderName::from_bytes(name.as_bytes()).unwrap(),
+                HeaderValue::from_str(value).unwrap(),
+            );
+        }
+        request_value(&RequestParts {
+            method: &method,
+            uri: &uri,
+            headers: &map,
+            body: body.as_bytes(),
+            remote_addr: Some("127.0.0.1".parse().unwrap()),
+            id: "req-1",
+            time: 1_700_000_000,
+        })
+    }
+
+    #[test]
+    fn carries_every_documented_field() {
+        let req = build(
+            "GET",
+            "/test/my/hello?name=Ada&x=1&x=2",
+            &[("X-Thing", "a")],
+            "",
+        )
+        .unwrap();
+        assert_eq!(req["method"], "GET");
+        assert_eq!(req["path"], "/test/my/hello");
+        assert_eq!(req["segments"], serde_json::json!(["test", "my", "hello"]));
+        assert_eq!(req["query"], serde_json::json!({"name": "Ada", "x": "1"}));
+        assert_eq!(req["queryAll"]["x"], serde_json::json!(["1", "2"]));
+        assert_eq!(req["headers"]["x-thing"], "a");
+        assert_eq!(req["body"], "");
+        assert_eq!(req["json"], Value::Null);
+        assert_eq!(req["params"], serde_json::json!({}));
+        assert_eq!(req["id"], "req-1");
+        assert_eq!(req["time"], 1_700_000_000u64);
+        assert_eq!(req["remoteAddr"], "127.0.0.1");
+    }
+
+    #[test]
+    fn query_values_are_decoded() {
+        let req = build("GET", "/?q=a+b%20c&empty=&flag", &[], "").unwrap();
+        assert_eq!(
+            req["query"],
+            serde_json::json!({"q": "a b c", "empty": "", "flag": ""})
+        );
+    }
+
+    #[test]
+    fn repeated_headers_are_joined() {
+        let req = build("GET", "/", &[("Accept", "a"), ("accept", "b")], "").unwrap();
+        assert_eq!(req["headers"]["accept"], "a, b");
+    }
+
+    #[test]
+    fn cookies_are_parsed() {
+        let req = build("GET", "/", &[("Cookie", "a=1; b=\"two\"; c=x%20y")], "").unwrap();
+        assert_eq!(
+            req["cookies"],
+            serde_json::json!({"a": "1", "b": "two", "c": "x y"})
+        );
+    }
+
+    #[test]
+    fn json_bodies_are_parsed_and_invalid_ones_refused() {
+        let ct = [("Content-Type", "application/json; charset=utf-8")];
+        let req = build("POST", "/", &ct, r#"{"n": [1, 2]}"#).unwrap();
+        assert_eq!(req["json"], serde_json::json!({"n": [1, 2]}));
+        assert!(build("POST", "/", &ct, "{nope").is_err());
+        let vendor = [("Content-Type", "application/vnd.api+json")];
+        assert_eq!(
+            build("POST", "/", &vendor, "[1]").unwrap()["json"],
+            serde_json::json!([1])
+        );
+        // Without a JSON content type the body stays a string and is not parsed.
+        assert_eq!(
+            build("POST", "/", &[], "{nope").unwrap()["json"],
+            Value::Null
+        );
+    }
+
+    #[test]
+    fn form_bodies_are_parsed() {
+        let ct = [("Content-Type", "application/x-www-form-urlencoded")];
+        let req = build("POST", "/", &ct, "code=int+main%28%29&lang=c&lang=cpp").unwrap();
+        assert_eq!(req["form"]["code"], "int main()");
+        assert_eq!(req["form"]["lang"], "c");
+        assert_eq!(req["formAll"]["lang"], serde_json::json!(["c", "cpp"]));
+    }
+
+    #[test]
+    fn binary_bodies_are_refused() {
+        let method = Method::POST;
+        let uri: Uri = "/".parse().unwrap();
+        let result = request_value(&RequestParts {
+            method: &method,
+            uri: &uri,
+            headers: &HeaderMap::new(),
+            body: &[0xff, 0xfe],
+            remote_addr: None,
+            id: "x",
+            time: 0,
+        });
+        assert!(result.is_err());
+    }
+}
