@@ -1,0 +1,118 @@
+//! The single door between the evaluator and the outside world. The evaluator never touches
+//! `std::fs` or `std::env` itself: a host hands it an `EvalIO`, which may sandbox, fake or
+//! forbid any of these operations.
+
+use std::path::{Path, PathBuf};
+
+/// What kind of filesystem object a path names (as `builtins.readDir` reports it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileType {
+    Regular,
+    Directory,
+    Symlink,
+    Unknown,
+}
+
+impl FileType {
+    pub fn as_nix_str(self) -> &'static str {
+        match self {
+            FileType::Regular => "regular",
+            FileType::Directory => "directory",
+            FileType::Symlink => "symlink",
+            FileType::Unknown => "unknown",
+        }
+    }
+}
+
+/// A fetch request (`fetchurl`, `fetchTarball`, `fetchGit`) handed to the host.
+#[derive(Debug, Clone)]
+pub struct FetchRequest {
+    pub kind: String,
+    pub url: String,
+    pub name: Option<String>,
+    pub sha256: Option<String>,
+    pub rev: Option<String>,
+    pub git_ref: Option<String>,
+}
+
+pub trait EvalIO {
+    fn read_file(&self, path: &Path) -> std::io::Result<Vec<u8>>;
+    fn read_dir(&self, path: &Path) -> std::io::Result<Vec<(String, FileType)>>;
+    /// `None` when the path does not exist. Does not follow a final symlink.
+    fn file_type(&self, path: &Path) -> Option<FileType>;
+    fn path_exists(&self, path: &Path) -> bool {
+        self.file_type(path).is_some()
+    }
+    /// Canonical form used for `import` caching and `builtins.path`; defaults to the path itself.
+    fn canonicalize(&self, path: &Path) -> PathBuf {
+        path.to_path_buf()
+    }
+    fn get_env(&self, name: &str) -> Option<String>;
+    /// Seconds since the epoch, for `builtins.currentTime`.
+    fn current_time(&self) -> i64 {
+        0
+    }
+    /// Fetches something and returns the local path of the result. `None` means this host
+    /// offers no fetching at all.
+    fn fetch(&self, _req: &FetchRequest) -> Option<Result<PathBuf, String>> {
+        None
+    }
+}
+
+/// Real filesystem and real environment, for the CLI and tests.
+#[derive(Debug, Default, Clone)]
+pub struct StdIO;
+
+impl EvalIO for StdIO {
+    fn read_file(&self, path: &Path) -> std::io::Result<Vec<u8>> {
+        std::fs::read(path)
+    }
+
+    fn read_dir(&self, path: &Path) -> std::io::Result<Vec<(String, FileType)>> {
+        let mut out = Vec::new();
+        for entry in std::fs::read_dir(path)? {
+            let entry = entry?;
+            let ft = entry.file_type()?;
+            let kind = if ft.is_symlink() {
+                FileType::Symlink
+            } else if ft.is_dir() {
+                FileType::Directory
+            } else if ft.is_file() {
+                FileType::Regular
+            } else {
+                FileType::Unknown
+            };
+            out.push((entry.file_name().to_string_lossy().into_owned(), kind));
+        }
+        Ok(out)
+    }
+
+    fn file_type(&self, path: &Path) -> Option<FileType> {
+        let md = std::fs::symlink_metadata(path).ok()?;
+        let ft = md.file_type();
+        Some(if ft.is_symlink() {
+            FileType::Symlink
+        } else if ft.is_dir() {
+            FileType::Directory
+        } else if ft.is_file() {
+            FileType::Regular
+        } else {
+            FileType::Unknown
+        })
+    }
+
+    fn canonicalize(&self, path: &Path) -> PathBuf {
+        std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
+    }
+
+    fn get_env(&self, name: &str) -> Option<String> {
+        std::env::var(name).ok()
+    }
+
+    fn current_time(&self) -> i64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0)
+    }
+}
