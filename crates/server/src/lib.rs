@@ -1,1 +1,16 @@
-//! nixweb-server
+//! nixweb-server: serves a Nix app over HTTP.
+//!
+//! A request travels this crate in one direction, file by file:
+//! [`http`] accepts the connection → [`pipeline`] reads the body within its limit, builds
+//! the request value, waits for a worker ([`admission`]), asks the engine to run the router
+//! and checks the outcome → [`render`] turns the outcome (or the error) into HTTP.
+//!
+//! It is not an evaluator: engines (`nixweb-engine-nix`, the embedded one) plug in through
+//! `nixweb_app::engine::Engine`.
+
+pub mod admission;
+pub mod http;
+pub mod pipeline;
+pub mod render;
+
+pub use pipeline::{Nixweb, ServerConfig};

@@ -1,0 +1,183 @@
+//! The path of one request: body → request value → worker → engine → outcome → response.
+//!
+//! [`Nixweb::respond`] is used by the HTTP server and by `nixweb request` alike, so what a
+//! user sees from the command line is exactly what a browser would get.
+
+use crate::admission::Admission;
+use crate::render::{self, Failure};
+use axum::body::Body;
+use nixweb_app::engine::{Engine, RouterCall, RouterMode};
+use nixweb_app::outcome::{self, Outcome, Route};
+use nixweb_app::request::{request_value, RequestParts};
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// The limits and modes of a server; `nixweb serve` fills it from its flags.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// An evaluation running longer is stopped and answered with 504.
+    pub eval_timeout: Duration,
+    /// A larger request body is answered with 413 without evaluating.
+    pub max_body: usize,
+    /// Evaluations that may run at once.
+    pub workers: usize,
+    /// Requests that may wait for a worker; past that, 503 with `Retry-After`.
+    pub queue: usize,
+    /// Show evaluation errors, with their source, in the error page.
+    pub dev: bool,
+    /// Folders that `file` responses may serve from: the app's folder and the Nix store.
+    pub file_roots: Vec<PathBuf>,
+}
+
+impl ServerConfig {
+    /// Defaults for an app whose entry file lives in `app_dir`.
+    pub fn for_app_dir(app_dir: PathBuf) -> Self {
+        let workers = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2);
+        ServerConfig {
+            eval_timeout: Duration::from_secs(10),
+            max_body: 1024 * 1024,
+            workers,
+            queue: 256,
+            dev: false,
+            file_roots: vec![app_dir, PathBuf::from("/nix/store")],
+        }
+    }
+}
+
+/// A served app: its engine, its limits, its workers.
+pub struct Nixweb {
+    engine: Arc<dyn Engine>,
+    config: ServerConfig,
+    admission: Admission,
+}
+
+impl Nixweb {
+    pub fn new(engine: Arc<dyn Engine>, config: ServerConfig) -> Self {
+        let admission = Admission::new(config.workers, config.queue);
+        Nixweb {
+            engine,
+            config,
+            admission,
+        }
+    }
+
+    pub fn engine(&self) -> &dyn Engine {
+        &*self.engine
+    }
+
+    pub fn config(&self) -> &ServerConfig {
+        &self.config
+    }
+
+    /// Answers one request. Never fails: every problem becomes an HTTP error response.
+    pub async fn respond(
+        &self,
+        request: http::Request<Body>,
+        remote_addr: Option<IpAddr>,
+    ) -> http::Response<Body> {
+        let started = Instant::now();
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        let method = request.method().clone();
+        let path = request.uri().path().to_owned();
+
+        let mut response = match self.evaluate(request, remote_addr, &id).await {
+            Ok(outcome) => render::outcome(outcome, &method, &self.config.file_roots).await,
+            Err(failure) => {
+                failure.log(&id);
+                render::failure(&failure, &id, self.config.dev)
+            }
+        };
+        if let Ok(value) = http::HeaderValue::from_str(&id) {
+            response.headers_mut().insert("x-request-id", value);
+        }
+        tracing::info!(
+            target: "nixweb::access",
+            "{method} {path} {} {:.1}ms id={id}",
+            response.status().as_u16(),
+            started.elapsed().as_secs_f64() * 1000.0
+        );
+        response
+    }
+
+    async fn evaluate(
+        &self,
+        request: http::Request<Body>,
+        remote_addr: Option<IpAddr>,
+        id: &str,
+    ) -> Result<Outcome, Failure> {
+        let (parts, body) = request.into_parts();
+        let declared = parts
+            .headers
+            .get(http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        if declared.is_some_and(|n| n > self.config.max_body as u64) {
+            return Err(Failure::BodyTooLarge(self.config.max_body));
+        }
+        let body = axum::body::to_bytes(body, self.config.max_body)
+            .await
+            .map_err(|_| Failure::BodyTooLarge(self.config.max_body))?;
+
+        let value = request_value(&RequestParts {
+            method: &parts.method,
+            uri: &parts.uri,
+            headers: &parts.headers,
+            body: &body,
+            remote_addr,
+            id,
+            time: SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or(0),
+        })
+        .map_err(Failure::BadRequest)?;
+
+        let _worker = self
+            .admission
+            .enter()
+            .await
+            .map_err(|_| Failure::QueueFull)?;
+        let result = self
+            .engine
+            .run_router(RouterCall {
+                mode: RouterMode::Handle,
+                request: Arc::new(value),
+                timeout: self.config.eval_timeout,
+            })
+            .await
+            .map_err(Failure::Engine)?;
+        outcome::parse_outcome(&result).map_err(Failure::InvalidResponse)
+    }
+
+    /// The app's route table, as seen by a `GET /` request.
+    pub async fn routes(&self) -> Result<Vec<Route>, Failure> {
+        let request: http::Request<Body> = http::Request::get("/")
+            .body(Body::empty())
+            .expect("a static request");
+        let (parts, _) = request.into_parts();
+        let value = request_value(&RequestParts {
+            method: &parts.method,
+            uri: &parts.uri,
+            headers: &parts.headers,
+            body: b"",
+            remote_addr: None,
+            id: "routes",
+            time: 0,
+        })
+        .map_err(Failure::BadRequest)?;
+        let result = self
+            .engine
+            .run_router(RouterCall {
+                mode: RouterMode::Routes,
+                request: Arc::new(value),
+                timeout: self.config.eval_timeout,
+            })
+            .await
+            .map_err(Failure::Engine)?;
+        outcome::parse_routes(&result).map_err(Failure::InvalidResponse)
+    }
+}

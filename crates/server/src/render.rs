@@ -1,0 +1,415 @@
+//! Outcomes and failures → HTTP responses.
+
+use axum::body::Body;
+use http::{header, HeaderValue, Method, Response, StatusCode};
+use nixweb_app::engine::{EngineError, SourceLocation};
+use nixweb_app::outcome::{InvalidResponse, Outcome, ResponseBody, ResponseValue};
+use nixweb_app::request::BadRequest;
+use std::path::{Path, PathBuf};
+
+/// Everything that can stop a request short of the app's own response.
+#[derive(Debug, thiserror::Error)]
+pub enum Failure {
+    #[error("the request body is larger than {0} bytes")]
+    BodyTooLarge(usize),
+    #[error("bad request: {0}")]
+    BadRequest(BadRequest),
+    #[error("all workers are busy and the queue is full")]
+    QueueFull,
+    #[error("{0}")]
+    Engine(EngineError),
+    #[error("{0}")]
+    InvalidResponse(InvalidResponse),
+}
+
+impl Failure {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Failure::BodyTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Failure::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Failure::QueueFull => StatusCode::SERVICE_UNAVAILABLE,
+            Failure::Engine(EngineError::Timeout(_)) => StatusCode::GATEWAY_TIMEOUT,
+            Failure::Engine(EngineError::Limit(_) | EngineError::Unavailable(_)) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+            Failure::Engine(EngineError::Eval { .. }) | Failure::InvalidResponse(_) => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+        }
+    }
+
+    /// Whether the message may be shown to any client. Evaluation errors and invalid
+    /// responses can reveal the app's source, so outside `--dev` they stay in the log.
+    fn is_public(&self) -> bool {
+        !matches!(
+            self,
+            Failure::Engine(EngineError::Eval { .. } | EngineError::Unavailable(_))
+                | Failure::InvalidResponse(_)
+        )
+    }
+
+    pub fn log(&self, id: &str) {
+        match self {
+            Failure::BodyTooLarge(_) | Failure::BadRequest(_) | Failure::QueueFull => {
+                tracing::warn!(target: "nixweb::request", "id={id}: {self}")
+            }
+            _ => tracing::error!(target: "nixweb::request", "id={id}: {self}"),
+        }
+    }
+}
+
+pub fn failure(failure: &Failure, id: &str, dev: bool) -> Response<Body> {
+    let status = failure.status();
+    let mut response = if dev && !failure.is_public() {
+        html(status, dev_error_page(failure, id))
+    } else {
+        let reason = status.canonical_reason().unwrap_or("Error");
+        let detail = if failure.is_public() {
+            format!("{failure}\n")
+        } else {
+            String::new()
+        };
+        plain(
+            status,
+            format!("{} {reason}\n{detail}request id: {id}\n", status.as_u16()),
+        )
+    };
+    if matches!(failure, Failure::QueueFull) {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    }
+    response
+}
+
+pub async fn outcome(outcome: Outcome, method: &Method, file_roots: &[PathBuf]) -> Response<Body> {
+    let response = match outcome {
+        Outcome::Response(value) => response(value, file_roots).await,
+        Outcome::NotFound => plain(StatusCode::NOT_FOUND, "404 Not Found\n".into()),
+        Outcome::MethodNotAllowed { allow } => {
+            let mut r = plain(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "405 Method Not Allowed\n".into(),
+            );
+            set_allow(&mut r, &allow);
+            r
+        }
+        Outcome::Options { allow } => {
+            let mut r = Response::builder()
+                .status(StatusCode::NO_CONTENT)
+                .body(Body::empty())
+                .expect("valid response");
+            set_allow(&mut r, &allow);
+            r
+        }
+    };
+    if method == Method::HEAD {
+        without_body(response)
+    } else {
+        response
+    }
+}
+
+fn set_allow(response: &mut Response<Body>, allow: &[String]) {
+    if let Ok(value) = HeaderValue::from_str(&allow.join(", ")) {
+        response.headers_mut().insert(header::ALLOW, value);
+    }
+}
+
+/// HEAD: the same status and headers as GET, with the length GET's body would have had.
+fn without_body(response: Response<Body>) -> Response<Body> {
+    let (parts, _) = response.into_parts();
+    Response::from_parts(parts, Body::empty())
+}
+
+async fn response(value: ResponseValue, file_roots: &[PathBuf]) -> Response<Body> {
+    let ResponseValue {
+        status,
+        headers,
+        body,
+    } = value;
+    let (default_type, length, body): (String, u64, Body) = match body {
+        ResponseBody::Text(text) => (
+            "text/html; charset=utf-8".into(),
+            text.len() as u64,
+            Body::from(text),
+        ),
+        ResponseBody::Json(json) => {
+            let text = serde_json::to_string(&json).expect("JSON values serialise");
+            (
+                "application/json".into(),
+                text.len() as u64,
+                Body::from(text),
+            )
+        }
+        ResponseBody::Redirect(location) => {
+            let mut r = Response::builder()
+                .status(status)
+                .header(header::LOCATION, location);
+            for (name, value) in headers {
+                r = r.header(name, value);
+            }
+            return r
+                .body(Body::empty())
+                .unwrap_or_else(|e| bad_response(format!("invalid redirect: {e}")));
+        }
+        ResponseBody::File(path) => match open_file(&path, file_roots).await {
+            Ok((file, len)) => {
+                let mime = mime_guess::from_path(&path).first_or_octet_stream();
+                let content_type = mime.essence_str().to_owned() + charset_for(&mime);
+                (
+                    content_type,
+                    len,
+                    Body::from_stream(tokio_util::io::ReaderStream::new(file)),
+                )
+            }
+            Err(FileError::Missing) => {
+                tracing::warn!(target: "nixweb::request", "file response: {} does not exist", path.display());
+                return plain(StatusCode::NOT_FOUND, "404 Not Found\n".into());
+            }
+            Err(FileError::Forbidden(why)) => {
+                tracing::error!(target: "nixweb::request", "file response refused: {why}");
+                return plain(StatusCode::FORBIDDEN, "403 Forbidden\n".into());
+            }
+        },
+    };
+    let mut builder = Response::builder()
+        .status(status)
+        .header(header::CONTENT_LENGTH, length);
+    if !headers.iter().any(|(name, _)| name == header::CONTENT_TYPE) {
+        builder = builder.header(header::CONTENT_TYPE, default_type);
+    }
+    // nixweb knows the length; a Content-Length from the app could only contradict it.
+    for (name, value) in headers
+        .into_iter()
+        .filter(|(name, _)| name != header::CONTENT_LENGTH)
+    {
+        builder = builder.header(name, value);
+    }
+    builder
+        .body(body)
+        .unwrap_or_else(|e| bad_response(format!("{e}")))
+}
+
+fn charset_for(mime: &mime_guess::Mime) -> &'static str {
+    let textual = mime.type_() == "text"
+        || matches!(
+            mime.essence_str(),
+            "application/javascript" | "application/json"
+        );
+    if textual {
+        "; charset=utf-8"
+    } else {
+        ""
+    }
+}
+
+enum FileError {
+    Missing,
+    Forbidden(String),
+}
+
+/// Opens a file for a `file` response, if it lies inside one of the roots once symlinks
+/// and `..` are resolved.
+async fn open_file(path: &Path, roots: &[PathBuf]) -> Result<(tokio::fs::File, u64), FileError> {
+    let real = tokio::fs::canonicalize(path)
+        .await
+        .map_err(|_| FileError::Missing)?;
+    let inside = roots
+        .iter()
+        .filter_map(|root| std::fs::canonicalize(root).ok())
+        .any(|root| real.starts_with(root));
+    if !inside {
+        return Err(FileError::Forbidden(format!(
+            "{} is outside the app's folder and the Nix store",
+            real.display()
+        )));
+    }
+    let file = tokio::fs::File::open(&real)
+        .await
+        .map_err(|_| FileError::Missing)?;
+    let meta = file.metadata().await.map_err(|_| FileError::Missing)?;
+    if !meta.is_file() {
+        return Err(FileError::Forbidden(format!(
+            "{} is not a regular file",
+            real.display()
+        )));
+    }
+    Ok((file, meta.len()))
+}
+
+fn bad_response(why: String) -> Response<Body> {
+    tracing::error!(target: "nixweb::request", "cannot build the response: {why}");
+    plain(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "500 Internal Server Error\n".into(),
+    )
+}
+
+fn plain(status: StatusCode, text: String) -> Response<Body> {
+    Response::builder()
+        .status(status)
+        .header(header::CONTENT_TYPE, "text/plain; charset=utf-8")
+        .body(Body::from(text))
+        .expect("valid response")
+}
+
+fn html(status: StatusCode, page: String) -> Response<Body> {
+    Response::builder()
+        .status(status)
+        .header(header::CONTENT_TYPE, "text/html; charset=utf-8")
+        .body(Body::from(page))
+        .expect("valid response")
+}
+
+/// The `--dev` error page: the message, where it happened, and the source around it.
+fn dev_error_page(failure: &Failure, id: &str) -> String {
+    let (title, message, location) = match failure {
+        Failure::Engine(EngineError::Eval { message, location }) => {
+            ("Evaluation failed", message.clone(), location.clone())
+        }
+        Failure::InvalidResponse(e) => (
+            "The handler returned an invalid response",
+            e.0.clone(),
+            None,
+        ),
+        other => ("Request failed", other.to_string(), None),
+    };
+    let source = location.as_ref().map(source_excerpt).unwrap_or_default();
+    let at = location
+        .map(|l| {
+            format!(
+                "<p class=at>{}:{}:{}</p>",
+                escape(&l.file.display().to_string()),
+                l.line,
+                l.column
+            )
+        })
+        .unwrap_or_default();
+    format!(
+        "<!doctype html>\n<html><head><meta charset=utf-8><title>500 {title}</title>\
+         <style>body{{font-family:sans-serif;margin:2em}}pre{{background:#f6f6f6;padding:1em;overflow:auto}}\
+         .hl{{background:#fdd;display:inline-block;width:100%}}.at{{font-family:monospace}}</style></head>\
+         <body><h1>{title}</h1>{at}<pre>{}</pre>{source}<p>request id: {id} · shown because nixweb runs with --dev</p></body></html>\n",
+        escape(&message)
+    )
+}
+
+/// Three lines either side of the error, the error's line marked, a caret under its column.
+fn source_excerpt(location: &SourceLocation) -> String {
+    let Ok(text) = std::fs::read_to_string(&location.file) else {
+        return String::new();
+    };
+    let lines: Vec<&str> = text.lines().collect();
+    let first = location.line.saturating_sub(4);
+    let last = (location.line + 3).min(lines.len());
+    let mut out = String::from("<pre class=source>");
+    for (index, line) in lines.iter().enumerate().take(last).skip(first) {
+        let number = index + 1;
+        let row = format!("{number:>5} | {}", escape(line));
+        if number == location.line {
+            out.push_str(&format!("<span class=hl>{row}</span>\n"));
+            out.push_str(&format!(
+                "      | {}^\n",
+                " ".repeat(location.column.saturating_sub(1))
+            ));
+        } else {
+            out.push_str(&row);
+            out.push('\n');
+        }
+    }
+    out.push_str("</pre>");
+    out
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn text(response: Response<Body>) -> String {
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        String::from_utf8(bytes.to_vec()).unwrap()
+    }
+
+    #[tokio::test]
+    async fn eval_errors_are_private_unless_dev() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("default.nix");
+        std::fs::write(&file, "{\n  GET = throw \"boom\";\n}\n").unwrap();
+        let err = Failure::Engine(EngineError::Eval {
+            message: "error: boom".into(),
+            location: Some(SourceLocation {
+                file: file.clone(),
+                line: 2,
+                column: 9,
+            }),
+        });
+        let public = failure(&err, "abc", false);
+        assert_eq!(public.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let body = text(public).await;
+        assert!(
+            body.contains("request id: abc") && !body.contains("boom"),
+            "{body}"
+        );
+
+        let dev = text(failure(&err, "abc", true)).await;
+        assert!(dev.contains("error: boom"), "{dev}");
+        assert!(dev.contains(&format!("{}:2:9", file.display())), "{dev}");
+        assert!(dev.contains("GET = throw &quot;boom&quot;;"), "{dev}");
+    }
+
+    #[tokio::test]
+    async fn queue_full_says_when_to_retry() {
+        let r = failure(&Failure::QueueFull, "x", false);
+        assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(r.headers()[header::RETRY_AFTER], "1");
+    }
+
+    #[tokio::test]
+    async fn files_outside_the_roots_are_forbidden() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a.css"), "b{}").unwrap();
+        let roots = vec![dir.path().to_owned()];
+        let ok = response(
+            ResponseValue {
+                status: StatusCode::OK,
+                headers: vec![],
+                body: ResponseBody::File(dir.path().join("a.css")),
+            },
+            &roots,
+        )
+        .await;
+        assert_eq!(
+            ok.headers()[header::CONTENT_TYPE],
+            "text/css; charset=utf-8"
+        );
+        assert_eq!(text(ok).await, "b{}");
+        let outside = ResponseValue {
+            status: StatusCode::OK,
+            headers: vec![],
+            body: ResponseBody::File("/etc/passwd".into()),
+        };
+        assert_eq!(
+            response(outside, &roots).await.status(),
+            StatusCode::FORBIDDEN
+        );
+        let missing = ResponseValue {
+            status: StatusCode::OK,
+            headers: vec![],
+            body: ResponseBody::File(dir.path().join("nope")),
+        };
+        assert_eq!(
+            response(missing, &roots).await.status(),
+            StatusCode::NOT_FOUND
+        );
+    }
+}
