@@ -1,1 +1,24 @@
-fn main() {}
+//! The `nixweb` command; see the library crate for what it does.
+
+use clap::Parser;
+use nixweb::{cli, commands};
+use std::io::IsTerminal;
+
+fn main() -> std::process::ExitCode {
+    let cli = cli::Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .init();
+    match commands::run(cli) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("nixweb: {err:#}");
+            std::process::ExitCode::from(2)
+        }
+    }
+}

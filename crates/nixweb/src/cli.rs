@@ -1,0 +1,132 @@
+//! Command-line flags.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(
+    name = "nixweb",
+    version,
+    about = "Web backends written in the Nix language"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Serve an app over HTTP.
+    Serve {
+        /// The app: a folder holding default.nix, or a .nix file.
+        #[arg(default_value = ".")]
+        app: PathBuf,
+        #[arg(long, default_value = "127.0.0.1")]
+        host: String,
+        /// 0 picks a free port; the address is printed on start.
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+        /// Evaluations that may run at once [default: the number of cores].
+        #[arg(long)]
+        workers: Option<usize>,
+        /// Requests that may wait for a worker before the server answers 503.
+        #[arg(long, default_value_t = 256)]
+        queue: usize,
+        #[command(flatten)]
+        run: RunArgs,
+    },
+    /// Run one request through an app without a server and print the response.
+    /// Exits 0 for 2xx and 3xx responses, 1 otherwise.
+    Request {
+        /// GET, POST, …
+        method: String,
+        /// The path, optionally with a query: /test/my/hello?name=x
+        path: String,
+        #[arg(default_value = ".")]
+        app: PathBuf,
+        /// A query parameter, key=value (repeatable).
+        #[arg(short = 'q', long = "query", value_name = "KEY=VALUE")]
+        query: Vec<String>,
+        /// A header, 'Name: value' (repeatable).
+        #[arg(short = 'H', long = "header", value_name = "NAME: VALUE")]
+        header: Vec<String>,
+        /// The request body; @FILE reads it from a file.
+        #[arg(short = 'd', long = "data")]
+        data: Option<String>,
+        #[command(flatten)]
+        run: RunArgs,
+    },
+    /// Print the app's route table.
+    Routes {
+        #[arg(default_value = ".")]
+        app: PathBuf,
+        #[command(flatten)]
+        run: RunArgs,
+    },
+    /// Evaluate a Nix file or expression, printing what `nix-instantiate --eval` prints.
+    Eval(EvalArgs),
+}
+
+/// How an app is evaluated; shared by serve, request and routes.
+#[derive(Args, Clone)]
+pub struct RunArgs {
+    #[arg(long, value_enum, default_value_t = EngineKind::Nix)]
+    pub engine: EngineKind,
+    /// Seconds an evaluation may take before it is stopped with 504.
+    #[arg(long, default_value_t = 10.0, value_name = "SECONDS")]
+    pub eval_timeout: f64,
+    /// Largest request body accepted, in bytes; larger ones get 413.
+    #[arg(long, default_value_t = 1024 * 1024, value_name = "BYTES")]
+    pub max_body: usize,
+    /// Development mode: error pages show the Nix error and the source around it.
+    #[arg(long)]
+    pub dev: bool,
+    /// Nix engine: pass `--option NAME VALUE` to Nix (repeatable).
+    #[arg(long = "nix-option", num_args = 2, value_names = ["NAME", "VALUE"])]
+    pub nix_option: Vec<String>,
+    /// Nix engine: pass --show-trace, so errors carry the chain of calls.
+    #[arg(long)]
+    pub show_trace: bool,
+}
+
+#[derive(ValueEnum, Clone, Copy, PartialEq, Eq, Debug)]
+pub enum EngineKind {
+    /// The real Nix, one nix-instantiate process per request.
+    Nix,
+}
+
+#[derive(Args)]
+pub struct EvalArgs {
+    /// A file to evaluate (default.nix of a folder).
+    #[arg(conflicts_with = "expr")]
+    pub file: Option<PathBuf>,
+    /// Evaluate this expression instead of a file.
+    #[arg(short = 'E', long = "expr")]
+    pub expr: Option<String>,
+    /// Evaluate deeply, as --strict does.
+    #[arg(long)]
+    pub strict: bool,
+    /// Print the value as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Print the value as XML.
+    #[arg(long, conflicts_with = "json")]
+    pub xml: bool,
+    /// With --xml, leave out source locations.
+    #[arg(long, requires = "xml")]
+    pub no_location: bool,
+    /// Pass NAME = EXPR to a top-level function.
+    #[arg(long, num_args = 2, value_names = ["NAME", "EXPR"])]
+    pub arg: Vec<String>,
+    /// Pass NAME = "STRING" to a top-level function.
+    #[arg(long, num_args = 2, value_names = ["NAME", "STRING"])]
+    pub argstr: Vec<String>,
+    /// Select an attribute of the result (repeatable).
+    #[arg(short = 'A', long = "attr")]
+    pub attr: Vec<String>,
+    /// Add a search path entry for <name> lookups (repeatable).
+    #[arg(short = 'I', long = "include")]
+    pub include: Vec<String>,
+    #[arg(long, value_enum, default_value_t = EngineKind::Nix)]
+    pub engine: EngineKind,
+}

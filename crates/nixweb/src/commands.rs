@@ -1,0 +1,284 @@
+//! What each subcommand does.
+
+use crate::cli::{Cli, Command, EngineKind, EvalArgs, RunArgs};
+use anyhow::{bail, Context, Result};
+use axum::body::Body;
+use nixweb_app::engine::Engine;
+use nixweb_engine_nix::{NixConfig, NixEngine};
+use nixweb_server::{Nixweb, ServerConfig};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::Eval(args) => eval(args),
+        command => {
+            let runtime =
+                tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+            runtime.block_on(run_app_command(command))
+        }
+    }
+}
+
+async fn run_app_command(command: Command) -> Result<ExitCode> {
+    match command {
+        Command::Serve {
+            app,
+            host,
+            port,
+            workers,
+            queue,
+            run,
+        } => {
+            let (nixweb, listener) = listen(&app, &host, port, workers, queue, &run).await?;
+            // Scripts read this line to learn the port when --port 0 was given.
+            println!("nixweb listening on http://{}", listener.local_addr()?);
+            std::io::stdout().flush()?;
+            nixweb_server::http::serve(listener, nixweb).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Request {
+            method,
+            path,
+            app,
+            query,
+            header,
+            data,
+            run,
+        } => {
+            let (engine, config) = open_app(&app, &run)?;
+            let nixweb = Nixweb::new(engine, config);
+            let request = build_request(&method, &path, &query, &header, data.as_deref())?;
+            let response = nixweb.respond(request, Some([127, 0, 0, 1].into())).await;
+            print_response(response).await
+        }
+        Command::Routes { app, run } => {
+            let (engine, config) = open_app(&app, &run)?;
+            let routes = Nixweb::new(engine, config).routes().await?;
+            let width = routes.iter().map(|r| r.pattern.len()).max().unwrap_or(0);
+            for route in routes {
+                println!("{:width$}  {}", route.pattern, route.methods.join(", "));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Eval(_) => unreachable!("eval runs without the async runtime"),
+    }
+}
+
+/// The app's engine and the server settings from the shared flags.
+fn open_app(app: &Path, run: &RunArgs) -> Result<(Arc<dyn Engine>, ServerConfig)> {
+    let entry = entry_file(app)?;
+    let app_dir = entry
+        .parent()
+        .expect("an absolute file has a parent")
+        .to_owned();
+    let engine: Arc<dyn Engine> = match run.engine {
+        EngineKind::Nix => {
+            let options = run
+                .nix_option
+                .chunks(2)
+                .map(|pair| (pair[0].clone(), pair[1].clone()))
+                .collect();
+            let config = NixConfig {
+                options,
+                show_trace: run.show_trace || run.dev,
+                ..NixConfig::default()
+            };
+            Arc::new(NixEngine::new(&entry, config)?)
+        }
+    };
+    let mut config = ServerConfig::for_app_dir(app_dir);
+    if !(run.eval_timeout.is_finite() && run.eval_timeout > 0.0) {
+        bail!("--eval-timeout must be a positive number of seconds");
+    }
+    config.eval_timeout = Duration::from_secs_f64(run.eval_timeout);
+    config.max_body = run.max_body;
+    config.dev = run.dev;
+    Ok((engine, config))
+}
+
+/// A folder means its default.nix; the result is absolute, so Nix can import it from anywhere.
+fn entry_file(app: &Path) -> Result<PathBuf> {
+    let path = if app.is_dir() {
+        app.join("default.nix")
+    } else {
+        app.to_owned()
+    };
+    let path = path.canonicalize().with_context(|| {
+        format!(
+            "no app at {}: expected a folder with default.nix, or a .nix file",
+            path.display()
+        )
+    })?;
+    if !path.is_file() {
+        bail!("{} is not a file", path.display());
+    }
+    Ok(path)
+}
+
+/// Opens the app and binds the listening socket: everything `serve` does before serving.
+async fn listen(
+    app: &Path,
+    host: &str,
+    port: u16,
+    workers: Option<usize>,
+    queue: usize,
+    run: &RunArgs,
+) -> Result<(Arc<Nixweb>, tokio::net::TcpListener)> {
+    let (engine, mut config) = open_app(app, run)?;
+    config.workers = workers.unwrap_or(config.workers);
+    config.queue = queue;
+    let listener = tokio::net::TcpListener::bind((host, port))
+        .await
+        .with_context(|| format!("cannot listen on {host}:{port}"))?;
+    tracing::info!(
+        target: "nixweb",
+        "serving {} with the {} engine ({} workers) on http://{}",
+        engine.app_file().display(),
+        engine.name(),
+        config.workers,
+        listener.local_addr()?
+    );
+    Ok((Arc::new(Nixweb::new(engine, config)), listener))
+}
+
+/// Starts `nixweb serve ARGS…` inside this process on the current runtime, exactly as the
+/// command would, and returns the address it listens on. For tests (see nixweb-testkit).
+pub async fn start_server(args: &[&str]) -> Result<std::net::SocketAddr> {
+    use clap::Parser;
+    let cli = Cli::try_parse_from(std::iter::once("nixweb").chain(args.iter().copied()))?;
+    let Command::Serve {
+        app,
+        host,
+        port,
+        workers,
+        queue,
+        run,
+    } = cli.command
+    else {
+        bail!("start_server takes the arguments of `nixweb serve`");
+    };
+    let (nixweb, listener) = listen(&app, &host, port, workers, queue, &run).await?;
+    let address = listener.local_addr()?;
+    tokio::spawn(nixweb_server::http::serve(listener, nixweb));
+    Ok(address)
+}
+
+fn build_request(
+    method: &str,
+    path: &str,
+    query: &[String],
+    headers: &[String],
+    data: Option<&str>,
+) -> Result<http::Request<Body>> {
+    let method: http::Method = method
+        .to_ascii_uppercase()
+        .parse()
+        .context("invalid method")?;
+    let mut uri = if path.starts_with('/') {
+        path.to_owned()
+    } else {
+        format!("/{path}")
+    };
+    for (i, pair) in query.iter().enumerate() {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        let separator = if i == 0 && !uri.contains('?') {
+            '?'
+        } else {
+            '&'
+        };
+        let encode = |s: &str| {
+            percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
+        };
+        uri.push_str(&format!("{separator}{}={}", encode(key), encode(value)));
+    }
+    let mut builder = http::Request::builder().method(method).uri(&uri);
+    for header in headers {
+        let (name, value) = header
+            .split_once(':')
+            .with_context(|| format!("header {header:?} is not 'Name: value'"))?;
+        builder = builder.header(name.trim(), value.trim());
+    }
+    let body = match data {
+        Some(file) if file.starts_with('@') => {
+            std::fs::read(&file[1..]).with_context(|| format!("cannot read {}", &file[1..]))?
+        }
+        Some(text) => text.as_bytes().to_vec(),
+        None => Vec::new(),
+    };
+    if !body.is_empty() {
+        builder = builder.header(http::header::CONTENT_LENGTH, body.len());
+    }
+    builder
+        .body(Body::from(body))
+        .with_context(|| format!("invalid request for {uri}"))
+}
+
+async fn print_response(response: http::Response<Body>) -> Result<ExitCode> {
+    let status = response.status();
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "HTTP/1.1 {} {}",
+        status.as_u16(),
+        status.canonical_reason().unwrap_or("")
+    )?;
+    for (name, value) in response.headers() {
+        writeln!(out, "{name}: {}", String::from_utf8_lossy(value.as_bytes()))?;
+    }
+    writeln!(out)?;
+    let body = axum::body::to_bytes(response.into_body(), usize::MAX).await?;
+    out.write_all(&body)?;
+    out.flush()?;
+    Ok(if status.is_success() || status.is_redirection() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// `nixweb eval`: the Nix engine hands the flags to `nix-instantiate --eval` itself.
+fn eval(args: EvalArgs) -> Result<ExitCode> {
+    match args.engine {
+        EngineKind::Nix => {
+            let mut cmd = std::process::Command::new("nix-instantiate");
+            cmd.arg("--eval");
+            for (flag, on) in [
+                ("--strict", args.strict),
+                ("--json", args.json),
+                ("--xml", args.xml),
+                ("--no-location", args.no_location),
+            ] {
+                if on {
+                    cmd.arg(flag);
+                }
+            }
+            for pair in args.arg.chunks(2) {
+                cmd.arg("--arg").args(pair);
+            }
+            for pair in args.argstr.chunks(2) {
+                cmd.arg("--argstr").args(pair);
+            }
+            for attr in &args.attr {
+                cmd.arg("-A").arg(attr);
+            }
+            for include in &args.include {
+                cmd.arg("-I").arg(include);
+            }
+            match (&args.expr, &args.file) {
+                (Some(expr), _) => cmd.arg("-E").arg(expr),
+                (None, Some(file)) => cmd.arg(file),
+                (None, None) => bail!("give a FILE or -E EXPR"),
+            };
+            let status = cmd.status().context(
+                "cannot run nix-instantiate: install Nix (`apt-get install nix-bin` on Debian)",
+            )?;
+            Ok(ExitCode::from(
+                status.code().unwrap_or(1).clamp(0, 255) as u8
+            ))
+        }
+    }
+}
