@@ -3,19 +3,15 @@
 # Try it:   curl localhost:8080/test/my/hello
 { query, ... }:
 let
-  escape = builtins.replaceStrings [ "&" "<" ">" "\"" "'" ] [ "&amp;" "&lt;" "&gt;" "&quot;" "&#39;" ];
-  page = body: ''
-    <!doctype html>
-    <html><head><meta charset="utf-8"><title>Hello from Nix</title></head>
-    <body>${body}</body></html>
-  '';
+  html = import <nixweb/html.nix>;   # ships with nixweb
+  page = html.page { title = "Hello from Nix"; };
 in
 {
   GET = page ''
     <h1>Hello from Nix</h1>
     <form method="post"><input name="name" placeholder="your name"><button>Greet me</button></form>
   '';
-  POST = req: page "<p>Hello, ${escape (req.form.name or "stranger")}!</p>";
+  POST = req: page "<p>Hello, ${html.escape (req.form.name or "stranger")}!</p>";
 
   test.my.hello.GET = "Hello, ${query.name or "world"}!";
 

@@ -16,7 +16,20 @@ pub mod path;
 pub mod request;
 
 /// The router every engine evaluates. See the file itself for its arguments.
-pub const ROUTER_NIX: &str = include_str!("router.nix");
+pub const ROUTER_NIX: &str = include_str!("../nix/router.nix");
+
+/// The Nix library apps import as `<nixweb/NAME>`: (file name, contents). Engines put these
+/// files in one folder and add it to the search path as `nixweb`.
+pub const NIX_LIB: &[(&str, &str)] = &[("html.nix", include_str!("../nix/lib/html.nix"))];
+
+/// Writes [`NIX_LIB`] into `dir` (created if needed), for engines that need real files.
+pub fn write_nix_lib(dir: &std::path::Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    for (name, text) in NIX_LIB {
+        std::fs::write(dir.join(name), text)?;
+    }
+    Ok(())
+}
 
 /// The HTTP methods an app can define as route leaves, in the order `Allow` lists them.
 pub const METHODS: [&str; 7] = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"];

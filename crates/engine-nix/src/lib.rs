@@ -76,6 +76,7 @@ impl NixEngine {
             })?;
         let router = workdir.path().join("router.nix");
         std::fs::write(&router, nixweb_app::ROUTER_NIX)
+            .and_then(|()| nixweb_app::write_nix_lib(&workdir.path().join("lib")))
             .map_err(|e| EngineError::Unavailable(format!("cannot write the router: {e}")))?;
         Ok(NixEngine {
             app_file: app_file.to_owned(),
@@ -94,6 +95,8 @@ impl NixEngine {
         if self.config.show_trace {
             cmd.arg("--show-trace");
         }
+        // <nixweb/…> is the library that ships with nixweb.
+        cmd.arg("-I").arg(format!("nixweb={}", self.workdir.path().join("lib").display()));
         for (name, value) in NixConfig::default_options()
             .iter()
             .chain(&self.config.options)
