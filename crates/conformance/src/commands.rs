@@ -1,0 +1,344 @@
+//! The `lang` and `corpus` commands: run the cases, print the table, reconcile the
+//! failures with the expected-failures list. They return whether the run is green.
+
+use crate::corpus::{self, Recorded};
+use crate::engine::{self, EngineKind};
+use crate::expected::{self, ExpectedList};
+use crate::isolation::{parallel_map, Isolation};
+use crate::lang::{self, Category, Verdict};
+use crate::table::{self, Row};
+use crate::{CorpusArgs, LangArgs, RunArgs, CRATE_DIR};
+use anyhow::{bail, Result};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+const LANG_LIST_HEADER: &str = "\
+# Nix 2.8 language tests that nixweb-eval does not pass yet (nixweb-conformance lang).
+# One case per line, the reason after '#'. Regenerate with
+#   cargo run -p nixweb-conformance -- lang --write-expected
+# (reasons already written here are kept).";
+
+const CORPUS_LIST_HEADER: &str = "\
+# Corpus cases (topic:line) that nixweb-eval does not pass yet (nixweb-conformance corpus).
+# One case per line, the reason after '#'. Regenerate with
+#   cargo run -p nixweb-conformance -- corpus --write-expected
+# (reasons already written here are kept).";
+
+fn crate_dir() -> PathBuf {
+    PathBuf::from(CRATE_DIR)
+}
+
+fn repo_root() -> PathBuf {
+    crate_dir().join("../..")
+}
+
+/// Absolute, without `..`, so it can be a working directory and a placeholder key.
+fn absolute(path: &Path) -> Result<PathBuf> {
+    std::fs::canonicalize(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+}
+
+struct Setup {
+    isolation: Isolation,
+    list_path: Option<PathBuf>,
+    list: ExpectedList,
+    jobs: usize,
+}
+
+fn setup(run: &RunArgs, default_list: &str) -> Result<Setup> {
+    let engine = run.engine.unwrap_or_else(EngineKind::default_kind);
+    if engine == EngineKind::Reference && !engine::reference_available() {
+        bail!("the reference engine needs nix-instantiate on PATH");
+    }
+    // The reference engine is the truth: by default it gets no allowance for failures.
+    let list_path = run
+        .expected
+        .clone()
+        .or_else(|| (engine == EngineKind::Embedded).then(|| crate_dir().join(default_list)));
+    let list = match &list_path {
+        Some(path) => ExpectedList::load(path)?,
+        None => ExpectedList::default(),
+    };
+    let jobs = run.jobs.unwrap_or_else(|| {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    });
+    let isolation = Isolation::new(
+        engine,
+        Duration::from_secs(run.timeout),
+        run.memory_limit_mb,
+    )?;
+    Ok(Setup {
+        isolation,
+        list_path,
+        list,
+        jobs,
+    })
+}
+
+/// Writes or checks the expected-failures list; returns whether the run is green.
+fn finish(
+    setup: &Setup,
+    run: &RunArgs,
+    all_ids: Vec<&str>,
+    failures: &BTreeMap<String, String>,
+    header: &str,
+    rerun_hint: &str,
+) -> Result<bool> {
+    if run.write_expected {
+        let Some(path) = &setup.list_path else {
+            bail!("--write-expected needs --expected FILE with the reference engine");
+        };
+        let list = setup.list.rewritten(failures, header);
+        list.save(path)?;
+        println!(
+            "wrote {} expected failure(s) to {}",
+            list.len(),
+            path.display()
+        );
+        return Ok(true);
+    }
+    let failed: BTreeSet<String> = failures.keys().cloned().collect();
+    let rec = setup.list.reconcile(all_ids, &failed);
+    let broken = expected::report(&rec, setup.list_path.as_deref(), rerun_hint);
+    Ok(!broken)
+}
+
+fn one_line(text: &str, limit: usize) -> String {
+    let flat = text.replace(['\n', '\r'], " ");
+    if flat.chars().count() <= limit {
+        flat
+    } else {
+        let cut: String = flat.chars().take(limit).collect();
+        format!("{cut}…")
+    }
+}
+
+fn indent(text: &str) -> String {
+    text.lines().map(|l| format!("    {l}\n")).collect()
+}
+
+pub fn lang(args: &LangArgs) -> Result<bool> {
+    let tests_dir = match &args.tests {
+        Some(dir) => dir.clone(),
+        None => repo_root().join(".cache/nix-lang-tests"),
+    };
+    lang::check_tests_dir(&tests_dir)?;
+    let tests_dir = absolute(&tests_dir)?;
+    let setup = setup(&args.run, "expected-failures.txt")?;
+    let cases = lang::discover(&tests_dir)?;
+    println!(
+        "nixweb-conformance lang: {} cases from {}, engine {}",
+        cases.len(),
+        tests_dir.display(),
+        setup.isolation.engine().name()
+    );
+
+    let outcomes = parallel_map(&cases, setup.jobs, |case| {
+        setup.isolation.run(&case.invocation)
+    });
+
+    let mut rows: BTreeMap<Category, Row> = Category::ALL
+        .iter()
+        .map(|c| (*c, Row::new(c.label())))
+        .collect();
+    let mut failures = BTreeMap::new();
+    for (case, outcome) in cases.iter().zip(&outcomes) {
+        let row = rows
+            .get_mut(&case.category)
+            .expect("every category has a row");
+        row.total += 1;
+        match lang::judge(case, outcome) {
+            Verdict::Pass => row.passed += 1,
+            Verdict::Fail { reason, detail } => {
+                let listed = setup.list.contains(&case.id);
+                if listed {
+                    row.expected_failures += 1;
+                }
+                if args.run.verbose || !listed {
+                    println!("FAIL {}: {}", case.id, one_line(&reason, 200));
+                }
+                if args.run.verbose {
+                    print!("{}", indent(&detail));
+                }
+                failures.insert(case.id.clone(), one_line(&reason, 120));
+            }
+        }
+    }
+    let rows: Vec<Row> = rows.into_values().collect();
+    println!("\n{}", table::render("Nix 2.8 lang tests", &rows));
+    let ids = cases.iter().map(|c| c.id.as_str()).collect();
+    finish(
+        &setup,
+        &args.run,
+        ids,
+        &failures,
+        LANG_LIST_HEADER,
+        "nixweb-conformance lang --write-expected",
+    )
+}
+
+pub fn corpus(args: &CorpusArgs) -> Result<bool> {
+    let dir = absolute(
+        &args
+            .dir
+            .clone()
+            .unwrap_or_else(|| crate_dir().join("corpus")),
+    )?;
+    let cases = corpus::discover(&dir)?;
+    let invocations: Vec<_> = cases.iter().map(|c| corpus::invocation(c, &dir)).collect();
+    let run_args = RunArgs {
+        engine: args
+            .record
+            .then_some(EngineKind::Reference)
+            .or(args.run.engine),
+        ..args.run.clone()
+    };
+    let setup = setup(&run_args, "corpus-expected-failures.txt")?;
+    let engine = setup.isolation.engine();
+
+    if args.record {
+        let outcomes = parallel_map(&invocations, setup.jobs, |i| setup.isolation.run(i));
+        if let Some((case, outcome)) = cases.iter().zip(&outcomes).find(|(_, o)| o.exit_code < 0) {
+            bail!(
+                "nix-instantiate did not run {}: {}",
+                case.id,
+                outcome.stderr
+            );
+        }
+        let results: Vec<Recorded> = outcomes
+            .iter()
+            .map(|o| Recorded::from_outcome(o, &dir))
+            .collect();
+        corpus::save_records(&dir, &cases, &results)?;
+        let errors = results
+            .iter()
+            .filter(|r| matches!(r, Recorded::Error(_)))
+            .count();
+        println!(
+            "recorded {} cases ({} values, {} errors) from nix-instantiate into {}",
+            cases.len(),
+            cases.len() - errors,
+            errors,
+            dir.display()
+        );
+        return Ok(true);
+    }
+
+    println!(
+        "nixweb-conformance corpus: {} cases from {}, engine {}",
+        cases.len(),
+        dir.display(),
+        engine.name()
+    );
+    let records = corpus::load_records(&dir)?;
+    let outcomes = parallel_map(&invocations, setup.jobs, |i| setup.isolation.run(i));
+    let actual: Vec<Recorded> = outcomes
+        .iter()
+        .map(|o| Recorded::from_outcome(o, &dir))
+        .collect();
+
+    let mut problems = 0;
+    if args.live {
+        problems += check_records_live(&setup, &cases, &invocations, &actual, &records, &dir)?;
+    }
+
+    let mut rows: BTreeMap<&str, Row> = BTreeMap::new();
+    let mut failures = BTreeMap::new();
+    for ((case, actual), outcome) in cases.iter().zip(&actual).zip(&outcomes) {
+        let row = rows
+            .entry(case.topic.as_str())
+            .or_insert_with(|| Row::new(case.topic.clone()));
+        row.total += 1;
+        let Some(want) = records.get(&(case.topic.clone(), case.expr.clone())) else {
+            println!("UNRECORDED {}: {}", case.id, case.expr);
+            problems += 1;
+            continue;
+        };
+        if want.matches(actual, args.full_errors) {
+            row.passed += 1;
+            continue;
+        }
+        let listed = setup.list.contains(&case.id);
+        if listed {
+            row.expected_failures += 1;
+        }
+        // A timeout or crash says more than the (empty) error block it becomes.
+        let got = if outcome.exit_code < 0 {
+            outcome.summary()
+        } else {
+            actual.headline()
+        };
+        let reason = format!(
+            "got {}; want {}",
+            one_line(&got, 80),
+            one_line(&want.headline(), 80)
+        );
+        if args.run.verbose || !listed {
+            println!("FAIL {}: {}", case.id, case.expr);
+            println!("    want: {}", one_line(&want.headline(), 300));
+            println!("    got:  {}", one_line(&got, 300));
+        }
+        failures.insert(case.id.clone(), reason);
+    }
+    let rows: Vec<Row> = rows.into_values().collect();
+    println!("\n{}", table::render("corpus topic", &rows));
+    if problems > 0 {
+        println!(
+            "{problems} case(s) unrecorded or recorded wrongly: \
+             run `nixweb-conformance corpus --record` where nix-instantiate is installed"
+        );
+    }
+    let ids = cases.iter().map(|c| c.id.as_str()).collect();
+    let green = finish(
+        &setup,
+        &args.run,
+        ids,
+        &failures,
+        CORPUS_LIST_HEADER,
+        "nixweb-conformance corpus --write-expected",
+    )?;
+    Ok(green && problems == 0)
+}
+
+/// With `--live`: asks the real nix-instantiate again and counts records that no longer
+/// match it (or are missing), so stale records cannot hide.
+fn check_records_live(
+    setup: &Setup,
+    cases: &[corpus::Case],
+    invocations: &[crate::invocation::Invocation],
+    actual: &[Recorded],
+    records: &BTreeMap<(String, String), Recorded>,
+    dir: &Path,
+) -> Result<usize> {
+    let live: Vec<Recorded> = if setup.isolation.engine() == EngineKind::Reference {
+        actual.to_vec()
+    } else {
+        if !engine::reference_available() {
+            bail!("--live needs nix-instantiate on PATH");
+        }
+        let reference = Isolation::new(EngineKind::Reference, Duration::from_secs(60), 0)?;
+        parallel_map(invocations, setup.jobs, |i| {
+            Recorded::from_outcome(&reference.run(i), dir)
+        })
+    };
+    let mut stale = 0;
+    for (case, live) in cases.iter().zip(&live) {
+        match records.get(&(case.topic.clone(), case.expr.clone())) {
+            Some(recorded) if recorded == live => {}
+            Some(recorded) => {
+                stale += 1;
+                println!(
+                    "STALE {}: recorded {}; nix-instantiate now says {}",
+                    case.id,
+                    one_line(&recorded.headline(), 100),
+                    one_line(&live.headline(), 100)
+                );
+            }
+            // Reported once, by the main loop.
+            None => {}
+        }
+    }
+    Ok(stale)
+}

@@ -1,0 +1,292 @@
+//! The differential corpus: small expressions written for this project, one per line in
+//! `corpus/<topic>.nix`, with the answers of the real `nix-instantiate --eval --strict`
+//! 2.8 recorded next to them in `corpus/<topic>.exp`, so it runs where Nix is absent.
+//!
+//! `.exp` format: each case's expression on a line, then its result:
+//! `=> line` for each stdout line of a success, `=! line` for each line of the error.
+
+use crate::invocation::{Input, Invocation, Mode, Outcome};
+use anyhow::{bail, Context, Result};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// Stands in for the corpus directory's absolute path in recorded outputs, so the
+/// records do not depend on where the repository is checked out.
+const DIR_PLACEHOLDER: &str = "<corpus>";
+
+/// Variables every corpus case sees, for the `getEnv` cases.
+const CORPUS_ENV: [(&str, &str); 1] = [("NIXWEB_CORPUS_VAR", "corpus value")];
+
+#[derive(Debug, Clone)]
+pub struct Case {
+    /// `topic:line`, the name used in the expected-failures list.
+    pub id: String,
+    pub topic: String,
+    pub expr: String,
+}
+
+/// What a case must produce, as recorded from Nix.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Recorded {
+    Value(Vec<String>),
+    Error(Vec<String>),
+}
+
+impl Recorded {
+    pub fn from_outcome(outcome: &Outcome, dir: &Path) -> Self {
+        if outcome.succeeded() {
+            Recorded::Value(
+                normalise(&outcome.stdout, dir)
+                    .lines()
+                    .map(str::to_owned)
+                    .collect(),
+            )
+        } else {
+            Recorded::Error(error_lines(&normalise(&outcome.stderr, dir)))
+        }
+    }
+
+    /// Whether `actual` agrees with this record; errors compare on their first line
+    /// unless `full_errors`.
+    pub fn matches(&self, actual: &Recorded, full_errors: bool) -> bool {
+        match (self, actual) {
+            (Recorded::Value(a), Recorded::Value(b)) => a == b,
+            (Recorded::Error(a), Recorded::Error(b)) if full_errors => a == b,
+            (Recorded::Error(a), Recorded::Error(b)) => a.first() == b.first(),
+            _ => false,
+        }
+    }
+
+    pub fn render(&self) -> String {
+        let (marker, lines) = match self {
+            Recorded::Value(lines) => ("=>", lines),
+            Recorded::Error(lines) => ("=!", lines),
+        };
+        if lines.is_empty() {
+            return format!("{marker}\n");
+        }
+        lines
+            .iter()
+            .map(|l| {
+                if l.is_empty() {
+                    format!("{marker}\n")
+                } else {
+                    format!("{marker} {l}\n")
+                }
+            })
+            .collect()
+    }
+
+    /// One line for tables and reasons.
+    pub fn headline(&self) -> String {
+        match self {
+            Recorded::Value(lines) => lines.join(" "),
+            Recorded::Error(lines) => lines.first().cloned().unwrap_or_default(),
+        }
+    }
+}
+
+fn normalise(text: &str, dir: &Path) -> String {
+    text.replace(&dir.display().to_string(), DIR_PLACEHOLDER)
+}
+
+/// The error block: from the first `error:` line on, without trailing blank lines.
+fn error_lines(stderr: &str) -> Vec<String> {
+    let lines: Vec<&str> = stderr.lines().map(str::trim_end).collect();
+    let start = lines
+        .iter()
+        .position(|l| l.starts_with("error:"))
+        .unwrap_or(0);
+    let mut block: Vec<String> = lines[start..].iter().map(|l| l.to_string()).collect();
+    while block.last().is_some_and(|l| l.is_empty()) {
+        block.pop();
+    }
+    if block.is_empty() {
+        block.push("error: (no message)".to_owned());
+    }
+    block
+}
+
+/// The topics (file stems) in `dir`, sorted.
+fn topics(dir: &Path) -> Result<Vec<(String, PathBuf)>> {
+    let mut topics: Vec<(String, PathBuf)> = std::fs::read_dir(dir)
+        .with_context(|| format!("listing {}", dir.display()))?
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == "nix"))
+        .filter_map(|p| Some((p.file_stem()?.to_str()?.to_owned(), p)))
+        .collect();
+    topics.sort();
+    Ok(topics)
+}
+
+/// All cases: every line of a topic file that is neither blank nor a `#` comment.
+pub fn discover(dir: &Path) -> Result<Vec<Case>> {
+    let mut cases = Vec::new();
+    for (topic, path) in topics(dir)? {
+        let text = std::fs::read_to_string(&path)?;
+        for (index, line) in text.lines().enumerate() {
+            let expr = line.trim();
+            if expr.is_empty() || expr.starts_with('#') {
+                continue;
+            }
+            cases.push(Case {
+                id: format!("{topic}:{}", index + 1),
+                topic: topic.clone(),
+                expr: expr.to_owned(),
+            });
+        }
+    }
+    if cases.is_empty() {
+        bail!("no corpus cases in {}", dir.display());
+    }
+    Ok(cases)
+}
+
+pub fn invocation(case: &Case, dir: &Path) -> Invocation {
+    let mut invocation = Invocation::new(
+        Input::Expr(case.expr.clone()),
+        Mode::Eval {
+            strict: true,
+            xml: false,
+        },
+        dir.to_path_buf(),
+    );
+    invocation.env = CORPUS_ENV
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    invocation
+}
+
+fn exp_path(dir: &Path, topic: &str) -> PathBuf {
+    dir.join(format!("{topic}.exp"))
+}
+
+/// The recorded results of one topic, by expression text.
+pub fn parse_exp(text: &str) -> Result<BTreeMap<String, Recorded>> {
+    let mut records = BTreeMap::new();
+    let mut current: Option<(String, Option<Recorded>)> = None;
+    let mut finish = |current: Option<(String, Option<Recorded>)>| -> Result<()> {
+        if let Some((expr, recorded)) = current {
+            let recorded = recorded.with_context(|| format!("no result recorded for {expr}"))?;
+            records.insert(expr, recorded);
+        }
+        Ok(())
+    };
+    for line in text.lines() {
+        let (marker, rest) = match line.get(..2) {
+            Some(m @ ("=>" | "=!")) => (m, line[2..].strip_prefix(' ').unwrap_or(&line[2..])),
+            _ => {
+                finish(current.take())?;
+                current = Some((line.to_owned(), None));
+                continue;
+            }
+        };
+        let Some((_, recorded)) = current.as_mut() else {
+            bail!("result line without an expression: {line}");
+        };
+        match (marker, recorded) {
+            ("=>", Some(Recorded::Value(lines))) | ("=!", Some(Recorded::Error(lines))) => {
+                lines.push(rest.to_owned())
+            }
+            ("=>", r @ None) => *r = Some(Recorded::Value(vec![rest.to_owned()])),
+            ("=!", r @ None) => *r = Some(Recorded::Error(vec![rest.to_owned()])),
+            _ => bail!("mixed value and error lines near: {line}"),
+        }
+    }
+    finish(current)?;
+    Ok(records)
+}
+
+/// Recorded results of every topic, keyed by (topic, expression).
+pub fn load_records(dir: &Path) -> Result<BTreeMap<(String, String), Recorded>> {
+    let mut all = BTreeMap::new();
+    for (topic, _) in topics(dir)? {
+        let path = exp_path(dir, &topic);
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+        };
+        let records = parse_exp(&text).with_context(|| format!("parsing {}", path.display()))?;
+        for (expr, recorded) in records {
+            all.insert((topic.clone(), expr), recorded);
+        }
+    }
+    Ok(all)
+}
+
+/// Writes one `.exp` file per topic, cases in file order.
+pub fn save_records(dir: &Path, cases: &[Case], results: &[Recorded]) -> Result<()> {
+    let mut files: BTreeMap<&str, String> = BTreeMap::new();
+    for (case, recorded) in cases.iter().zip(results) {
+        let text = files.entry(&case.topic).or_default();
+        text.push_str(&case.expr);
+        text.push('\n');
+        text.push_str(&recorded.render());
+    }
+    for (topic, text) in files {
+        let path = exp_path(dir, topic);
+        std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exp_round_trips() {
+        let text = "1 + 1\n=> 2\nthrow \"x\"\n=! error: x\n=!\n=! more\n\"a\"\n=> \"a\"\n";
+        let records = parse_exp(text).unwrap();
+        assert_eq!(records["1 + 1"], Recorded::Value(vec!["2".into()]));
+        assert_eq!(
+            records["throw \"x\""],
+            Recorded::Error(vec!["error: x".into(), "".into(), "more".into()])
+        );
+        let rendered: String = ["1 + 1", "throw \"x\"", "\"a\""]
+            .iter()
+            .map(|e| format!("{e}\n{}", records[*e].render()))
+            .collect();
+        assert_eq!(rendered, text);
+    }
+
+    #[test]
+    fn errors_compare_on_the_first_line_by_default() {
+        let a = Recorded::Error(vec!["error: x".into(), "at 1".into()]);
+        let b = Recorded::Error(vec!["error: x".into(), "at 2".into()]);
+        assert!(a.matches(&b, false));
+        assert!(!a.matches(&b, true));
+        assert!(!a.matches(&Recorded::Value(vec!["error: x".into()]), false));
+    }
+
+    #[test]
+    fn outcomes_are_normalised() {
+        let dir = Path::new("/some/where/corpus");
+        let ok = Outcome {
+            stdout: "/some/where/corpus/a.nix\n".into(),
+            stderr: "trace: 1\n".into(),
+            exit_code: 0,
+        };
+        assert_eq!(
+            Recorded::from_outcome(&ok, dir),
+            Recorded::Value(vec!["<corpus>/a.nix".into()])
+        );
+        let err = Outcome {
+            stdout: String::new(),
+            stderr: "trace: 1\nerror: boom\n\n   at x\n\n".into(),
+            exit_code: 1,
+        };
+        assert_eq!(
+            Recorded::from_outcome(&err, dir),
+            Recorded::Error(vec!["error: boom".into(), "".into(), "   at x".into()])
+        );
+    }
+
+    #[test]
+    fn missing_result_is_an_error() {
+        assert!(parse_exp("1\n2\n=> 2\n").is_err());
+    }
+}
