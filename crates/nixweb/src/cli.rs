@@ -26,12 +26,6 @@ pub enum Command {
         /// 0 picks a free port; the address is printed on start.
         #[arg(long, default_value_t = 8080)]
         port: u16,
-        /// Evaluations that may run at once [default: the number of cores].
-        #[arg(long)]
-        workers: Option<usize>,
-        /// Requests that may wait for a worker before the server answers 503.
-        #[arg(long, default_value_t = 256)]
-        queue: usize,
         #[command(flatten)]
         run: RunArgs,
     },
@@ -67,17 +61,25 @@ pub enum Command {
     Eval(EvalArgs),
 }
 
-/// How an app is evaluated; shared by serve, request and routes.
-#[derive(Args, Clone)]
+/// How an app is evaluated; shared by serve, request and routes. Each setting can also come
+/// from `nixweb.toml` in the app's folder (see docs/configuration.md); a flag wins over it.
+#[derive(Args, Clone, Default)]
 pub struct RunArgs {
-    #[arg(long, value_enum, default_value_t = EngineKind::Nix)]
-    pub engine: EngineKind,
-    /// Seconds an evaluation may take before it is stopped with 504.
-    #[arg(long, default_value_t = 10.0, value_name = "SECONDS")]
-    pub eval_timeout: f64,
-    /// Largest request body accepted, in bytes; larger ones get 413.
-    #[arg(long, default_value_t = 1024 * 1024, value_name = "BYTES")]
-    pub max_body: usize,
+    /// The evaluator [default: nix].
+    #[arg(long, value_enum)]
+    pub engine: Option<EngineKind>,
+    /// Seconds an evaluation may take before it is stopped with 504 [default: 10].
+    #[arg(long, value_name = "SECONDS")]
+    pub eval_timeout: Option<f64>,
+    /// Largest request body accepted, in bytes; larger ones get 413 [default: 1048576].
+    #[arg(long, value_name = "BYTES")]
+    pub max_body: Option<usize>,
+    /// Evaluations that may run at once [default: the number of cores].
+    #[arg(long)]
+    pub workers: Option<usize>,
+    /// Requests that may wait for a worker before the server answers 503 [default: 256].
+    #[arg(long)]
+    pub queue: Option<usize>,
     /// Development mode: error pages show the Nix error and the source around it.
     #[arg(long)]
     pub dev: bool,
@@ -89,7 +91,8 @@ pub struct RunArgs {
     pub show_trace: bool,
 }
 
-#[derive(ValueEnum, Clone, Copy, PartialEq, Eq, Debug)]
+#[derive(ValueEnum, Clone, Copy, PartialEq, Eq, Debug, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum EngineKind {
     /// The real Nix, one nix-instantiate process per request.
     Nix,

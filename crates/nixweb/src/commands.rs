@@ -1,6 +1,7 @@
 //! What each subcommand does.
 
 use crate::cli::{Cli, Command, EngineKind, EvalArgs, RunArgs};
+use crate::settings::Settings;
 use anyhow::{bail, Context, Result};
 use axum::body::Body;
 use nixweb_app::engine::Engine;
@@ -10,7 +11,6 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::Duration;
 
 pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
@@ -29,11 +29,9 @@ async fn run_app_command(command: Command) -> Result<ExitCode> {
             app,
             host,
             port,
-            workers,
-            queue,
             run,
         } => {
-            let (nixweb, listener) = listen(&app, &host, port, workers, queue, &run).await?;
+            let (nixweb, listener) = listen(&app, &host, port, &run).await?;
             // Scripts read this line to learn the port when --port 0 was given.
             println!("nixweb listening on http://{}", listener.local_addr()?);
             std::io::stdout().flush()?;
@@ -68,35 +66,30 @@ async fn run_app_command(command: Command) -> Result<ExitCode> {
     }
 }
 
-/// The app's engine and the server settings from the shared flags.
+/// The app's engine and the server settings, from the flags and the app's nixweb.toml.
 fn open_app(app: &Path, run: &RunArgs) -> Result<(Arc<dyn Engine>, ServerConfig)> {
     let entry = entry_file(app)?;
     let app_dir = entry
         .parent()
         .expect("an absolute file has a parent")
         .to_owned();
-    let engine: Arc<dyn Engine> = match run.engine {
+    let settings = Settings::resolve(&app_dir, run)?;
+    let engine: Arc<dyn Engine> = match settings.engine {
         EngineKind::Nix => {
-            let options = run
-                .nix_option
-                .chunks(2)
-                .map(|pair| (pair[0].clone(), pair[1].clone()))
-                .collect();
             let config = NixConfig {
-                options,
-                show_trace: run.show_trace || run.dev,
+                options: settings.nix_options.clone(),
+                show_trace: settings.show_trace || settings.dev,
                 ..NixConfig::default()
             };
             Arc::new(NixEngine::new(&entry, config)?)
         }
     };
     let mut config = ServerConfig::for_app_dir(app_dir);
-    if !(run.eval_timeout.is_finite() && run.eval_timeout > 0.0) {
-        bail!("--eval-timeout must be a positive number of seconds");
-    }
-    config.eval_timeout = Duration::from_secs_f64(run.eval_timeout);
-    config.max_body = run.max_body;
-    config.dev = run.dev;
+    config.eval_timeout = settings.eval_timeout;
+    config.max_body = settings.max_body;
+    config.dev = settings.dev;
+    config.workers = settings.workers.unwrap_or(config.workers);
+    config.queue = settings.queue;
     Ok((engine, config))
 }
 
@@ -124,13 +117,9 @@ async fn listen(
     app: &Path,
     host: &str,
     port: u16,
-    workers: Option<usize>,
-    queue: usize,
     run: &RunArgs,
 ) -> Result<(Arc<Nixweb>, tokio::net::TcpListener)> {
-    let (engine, mut config) = open_app(app, run)?;
-    config.workers = workers.unwrap_or(config.workers);
-    config.queue = queue;
+    let (engine, config) = open_app(app, run)?;
     let listener = tokio::net::TcpListener::bind((host, port))
         .await
         .with_context(|| format!("cannot listen on {host}:{port}"))?;
@@ -154,14 +143,12 @@ pub async fn start_server(args: &[&str]) -> Result<std::net::SocketAddr> {
         app,
         host,
         port,
-        workers,
-        queue,
         run,
     } = cli.command
     else {
         bail!("start_server takes the arguments of `nixweb serve`");
     };
-    let (nixweb, listener) = listen(&app, &host, port, workers, queue, &run).await?;
+    let (nixweb, listener) = listen(&app, &host, port, &run).await?;
     let address = listener.local_addr()?;
     tokio::spawn(nixweb_server::http::serve(listener, nixweb));
     Ok(address)

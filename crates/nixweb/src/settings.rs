@@ -1,0 +1,150 @@
+//! Settings of a served app: flags first, then the app's `nixweb.toml`, then defaults.
+//!
+//! An app folder may hold a `nixweb.toml` so that `nixweb serve APP` alone runs it the way
+//! it needs (the godbolt example needs the Nix engine and a sandbox with the host's
+//! compilers). Unknown keys are errors: a misspelt limit must not silently fall back.
+
+use crate::cli::{EngineKind, RunArgs};
+use anyhow::{bail, Context, Result};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Duration;
+
+/// The file's contents; every key is optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct AppFile {
+    pub engine: Option<EngineKind>,
+    pub eval_timeout: Option<f64>,
+    pub max_body: Option<usize>,
+    pub workers: Option<usize>,
+    pub queue: Option<usize>,
+    pub dev: Option<bool>,
+    pub show_trace: Option<bool>,
+    /// Nix engine: `--option NAME VALUE` pairs.
+    #[serde(default)]
+    pub nix_options: BTreeMap<String, String>,
+}
+
+impl AppFile {
+    pub const NAME: &'static str = "nixweb.toml";
+
+    /// Reads `nixweb.toml` from the app folder; an absent file is an empty one.
+    pub fn read(app_dir: &Path) -> Result<AppFile> {
+        let path = app_dir.join(Self::NAME);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => toml::from_str(&text).with_context(|| format!("in {}", path.display())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(AppFile::default()),
+            Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
+        }
+    }
+}
+
+/// The settings in force.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub engine: EngineKind,
+    pub eval_timeout: Duration,
+    pub max_body: usize,
+    /// None: one per core.
+    pub workers: Option<usize>,
+    pub queue: usize,
+    pub dev: bool,
+    pub show_trace: bool,
+    /// The file's options, then the flags' (Nix lets the later one win).
+    pub nix_options: Vec<(String, String)>,
+}
+
+impl Settings {
+    pub fn resolve(app_dir: &Path, flags: &RunArgs) -> Result<Settings> {
+        Self::merge(AppFile::read(app_dir)?, flags)
+    }
+
+    fn merge(file: AppFile, flags: &RunArgs) -> Result<Settings> {
+        let seconds = flags.eval_timeout.or(file.eval_timeout).unwrap_or(10.0);
+        if !(seconds.is_finite() && seconds > 0.0) {
+            bail!("the evaluation timeout must be a positive number of seconds, not {seconds}");
+        }
+        if flags.workers.or(file.workers) == Some(0) {
+            bail!("workers must be at least 1");
+        }
+        let mut nix_options: Vec<(String, String)> = file.nix_options.into_iter().collect();
+        nix_options.extend(
+            flags
+                .nix_option
+                .chunks(2)
+                .map(|pair| (pair[0].clone(), pair[1].clone())),
+        );
+        Ok(Settings {
+            engine: flags.engine.or(file.engine).unwrap_or(EngineKind::Nix),
+            eval_timeout: Duration::from_secs_f64(seconds),
+            max_body: flags.max_body.or(file.max_body).unwrap_or(1024 * 1024),
+            workers: flags.workers.or(file.workers),
+            queue: flags.queue.or(file.queue).unwrap_or(256),
+            dev: flags.dev || file.dev.unwrap_or(false),
+            show_trace: flags.show_trace || file.show_trace.unwrap_or(false),
+            nix_options,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(text: &str) -> AppFile {
+        toml::from_str(text).unwrap()
+    }
+
+    #[test]
+    fn defaults_without_file_or_flags() {
+        let s = Settings::merge(AppFile::default(), &RunArgs::default()).unwrap();
+        assert_eq!(s.engine, EngineKind::Nix);
+        assert_eq!(s.eval_timeout, Duration::from_secs(10));
+        assert_eq!(
+            (s.max_body, s.workers, s.queue, s.dev),
+            (1024 * 1024, None, 256, false)
+        );
+    }
+
+    #[test]
+    fn the_file_gives_defaults_and_flags_win() {
+        let f = file("engine = \"nix\"\neval-timeout = 30\nworkers = 2\n[nix-options]\nextra-sandbox-paths = \"/bin /usr\"\n");
+        let flags = RunArgs {
+            eval_timeout: Some(5.0),
+            nix_option: vec!["timeout".into(), "20".into()],
+            ..RunArgs::default()
+        };
+        let s = Settings::merge(f, &flags).unwrap();
+        assert_eq!(s.eval_timeout, Duration::from_secs(5), "the flag wins");
+        assert_eq!(s.workers, Some(2), "the file fills what the flags leave");
+        assert_eq!(
+            s.nix_options,
+            [
+                ("extra-sandbox-paths".to_owned(), "/bin /usr".to_owned()),
+                ("timeout".to_owned(), "20".to_owned())
+            ]
+        );
+    }
+
+    #[test]
+    fn mistakes_are_errors() {
+        assert!(
+            toml::from_str::<AppFile>("eval-timout = 3").is_err(),
+            "unknown keys are refused"
+        );
+        assert!(toml::from_str::<AppFile>("engine = \"fast\"").is_err());
+        assert!(Settings::merge(file("eval-timeout = 0"), &RunArgs::default()).is_err());
+        assert!(Settings::merge(file("workers = 0"), &RunArgs::default()).is_err());
+    }
+
+    #[test]
+    fn an_absent_file_is_empty() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(AppFile::read(dir.path()).unwrap().engine.is_none());
+        std::fs::write(dir.path().join("nixweb.toml"), "workers = \"many\"").unwrap();
+        let err = format!("{:#}", AppFile::read(dir.path()).unwrap_err());
+        assert!(err.contains("nixweb.toml"), "{err}");
+    }
+}
