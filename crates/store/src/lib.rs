@@ -3,3 +3,31 @@
 //! It is for computing what Nix 2.8 computes without a store: hashes in Nix's encodings,
 //! NAR serialisation, store paths, derivation ATerms and their hashes. It is not a store:
 //! it never writes to /nix/store and never builds anything.
+//!
+//! Entry points for the evaluator:
+//! - `hashString`/`hashFile`: [`Hash::digest`] and [`Hash::to_base16`];
+//! - `toFile`: [`StoreDir::make_text_path`];
+//! - `"${./p}"`, `filterSource`, `builtins.path`: [`StoreDir::path_for_source`] over a
+//!   [`SourceTree`];
+//! - `derivationStrict`: [`instantiate()`] with a [`DerivationArgs`] and a
+//!   [`KnownDerivations`] kept for the whole evaluation;
+//! - `placeholder`: [`placeholder()`]; `storePath`: [`StoreDir::parse_containing`].
+
+pub mod base32;
+pub mod base64;
+pub mod derivation;
+mod error;
+pub mod hash;
+pub mod instantiate;
+pub mod nar;
+pub mod store_path;
+
+pub use derivation::{Derivation, DerivationOutput, DrvHashes, FixedOutputHash};
+pub use error::{Error, Result};
+pub use hash::{Encoding, Hash, HashAlgo, Hasher};
+pub use instantiate::{
+    check_outputs, instantiate, split_outputs_string, ContextElem, DerivationArgs, Instantiated,
+    KnownDerivations,
+};
+pub use nar::{LocalFs, NodeKind, SourceTree};
+pub use store_path::{placeholder, FileIngestionMethod, StoreDir, StorePath};
