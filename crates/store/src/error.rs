@@ -73,6 +73,13 @@ pub enum Error {
     /// derivations we were told about.
     #[error("derivation '{0}' is unknown, so its hash modulo cannot be computed")]
     UnknownDerivation(String),
+    /// Not a Nix message (Nix says "error parsing derivation" with less detail).
+    #[error("error parsing derivation: {0}")]
+    BadDerivation(String),
+    #[error("in 'toFile': the file named '{name}' must not contain a reference to a derivation but contains ({context})")]
+    ToFileRefersToDerivation { name: String, context: String },
+    #[error("store path mismatch in (possibly filtered) path added from '{0}'")]
+    AddedPathMismatch(PathBuf),
     #[error("invalid string context element '{0}'")]
     InvalidContext(String),
 }

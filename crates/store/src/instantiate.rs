@@ -177,6 +177,18 @@ impl KnownDerivations {
         Ok(())
     }
 
+    /// Records a `.drv` file found in a real store, from its text.
+    pub fn insert_drv_file(&mut self, store: &StoreDir, drv_path: &str, text: &str) -> Result<()> {
+        let path = store.parse(drv_path)?;
+        let drv = Derivation::from_aterm(store, &path, text)?;
+        self.insert_derivation(store, path, &drv)
+    }
+
+    /// Whether `drv_path` is known (its hash modulo can be computed).
+    pub fn contains(&self, drv_path: &StorePath) -> bool {
+        self.hashes.contains_key(drv_path)
+    }
+
     /// Records the references of a non-derivation path (e.g. the context of a `toFile`).
     pub fn insert_references(&mut self, path: StorePath, references: BTreeSet<StorePath>) {
         self.references.insert(path, references);
@@ -202,6 +214,33 @@ impl KnownDerivations {
         }
         seen
     }
+}
+
+/// `builtins.toFile name contents`: the full store path of the text file. Its context
+/// may only hold plain store paths, which become the file's references (recorded in
+/// `known`, so a derivation that depends on the file deeply gets them too).
+pub fn to_file(
+    store: &StoreDir,
+    known: &mut KnownDerivations,
+    name: &str,
+    contents: &[u8],
+    context: &BTreeSet<String>,
+) -> Result<String> {
+    let mut references = BTreeSet::new();
+    for elem in context {
+        if !elem.starts_with('/') {
+            return Err(Error::ToFileRefersToDerivation {
+                name: name.to_owned(),
+                context: elem.clone(),
+            });
+        }
+        references.insert(store.parse(elem)?);
+    }
+    let path = store.make_text_path(name, contents, &references)?;
+    if !references.is_empty() {
+        known.insert_references(path.clone(), references);
+    }
+    Ok(store.print(&path))
 }
 
 /// Nix 2.8's `derivationStrict` after the attribute walk: checks what Nix checks (in

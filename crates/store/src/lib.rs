@@ -6,13 +6,14 @@
 //!
 //! Entry points for the evaluator:
 //! - `hashString`/`hashFile`: [`Hash::digest`] and [`Hash::to_base16`];
-//! - `toFile`: [`StoreDir::make_text_path`];
+//! - `toFile`: [`to_file()`] (or [`StoreDir::make_text_path`]);
 //! - `"${./p}"`, `filterSource`, `builtins.path`: [`StoreDir::path_for_source`] over a
-//!   [`SourceTree`];
+//!   [`SourceTree`] ([`StoreDir::path_for_source_expecting`] when a `sha256` is given);
 //! - `derivationStrict`: [`instantiate()`] with a [`DerivationArgs`] and a
 //!   [`KnownDerivations`] kept for the whole evaluation;
 //! - `placeholder`: [`placeholder()`]; `storePath`: [`StoreDir::parse_containing`].
 
+mod aterm;
 pub mod base32;
 pub mod base64;
 pub mod derivation;
@@ -26,8 +27,8 @@ pub use derivation::{Derivation, DerivationOutput, DrvHashes, FixedOutputHash};
 pub use error::{Error, Result};
 pub use hash::{Encoding, Hash, HashAlgo, Hasher};
 pub use instantiate::{
-    check_outputs, instantiate, split_outputs_string, ContextElem, DerivationArgs, Instantiated,
-    KnownDerivations,
+    check_outputs, instantiate, split_outputs_string, to_file, ContextElem, DerivationArgs,
+    Instantiated, KnownDerivations,
 };
 pub use nar::{LocalFs, NodeKind, SourceTree};
 pub use store_path::{placeholder, FileIngestionMethod, StoreDir, StorePath};

@@ -249,3 +249,25 @@ impl StoreDir {
         Ok((path, hash))
     }
 }
+
+impl StoreDir {
+    /// `builtins.path` with a `sha256`: the path must come out where the expected hash
+    /// puts it, or Nix's "store path mismatch" error is returned.
+    pub fn path_for_source_expecting(
+        &self,
+        tree: &dyn SourceTree,
+        root: &Path,
+        name: Option<&str>,
+        method: FileIngestionMethod,
+        filter: Option<&mut Filter<'_>>,
+        expected: &Hash,
+    ) -> Result<StorePath> {
+        let name = name.map_or_else(|| base_name(root), str::to_owned);
+        let expected_path = self.make_fixed_output_path(method, expected, &name)?;
+        let (actual, _) = self.path_for_source(tree, root, Some(&name), method, filter)?;
+        if actual != expected_path {
+            return Err(Error::AddedPathMismatch(root.to_path_buf()));
+        }
+        Ok(actual)
+    }
+}

@@ -490,3 +490,78 @@ fn context_elements_round_trip() {
     );
     assert!(ContextElem::parse("!nodrv").is_err());
 }
+
+#[test]
+fn drv_files_parse_back_to_the_same_text_and_hashes() {
+    let mut f = Fixture::new();
+    let mut hello = basic("hello", &[], &[]);
+    hello.args = vec!["-c".into(), "echo \"hi\"\n\ttab\\ \r".into()];
+    let d1 = f.inst(&hello);
+    let d3 = f.inst(&fixed_flat());
+    let builder = format!("{}/bin/sh", out(&d1, "out"));
+    let dep = out(&d3, "out");
+    let deps = args(
+        "deps",
+        &[("builder", &builder), ("system", SYS), ("dep", &dep)],
+        &[output_ctx(&d1, "out"), output_ctx(&d3, "out")],
+    );
+    let d7 = f.inst(&deps);
+    for d in [&d1, &d3, &d7] {
+        let path = f.store.parse(&d.drv_path).unwrap();
+        let parsed = nixweb_store::Derivation::from_aterm(&f.store, &path, &d.aterm).unwrap();
+        assert_eq!(parsed, d.derivation);
+        assert_eq!(parsed.to_aterm(&f.store).unwrap(), d.aterm);
+    }
+    // A fresh table that learns d1 and d3 from their .drv files computes the same d7.
+    let mut fresh = KnownDerivations::new();
+    for d in [&d1, &d3] {
+        fresh
+            .insert_drv_file(&f.store, &d.drv_path, &d.aterm)
+            .unwrap();
+    }
+    let again = instantiate(&f.store, &deps, &mut fresh).unwrap();
+    assert_eq!(again.drv_path, d7.drv_path);
+    assert!(nixweb_store::Derivation::from_aterm(
+        &f.store,
+        &f.store.parse(&d1.drv_path).unwrap(),
+        "Derive([(\"out\""
+    )
+    .is_err());
+}
+
+#[test]
+fn to_file_records_references_and_rejects_derivations() {
+    let store = StoreDir::default();
+    let mut known = KnownDerivations::new();
+    let a = nixweb_store::to_file(&store, &mut known, "a", b"b", &BTreeSet::new()).unwrap();
+    assert_eq!(a, "/nix/store/g76zcpqc540lrc8i6g7xy6ip0npn2hnp-a");
+    let contents = format!("{a} x");
+    let c = nixweb_store::to_file(
+        &store,
+        &mut known,
+        "c",
+        contents.as_bytes(),
+        &BTreeSet::from([a.clone()]),
+    )
+    .unwrap();
+    assert_eq!(c, "/nix/store/rp1mmivny08qp2ixzm1dkpn42fgd13jf-c");
+    let closure = known.closure(&store.parse(&c).unwrap());
+    assert_eq!(closure.len(), 2);
+    // let d = derivation {name="a"; system="x"; builder="b";}; in builtins.toFile "f" "${d}"
+    let ctx = BTreeSet::from(["!out!/nix/store/nnqh7675wghd0xmrywqm2yh9psrkk13q-a.drv".to_owned()]);
+    assert_eq!(
+        nixweb_store::to_file(&store, &mut known, "f", b"", &ctx).unwrap_err().to_string(),
+        "in 'toFile': the file named 'f' must not contain a reference to a derivation but contains (!out!/nix/store/nnqh7675wghd0xmrywqm2yh9psrkk13q-a.drv)"
+    );
+    // Its drvPath: `derivation {name="a"; system="x"; builder="b";}`.
+    let d = instantiate(
+        &store,
+        &args("a", &[("system", "x"), ("builder", "b")], &[]),
+        &mut known,
+    )
+    .unwrap();
+    assert_eq!(
+        d.drv_path,
+        "/nix/store/nnqh7675wghd0xmrywqm2yh9psrkk13q-a.drv"
+    );
+}

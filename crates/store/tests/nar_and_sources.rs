@@ -234,3 +234,35 @@ fn base_names_follow_nix() {
     assert_eq!(nar::base_name(Path::new("/a/b/tree/")), "tree");
     assert_eq!(nar::base_name(Path::new("/")), "");
 }
+
+#[test]
+fn expected_hashes_of_added_paths() {
+    let dir = tempfile::tempdir().unwrap();
+    let tree = make_tree(dir.path());
+    let store = StoreDir::default();
+    let rec = FileIngestionMethod::Recursive;
+    // builtins.path { path = ./tree; sha256 = "0ashn0d0zxbp5jci9wy355yhpja4xjr4s1cldg2jy5kvnz1qiqvp"; }
+    let good = nixweb_store::Hash::parse_any(
+        "0ashn0d0zxbp5jci9wy355yhpja4xjr4s1cldg2jy5kvnz1qiqvp",
+        Some(nixweb_store::HashAlgo::Sha256),
+    )
+    .unwrap();
+    let path = store
+        .path_for_source_expecting(&LocalFs, &tree, None, rec, None, &good)
+        .unwrap();
+    assert_eq!(
+        store.print(&path),
+        "/nix/store/052p62wqb2r1zgrkcl2p7d08zqpr27qd-tree"
+    );
+    let zero = nixweb_store::Hash::zero(nixweb_store::HashAlgo::Sha256);
+    let err = store
+        .path_for_source_expecting(&LocalFs, &tree, None, rec, None, &zero)
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "store path mismatch in (possibly filtered) path added from '{}'",
+            tree.display()
+        )
+    );
+}
