@@ -3,18 +3,61 @@
 # Every engine evaluates this file, so route resolution cannot differ between them.
 # It is called with
 #   appFile     the app's entry file (a string holding an absolute path)
-#   requestFile a JSON file holding the request attrset (see docs/app-contract.md)
+#   requestFile a JSON file holding the request attrset (see docs/app-contract.md), or
+#   request     that attrset itself (engines that can pass values directly)
 #   mode        "handle" (resolve and run one request) or "routes" (list the route table)
+#   dbPrimops   optional { get; list; } reading the request's state snapshot; without it,
+#               state is read over HTTP from request.dbUrl (the Nix engine's way)
 # and returns a value made only of JSON-representable data: the engine serialises it and
 # nixweb's Rust side checks it (crates/app/src/outcome.rs).
-{ appFile, requestFile, mode ? "handle" }:
+{ appFile
+, requestFile ? null
+, request ? builtins.fromJSON (builtins.readFile requestFile)
+, mode ? "handle"
+, dbPrimops ? null
+}:
 
 let
   inherit (builtins)
-    attrNames concatLists elem filter functionArgs head intersectAttrs isAttrs isFunction
-    isPath isString length substring tail typeOf;
+    attrNames concatLists concatStringsSep elem elemAt filter functionArgs genList head
+    intersectAttrs isAttrs isFunction isList isPath isString length mapAttrs substring tail
+    typeOf;
 
-  request = builtins.fromJSON (builtins.readFile requestFile);
+  # State (docs/state.md): reads go through req.db, writes come back in the response.
+  checkKey = key:
+    if isString key && builtins.match "[!-~]{1,512}" key != null then key
+    else throw "nixweb: a state key must be 1 to 512 printable ASCII characters without spaces, not ${builtins.toJSON key}";
+  listSpec = spec:
+    let s = if isString spec then { prefix = spec; } else spec;
+    in {
+      prefix = s.prefix or "";
+      after = if s.after or null == null then null else checkKey s.after;
+      limit = s.limit or 100;
+    };
+  dbOverHttp = base:
+    let
+      encode = builtins.replaceStrings [ "%" "&" "#" "+" "?" "=" "\"" "<" ">" "\\" "^" "`" "{" "|" "}" ]
+        [ "%25" "%26" "%23" "%2B" "%3F" "%3D" "%22" "%3C" "%3E" "%5C" "%5E" "%60" "%7B" "%7C" "%7D" ];
+      fetchJSON = url: builtins.fromJSON (builtins.readFile (builtins.fetchurl { inherit url; name = "nixweb-state-read"; }));
+    in {
+      get = key: fetchJSON "${base}/get?key=${encode (checkKey key)}";
+      list = spec:
+        let s = listSpec spec;
+        in fetchJSON ("${base}/list?prefix=${encode s.prefix}&limit=${toString s.limit}"
+          + (if s.after == null then "" else "&after=${encode s.after}"));
+    };
+  dbFromPrimops = p: {
+    get = key: p.get (checkKey key);
+    list = spec: let s = listSpec spec; in p.list s.prefix s.after s.limit;
+  };
+  db =
+    if dbPrimops != null then dbFromPrimops dbPrimops
+    else if request.dbUrl or null != null then dbOverHttp request.dbUrl
+    else {
+      get = _: throw "nixweb: this request has no state: no database is configured";
+      list = _: throw "nixweb: this request has no state: no database is configured";
+    };
+  req0 = removeAttrs request [ "dbUrl" ] // { inherit db; };
 
   methods = [ "GET" "HEAD" "POST" "PUT" "DELETE" "PATCH" "OPTIONS" ];
   isMethod = name: elem name methods;
@@ -33,7 +76,7 @@ let
     in if formals == { } then f req else f (intersectAttrs formals req);
 
   routeTree = app:
-    let tree = if isCallable app then callWithRequest app request else app;
+    let tree = if isCallable app then callWithRequest app req0 else app;
     in if isAttrs tree then tree
        else throw "nixweb: the app must evaluate to a route tree (an attribute set), or to a function returning one, but it gave a ${typeOf tree}";
 
@@ -77,7 +120,29 @@ let
       ++ (if node ? GET && !(node ? HEAD) then [ "HEAD" ] else [ ])
       ++ (if node ? OPTIONS then [ ] else [ "OPTIONS" ]);
 
-  responseKeys = [ "status" "headers" "body" "json" "file" "redirect" ];
+  responseKeys = [ "status" "headers" "body" "json" "file" "redirect" "db" ];
+
+  # A value bound for the state store must be plain data; say where it is not.
+  storable = where: v:
+    if isFunction v || (isAttrs v && v ? __functor) then throw "nixweb: ${where} is a function, which cannot be stored"
+    else if isPath v then throw "nixweb: ${where} is a path, which cannot be stored (store toString of it)"
+    else if isAttrs v then
+      (if v.type or null == "derivation" then throw "nixweb: ${where} is a derivation, which cannot be stored"
+       else mapAttrs (name: storable "${where}.${name}") v)
+    else if isList v then genList (i: storable "${where}.${toString i}" (elemAt v i)) (length v)
+    else v;
+
+  describeWrites = w:
+    let unknown = filter (k: k != "set" && k != "delete") (attrNames w);
+    in
+    if !(isAttrs w) then throw "nixweb: db must be { set = { KEY = VALUE; }; delete = [ KEY ]; }, not ${typeOf w}"
+    else if unknown != [ ] then throw "nixweb: db has unknown attribute(s) ${concatStringsSep ", " unknown}; it takes set and delete"
+    else if !(isAttrs (w.set or { })) then throw "nixweb: db.set must be an attribute set of keys to values"
+    else if !(isList (w.delete or [ ])) then throw "nixweb: db.delete must be a list of keys"
+    else {
+      set = mapAttrs (key: value: storable "db.set.${builtins.toJSON key}" value) (w.set or { });
+      delete = map (key: if isString key then key else throw "nixweb: db.delete holds ${typeOf key}, not a key") (w.delete or [ ]);
+    };
 
   # Reduce what a handler returned to plain data. Paths become strings here, on purpose:
   # serialising a path would copy it into the Nix store.
@@ -95,6 +160,7 @@ let
         json = r.json or null;
         file = if r ? file && (isPath r.file || isString r.file) then toString r.file else r.file or null;
         redirect = r.redirect or null;
+        db = if r ? db then describeWrites r.db else null;
       }
     else { kind = "invalid"; type = typeOf r; };
 
@@ -108,7 +174,7 @@ let
         else if method == "HEAD" && node ? GET then "GET"
         else null;
       leaf = node.${leafName};
-      req = request // { params = found.params; };
+      req = req0 // { params = found.params; };
     in
     if found == null then { outcome = "notFound"; }
     else if leafName == null then

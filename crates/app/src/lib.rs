@@ -20,7 +20,10 @@ pub const ROUTER_NIX: &str = include_str!("../nix/router.nix");
 
 /// The Nix library apps import as `<nixweb/NAME>`: (file name, contents). Engines put these
 /// files in one folder and add it to the search path as `nixweb`.
-pub const NIX_LIB: &[(&str, &str)] = &[("html.nix", include_str!("../nix/lib/html.nix"))];
+pub const NIX_LIB: &[(&str, &str)] = &[
+    ("html.nix", include_str!("../nix/lib/html.nix")),
+    ("cc.nix", include_str!("../nix/lib/cc.nix")),
+];
 
 /// Writes [`NIX_LIB`] into `dir` (created if needed), for engines that need real files.
 pub fn write_nix_lib(dir: &std::path::Path) -> std::io::Result<()> {

@@ -30,6 +30,38 @@ pub struct ResponseValue {
     pub status: StatusCode,
     pub headers: Vec<(HeaderName, HeaderValue)>,
     pub body: ResponseBody,
+    /// The state writes the handler asked for (`db = { set = …; delete = …; }`).
+    pub writes: Option<StateWrites>,
+}
+
+/// Writes to the state store, applied atomically with the response (see docs/state.md).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StateWrites {
+    pub set: Vec<(String, Value)>,
+    pub delete: Vec<String>,
+}
+
+impl StateWrites {
+    pub fn is_empty(&self) -> bool {
+        self.set.is_empty() && self.delete.is_empty()
+    }
+}
+
+/// Longest state key, in bytes.
+pub const MAX_KEY_LEN: usize = 512;
+
+/// Checks a state key: 1 to [`MAX_KEY_LEN`] printable ASCII characters, no spaces. The
+/// router checks the same rule on the Nix side, for reads.
+pub fn check_state_key(key: &str) -> Result<(), InvalidResponse> {
+    if key.is_empty() || key.len() > MAX_KEY_LEN || !key.bytes().all(|b| (0x21..=0x7e).contains(&b))
+    {
+        let shown: String = key.chars().take(80).collect();
+        return Err(InvalidResponse(format!(
+            "state key {shown:?} is invalid: a key is 1 to {MAX_KEY_LEN} printable ASCII characters without spaces ({} bytes given)",
+            key.len()
+        )));
+    }
+    Ok(())
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -106,6 +138,7 @@ fn parse_response(described: &Value) -> Result<ResponseValue, InvalidResponse> {
             status: StatusCode::OK,
             headers: vec![],
             body: ResponseBody::Text(described["body"].as_str().unwrap_or_default().to_owned()),
+            writes: None,
         }),
         Some("path") => Ok(ResponseValue {
             status: StatusCode::OK,
@@ -113,6 +146,7 @@ fn parse_response(described: &Value) -> Result<ResponseValue, InvalidResponse> {
             body: ResponseBody::File(PathBuf::from(
                 described["file"].as_str().unwrap_or_default(),
             )),
+            writes: None,
         }),
         Some("attrs") => parse_attrs_response(described),
         Some("invalid") => fail(format!(
@@ -193,11 +227,34 @@ fn parse_attrs_response(d: &Value) -> Result<ResponseValue, InvalidResponse> {
         },
         other => return fail(format!("unexpected response attribute {other}")),
     };
+    let writes = parse_writes(&d["db"])?;
     Ok(ResponseValue {
         status: status.unwrap_or(default_status),
         headers,
         body,
+        writes,
     })
+}
+
+fn parse_writes(value: &Value) -> Result<Option<StateWrites>, InvalidResponse> {
+    if value.is_null() {
+        return Ok(None);
+    }
+    let mut writes = StateWrites::default();
+    if let Some(set) = value["set"].as_object() {
+        for (key, value) in set {
+            check_state_key(key)?;
+            writes.set.push((key.clone(), value.clone()));
+        }
+    }
+    for key in value["delete"].as_array().into_iter().flatten() {
+        let key = key
+            .as_str()
+            .ok_or_else(|| InvalidResponse("db.delete must list strings".into()))?;
+        check_state_key(key)?;
+        writes.delete.push(key.to_owned());
+    }
+    Ok(Some(writes))
 }
 
 fn parse_headers(value: &Value) -> Result<Vec<(HeaderName, HeaderValue)>, InvalidResponse> {
@@ -325,6 +382,33 @@ mod tests {
         assert_eq!(r.status, StatusCode::MOVED_PERMANENTLY);
         let r = response(attrs(&["file"], json!({"file": "/srv/a.css"})));
         assert_eq!(r.body, ResponseBody::File("/srv/a.css".into()));
+    }
+
+    #[test]
+    fn state_writes_are_parsed_and_keys_checked() {
+        let r = response(attrs(
+            &["body"],
+            json!({"body": "x", "db": {"set": {"todos/1": {"t": "a"}}, "delete": ["todos/2"]}}),
+        ));
+        let writes = r.writes.unwrap();
+        assert_eq!(writes.set, [("todos/1".to_owned(), json!({"t": "a"}))]);
+        assert_eq!(writes.delete, ["todos/2"]);
+        let long = "k".repeat(MAX_KEY_LEN + 1);
+        assert!(error(attrs(
+            &["body"],
+            json!({"body": "x", "db": {"set": {long: 1}}})
+        ))
+        .contains("513 bytes"));
+        assert!(error(attrs(
+            &["body"],
+            json!({"body": "x", "db": {"set": {"a b": 1}}})
+        ))
+        .contains("\"a b\""));
+        assert!(error(attrs(
+            &["body"],
+            json!({"body": "x", "db": {"delete": [""]}})
+        ))
+        .contains("invalid"));
     }
 
     #[test]

@@ -123,10 +123,12 @@ fn without_body(response: Response<Body>) -> Response<Body> {
 }
 
 async fn response(value: ResponseValue, file_roots: &[PathBuf]) -> Response<Body> {
+    // State writes were committed by the pipeline before the response is rendered.
     let ResponseValue {
         status,
         headers,
         body,
+        writes: _,
     } = value;
     let (default_type, length, body): (String, u64, Body) = match body {
         ResponseBody::Text(text) => (
@@ -384,6 +386,7 @@ mod tests {
                 status: StatusCode::OK,
                 headers: vec![],
                 body: ResponseBody::File(dir.path().join("a.css")),
+                writes: None,
             },
             &roots,
         )
@@ -397,6 +400,7 @@ mod tests {
             status: StatusCode::OK,
             headers: vec![],
             body: ResponseBody::File("/etc/passwd".into()),
+            writes: None,
         };
         assert_eq!(
             response(outside, &roots).await.status(),
@@ -406,6 +410,7 @@ mod tests {
             status: StatusCode::OK,
             headers: vec![],
             body: ResponseBody::File(dir.path().join("nope")),
+            writes: None,
         };
         assert_eq!(
             response(missing, &roots).await.status(),
