@@ -97,6 +97,8 @@ pub struct DerivationArgs {
     /// `__structuredAttrs` only `__json`. Output variables are added here.
     pub env: BTreeMap<String, String>,
     /// Output names in the order given; `["out"]` when there is no `outputs` attribute.
+    /// Without structured attrs Nix coerces the `outputs` list to a string and splits it
+    /// on whitespace ([`split_outputs_string`]), so `[ "a b" ]` means two outputs.
     pub outputs: Vec<String>,
     pub output_hash: Option<String>,
     /// Empty when absent; an unknown name counts as absent, as in Nix.

@@ -96,7 +96,13 @@ fn check_name(path: &str, name: &str) -> Result<()> {
     match name.chars().find(|&c| !legal(c)) {
         Some(character) => Err(Error::IllegalNameCharacter {
             path: path.to_owned(),
-            character,
+            // Nix prints the first byte of a multi-byte character alone, which is not
+            // UTF-8; U+FFFD is what reading its message as UTF-8 gives.
+            character: if character.is_ascii() {
+                character
+            } else {
+                char::REPLACEMENT_CHARACTER
+            },
         }),
         None => Ok(()),
     }

@@ -565,3 +565,41 @@ fn to_file_records_references_and_rejects_derivations() {
         "/nix/store/nnqh7675wghd0xmrywqm2yh9psrkk13q-a.drv"
     );
 }
+
+#[test]
+fn odd_outputs_and_platforms() {
+    let store = StoreDir::default();
+    let mut known = KnownDerivations::new();
+    // derivation {name="a"; system="x\"y"; builder="b";}: the platform is written unescaped.
+    let d = instantiate(
+        &store,
+        &args("a", &[("system", "x\"y"), ("builder", "b")], &[]),
+        &mut known,
+    )
+    .unwrap();
+    assert_eq!(
+        d.drv_path,
+        "/nix/store/2afij04icmvlmadp7rmafidlsajs6hvl-a.drv"
+    );
+    assert!(d.aterm.contains(r#","x"y","b","#));
+    // derivation {name="a"; system="x"; builder="b"; outputs=["bin" "a b"];}: three outputs.
+    let d = instantiate(
+        &store,
+        &args(
+            "a",
+            &[("system", "x"), ("builder", "b"), ("outputs", "bin a b")],
+            &[],
+        ),
+        &mut known,
+    )
+    .unwrap();
+    assert_eq!(
+        d.drv_path,
+        "/nix/store/qjrgxxi35xk8agnjlrfxrydv9ir243m5-a.drv"
+    );
+    assert_eq!(
+        d.output_paths["bin"],
+        "/nix/store/76bhxslmaqlsj75fsdfk2qmmal0b0xkq-a-bin"
+    );
+    assert_eq!(d.output_paths.len(), 3);
+}

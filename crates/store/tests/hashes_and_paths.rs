@@ -230,6 +230,12 @@ fn store_names_are_checked_as_nix_does() {
         err.to_string(),
         "store path '9r1mh2rc3s3i33vpdw86kqqyvy9i1y4w-' has an empty name"
     );
+    // builtins.toFile "é" "x": Nix names the first byte only.
+    let err = store.make_text_path("é", b"x", &none).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "store path 'fcwpaxmwcvmm1sss1scshna3sn7asxa4-é' contains illegal character '\u{FFFD}'"
+    );
     // A leading dot is still fine in Nix 2.8.
     let dot = store.make_text_path(".a", b"x", &none).unwrap();
     assert_eq!(

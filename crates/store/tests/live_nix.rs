@@ -9,7 +9,7 @@ use std::path::Path;
 use std::process::Command;
 
 use nixweb_store::{
-    instantiate, ContextElem, DerivationArgs, FileIngestionMethod, Hash, HashAlgo,
+    instantiate, ContextElem, DerivationArgs, Encoding, FileIngestionMethod, Hash, HashAlgo,
     KnownDerivations, LocalFs, StoreDir,
 };
 
@@ -154,17 +154,105 @@ fn agrees_with_live_nix_on_generated_inputs() {
             std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o755)).unwrap();
         }
     }
-    std::os::unix::fs::symlink(rng.name(), tree.join("link")).unwrap();
+    // The link's target exists: `builtins.path { recursive = false; }` reads through it.
+    let target = rng.name();
+    std::fs::write(tree.join(&target), rng.contents()).unwrap();
+    std::os::unix::fs::symlink(&target, tree.join("link")).unwrap();
     nix_items.push("\"${./tree}\"".into());
     let (added, _) = store
         .path_for_source(&LocalFs, &tree, None, FileIngestionMethod::Recursive, None)
         .unwrap();
     ours.push(store.print(&added));
+    nix_items.push(
+        "(builtins.filterSource (p: t: t != \"symlink\" && baseNameOf p != \"d1\") ./tree)".into(),
+    );
+    let mut filter = |p: &Path, kind: nixweb_store::NodeKind| {
+        Ok(kind.filter_type() != "symlink" && p.file_name().unwrap() != "d1")
+    };
+    let (filtered, _) = store
+        .path_for_source(
+            &LocalFs,
+            &tree,
+            None,
+            FileIngestionMethod::Recursive,
+            Some(&mut filter),
+        )
+        .unwrap();
+    ours.push(store.print(&filtered));
+    let flat_name = rng.name();
+    nix_items.push(format!(
+        "(builtins.path {{ path = ./tree/link; name = {}; recursive = false; }})",
+        nix_string(&flat_name)
+    ));
+    let (flat, _) = store
+        .path_for_source(
+            &LocalFs,
+            &tree.join("link"),
+            Some(&flat_name),
+            FileIngestionMethod::Flat,
+            None,
+        )
+        .unwrap();
+    ours.push(store.print(&flat));
+
+    // Fixed-output paths for random algorithms, methods and encodings.
+    for _ in 0..4 {
+        let algo = [
+            HashAlgo::Md5,
+            HashAlgo::Sha1,
+            HashAlgo::Sha256,
+            HashAlgo::Sha512,
+        ][rng.below(4)];
+        let hash = Hash::digest(algo, rng.contents().as_bytes());
+        let encoding = [
+            Encoding::Base16,
+            Encoding::Base32,
+            Encoding::Base64,
+            Encoding::Sri,
+        ][rng.below(4)];
+        let recursive = rng.below(2) == 0;
+        let name = rng.name().trim_end_matches(".drv").to_owned() + "f";
+        nix_items.push(format!(
+            "(derivation {{ name = {}; builder = \"b\"; system = \"s\"; outputHashAlgo = \"{algo}\"; outputHash = \"{}\"; outputHashMode = \"{}\"; }}).drvPath",
+            nix_string(&name),
+            hash.encode(encoding, false),
+            if recursive { "recursive" } else { "flat" }
+        ));
+        let mut a = DerivationArgs::new(&name);
+        a.builder = "b".into();
+        a.system = "s".into();
+        a.output_hash = Some(hash.encode(encoding, false));
+        a.output_hash_algo = algo.name().into();
+        a.output_hash_mode = Some(if recursive {
+            FileIngestionMethod::Recursive
+        } else {
+            FileIngestionMethod::Flat
+        });
+        for (k, v) in [
+            ("name", name.as_str()),
+            ("builder", "b"),
+            ("system", "s"),
+            ("outputHashAlgo", algo.name()),
+        ] {
+            a.env.insert(k.into(), v.into());
+        }
+        a.env
+            .insert("outputHash".into(), hash.encode(encoding, false));
+        a.env.insert(
+            "outputHashMode".into(),
+            if recursive { "recursive" } else { "flat" }.into(),
+        );
+        ours.push(
+            instantiate(&store, &a, &mut KnownDerivations::new())
+                .unwrap()
+                .drv_path,
+        );
+    }
 
     // A derivation with generated attributes and outputs, and one that depends on it.
     let mut known = KnownDerivations::new();
     let name = rng.name().trim_end_matches(".drv").to_owned() + "x";
-    let mut outputs = vec!["out".to_owned()];
+    let mut outputs = vec![["out", "bin"][rng.below(2)].to_owned()];
     for extra in ["dev", "lib", "doc"] {
         if rng.below(2) == 0 {
             outputs.insert(rng.below(outputs.len() + 1), extra.to_owned());
