@@ -2,8 +2,9 @@
 //! `corpus/<topic>.nix`, with the answers of the real `nix-instantiate --eval --strict`
 //! 2.8 recorded next to them in `corpus/<topic>.exp`, so it runs where Nix is absent.
 //!
-//! `.exp` format: each case's expression on a line, then its result:
-//! `=> line` for each stdout line of a success, `=! line` for each line of the error.
+//! `.exp` format: each case's expression on a line (a multi-line one as `>>> ` and a
+//! JSON string), then its result: `=> line` for each stdout line of a success,
+//! `=! line` for each line of the error.
 
 use crate::invocation::{Input, Invocation, Mode, Outcome};
 use anyhow::{bail, Context, Result};
@@ -120,22 +121,57 @@ fn topics(dir: &Path) -> Result<Vec<(String, PathBuf)>> {
     Ok(topics)
 }
 
-/// All cases: every line of a topic file that is neither blank nor a `#` comment.
+/// The cases of one topic file: every line that is neither blank nor a `#` comment,
+/// plus multi-line cases written between a `#>` line and a `#<` line (for what only
+/// real newlines can test, such as indented strings). Ids use the first line's number.
+pub fn parse_topic(topic: &str, text: &str) -> Result<Vec<Case>> {
+    let mut cases = Vec::new();
+    let mut block: Option<(usize, Vec<&str>)> = None;
+    for (index, line) in text.lines().enumerate() {
+        let number = index + 1;
+        if let Some((start, lines)) = block.as_mut() {
+            if line.trim() == "#<" {
+                cases.push(Case {
+                    id: format!("{topic}:{start}"),
+                    topic: topic.to_owned(),
+                    expr: lines.join("\n"),
+                });
+                block = None;
+            } else {
+                lines.push(line);
+            }
+            continue;
+        }
+        let expr = line.trim();
+        if expr == "#>" {
+            block = Some((number, Vec::new()));
+            continue;
+        }
+        if expr.is_empty() || expr.starts_with('#') {
+            continue;
+        }
+        if expr.starts_with('-') {
+            // nix-instantiate would take `-E -x` for a flag, and has no `--` to stop that.
+            bail!("{topic}:{number}: an expression may not start with '-'; wrap it in parentheses");
+        }
+        cases.push(Case {
+            id: format!("{topic}:{number}"),
+            topic: topic.to_owned(),
+            expr: expr.to_owned(),
+        });
+    }
+    if let Some((start, _)) = block {
+        bail!("{topic}:{start}: `#>` block without a closing `#<`");
+    }
+    Ok(cases)
+}
+
+/// All cases of every topic file in `dir`.
 pub fn discover(dir: &Path) -> Result<Vec<Case>> {
     let mut cases = Vec::new();
     for (topic, path) in topics(dir)? {
         let text = std::fs::read_to_string(&path)?;
-        for (index, line) in text.lines().enumerate() {
-            let expr = line.trim();
-            if expr.is_empty() || expr.starts_with('#') {
-                continue;
-            }
-            cases.push(Case {
-                id: format!("{topic}:{}", index + 1),
-                topic: topic.clone(),
-                expr: expr.to_owned(),
-            });
-        }
+        cases.extend(parse_topic(&topic, &text)?);
     }
     if cases.is_empty() {
         bail!("no corpus cases in {}", dir.display());
@@ -179,7 +215,7 @@ pub fn parse_exp(text: &str) -> Result<BTreeMap<String, Recorded>> {
             Some(m @ ("=>" | "=!")) => (m, line[2..].strip_prefix(' ').unwrap_or(&line[2..])),
             _ => {
                 finish(current.take())?;
-                current = Some((line.to_owned(), None));
+                current = Some((decode_expr(line)?, None));
                 continue;
             }
         };
@@ -197,6 +233,24 @@ pub fn parse_exp(text: &str) -> Result<BTreeMap<String, Recorded>> {
     }
     finish(current)?;
     Ok(records)
+}
+
+/// Prefix of an `.exp` key line holding a multi-line expression as a JSON string.
+const MULTI_LINE_KEY: &str = ">>> ";
+
+fn encode_expr(expr: &str) -> String {
+    if expr.contains('\n') {
+        format!("{MULTI_LINE_KEY}{}", serde_json::Value::from(expr))
+    } else {
+        expr.to_owned()
+    }
+}
+
+fn decode_expr(line: &str) -> Result<String> {
+    match line.strip_prefix(MULTI_LINE_KEY) {
+        Some(json) => serde_json::from_str(json).context("multi-line expression key"),
+        None => Ok(line.to_owned()),
+    }
 }
 
 /// Recorded results of every topic, keyed by (topic, expression).
@@ -222,7 +276,7 @@ pub fn save_records(dir: &Path, cases: &[Case], results: &[Recorded]) -> Result<
     let mut files: BTreeMap<&str, String> = BTreeMap::new();
     for (case, recorded) in cases.iter().zip(results) {
         let text = files.entry(&case.topic).or_default();
-        text.push_str(&case.expr);
+        text.push_str(&encode_expr(&case.expr));
         text.push('\n');
         text.push_str(&recorded.render());
     }
@@ -283,6 +337,31 @@ mod tests {
             Recorded::from_outcome(&err, dir),
             Recorded::Error(vec!["error: boom".into(), "".into(), "   at x".into()])
         );
+    }
+
+    #[test]
+    fn topics_have_line_cases_and_block_cases() {
+        let text = "# comment\n1 + 1\n\n#>\n''\n  a\n''\n#<\n2\n";
+        let cases = parse_topic("t", text).unwrap();
+        let got: Vec<(&str, &str)> = cases
+            .iter()
+            .map(|c| (c.id.as_str(), c.expr.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [("t:2", "1 + 1"), ("t:4", "''\n  a\n''"), ("t:9", "2")]
+        );
+        assert!(parse_topic("t", "#>\n1\n").is_err());
+        assert!(parse_topic("t", "-1\n").is_err());
+    }
+
+    #[test]
+    fn multi_line_keys_round_trip() {
+        let expr = "''\n  a \"q\"\n''";
+        let text = format!("{}\n=> \"a\"\n", encode_expr(expr));
+        assert!(text.starts_with(">>> "));
+        let records = parse_exp(&text).unwrap();
+        assert_eq!(records[expr], Recorded::Value(vec!["\"a\"".into()]));
     }
 
     #[test]

@@ -1,0 +1,61 @@
+# Equality and ordering, deep and shallow, across types.
+1 == 1
+1 == 2
+1 == 1.0
+1.0 == 1
+"a" == "a"
+"a" == "b"
+null == null
+null == false
+true == true
+[ ] == [ ]
+{ } == { }
+[ 1 [ 2 { a = 3; } ] ] == [ 1 [ 2 { a = 3; } ] ]
+[ 1 [ 2 { a = 3; } ] ] == [ 1 [ 2 { a = 4; } ] ]
+{ a = [ 1 2 ]; } == { a = [ 1 2 ]; }
+(x: x) == (x: x)
+let f = x: x; in f == f
+let f = x: x; in [ f ] == [ f ]
+let f = x: x; in { a = f; } == { a = f; }
+builtins.add == builtins.add
+./data == ./data
+"a" == ./data
+1 == "1"
+[ 1 ] == 1
+{ a = 1; } != { a = 1; }
+1 != 2
+{ a = throw "x"; } == { b = 1; }
+{ a = throw "x"; } == { a = 1; }
+[ (throw "x") ] == [ ]
+[ (throw "x") ] == [ 1 ]
+{ type = "derivation"; outPath = "a"; x = 1; } == { type = "derivation"; outPath = "a"; x = 2; }
+{ outPath = "a"; x = 1; } == { outPath = "a"; x = 2; }
+1 < 2
+2 < 1
+1 <= 1
+2 >= 3
+1.5 > 1
+"a" < "b"
+"B" < "a"
+"" < "a"
+"ab" < "b"
+"é" > "z"
+null < null
+true < false
+{ } < { }
+./a < ./b
+./a < "b"
+1 < null
+[ 1 ] <= [ 1 ]
+[ 1 ] >= [ 2 ]
+(1 == 1) == true
+!true
+!1
+!(1 == 2)
+true && false
+true || false
+false -> false
+1 && true
+true && 1
+true || 1
+false || 1

@@ -1,0 +1,41 @@
+# How --eval --strict prints values: nesting, special attribute names, repeats.
+{ a = 1; }
+{ "a b" = 1; "1a" = 2; "a-b" = 3; "a'b" = 4; "_a" = 5; "a_1" = 6; "if" = 7; "rec" = 8; "with" = 9; }
+{ "" = 1; }
+{ a = { b = { c = { d = 1; }; }; }; }
+[ [ [ [ ] ] ] ]
+let x = [ 1 ]; in [ x x ]
+let x = { a = 1; }; in { b = x; c = x; }
+let x = { a = 1; }; in [ x x x ]
+"string with \"quotes\" and \\ and \${ and $"
+"tab\there"
+"unicode ☃"
+"\r"
+null
+true
+[ null true false ]
+1.0
+0.5
+(-1)
+(-1.5)
+123456789012345
+1.5e-10
+1e15
+1e16
+1.0e-5
+12345678.9
+[ 1 2.5 "x" ]
+builtins.map
+x: x
+{ f = x: x; }
+[ (x: x) ]
+./data
+[ ./data ]
+{ p = ./data/hello.txt; }
+let s = { a = s; }; in 1
+let s = { a = 1; self = s; }; in s.self.a
+{ a = { }; b = [ ]; }
+{ outPath = "o"; }
+{ type = "derivation"; name = "fake"; }
+{ __toString = s: "x"; }
+{ a = "multi\nline"; }
