@@ -78,6 +78,8 @@ pub enum Error {
     BadDerivation(String),
     #[error("in 'toFile': the file named '{name}' must not contain a reference to a derivation but contains ({context})")]
     ToFileRefersToDerivation { name: String, context: String },
+    #[error("file names are not allowed to end in '.drv'")]
+    FileNameEndsInDrv,
     #[error("store path mismatch in (possibly filtered) path added from '{0}'")]
     AddedPathMismatch(PathBuf),
     #[error("invalid string context element '{0}'")]

@@ -7,7 +7,8 @@
 //! Entry points for the evaluator:
 //! - `hashString`/`hashFile`: [`Hash::digest`] and [`Hash::to_base16`];
 //! - `toFile`: [`to_file()`] (or [`StoreDir::make_text_path`]);
-//! - `"${./p}"`, `filterSource`, `builtins.path`: [`StoreDir::path_for_source`] over a
+//! - `"${./p}"`: [`StoreDir::copy_path_to_store`]; `filterSource`, `builtins.path`:
+//!   [`StoreDir::path_for_source`] over a
 //!   [`SourceTree`] ([`StoreDir::path_for_source_expecting`] when a `sha256` is given);
 //! - `derivationStrict`: [`instantiate()`] with a [`DerivationArgs`] and a
 //!   [`KnownDerivations`] kept for the whole evaluation;

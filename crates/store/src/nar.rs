@@ -271,3 +271,19 @@ impl StoreDir {
         Ok(actual)
     }
 }
+
+impl StoreDir {
+    /// What coercing a path value to a string does (`"${./foo}"`): the recursive source
+    /// path named after the base name. Nix refuses file names ending in `.drv` here.
+    pub fn copy_path_to_store(&self, tree: &dyn SourceTree, path: &Path) -> Result<StorePath> {
+        if path
+            .to_string_lossy()
+            .ends_with(crate::store_path::DRV_EXTENSION)
+        {
+            return Err(Error::FileNameEndsInDrv);
+        }
+        let (store_path, _) =
+            self.path_for_source(tree, path, None, FileIngestionMethod::Recursive, None)?;
+        Ok(store_path)
+    }
+}

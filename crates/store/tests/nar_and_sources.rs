@@ -266,3 +266,24 @@ fn expected_hashes_of_added_paths() {
         )
     );
 }
+
+#[test]
+fn copying_paths_to_the_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let tree = make_tree(dir.path());
+    let store = StoreDir::default();
+    let path = store.copy_path_to_store(&LocalFs, &tree).unwrap();
+    assert_eq!(
+        store.print(&path),
+        "/nix/store/052p62wqb2r1zgrkcl2p7d08zqpr27qd-tree"
+    );
+    // "${./x.drv}" in Nix 2.8
+    fs::write(dir.path().join("x.drv"), "").unwrap();
+    assert_eq!(
+        store
+            .copy_path_to_store(&LocalFs, &dir.path().join("x.drv"))
+            .unwrap_err()
+            .to_string(),
+        "file names are not allowed to end in '.drv'"
+    );
+}
