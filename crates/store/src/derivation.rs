@@ -2,7 +2,7 @@
 //! `hashDerivationModulo`, exactly as Nix 2.8 has them.
 //!
 //! This module knows nothing about Nix values or attribute sets; turning the attributes
-//! of a `derivation` call into a [`Derivation`] is [`crate::instantiate`]'s job.
+//! of a `derivation` call into a [`Derivation`] is [`crate::instantiate()`]'s job.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -178,7 +178,7 @@ impl Derivation {
     }
 
     /// Nix's `hashDerivationModulo`. `input_hashes` gives the (unmasked) hash modulo of
-    /// each input derivation, e.g. from a [`crate::instantiate::DrvHashCache`].
+    /// each input derivation, e.g. from [`crate::KnownDerivations::hashes_of`].
     pub fn hash_modulo(
         &self,
         store: &StoreDir,

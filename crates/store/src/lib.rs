@@ -8,11 +8,28 @@
 //! - `hashString`/`hashFile`: [`Hash::digest`] and [`Hash::to_base16`];
 //! - `toFile`: [`to_file()`] (or [`StoreDir::make_text_path`]);
 //! - `"${./p}"`: [`StoreDir::copy_path_to_store`]; `filterSource`, `builtins.path`:
-//!   [`StoreDir::path_for_source`] over a
-//!   [`SourceTree`] ([`StoreDir::path_for_source_expecting`] when a `sha256` is given);
+//!   [`StoreDir::path_for_source`] over a [`SourceTree`]
+//!   ([`StoreDir::path_for_source_expecting`] when a `sha256` is given);
 //! - `derivationStrict`: [`instantiate()`] with a [`DerivationArgs`] and a
 //!   [`KnownDerivations`] kept for the whole evaluation;
 //! - `placeholder`: [`placeholder()`]; `storePath`: [`StoreDir::parse_containing`].
+//!
+//! ```
+//! use nixweb_store::{instantiate, DerivationArgs, KnownDerivations, StoreDir};
+//!
+//! let store = StoreDir::default();
+//! let mut known = KnownDerivations::new(); // one per evaluation
+//! // derivation { name = "a"; system = "x"; builder = "b"; }
+//! let mut args = DerivationArgs::new("a");
+//! args.builder = "b".into();
+//! args.system = "x".into();
+//! for (key, value) in [("name", "a"), ("system", "x"), ("builder", "b")] {
+//!     args.env.insert(key.into(), value.into());
+//! }
+//! let drv = instantiate(&store, &args, &mut known).unwrap();
+//! assert_eq!(drv.drv_path, "/nix/store/nnqh7675wghd0xmrywqm2yh9psrkk13q-a.drv");
+//! assert!(drv.aterm.starts_with("Derive([(\"out\",\"/nix/store/"));
+//! ```
 
 mod aterm;
 pub mod base32;
