@@ -12,6 +12,7 @@
 //!   ([`StoreDir::path_for_source_expecting`] when a `sha256` is given);
 //! - `derivationStrict`: [`instantiate()`] with a [`DerivationArgs`] and a
 //!   [`KnownDerivations`] kept for the whole evaluation;
+//! - `__structuredAttrs`: [`structured_attrs::structured_attrs_json`] builds `__json`;
 //! - `placeholder`: [`placeholder()`]; `storePath`: [`StoreDir::parse_containing`].
 //!
 //! ```
@@ -40,6 +41,7 @@ pub mod hash;
 pub mod instantiate;
 pub mod nar;
 pub mod store_path;
+pub mod structured_attrs;
 
 pub use derivation::{Derivation, DerivationOutput, DrvHashes, FixedOutputHash};
 pub use error::{Error, Result};

@@ -603,3 +603,36 @@ fn odd_outputs_and_platforms() {
     );
     assert_eq!(d.output_paths.len(), 3);
 }
+
+#[test]
+fn structured_attrs_json_assembled_here_matches_nix() {
+    use nixweb_store::structured_attrs::{json_string, structured_attrs_json};
+    // derivation { name = "s"; system = "x"; builder = "b"; __structuredAttrs = true;
+    //              f = [ 0.1 1.0 1.0e20 ]; s = builtins.fromJSON "\"\\b\""; }
+    let (name, system, builder, s) = (
+        json_string("s"),
+        json_string("x"),
+        json_string("b"),
+        json_string("\u{8}"),
+    );
+    let json = structured_attrs_json([
+        ("system", system.as_str()),
+        ("s", s.as_str()),
+        ("name", name.as_str()),
+        ("f", "[0.1,1,1e+20]"),
+        ("builder", builder.as_str()),
+    ]);
+    let mut a = DerivationArgs::new("s");
+    a.builder = "b".into();
+    a.system = "x".into();
+    a.env.insert("__json".into(), json);
+    let d = Fixture::new().inst(&a);
+    assert_eq!(
+        d.drv_path,
+        "/nix/store/m18vgrw236ciq7gk6855apdw58ibwkwf-s.drv"
+    );
+    assert_eq!(
+        out(&d, "out"),
+        "/nix/store/8ad4kvfznppjp35xaqms5yzg8pfvwzz1-s"
+    );
+}
