@@ -4,7 +4,11 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use crate::error::{err, format_error, EResult, ErrorKind, EvalError};
+use crate::eval::Evaluator;
 use crate::io::EvalIO;
+use crate::source::Pos;
+use crate::value::{Attrs, Context, Thunk, Value};
 
 pub enum Source {
     File(PathBuf),
@@ -42,10 +46,174 @@ pub struct InstantiateOutput {
 
 /// Behaves as `nix-instantiate --eval` with the given flags: stdout gets the printed value(s)
 /// followed by a newline, stderr gets Nix-formatted errors, exit code 1 on error.
-pub fn instantiate(_opts: &InstantiateOptions, _io: Arc<dyn EvalIO>) -> InstantiateOutput {
-    InstantiateOutput {
-        stdout: String::new(),
-        stderr: "error: evaluator not implemented yet\n".to_string(),
-        exit_code: 1,
+pub fn instantiate(opts: &InstantiateOptions, io: Arc<dyn EvalIO>) -> InstantiateOutput {
+    let mut ev = Evaluator::new(io);
+    ev.set_search_path(&opts.search_path);
+    let mut stdout = String::new();
+    let result = run(&mut ev, opts, &mut stdout);
+    let mut stderr = std::mem::take(&mut ev.stderr);
+    match result {
+        Ok(()) => InstantiateOutput {
+            stdout,
+            stderr,
+            exit_code: 0,
+        },
+        Err(e) => {
+            stderr.push_str(&format_error(&e, &ev.sources, false));
+            InstantiateOutput {
+                stdout,
+                stderr,
+                exit_code: 1,
+            }
+        }
     }
+}
+
+fn run(ev: &mut Evaluator, opts: &InstantiateOptions, stdout: &mut String) -> EResult<()> {
+    let root = match &opts.source {
+        Source::File(p) => {
+            let p = if p.is_absolute() {
+                p.clone()
+            } else {
+                let cwd = ev.io.get_env("PWD").unwrap_or_else(|| "/".into());
+                PathBuf::from(crate::lower::canon_path(&format!("{}/{}", cwd, p.display())))
+            };
+            ev.eval_file(&p)?
+        }
+        Source::Expr { text, base_dir } => ev.eval_expr_str(text, base_dir)?,
+    };
+    let auto_args = build_auto_args(ev, opts)?;
+    let paths: Vec<String> = if opts.attr_paths.is_empty() {
+        vec![String::new()]
+    } else {
+        opts.attr_paths.clone()
+    };
+    for path in &paths {
+        let v = find_along_attr_path(ev, &root, path, &auto_args)?;
+        let v = auto_call(ev, v, &auto_args)?;
+        if opts.strict {
+            ev.force_deep(&v)?;
+        }
+        match &opts.format {
+            OutputFormat::Nix => {
+                stdout.push_str(&crate::print::print_value(&v));
+                stdout.push('\n');
+            }
+            OutputFormat::Json => {
+                let mut ctx = Context::new();
+                let mut out = String::new();
+                crate::builtins::json::to_json(ev, &v, Pos::NONE, false, &mut ctx, &mut out)?;
+                stdout.push_str(&out);
+                stdout.push('\n');
+            }
+            OutputFormat::Xml { location } => {
+                let mut ctx = Context::new();
+                let out = crate::builtins::xml::to_xml(ev, &v, *location, opts.strict, &mut ctx)?;
+                stdout.push_str(&out);
+            }
+        }
+    }
+    Ok(())
+}
+
+fn build_auto_args(ev: &mut Evaluator, opts: &InstantiateOptions) -> EResult<Attrs> {
+    let mut attrs = Attrs::new();
+    for (name, arg) in &opts.args {
+        let t = match arg {
+            ArgValue::Str(s) => Thunk::value(Value::str(s.as_str())),
+            ArgValue::Expr(e) => {
+                let cwd = ev.io.get_env("PWD").unwrap_or_else(|| "/".into());
+                let expr = ev.parse(e, None, std::path::Path::new(&cwd))?;
+                Thunk::pending(expr, ev.empty_env.clone())
+            }
+        };
+        attrs.insert(name.as_str().into(), t, Pos::NONE);
+    }
+    Ok(attrs)
+}
+
+/// Nix's autoCallFunction: functions with formals get called with the `--arg`s they take.
+pub fn auto_call(ev: &mut Evaluator, v: Value, args: &Attrs) -> EResult<Value> {
+    match &v {
+        Value::Attrs(a) if a.contains("__functor") => {
+            let f = a.get("__functor").cloned().unwrap();
+            let f = ev.force(&f)?;
+            let inner = ev.call(f, Thunk::value(v.clone()), Pos::NONE)?;
+            auto_call(ev, inner, args)
+        }
+        Value::Lambda(c) => {
+            let Some(formals) = &c.lambda.formals else {
+                return Ok(v);
+            };
+            let mut actual = Attrs::new();
+            if formals.ellipsis {
+                actual = args.clone();
+            } else {
+                for f in &formals.entries {
+                    if let Some(t) = args.get(&f.name) {
+                        actual.insert(f.name.clone(), t.clone(), Pos::NONE);
+                    } else if f.default.is_none() {
+                        return err(
+                            format!(
+                                "cannot evaluate a function that has an argument without a value ('{}')",
+                                f.name
+                            ),
+                            c.lambda.pos,
+                        );
+                    }
+                }
+            }
+            ev.call(v.clone(), Thunk::value(Value::attrs(actual)), Pos::NONE)
+        }
+        _ => Ok(v),
+    }
+}
+
+/// `-A a.b.0.c`: attribute names and list indices, auto-calling functions on the way.
+pub fn find_along_attr_path(
+    ev: &mut Evaluator,
+    root: &Value,
+    path: &str,
+    args: &Attrs,
+) -> EResult<Value> {
+    let mut v = root.clone();
+    if path.is_empty() {
+        return Ok(v);
+    }
+    for part in path.split('.') {
+        v = auto_call(ev, v, args)?;
+        match (&v, part.parse::<usize>()) {
+            (Value::List(l), Ok(i)) => {
+                let t = l.get(i).cloned().ok_or_else(|| {
+                    EvalError::new(
+                        ErrorKind::Eval,
+                        format!("list index {} in selection path '{}' is out of range", i, path),
+                        Pos::NONE,
+                    )
+                })?;
+                v = ev.force(&t)?;
+            }
+            (Value::Attrs(a), _) => {
+                let t = a.get(part).cloned().ok_or_else(|| {
+                    EvalError::new(
+                        ErrorKind::Eval,
+                        format!("attribute '{}' in selection path '{}' not found", part, path),
+                        Pos::NONE,
+                    )
+                })?;
+                v = ev.force(&t)?;
+            }
+            (other, _) => {
+                return err(
+                    format!(
+                        "the expression selected by the selection path '{}' should be a set but is {}",
+                        path,
+                        other.type_desc()
+                    ),
+                    Pos::NONE,
+                )
+            }
+        }
+    }
+    Ok(v)
 }

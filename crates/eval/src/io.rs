@@ -47,6 +47,14 @@ pub trait EvalIO {
     fn canonicalize(&self, path: &Path) -> PathBuf {
         path.to_path_buf()
     }
+    /// The target of a symlink (needed to serialise trees into NARs).
+    fn read_link(&self, _path: &Path) -> std::io::Result<Vec<u8>> {
+        Err(std::io::Error::other("symlinks are not supported by this host"))
+    }
+    /// Whether the owner may execute a regular file (recorded in NARs).
+    fn is_executable(&self, _path: &Path) -> bool {
+        false
+    }
     fn get_env(&self, name: &str) -> Option<String>;
     /// Seconds since the epoch, for `builtins.currentTime`.
     fn current_time(&self) -> i64 {
@@ -107,6 +115,18 @@ impl EvalIO for StdIO {
 
     fn get_env(&self, name: &str) -> Option<String> {
         std::env::var(name).ok()
+    }
+
+    fn read_link(&self, path: &Path) -> std::io::Result<Vec<u8>> {
+        use std::os::unix::ffi::OsStringExt;
+        Ok(std::fs::read_link(path)?.into_os_string().into_vec())
+    }
+
+    fn is_executable(&self, path: &Path) -> bool {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::metadata(path)
+            .map(|m| m.permissions().mode() & 0o100 != 0)
+            .unwrap_or(false)
     }
 
     fn current_time(&self) -> i64 {

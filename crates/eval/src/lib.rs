@@ -3,11 +3,27 @@
 //! It is for evaluating Nix files and expressions with bounded time, steps, memory and
 //! depth, with all I/O going through a host-supplied trait. It is not a store or a builder:
 //! derivations get their store paths computed (see `nixweb-store`), never built.
+//!
+//! Pipeline: `lower` parses with rnix and lowers to `ast` (resolving variables and
+//! rejecting what Nix rejects at parse time); `eval` evaluates lazily over `value`s;
+//! `builtins` holds the primops by family; `print` and `instantiate` produce
+//! `nix-instantiate --eval` output.
 
+pub mod ast;
+pub mod builtins;
+pub mod error;
+pub mod eval;
 pub mod instantiate;
 pub mod io;
+pub mod lower;
+pub mod print;
+pub mod source;
+pub mod value;
 
+pub use error::{EvalError, ErrorKind};
+pub use eval::{Evaluator, Limits};
 pub use instantiate::{
     instantiate, ArgValue, InstantiateOptions, InstantiateOutput, OutputFormat, Source,
 };
 pub use io::{EvalIO, StdIO};
+pub use value::Value;

@@ -1,0 +1,160 @@
+//! The evaluator's own compact expression tree. Variables are already resolved here:
+//! lexical ones to (scope depth, slot) pairs, `with`-bound ones to a name looked up at run
+//! time, builtins to a global slot. Nothing in this tree refers back to rnix.
+
+use std::rc::Rc;
+
+use crate::source::Pos;
+
+pub type ExprRef = Rc<Expr>;
+
+#[derive(Debug)]
+pub enum Expr {
+    Int(i64),
+    Float(f64),
+    Str(Rc<str>),
+    /// A string with `${}` parts; `parts` alternate freely between literals and expressions.
+    Interp {
+        parts: Vec<StrPart>,
+        pos: Pos,
+    },
+    /// An absolute path literal (relative ones are resolved while lowering).
+    Path(Rc<str>),
+    /// A path with interpolation: the literal prefix is already absolute.
+    InterpPath {
+        parts: Vec<StrPart>,
+        pos: Pos,
+    },
+    /// `~/...`: resolved against `$HOME` at evaluation time.
+    HomePath(Rc<str>, Pos),
+    /// `<name/rest>`: looked up in the search path at evaluation time.
+    SearchPath(Rc<str>, Pos),
+    Var(Var, Pos),
+    Select {
+        expr: ExprRef,
+        path: Vec<AttrName>,
+        default: Option<ExprRef>,
+        pos: Pos,
+    },
+    HasAttr {
+        expr: ExprRef,
+        path: Vec<AttrName>,
+    },
+    Attrs(Rc<AttrsExpr>),
+    Let(Rc<AttrsExpr>, ExprRef),
+    List(Vec<ExprRef>),
+    Lambda(Rc<Lambda>),
+    Apply {
+        fun: ExprRef,
+        arg: ExprRef,
+        pos: Pos,
+    },
+    If {
+        cond: ExprRef,
+        then: ExprRef,
+        else_: ExprRef,
+        pos: Pos,
+    },
+    Assert {
+        cond: ExprRef,
+        body: ExprRef,
+        pos: Pos,
+        text: Rc<str>,
+    },
+    With {
+        namespace: ExprRef,
+        body: ExprRef,
+    },
+    Not(ExprRef, Pos),
+    Neg(ExprRef, Pos),
+    Binary {
+        op: BinOp,
+        lhs: ExprRef,
+        rhs: ExprRef,
+        pos: Pos,
+    },
+    CurPos(Pos),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BinOp {
+    Eq,
+    Neq,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    And,
+    Or,
+    Impl,
+    Update,
+    Concat,
+    Add,
+    Sub,
+    Mul,
+    Div,
+}
+
+#[derive(Debug)]
+pub enum StrPart {
+    Lit(Rc<str>),
+    Expr(ExprRef),
+}
+
+#[derive(Debug, Clone)]
+pub enum Var {
+    /// `depth` scopes up from the current one, then `slot` in that scope.
+    Local { depth: u32, slot: u32 },
+    /// Not bound lexically: search the enclosing `with`s at run time.
+    With(Rc<str>),
+    /// A builtin from the base environment.
+    Global(u32),
+}
+
+#[derive(Debug)]
+pub enum AttrName {
+    Static(Rc<str>),
+    Dynamic(ExprRef, Pos),
+}
+
+#[derive(Debug)]
+pub struct AttrDef {
+    pub name: Rc<str>,
+    pub value: ExprRef,
+    pub pos: Pos,
+}
+
+/// An attribute set literal or the bindings of a `let`. When `rec` is set (always for `let`)
+/// the values are evaluated in a new scope whose slots are `attrs` in order.
+#[derive(Debug)]
+pub struct AttrsExpr {
+    pub rec: bool,
+    pub attrs: Vec<AttrDef>,
+    pub dynamic: Vec<(ExprRef, ExprRef, Pos)>,
+    pub pos: Pos,
+}
+
+#[derive(Debug)]
+pub struct Formal {
+    pub name: Rc<str>,
+    pub default: Option<ExprRef>,
+}
+
+#[derive(Debug)]
+pub struct Formals {
+    pub entries: Vec<Formal>,
+    pub ellipsis: bool,
+    /// Slot of the `@name` binding, if any (formals take slots 0..entries.len()).
+    pub at_slot: Option<u32>,
+}
+
+#[derive(Debug)]
+pub struct Lambda {
+    /// Slot 0 for `x: ...`; for formals see `Formals`.
+    pub arg_name: Option<Rc<str>>,
+    pub formals: Option<Formals>,
+    pub body: ExprRef,
+    pub slots: u32,
+    pub pos: Pos,
+    pub name: std::cell::RefCell<Option<Rc<str>>>,
+}

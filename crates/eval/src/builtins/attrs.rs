@@ -1,0 +1,168 @@
+//! Builtins over attribute sets.
+
+use std::rc::Rc;
+
+use super::Registry;
+use crate::error::err;
+use crate::source::Pos;
+use crate::value::*;
+
+pub fn register(reg: &mut Registry) {
+    reg.add("attrNames", 1, |ev, a, pos| {
+        let s = ev.force_attrs(&a[0], pos)?;
+        ev.count_alloc(s.len(), pos)?;
+        Ok(Value::list(
+            s.entries
+                .iter()
+                .map(|e| Thunk::value(Value::str(e.name.clone())))
+                .collect(),
+        ))
+    });
+    reg.add("attrValues", 1, |ev, a, pos| {
+        let s = ev.force_attrs(&a[0], pos)?;
+        ev.count_alloc(s.len(), pos)?;
+        Ok(Value::list(s.entries.iter().map(|e| e.value.clone()).collect()))
+    });
+    reg.add("getAttr", 2, |ev, a, pos| {
+        let name = ev.force_string(&a[0], pos)?;
+        let s = ev.force_attrs(&a[1], pos)?;
+        match s.get(&name.s) {
+            Some(t) => {
+                let t = t.clone();
+                ev.force(&t)
+            }
+            None => err(format!("attribute '{}' missing", name.s), pos),
+        }
+    });
+    reg.add("hasAttr", 2, |ev, a, pos| {
+        let name = ev.force_string(&a[0], pos)?;
+        let s = ev.force_attrs(&a[1], pos)?;
+        Ok(Value::Bool(s.contains(&name.s)))
+    });
+    reg.add("removeAttrs", 2, |ev, a, pos| {
+        let s = ev.force_attrs(&a[0], pos)?;
+        let names = ev.force_list(&a[1], pos)?;
+        let mut remove = std::collections::HashSet::new();
+        for n in names.iter() {
+            remove.insert(ev.force_string(n, pos)?.s);
+        }
+        let entries = s
+            .entries
+            .iter()
+            .filter(|e| !remove.contains(&e.name))
+            .cloned()
+            .collect();
+        Ok(Value::attrs(Attrs { entries }))
+    });
+    reg.add("listToAttrs", 1, |ev, a, pos| {
+        let l = ev.force_list(&a[0], pos)?;
+        ev.count_alloc(l.len(), pos)?;
+        let mut entries: Vec<Attr> = Vec::with_capacity(l.len());
+        for t in l.iter() {
+            let item = ev.force_attrs(t, pos)?;
+            let name = match item.get("name") {
+                Some(n) => ev.force_string(&n.clone(), pos)?,
+                None => return err("attribute 'name' missing", pos),
+            };
+            let value = match item.get_attr("value") {
+                Some(v) => v.clone(),
+                None => return err("attribute 'value' missing", pos),
+            };
+            entries.push(Attr {
+                name: name.s.clone(),
+                value: value.value,
+                pos: value.pos,
+            });
+        }
+        // The first occurrence of a name wins: stable sort, then keep firsts.
+        entries.sort_by(|x, y| x.name.cmp(&y.name));
+        entries.dedup_by(|later, earlier| later.name == earlier.name);
+        Ok(Value::attrs(Attrs { entries }))
+    });
+    reg.add("intersectAttrs", 2, |ev, a, pos| {
+        let x = ev.force_attrs(&a[0], pos)?;
+        let y = ev.force_attrs(&a[1], pos)?;
+        let entries = y
+            .entries
+            .iter()
+            .filter(|e| x.contains(&e.name))
+            .cloned()
+            .collect();
+        Ok(Value::attrs(Attrs { entries }))
+    });
+    reg.add("catAttrs", 2, |ev, a, pos| {
+        let name = ev.force_string(&a[0], pos)?;
+        let l = ev.force_list(&a[1], pos)?;
+        let mut out = Vec::new();
+        for t in l.iter() {
+            let s = ev.force_attrs(t, pos)?;
+            if let Some(v) = s.get(&name.s) {
+                out.push(v.clone());
+            }
+        }
+        Ok(Value::list(out))
+    });
+    reg.add("mapAttrs", 2, |ev, a, pos| {
+        let f = ev.force(&a[0])?;
+        let s = ev.force_attrs(&a[1], pos)?;
+        ev.count_alloc(s.len(), pos)?;
+        let entries = s
+            .entries
+            .iter()
+            .map(|e| {
+                let partial = Thunk::apply(f.clone(), Thunk::value(Value::str(e.name.clone())));
+                Attr {
+                    name: e.name.clone(),
+                    value: Thunk::apply(
+                        Value::PrimOpApp(apply_primop(), Rc::new(vec![partial])),
+                        e.value.clone(),
+                    ),
+                    pos: e.pos,
+                }
+            })
+            .collect();
+        Ok(Value::attrs(Attrs { entries }))
+    });
+    reg.add("zipAttrsWith", 2, |ev, a, pos| {
+        let f = ev.force(&a[0])?;
+        let l = ev.force_list(&a[1], pos)?;
+        let mut groups: std::collections::BTreeMap<Symbol, Vec<Thunk>> = Default::default();
+        for t in l.iter() {
+            let s = ev.force_attrs(t, pos)?;
+            for e in &s.entries {
+                groups.entry(e.name.clone()).or_default().push(e.value.clone());
+            }
+        }
+        let entries = groups
+            .into_iter()
+            .map(|(name, vals)| {
+                let partial = Thunk::apply(f.clone(), Thunk::value(Value::str(name.clone())));
+                Attr {
+                    name,
+                    value: Thunk::apply(
+                        Value::PrimOpApp(apply_primop(), Rc::new(vec![partial])),
+                        Thunk::value(Value::list(vals)),
+                    ),
+                    pos: Pos::NONE,
+                }
+            })
+            .collect();
+        Ok(Value::attrs(Attrs { entries }))
+    });
+}
+
+/// A two-argument primop `f: x: f x`, used to build lazy applications of a lazily computed
+/// function (e.g. `f name` in mapAttrs) without forcing it early.
+pub fn apply_primop() -> Rc<PrimOp> {
+    thread_local! {
+        static OP: Rc<PrimOp> = Rc::new(PrimOp {
+            name: "__apply",
+            arity: 2,
+            func: PrimOpImpl::Native(|ev, a, pos| {
+                let f = ev.force(&a[0])?;
+                ev.call(f, a[1].clone(), pos)
+            }),
+        });
+    }
+    OP.with(|o| o.clone())
+}

@@ -1,0 +1,162 @@
+//! `toJSON`/`fromJSON`, also used for `nix-instantiate --json` output.
+
+use super::Registry;
+use crate::error::{err, EResult};
+use crate::eval::Evaluator;
+use crate::print::format_float;
+use crate::source::Pos;
+use crate::value::*;
+
+pub fn escape_json(s: &str, out: &mut String) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+/// Serialises a value as Nix's printValueAsJSON does (forcing everything it reaches).
+pub fn to_json(
+    ev: &mut Evaluator,
+    v: &Value,
+    pos: Pos,
+    copy_to_store: bool,
+    ctx: &mut Context,
+    out: &mut String,
+) -> EResult<()> {
+    stacker::maybe_grow(64 * 1024, 1024 * 1024, || match v {
+        Value::Null => {
+            out.push_str("null");
+            Ok(())
+        }
+        Value::Bool(b) => {
+            out.push_str(if *b { "true" } else { "false" });
+            Ok(())
+        }
+        Value::Int(i) => {
+            out.push_str(&i.to_string());
+            Ok(())
+        }
+        Value::Float(f) => {
+            out.push_str(&format_float(*f));
+            Ok(())
+        }
+        Value::String(s) => {
+            if let Some(c) = &s.ctx {
+                ctx.extend(c.iter().cloned());
+            }
+            escape_json(&s.s, out);
+            Ok(())
+        }
+        Value::Path(p) => {
+            let s = if copy_to_store {
+                let sp = super::paths::copy_path_to_store(ev, p, pos)?;
+                ctx.insert(sp.clone());
+                sp
+            } else {
+                p.to_string()
+            };
+            escape_json(&s, out);
+            Ok(())
+        }
+        Value::List(l) => {
+            out.push('[');
+            for (i, t) in l.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                let item = ev.force(t)?;
+                to_json(ev, &item, pos, copy_to_store, ctx, out)?;
+            }
+            out.push(']');
+            Ok(())
+        }
+        Value::Attrs(a) => {
+            if let Some(t) = a.get("__toString").cloned() {
+                let _ = t;
+                let mut c2 = Context::new();
+                let s = ev.coerce_to_string(v, pos, false, copy_to_store, &mut c2)?;
+                ctx.extend(c2);
+                escape_json(&s, out);
+                return Ok(());
+            }
+            if let Some(t) = a.get("outPath").cloned() {
+                let o = ev.force(&t)?;
+                return to_json(ev, &o, pos, copy_to_store, ctx, out);
+            }
+            out.push('{');
+            for (i, attr) in a.entries.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                escape_json(&attr.name, out);
+                out.push(':');
+                let item = ev.force(&attr.value)?;
+                to_json(ev, &item, pos, copy_to_store, ctx, out)?;
+            }
+            out.push('}');
+            Ok(())
+        }
+        other => err(
+            format!("cannot convert {} to JSON", other.type_desc()),
+            pos,
+        ),
+    })
+}
+
+/// Converts parsed JSON into a Nix value.
+pub fn from_serde(j: &serde_json::Value) -> Value {
+    match j {
+        serde_json::Value::Null => Value::Null,
+        serde_json::Value::Bool(b) => Value::Bool(*b),
+        serde_json::Value::Number(n) => match n.as_i64() {
+            Some(i) => Value::Int(i),
+            None => Value::Float(n.as_f64().unwrap_or(0.0)),
+        },
+        serde_json::Value::String(s) => Value::str(s.as_str()),
+        serde_json::Value::Array(items) => {
+            Value::list(items.iter().map(|i| Thunk::value(from_serde(i))).collect())
+        }
+        serde_json::Value::Object(map) => {
+            let entries = map
+                .iter()
+                .map(|(k, v)| Attr {
+                    name: k.as_str().into(),
+                    value: Thunk::value(from_serde(v)),
+                    pos: Pos::NONE,
+                })
+                .collect();
+            Value::attrs(Attrs::from_unsorted(entries))
+        }
+    }
+}
+
+pub fn register(reg: &mut Registry) {
+    reg.add("toJSON", 1, |ev, a, pos| {
+        let v = ev.force(&a[0])?;
+        let mut out = String::new();
+        let mut ctx = Context::new();
+        to_json(ev, &v, pos, true, &mut ctx, &mut out)?;
+        Ok(Value::String(NixStr::with_ctx(out, ctx)))
+    });
+    reg.add("fromJSON", 1, |ev, a, pos| {
+        let s = ev.force_string(&a[0], pos)?;
+        match serde_json::from_str::<serde_json::Value>(&s.s) {
+            Ok(j) => {
+                let v = from_serde(&j);
+                Ok(v)
+            }
+            Err(e) => err(format!("{}", e), pos),
+        }
+    });
+}

@@ -1,0 +1,234 @@
+//! Builtins over lists.
+
+use super::Registry;
+use crate::error::{err, EResult};
+use crate::eval::Evaluator;
+use crate::source::Pos;
+use crate::value::*;
+
+pub fn register(reg: &mut Registry) {
+    reg.add("map", 2, |ev, a, pos| {
+        let f = ev.force(&a[0])?;
+        let l = ev.force_list(&a[1], pos)?;
+        ev.count_alloc(l.len(), pos)?;
+        Ok(Value::list(
+            l.iter().map(|t| Thunk::apply(f.clone(), t.clone())).collect(),
+        ))
+    });
+    reg.add("filter", 2, |ev, a, pos| {
+        let f = ev.force(&a[0])?;
+        let l = ev.force_list(&a[1], pos)?;
+        let mut out = Vec::new();
+        for t in l.iter() {
+            if truthy(ev, f.clone(), t.clone(), pos)? {
+                out.push(t.clone());
+            }
+        }
+        Ok(Value::list(out))
+    });
+    reg.add("length", 1, |ev, a, pos| {
+        Ok(Value::Int(ev.force_list(&a[0], pos)?.len() as i64))
+    });
+    reg.add("head", 1, |ev, a, pos| {
+        let l = ev.force_list(&a[0], pos)?;
+        match l.first() {
+            Some(t) => ev.force(t),
+            None => err("list index 0 is out of bounds", pos),
+        }
+    });
+    reg.add("tail", 1, |ev, a, pos| {
+        let l = ev.force_list(&a[0], pos)?;
+        if l.is_empty() {
+            return err("'tail' called on an empty list", pos);
+        }
+        Ok(Value::list(l[1..].to_vec()))
+    });
+    reg.add("elemAt", 2, |ev, a, pos| {
+        let l = ev.force_list(&a[0], pos)?;
+        let i = ev.force_int(&a[1], pos)?;
+        if i < 0 || i as usize >= l.len() {
+            return err(format!("list index {} is out of bounds", i), pos);
+        }
+        ev.force(&l[i as usize])
+    });
+    reg.add("elem", 2, |ev, a, pos| {
+        let x = ev.force(&a[0])?;
+        let l = ev.force_list(&a[1], pos)?;
+        for t in l.iter() {
+            let v = ev.force(t)?;
+            if ev.values_equal(&x, &v, pos)? {
+                return Ok(Value::Bool(true));
+            }
+        }
+        Ok(Value::Bool(false))
+    });
+    reg.add("concatLists", 1, |ev, a, pos| {
+        let l = ev.force_list(&a[0], pos)?;
+        let mut out = Vec::new();
+        for t in l.iter() {
+            out.extend(ev.force_list(t, pos)?.iter().cloned());
+        }
+        ev.count_alloc(out.len(), pos)?;
+        Ok(Value::list(out))
+    });
+    reg.add("concatMap", 2, |ev, a, pos| {
+        let f = ev.force(&a[0])?;
+        let l = ev.force_list(&a[1], pos)?;
+        let mut out = Vec::new();
+        for t in l.iter() {
+            match ev.call(f.clone(), t.clone(), pos)? {
+                Value::List(items) => out.extend(items.iter().cloned()),
+                other => {
+                    return err(
+                        format!("value is {} while a list was expected", other.type_desc()),
+                        pos,
+                    )
+                }
+            }
+        }
+        ev.count_alloc(out.len(), pos)?;
+        Ok(Value::list(out))
+    });
+    reg.add("foldl'", 3, |ev, a, pos| {
+        let f = ev.force(&a[0])?;
+        let mut acc = ev.force(&a[1])?;
+        let l = ev.force_list(&a[2], pos)?;
+        for t in l.iter() {
+            let partial = ev.call(f.clone(), Thunk::value(acc), pos)?;
+            acc = ev.call(partial, t.clone(), pos)?;
+        }
+        Ok(acc)
+    });
+    reg.add("genList", 2, |ev, a, pos| {
+        let f = ev.force(&a[0])?;
+        let n = ev.force_int(&a[1], pos)?;
+        if n < 0 {
+            return err(format!("cannot create list of size {}", n), pos);
+        }
+        ev.count_alloc(n as usize, pos)?;
+        Ok(Value::list(
+            (0..n)
+                .map(|i| Thunk::apply(f.clone(), Thunk::value(Value::Int(i))))
+                .collect(),
+        ))
+    });
+    reg.add("sort", 2, |ev, a, pos| {
+        let f = ev.force(&a[0])?;
+        let l = ev.force_list(&a[1], pos)?;
+        let mut items: Vec<Thunk> = l.to_vec();
+        merge_sort(ev, &f, &mut items, pos)?;
+        Ok(Value::list(items))
+    });
+    reg.add("partition", 2, |ev, a, pos| {
+        let f = ev.force(&a[0])?;
+        let l = ev.force_list(&a[1], pos)?;
+        let (mut right, mut wrong) = (Vec::new(), Vec::new());
+        for t in l.iter() {
+            if truthy(ev, f.clone(), t.clone(), pos)? {
+                right.push(t.clone());
+            } else {
+                wrong.push(t.clone());
+            }
+        }
+        Ok(super::mk_attrs(vec![
+            ("right", Value::list(right)),
+            ("wrong", Value::list(wrong)),
+        ]))
+    });
+    reg.add("groupBy", 2, |ev, a, pos| {
+        let f = ev.force(&a[0])?;
+        let l = ev.force_list(&a[1], pos)?;
+        let mut groups: std::collections::BTreeMap<Symbol, Vec<Thunk>> = Default::default();
+        for t in l.iter() {
+            let k = ev.call(f.clone(), t.clone(), pos)?;
+            let k = ev.force_string_noctx_val(&k, pos)?;
+            groups.entry(k.into()).or_default().push(t.clone());
+        }
+        let entries = groups
+            .into_iter()
+            .map(|(name, v)| Attr {
+                name,
+                value: Thunk::value(Value::list(v)),
+                pos: Pos::NONE,
+            })
+            .collect();
+        Ok(Value::attrs(Attrs { entries }))
+    });
+    reg.add("all", 2, |ev, a, pos| {
+        let f = ev.force(&a[0])?;
+        let l = ev.force_list(&a[1], pos)?;
+        for t in l.iter() {
+            if !truthy(ev, f.clone(), t.clone(), pos)? {
+                return Ok(Value::Bool(false));
+            }
+        }
+        Ok(Value::Bool(true))
+    });
+    reg.add("any", 2, |ev, a, pos| {
+        let f = ev.force(&a[0])?;
+        let l = ev.force_list(&a[1], pos)?;
+        for t in l.iter() {
+            if truthy(ev, f.clone(), t.clone(), pos)? {
+                return Ok(Value::Bool(true));
+            }
+        }
+        Ok(Value::Bool(false))
+    });
+}
+
+fn truthy(ev: &mut Evaluator, f: Value, arg: Thunk, pos: Pos) -> EResult<bool> {
+    match ev.call(f, arg, pos)? {
+        Value::Bool(b) => Ok(b),
+        other => err(
+            format!("value is {} while a Boolean was expected", other.type_desc()),
+            pos,
+        ),
+    }
+}
+
+/// A stable merge sort calling the Nix comparator, which may fail (so no `sort_by`).
+fn merge_sort(ev: &mut Evaluator, f: &Value, items: &mut Vec<Thunk>, pos: Pos) -> EResult<()> {
+    let n = items.len();
+    if n < 2 {
+        return Ok(());
+    }
+    let mut src = std::mem::take(items);
+    let mut dst: Vec<Thunk> = Vec::with_capacity(n);
+    let mut width = 1;
+    while width < n {
+        dst.clear();
+        let mut i = 0;
+        while i < n {
+            let mid = (i + width).min(n);
+            let end = (i + 2 * width).min(n);
+            let (mut l, mut r) = (i, mid);
+            while l < mid && r < end {
+                // Take from the right only when right < left, keeping the sort stable.
+                let partial = ev.call(f.clone(), src[r].clone(), pos)?;
+                let lt = match ev.call(partial, src[l].clone(), pos)? {
+                    Value::Bool(b) => b,
+                    other => {
+                        return err(
+                            format!("value is {} while a Boolean was expected", other.type_desc()),
+                            pos,
+                        )
+                    }
+                };
+                if lt {
+                    dst.push(src[r].clone());
+                    r += 1;
+                } else {
+                    dst.push(src[l].clone());
+                    l += 1;
+                }
+            }
+            dst.extend_from_slice(&src[l..mid]);
+            dst.extend_from_slice(&src[r..end]);
+            i = end;
+        }
+        std::mem::swap(&mut src, &mut dst);
+        width *= 2;
+    }
+    *items = src;
+    Ok(())
+}

@@ -1,0 +1,286 @@
+//! Filesystem builtins and copying source paths "to the store" (computing their store
+//! paths; nothing is written). All access goes through `EvalIO`.
+
+use std::cell::RefCell;
+use std::path::Path;
+
+use nixweb_store::{FileIngestionMethod, NodeKind, SourceTree};
+
+use super::Registry;
+use crate::error::{err, EResult, ErrorKind, EvalError};
+use crate::eval::{io_msg, Evaluator};
+use crate::io::{EvalIO, FileType};
+use crate::source::Pos;
+use crate::value::*;
+
+/// Lets the store crate's NAR serialiser read through the host's `EvalIO`.
+pub struct IoTree<'a>(pub &'a dyn EvalIO);
+
+impl SourceTree for IoTree<'_> {
+    fn node_kind(&self, path: &Path) -> std::io::Result<NodeKind> {
+        match self.0.file_type(path) {
+            None => Err(std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                "No such file or directory",
+            )),
+            Some(FileType::Directory) => Ok(NodeKind::Directory),
+            Some(FileType::Symlink) => Ok(NodeKind::Symlink),
+            Some(FileType::Regular) => Ok(NodeKind::Regular {
+                executable: self.0.is_executable(path),
+            }),
+            Some(FileType::Unknown) => Ok(NodeKind::Other),
+        }
+    }
+    fn read_file(&self, path: &Path) -> std::io::Result<Vec<u8>> {
+        self.0.read_file(path)
+    }
+    fn read_dir(&self, path: &Path) -> std::io::Result<Vec<(String, NodeKind)>> {
+        let mut out = Vec::new();
+        for (name, _) in self.0.read_dir(path)? {
+            let kind = self.node_kind(&path.join(&name))?;
+            out.push((name, kind));
+        }
+        Ok(out)
+    }
+    fn read_link(&self, path: &Path) -> std::io::Result<Vec<u8>> {
+        self.0.read_link(path)
+    }
+}
+
+fn node_type_name(kind: NodeKind) -> &'static str {
+    match kind {
+        NodeKind::Directory => "directory",
+        NodeKind::Symlink => "symlink",
+        NodeKind::Regular { .. } => "regular",
+        _ => "unknown",
+    }
+}
+
+/// The store path `path` would get when copied (as `"${./p}"` does); memoised.
+pub fn copy_path_to_store(ev: &mut Evaluator, path: &str, pos: Pos) -> EResult<String> {
+    if let Some(p) = ev.copied_paths.get(path) {
+        return Ok(p.clone());
+    }
+    let result = add_path(ev, path, None, true, None, pos)?;
+    ev.copied_paths.insert(path.to_string(), result.clone());
+    Ok(result)
+}
+
+/// Computes the store path of a (filtered) tree. `filter` is a Nix function
+/// `path: type: bool`.
+pub fn add_path(
+    ev: &mut Evaluator,
+    path: &str,
+    name: Option<&str>,
+    recursive: bool,
+    filter: Option<Value>,
+    pos: Pos,
+) -> EResult<String> {
+    if ev.io.file_type(Path::new(path)).is_none() {
+        return err(
+            format!("getting status of '{}': No such file or directory", path),
+            pos,
+        );
+    }
+    let io = ev.io.clone();
+    let tree = IoTree(&*io);
+    let store = ev.store.clone();
+    let method = if recursive {
+        FileIngestionMethod::Recursive
+    } else {
+        FileIngestionMethod::Flat
+    };
+    let failure: RefCell<Option<Box<EvalError>>> = RefCell::new(None);
+    let result = match filter {
+        Some(f) => {
+            let mut filter_fn = |p: &Path, kind: NodeKind| -> nixweb_store::Result<bool> {
+                let r = (|| {
+                    let partial = ev.call(
+                        f.clone(),
+                        Thunk::value(Value::str(p.to_string_lossy().into_owned())),
+                        pos,
+                    )?;
+                    let v = ev.call(
+                        partial,
+                        Thunk::value(Value::str(node_type_name(kind))),
+                        pos,
+                    )?;
+                    match v {
+                        Value::Bool(b) => Ok(b),
+                        other => err(
+                            format!("value is {} while a Boolean was expected", other.type_desc()),
+                            pos,
+                        ),
+                    }
+                })();
+                match r {
+                    Ok(b) => Ok(b),
+                    Err(e) => {
+                        *failure.borrow_mut() = Some(e);
+                        Err(nixweb_store::Error::Io {
+                            path: p.to_path_buf(),
+                            source: std::io::Error::other("filter failed"),
+                        })
+                    }
+                }
+            };
+            store.path_for_source(&tree, Path::new(path), name, method, Some(&mut filter_fn))
+        }
+        None => store.path_for_source(&tree, Path::new(path), name, method, None),
+    };
+    if let Some(e) = failure.into_inner() {
+        return Err(e);
+    }
+    match result {
+        Ok((sp, _)) => Ok(store.print(&sp)),
+        Err(e) => err(e.to_string(), pos),
+    }
+}
+
+fn path_ctx_string(p: String) -> Value {
+    let mut ctx = Context::new();
+    ctx.insert(p.clone());
+    Value::String(NixStr::with_ctx(p, ctx))
+}
+
+pub fn register(reg: &mut Registry) {
+    reg.add("readFile", 1, |ev, a, pos| {
+        let p = ev.coerce_to_path(&a[0], pos)?;
+        match ev.io.read_file(Path::new(&p)) {
+            Ok(bytes) => Ok(Value::str(String::from_utf8_lossy(&bytes).into_owned())),
+            Err(e) => err(format!("opening file '{}': {}", p, io_msg(&e)), pos),
+        }
+    });
+    reg.add("pathExists", 1, |ev, a, pos| {
+        let p = ev.coerce_to_path(&a[0], pos)?;
+        Ok(Value::Bool(ev.io.path_exists(Path::new(&p))))
+    });
+    reg.add("readDir", 1, |ev, a, pos| {
+        let p = ev.coerce_to_path(&a[0], pos)?;
+        let entries = match ev.io.read_dir(Path::new(&p)) {
+            Ok(e) => e,
+            Err(e) => return err(format!("opening directory '{}': {}", p, io_msg(&e)), pos),
+        };
+        let mut attrs = Attrs::new();
+        for (name, kind) in entries {
+            attrs.insert(
+                name.into(),
+                Thunk::value(Value::str(kind.as_nix_str())),
+                Pos::NONE,
+            );
+        }
+        Ok(Value::attrs(attrs))
+    });
+    reg.add("toPath", 1, |ev, a, pos| {
+        let p = ev.coerce_to_path(&a[0], pos)?;
+        Ok(Value::str(crate::lower::canon_path(&p)))
+    });
+    reg.add("storePath", 1, |ev, a, pos| {
+        let p = ev.coerce_to_path(&a[0], pos)?;
+        let store = ev.store.clone();
+        match store.parse_containing(&p) {
+            Ok(sp) => Ok(path_ctx_string_keep(store.print(&sp), p)),
+            Err(_) => err(format!("path '{}' is not in the Nix store", p), pos),
+        }
+    });
+    reg.add("findFile", 2, |ev, a, pos| {
+        let sp = ev.force_list(&a[0], pos)?;
+        let name = ev.force_string(&a[1], pos)?;
+        let mut entries = Vec::new();
+        for t in sp.iter() {
+            let item = ev.force_attrs(t, pos)?;
+            let prefix = match item.get("prefix").cloned() {
+                Some(p) => ev.force_string(&p, pos)?.s.to_string(),
+                None => String::new(),
+            };
+            let path = match item.get("path").cloned() {
+                Some(p) => {
+                    let v = ev.force(&p)?;
+                    let mut ctx = Context::new();
+                    ev.coerce_to_string(&v, pos, false, false, &mut ctx)?
+                }
+                None => return err("attribute 'path' missing", pos),
+            };
+            entries.push((prefix, path));
+        }
+        let saved = std::mem::replace(&mut ev.search_path, entries);
+        let r = ev.find_file(&name.s, pos);
+        ev.search_path = saved;
+        r
+    });
+    reg.add("filterSource", 2, |ev, a, pos| {
+        let f = ev.force(&a[0])?;
+        let p = ev.coerce_to_path(&a[1], pos)?;
+        let out = add_path(ev, &p, None, true, Some(f), pos)?;
+        Ok(path_ctx_string(out))
+    });
+    reg.add("path", 1, |ev, a, pos| {
+        let args = ev.force_attrs(&a[0], pos)?;
+        let path = match args.get("path").cloned() {
+            Some(p) => ev.coerce_to_path(&p, pos)?,
+            None => return err("'path' required", pos),
+        };
+        let name = match args.get("name").cloned() {
+            Some(n) => Some(ev.force_string(&n, pos)?.s.to_string()),
+            None => None,
+        };
+        let filter = match args.get("filter").cloned() {
+            Some(f) => Some(ev.force(&f)?),
+            None => None,
+        };
+        let recursive = match args.get("recursive").cloned() {
+            Some(r) => ev.force_bool(&r, pos)?,
+            None => true,
+        };
+        let out = add_path(ev, &path, name.as_deref(), recursive, filter, pos)?;
+        Ok(path_ctx_string(out))
+    });
+    reg.add("toFile", 2, |ev, a, pos| {
+        let name = ev.force_string(&a[0], pos)?;
+        let contents = ev.force_string(&a[1], pos)?;
+        let mut refs = std::collections::BTreeSet::new();
+        let store = ev.store.clone();
+        for c in contents.ctx.iter().flat_map(|c| c.iter()) {
+            if c.starts_with('=') || c.starts_with('!') {
+                return err(
+                    format!(
+                        "in 'toFile': the file '{}' cannot refer to derivation outputs",
+                        name.s
+                    ),
+                    pos,
+                );
+            }
+            if let Ok(sp) = store.parse(c) {
+                refs.insert(sp);
+            }
+        }
+        match store.make_text_path(&name.s, contents.s.as_bytes(), &refs) {
+            Ok(sp) => {
+                ev.known.insert_references(sp.clone(), refs);
+                Ok(path_ctx_string(store.print(&sp)))
+            }
+            Err(e) => err(e.to_string(), pos),
+        }
+    });
+    reg.add("hashFile", 2, |ev, a, pos| {
+        let algo = ev.force_string(&a[0], pos)?;
+        let p = ev.coerce_to_path(&a[1], pos)?;
+        let algo = super::hashing::parse_algo(&algo.s, pos)?;
+        match ev.io.read_file(Path::new(&p)) {
+            Ok(bytes) => Ok(Value::str(
+                nixweb_store::Hash::digest(algo, &bytes).to_base16(),
+            )),
+            Err(e) => Err(EvalError::new(
+                ErrorKind::Eval,
+                format!("opening file '{}': {}", p, io_msg(&e)),
+                pos,
+            )),
+        }
+    });
+}
+
+fn path_ctx_string_keep(store_path: String, full: String) -> Value {
+    let mut ctx = Context::new();
+    ctx.insert(store_path);
+    Value::String(NixStr::with_ctx(full, ctx))
+}

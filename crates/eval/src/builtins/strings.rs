@@ -1,0 +1,365 @@
+//! String builtins: coercion, slicing, replacement, regexes, versions and string contexts.
+
+use std::rc::Rc;
+
+use super::Registry;
+use crate::error::{err, EResult};
+use crate::eval::Evaluator;
+use crate::source::Pos;
+use crate::value::*;
+
+pub fn register(reg: &mut Registry) {
+    reg.add("toString", 1, |ev, a, pos| {
+        let v = ev.force(&a[0])?;
+        let mut ctx = Context::new();
+        let s = ev.coerce_to_string(&v, pos, true, false, &mut ctx)?;
+        Ok(Value::String(NixStr::with_ctx(s, ctx)))
+    });
+    reg.add("stringLength", 1, |ev, a, pos| {
+        let v = ev.force(&a[0])?;
+        let mut ctx = Context::new();
+        let s = ev.coerce_to_string(&v, pos, false, true, &mut ctx)?;
+        Ok(Value::Int(s.len() as i64))
+    });
+    reg.add("substring", 3, |ev, a, pos| {
+        let start = ev.force_int(&a[0], pos)?;
+        let len = ev.force_int(&a[1], pos)?;
+        let v = ev.force(&a[2])?;
+        let mut ctx = Context::new();
+        let s = ev.coerce_to_string(&v, pos, false, true, &mut ctx)?;
+        if start < 0 {
+            return err("negative start position in 'substring'", pos);
+        }
+        let bytes = s.as_bytes();
+        let start = (start as usize).min(bytes.len());
+        let end = if len < 0 {
+            bytes.len()
+        } else {
+            start.saturating_add(len as usize).min(bytes.len())
+        };
+        let out = String::from_utf8_lossy(&bytes[start..end]).into_owned();
+        Ok(Value::String(NixStr::with_ctx(out, ctx)))
+    });
+    reg.add("concatStringsSep", 2, |ev, a, pos| {
+        let sep = ev.force_string(&a[0], pos)?;
+        let l = ev.force_list(&a[1], pos)?;
+        let mut ctx = Context::new();
+        if let Some(c) = &sep.ctx {
+            ctx.extend(c.iter().cloned());
+        }
+        let mut out = String::new();
+        for (i, t) in l.iter().enumerate() {
+            if i > 0 {
+                out.push_str(&sep.s);
+            }
+            let v = ev.force(t)?;
+            out.push_str(&ev.coerce_to_string(&v, pos, false, true, &mut ctx)?);
+        }
+        Ok(Value::String(NixStr::with_ctx(out, ctx)))
+    });
+    reg.add("replaceStrings", 3, |ev, a, pos| {
+        let from_l = ev.force_list(&a[0], pos)?;
+        let to_l = ev.force_list(&a[1], pos)?;
+        if from_l.len() != to_l.len() {
+            return err(
+                "'from' and 'to' arguments to 'replaceStrings' have different lengths",
+                pos,
+            );
+        }
+        let s = ev.force_string(&a[2], pos)?;
+        let mut from = Vec::new();
+        for t in from_l.iter() {
+            from.push(ev.force_string(t, pos)?.s.to_string());
+        }
+        let mut to: Vec<Option<NixStr>> = vec![None; to_l.len()];
+        let mut ctx = Context::new();
+        if let Some(c) = &s.ctx {
+            ctx.extend(c.iter().cloned());
+        }
+        let src = s.s.as_bytes();
+        let mut out: Vec<u8> = Vec::with_capacity(src.len());
+        let mut p = 0;
+        while p <= src.len() {
+            let mut found = false;
+            for (i, f) in from.iter().enumerate() {
+                if src[p..].starts_with(f.as_bytes()) {
+                    found = true;
+                    if to[i].is_none() {
+                        to[i] = Some(ev.force_string(&to_l[i], pos)?);
+                    }
+                    let rep = to[i].as_ref().unwrap();
+                    out.extend_from_slice(rep.s.as_bytes());
+                    if let Some(c) = &rep.ctx {
+                        ctx.extend(c.iter().cloned());
+                    }
+                    if f.is_empty() {
+                        if p < src.len() {
+                            out.push(src[p]);
+                        }
+                        p += 1;
+                    } else {
+                        p += f.len();
+                    }
+                    break;
+                }
+            }
+            if !found {
+                if p < src.len() {
+                    out.push(src[p]);
+                }
+                p += 1;
+            }
+        }
+        Ok(Value::String(NixStr::with_ctx(
+            String::from_utf8_lossy(&out).into_owned(),
+            ctx,
+        )))
+    });
+    reg.add("match", 2, |ev, a, pos| {
+        let re = ev.force_string(&a[0], pos)?;
+        let s = ev.force_string(&a[1], pos)?;
+        let regex = compile(ev, &format!("^(?:{})$", re.s), &re.s, pos)?;
+        match regex.captures(&s.s) {
+            None => Ok(Value::Null),
+            Some(caps) => Ok(Value::list(
+                (1..caps.len())
+                    .map(|i| {
+                        Thunk::value(match caps.get(i) {
+                            Some(m) => Value::str(m.as_str()),
+                            None => Value::Null,
+                        })
+                    })
+                    .collect(),
+            )),
+        }
+    });
+    reg.add("split", 2, |ev, a, pos| {
+        let re = ev.force_string(&a[0], pos)?;
+        let s = ev.force_string(&a[1], pos)?;
+        let regex = compile(ev, &re.s, &re.s, pos)?;
+        let mut out = Vec::new();
+        let mut last = 0;
+        for caps in regex.captures_iter(&s.s) {
+            let m = caps.get(0).unwrap();
+            out.push(Thunk::value(Value::str(&s.s[last..m.start()])));
+            let groups = (1..caps.len())
+                .map(|i| {
+                    Thunk::value(match caps.get(i) {
+                        Some(g) => Value::str(g.as_str()),
+                        None => Value::Null,
+                    })
+                })
+                .collect();
+            out.push(Thunk::value(Value::list(groups)));
+            last = m.end();
+        }
+        out.push(Thunk::value(Value::str(&s.s[last..])));
+        Ok(Value::list(out))
+    });
+    reg.add("splitVersion", 1, |ev, a, pos| {
+        let v = ev.force(&a[0])?;
+        let mut ctx = Context::new();
+        let s = ev.coerce_to_string(&v, pos, false, false, &mut ctx)?;
+        let mut rest = s.as_str();
+        let mut out = Vec::new();
+        loop {
+            let c = next_component(&mut rest);
+            if c.is_empty() {
+                break;
+            }
+            out.push(Thunk::value(Value::str(c)));
+        }
+        Ok(Value::list(out))
+    });
+    reg.add("compareVersions", 2, |ev, a, pos| {
+        let x = ev.force_string(&a[0], pos)?;
+        let y = ev.force_string(&a[1], pos)?;
+        Ok(Value::Int(compare_versions(&x.s, &y.s)))
+    });
+    reg.add("parseDrvName", 1, |ev, a, pos| {
+        let v = ev.force(&a[0])?;
+        let mut ctx = Context::new();
+        let s = ev.coerce_to_string(&v, pos, false, false, &mut ctx)?;
+        let bytes = s.as_bytes();
+        let mut name = s.clone();
+        let mut version = String::new();
+        for i in 0..bytes.len() {
+            if bytes[i] == b'-' && i + 1 < bytes.len() && !bytes[i + 1].is_ascii_alphabetic() {
+                name = s[..i].to_string();
+                version = s[i + 1..].to_string();
+                break;
+            }
+        }
+        Ok(super::mk_attrs(vec![
+            ("name", Value::str(name)),
+            ("version", Value::str(version)),
+        ]))
+    });
+    reg.add("baseNameOf", 1, |ev, a, pos| {
+        let v = ev.force(&a[0])?;
+        let mut ctx = Context::new();
+        let s = ev.coerce_to_string(&v, pos, false, false, &mut ctx)?;
+        let trimmed = if s.len() > 1 { s.trim_end_matches('/') } else { &s };
+        let base = match trimmed.rfind('/') {
+            Some(i) => &trimmed[i + 1..],
+            None => trimmed,
+        };
+        Ok(Value::String(NixStr::with_ctx(base, ctx)))
+    });
+    reg.add("dirOf", 1, |ev, a, pos| {
+        let v = ev.force(&a[0])?;
+        let is_path = matches!(v, Value::Path(_));
+        let mut ctx = Context::new();
+        let s = ev.coerce_to_string(&v, pos, false, false, &mut ctx)?;
+        let dir = match s.rfind('/') {
+            Some(0) => "/".to_string(),
+            Some(i) => s[..i].to_string(),
+            None => ".".to_string(),
+        };
+        if is_path {
+            Ok(Value::Path(dir.into()))
+        } else {
+            Ok(Value::String(NixStr::with_ctx(dir, ctx)))
+        }
+    });
+    reg.add("hasContext", 1, |ev, a, pos| {
+        Ok(Value::Bool(ev.force_string(&a[0], pos)?.has_context()))
+    });
+    reg.add("unsafeDiscardStringContext", 1, |ev, a, pos| {
+        let s = ev.force_string(&a[0], pos)?;
+        Ok(Value::String(NixStr::plain(s.s)))
+    });
+    reg.add("unsafeDiscardOutputDependency", 1, |ev, a, pos| {
+        let s = ev.force_string(&a[0], pos)?;
+        let ctx: Context = s
+            .ctx
+            .iter()
+            .flat_map(|c| c.iter())
+            .map(|c| c.strip_prefix('=').unwrap_or(c).to_string())
+            .collect();
+        Ok(Value::String(NixStr::with_ctx(s.s, ctx)))
+    });
+    reg.add("getContext", 1, |ev, a, pos| {
+        let s = ev.force_string(&a[0], pos)?;
+        let mut info: std::collections::BTreeMap<String, (bool, bool, Vec<String>)> =
+            Default::default();
+        for c in s.ctx.iter().flat_map(|c| c.iter()) {
+            if let Some(p) = c.strip_prefix('=') {
+                info.entry(p.to_string()).or_default().1 = true;
+            } else if let Some(rest) = c.strip_prefix('!') {
+                if let Some((out, p)) = rest.split_once('!') {
+                    info.entry(p.to_string()).or_default().2.push(out.to_string());
+                }
+            } else {
+                info.entry(c.clone()).or_default().0 = true;
+            }
+        }
+        let mut attrs = Attrs::new();
+        for (path, (is_path, all, outs)) in info {
+            let mut fields = Vec::new();
+            if is_path {
+                fields.push(("path", Value::Bool(true)));
+            }
+            if all {
+                fields.push(("allOutputs", Value::Bool(true)));
+            }
+            if !outs.is_empty() {
+                fields.push((
+                    "outputs",
+                    Value::list(outs.into_iter().map(|o| Thunk::value(Value::str(o))).collect()),
+                ));
+            }
+            attrs.insert(path.into(), Thunk::value(super::mk_attrs(fields)), Pos::NONE);
+        }
+        Ok(Value::attrs(attrs))
+    });
+    reg.add("appendContext", 2, |ev, a, pos| {
+        let s = ev.force_string(&a[0], pos)?;
+        let extra = ev.force_attrs(&a[1], pos)?;
+        let mut ctx: Context = s.ctx.as_deref().cloned().unwrap_or_default();
+        for e in &extra.entries {
+            let info = ev.force_attrs(&e.value, pos)?;
+            if let Some(t) = info.get("path").cloned() {
+                if ev.force_bool(&t, pos)? {
+                    ctx.insert(e.name.to_string());
+                }
+            }
+            if let Some(t) = info.get("allOutputs").cloned() {
+                if ev.force_bool(&t, pos)? {
+                    ctx.insert(format!("={}", e.name));
+                }
+            }
+            if let Some(t) = info.get("outputs").cloned() {
+                for o in ev.force_list(&t, pos)?.iter() {
+                    let o = ev.force_string(o, pos)?;
+                    ctx.insert(format!("!{}!{}", o.s, e.name));
+                }
+            }
+        }
+        Ok(Value::String(NixStr::with_ctx(s.s, ctx)))
+    });
+}
+
+fn compile(ev: &mut Evaluator, pattern: &str, shown: &str, pos: Pos) -> EResult<Rc<regex::Regex>> {
+    if let Some(r) = ev.regex_cache.get(pattern) {
+        return Ok(r.clone());
+    }
+    match regex::Regex::new(pattern) {
+        Ok(r) => {
+            let r = Rc::new(r);
+            ev.regex_cache.insert(pattern.to_string(), r.clone());
+            Ok(r)
+        }
+        Err(_) => err(format!("invalid regular expression '{}'", shown), pos),
+    }
+}
+
+fn next_component<'a>(s: &mut &'a str) -> &'a str {
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() && (b[i] == b'.' || b[i] == b'-') {
+        i += 1;
+    }
+    let start = i;
+    if i < b.len() && b[i].is_ascii_digit() {
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+    } else {
+        while i < b.len() && !b[i].is_ascii_digit() && b[i] != b'.' && b[i] != b'-' {
+            i += 1;
+        }
+    }
+    let c = &s[start..i];
+    *s = &s[i..];
+    c
+}
+
+fn component_lt(c1: &str, c2: &str) -> bool {
+    let n1 = c1.parse::<u64>().ok().filter(|_| !c1.is_empty());
+    let n2 = c2.parse::<u64>().ok().filter(|_| !c2.is_empty());
+    match (n1, n2) {
+        (Some(a), Some(b)) => a < b,
+        _ if c1.is_empty() && n2.is_some() => true,
+        _ if c1 == "pre" && c2 != "pre" => true,
+        _ if c2 == "pre" => false,
+        (_, Some(_)) => true,
+        (Some(_), _) => false,
+        _ => c1 < c2,
+    }
+}
+
+pub fn compare_versions(a: &str, b: &str) -> i64 {
+    let (mut p1, mut p2) = (a, b);
+    while !p1.is_empty() || !p2.is_empty() {
+        let c1 = next_component(&mut p1);
+        let c2 = next_component(&mut p2);
+        if component_lt(c1, c2) {
+            return -1;
+        }
+        if component_lt(c2, c1) {
+            return 1;
+        }
+    }
+    0
+}

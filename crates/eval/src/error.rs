@@ -1,0 +1,95 @@
+//! Evaluation errors: Nix's message, where it happened, and the trace of enclosing frames.
+//! Formatting with source excerpts happens in `format_error`.
+
+use crate::source::{Pos, Sources};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// Ordinary evaluation errors (type errors, missing attributes, ...).
+    Eval,
+    /// `throw`: catchable by `tryEval`.
+    Throw,
+    /// A failed `assert`: catchable by `tryEval`.
+    Assert,
+    Abort,
+    InfiniteRecursion,
+    Parse,
+    /// A configured limit (steps, depth, time, memory): never catchable.
+    Limit,
+}
+
+#[derive(Debug, Clone)]
+pub struct EvalError {
+    pub kind: ErrorKind,
+    pub msg: String,
+    pub pos: Pos,
+    /// Innermost first: (position, description).
+    pub trace: Vec<(Pos, String)>,
+}
+
+pub type EResult<T> = Result<T, Box<EvalError>>;
+
+impl EvalError {
+    pub fn new(kind: ErrorKind, msg: impl Into<String>, pos: Pos) -> Box<EvalError> {
+        Box::new(EvalError {
+            kind,
+            msg: msg.into(),
+            pos,
+            trace: Vec::new(),
+        })
+    }
+
+    pub fn catchable(&self) -> bool {
+        matches!(self.kind, ErrorKind::Throw | ErrorKind::Assert)
+    }
+}
+
+pub fn err<T>(msg: impl Into<String>, pos: Pos) -> EResult<T> {
+    Err(EvalError::new(ErrorKind::Eval, msg, pos))
+}
+
+fn excerpt(out: &mut String, sources: &Sources, pos: Pos) {
+    if pos.is_none() {
+        return;
+    }
+    let Some((line, col)) = sources.line_col(pos) else {
+        return;
+    };
+    out.push_str(&format!("\n       at {}:{}:{}:\n", sources.origin(pos), line, col));
+    out.push('\n');
+    let width = (line + 1).to_string().len();
+    if line > 1 {
+        if let Some(prev) = sources.line_text(pos.file, line - 1) {
+            out.push_str(&format!("            {:>width$}| {}\n", line - 1, prev));
+        }
+    }
+    if let Some(text) = sources.line_text(pos.file, line) {
+        out.push_str(&format!("            {:>width$}| {}\n", line, text));
+        out.push_str(&format!(
+            "            {:>width$}| {}^\n",
+            "",
+            " ".repeat(col.saturating_sub(1))
+        ));
+    }
+    if let Some(next) = sources.line_text(pos.file, line + 1) {
+        out.push_str(&format!("            {:>width$}| {}\n", line + 1, next));
+    }
+}
+
+/// Renders an error as Nix 2.8 does on stderr (`error: ...` plus source excerpt).
+pub fn format_error(e: &EvalError, sources: &Sources, show_trace: bool) -> String {
+    let mut out = String::new();
+    if show_trace {
+        for (pos, msg) in e.trace.iter().rev() {
+            out.push_str(&format!("       … {}\n", msg));
+            excerpt(&mut out, sources, *pos);
+            out.push('\n');
+        }
+    }
+    out.push_str(&format!("error: {}\n", e.msg));
+    excerpt(&mut out, sources, e.pos);
+    if out.ends_with("\n\n") {
+        out.pop();
+    }
+    out
+}

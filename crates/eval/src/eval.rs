@@ -1,0 +1,1305 @@
+//! The evaluator proper: forcing thunks, evaluating expressions, calling functions, and the
+//! language-level operations (equality, comparison, string coercion) builtins share.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::Instant;
+
+use crate::ast::*;
+use crate::error::{err, EResult, ErrorKind, EvalError};
+use crate::io::EvalIO;
+use crate::lower::{normalise_newlines, parse_and_lower};
+use crate::source::{Pos, Sources};
+use crate::value::*;
+
+/// Resource limits. `None` means unlimited.
+#[derive(Debug, Clone, Default)]
+pub struct Limits {
+    /// Maximum number of expression evaluations.
+    pub max_steps: Option<u64>,
+    /// Maximum nesting of function calls and thunk forcing.
+    pub max_depth: Option<usize>,
+    /// Evaluation stops with an error once this instant has passed.
+    pub deadline: Option<Instant>,
+    /// Rough budget for allocated values (counted in list elements and attributes).
+    pub max_allocs: Option<u64>,
+}
+
+pub struct Evaluator {
+    pub io: Arc<dyn EvalIO>,
+    pub sources: Sources,
+    pub globals: Vec<Thunk>,
+    pub global_names: HashMap<Rc<str>, u32>,
+    /// (prefix, path) entries; an empty prefix matches any name.
+    pub search_path: Vec<(String, String)>,
+    pub import_cache: HashMap<PathBuf, Value>,
+    pub limits: Limits,
+    pub steps: u64,
+    pub depth: usize,
+    pub allocs: u64,
+    /// Messages from `builtins.trace` and warnings, for the host to show.
+    pub stderr: String,
+    pub empty_env: Rc<Env>,
+    pub store_dir: String,
+    pub store: nixweb_store::StoreDir,
+    /// Derivations and files this evaluation has "added to the store".
+    pub known: nixweb_store::KnownDerivations,
+    /// Store paths of source paths already copied (`"${./x}"`).
+    pub copied_paths: HashMap<String, String>,
+    pub regex_cache: HashMap<String, Rc<regex::Regex>>,
+}
+
+const STACK_RED_ZONE: usize = 256 * 1024;
+const STACK_GROW: usize = 4 * 1024 * 1024;
+
+impl Evaluator {
+    pub fn new(io: Arc<dyn EvalIO>) -> Evaluator {
+        let mut ev = Evaluator {
+            io,
+            sources: Sources::default(),
+            globals: Vec::new(),
+            global_names: HashMap::new(),
+            search_path: Vec::new(),
+            import_cache: HashMap::new(),
+            limits: Limits::default(),
+            steps: 0,
+            depth: 0,
+            allocs: 0,
+            stderr: String::new(),
+            empty_env: Rc::new(Env {
+                slots: Box::new([]),
+                parent: None,
+                with: None,
+            }),
+            store_dir: "/nix/store".to_string(),
+            store: nixweb_store::StoreDir::default(),
+            known: nixweb_store::KnownDerivations::new(),
+            copied_paths: HashMap::new(),
+            regex_cache: HashMap::new(),
+        };
+        crate::builtins::install(&mut ev);
+        ev
+    }
+
+    /// Adds a search path entry in `-I`/`NIX_PATH` syntax ("prefix=path" or "path").
+    pub fn add_search_path(&mut self, entry: &str) {
+        match entry.split_once('=') {
+            Some((prefix, path)) => self.search_path.push((prefix.to_string(), path.to_string())),
+            None => self.search_path.push((String::new(), entry.to_string())),
+        }
+    }
+
+    /// Sets the search path (`-I`/`NIX_PATH` entries) and `builtins.nixPath`.
+    pub fn set_search_path(&mut self, entries: &[String]) {
+        self.search_path.clear();
+        for e in entries {
+            self.add_search_path(e);
+        }
+        let list = self
+            .search_path
+            .iter()
+            .map(|(prefix, path)| {
+                Thunk::value(crate::builtins::mk_attrs(vec![
+                    ("path", Value::str(path.as_str())),
+                    ("prefix", Value::str(prefix.as_str())),
+                ]))
+            })
+            .collect();
+        crate::builtins::set_builtin_value(self, "nixPath", Value::list(list));
+    }
+
+    pub fn define_global(&mut self, name: &str, value: Thunk) {
+        let name: Rc<str> = name.into();
+        if let Some(&i) = self.global_names.get(&name) {
+            self.globals[i as usize] = value;
+        } else {
+            self.global_names
+                .insert(name, self.globals.len() as u32);
+            self.globals.push(value);
+        }
+    }
+
+    // ---------------------------------------------------------------- parsing
+
+    pub fn parse(&mut self, text: &str, path: Option<PathBuf>, base_dir: &Path) -> EResult<ExprRef> {
+        let text = normalise_newlines(text);
+        let file = self.sources.add(path, text.clone().into());
+        parse_and_lower(&text, file, base_dir, &self.global_names).map_err(|e| {
+            EvalError::new(ErrorKind::Parse, e.msg, e.pos)
+        })
+    }
+
+    pub fn eval_expr_str(&mut self, text: &str, base_dir: &Path) -> EResult<Value> {
+        let e = self.parse(text, None, base_dir)?;
+        let env = self.empty_env.clone();
+        self.eval(&e, &env)
+    }
+
+    /// Evaluates a file as `import` does (cached by path; directories mean default.nix).
+    pub fn eval_file(&mut self, path: &Path) -> EResult<Value> {
+        let mut path = path.to_path_buf();
+        if self.io.file_type(&path) == Some(crate::io::FileType::Directory) {
+            path = path.join("default.nix");
+        }
+        if let Some(v) = self.import_cache.get(&path) {
+            return Ok(v.clone());
+        }
+        let bytes = self.io.read_file(&path).map_err(|e| {
+            EvalError::new(
+                ErrorKind::Eval,
+                format!("getting status of '{}': {}", path.display(), io_msg(&e)),
+                Pos::NONE,
+            )
+        })?;
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        let base = path.parent().unwrap_or(Path::new("/")).to_path_buf();
+        let e = self.parse(&text, Some(path.clone()), &base)?;
+        let env = self.empty_env.clone();
+        let v = self.eval(&e, &env)?;
+        self.import_cache.insert(path, v.clone());
+        Ok(v)
+    }
+
+    // ---------------------------------------------------------------- limits
+
+    fn tick(&mut self, pos: Pos) -> EResult<()> {
+        self.steps += 1;
+        if let Some(max) = self.limits.max_steps {
+            if self.steps > max {
+                return Err(EvalError::new(
+                    ErrorKind::Limit,
+                    format!("evaluation step limit ({}) exceeded", max),
+                    pos,
+                ));
+            }
+        }
+        if self.steps & 0x3ff == 0 {
+            if let Some(deadline) = self.limits.deadline {
+                if Instant::now() >= deadline {
+                    return Err(EvalError::new(
+                        ErrorKind::Limit,
+                        "evaluation time limit exceeded",
+                        pos,
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    pub fn count_alloc(&mut self, n: usize, pos: Pos) -> EResult<()> {
+        self.allocs += n as u64;
+        if let Some(max) = self.limits.max_allocs {
+            if self.allocs > max {
+                return Err(EvalError::new(
+                    ErrorKind::Limit,
+                    format!("evaluation memory limit ({} values) exceeded", max),
+                    pos,
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn enter(&mut self, pos: Pos) -> EResult<()> {
+        self.depth += 1;
+        if let Some(max) = self.limits.max_depth {
+            if self.depth > max {
+                self.depth -= 1;
+                return Err(EvalError::new(
+                    ErrorKind::Limit,
+                    format!("maximum call depth ({}) exceeded", max),
+                    pos,
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    // ---------------------------------------------------------------- thunks
+
+    /// A thunk for `e` in `env`, without allocating when the value is already at hand.
+    pub fn thunk_of(&mut self, e: &ExprRef, env: &Rc<Env>) -> Thunk {
+        match &**e {
+            Expr::Int(i) => Thunk::value(Value::Int(*i)),
+            Expr::Float(f) => Thunk::value(Value::Float(*f)),
+            Expr::Str(s) => Thunk::value(Value::str(s.clone())),
+            Expr::Path(p) => Thunk::value(Value::Path(p.clone())),
+            Expr::Var(Var::Local { depth, slot }, _) => lookup_local(env, *depth, *slot).clone(),
+            Expr::Var(Var::Global(g), _) => self.globals[*g as usize].clone(),
+            _ => Thunk::pending(e.clone(), env.clone()),
+        }
+    }
+
+    pub fn force(&mut self, t: &Thunk) -> EResult<Value> {
+        if let ThunkState::Done(v) = &*t.0.borrow() {
+            return Ok(v.clone());
+        }
+        let state = std::mem::replace(&mut *t.0.borrow_mut(), ThunkState::Blackhole);
+        let result = match &state {
+            ThunkState::Pending(e, env) => self.eval(e, env),
+            ThunkState::Apply(f, arg) => self.call(f.clone(), arg.clone(), Pos::NONE),
+            ThunkState::Blackhole => {
+                return Err(EvalError::new(
+                    ErrorKind::InfiniteRecursion,
+                    "infinite recursion encountered",
+                    Pos::NONE,
+                ))
+            }
+            ThunkState::Done(_) => unreachable!(),
+        };
+        match result {
+            Ok(v) => {
+                *t.0.borrow_mut() = ThunkState::Done(v.clone());
+                Ok(v)
+            }
+            Err(mut e) => {
+                if e.kind == ErrorKind::InfiniteRecursion && e.pos.is_none() {
+                    if let ThunkState::Pending(expr, _) = &state {
+                        e.pos = expr_pos(expr);
+                    }
+                }
+                *t.0.borrow_mut() = state;
+                Err(e)
+            }
+        }
+    }
+
+    /// Forces a value and everything inside it (lists and attribute sets), as `--strict`
+    /// and `deepSeq` do.
+    pub fn force_deep(&mut self, v: &Value) -> EResult<()> {
+        let mut seen = std::collections::HashSet::new();
+        self.force_deep_inner(v, &mut seen)
+    }
+
+    fn force_deep_inner(
+        &mut self,
+        v: &Value,
+        seen: &mut std::collections::HashSet<usize>,
+    ) -> EResult<()> {
+        stacker::maybe_grow(STACK_RED_ZONE, STACK_GROW, || match v {
+            Value::Attrs(a) => {
+                if !seen.insert(Rc::as_ptr(a) as *const u8 as usize) {
+                    return Ok(());
+                }
+                for attr in &a.entries {
+                    let v = self.force(&attr.value).map_err(|mut e| {
+                        e.trace.push((
+                            attr.pos,
+                            format!("while evaluating the attribute '{}'", attr.name),
+                        ));
+                        e
+                    })?;
+                    self.force_deep_inner(&v, seen)?;
+                }
+                Ok(())
+            }
+            Value::List(l) => {
+                if !seen.insert(Rc::as_ptr(l) as *const u8 as usize) {
+                    return Ok(());
+                }
+                for t in l.iter() {
+                    let v = self.force(t)?;
+                    self.force_deep_inner(&v, seen)?;
+                }
+                Ok(())
+            }
+            _ => Ok(()),
+        })
+    }
+
+    // ---------------------------------------------------------------- evaluation
+
+    pub fn eval(&mut self, e: &ExprRef, env: &Rc<Env>) -> EResult<Value> {
+        stacker::maybe_grow(STACK_RED_ZONE, STACK_GROW, || self.eval_inner(e, env))
+    }
+
+    fn eval_inner(&mut self, e: &ExprRef, env: &Rc<Env>) -> EResult<Value> {
+        match &**e {
+            Expr::Int(i) => Ok(Value::Int(*i)),
+            Expr::Float(f) => Ok(Value::Float(*f)),
+            Expr::Str(s) => Ok(Value::str(s.clone())),
+            Expr::Path(p) => Ok(Value::Path(p.clone())),
+            Expr::Var(var, pos) => {
+                let t = self.lookup_var(var, env, *pos)?;
+                self.force(&t)
+            }
+            Expr::Interp { parts, pos } => {
+                self.tick(*pos)?;
+                let mut out = String::new();
+                let mut ctx = Context::new();
+                for part in parts {
+                    match part {
+                        StrPart::Lit(l) => out.push_str(l),
+                        StrPart::Expr(e) => {
+                            let v = self.eval(e, env)?;
+                            let s = self.coerce_to_string(&v, *pos, false, true, &mut ctx)?;
+                            out.push_str(&s);
+                        }
+                    }
+                }
+                Ok(Value::String(NixStr::with_ctx(out, ctx)))
+            }
+            Expr::InterpPath { parts, pos } => {
+                let mut out = String::new();
+                for part in parts {
+                    match part {
+                        StrPart::Lit(l) => out.push_str(l),
+                        StrPart::Expr(e) => {
+                            let v = self.eval(e, env)?;
+                            let mut ctx = Context::new();
+                            let s = self.coerce_to_string(&v, *pos, false, false, &mut ctx)?;
+                            if !ctx.is_empty() {
+                                return err(
+                                    "a string that refers to a store path cannot be appended to a path",
+                                    *pos,
+                                );
+                            }
+                            out.push_str(&s);
+                        }
+                    }
+                }
+                Ok(Value::Path(crate::lower::canon_path(&out).into()))
+            }
+            Expr::HomePath(rest, pos) => {
+                let home = self.io.get_env("HOME").unwrap_or_default();
+                if home.is_empty() {
+                    return err("cannot resolve '~' because HOME is not set", *pos);
+                }
+                Ok(Value::Path(
+                    crate::lower::canon_path(&format!("{}{}", home, rest)).into(),
+                ))
+            }
+            Expr::SearchPath(name, pos) => self.find_file(name, *pos),
+            Expr::CurPos(pos) => Ok(self.pos_value(*pos)),
+            Expr::Select {
+                expr,
+                path,
+                default,
+                pos,
+            } => {
+                self.tick(*pos)?;
+                let mut v = self.eval(expr, env)?;
+                for name in path {
+                    let key = self.attr_name(name, env)?;
+                    let found = match &v {
+                        Value::Attrs(a) => a.get(&key).cloned(),
+                        _ if default.is_some() => None,
+                        other => {
+                            return err(
+                                format!(
+                                    "value is {} while a set was expected",
+                                    other.type_desc()
+                                ),
+                                *pos,
+                            )
+                        }
+                    };
+                    match found {
+                        Some(t) => v = self.force(&t)?,
+                        None => match default {
+                            Some(d) => return self.eval(d, env),
+                            None => {
+                                let attrs = match &v {
+                                    Value::Attrs(a) => a.clone(),
+                                    _ => unreachable!(),
+                                };
+                                return err(missing_attr_msg(&key, &attrs), *pos);
+                            }
+                        },
+                    }
+                }
+                Ok(v)
+            }
+            Expr::HasAttr { expr, path } => {
+                let mut v = self.eval(expr, env)?;
+                for name in path {
+                    let key = self.attr_name(name, env)?;
+                    match &v {
+                        Value::Attrs(a) => match a.get(&key).cloned() {
+                            Some(t) => v = self.force(&t)?,
+                            None => return Ok(Value::Bool(false)),
+                        },
+                        _ => return Ok(Value::Bool(false)),
+                    }
+                }
+                Ok(Value::Bool(true))
+            }
+            Expr::Attrs(a) => self.eval_attrs(a, env),
+            Expr::Let(a, body) => {
+                let new_env = self.rec_env(a, env);
+                self.eval(body, &new_env)
+            }
+            Expr::List(items) => {
+                self.count_alloc(items.len(), Pos::NONE)?;
+                let mut out = Vec::with_capacity(items.len());
+                for it in items {
+                    out.push(self.thunk_of(it, env));
+                }
+                Ok(Value::list(out))
+            }
+            Expr::Lambda(l) => Ok(Value::Lambda(Rc::new(Closure {
+                lambda: l.clone(),
+                env: env.clone(),
+            }))),
+            Expr::Apply { fun, arg, pos } => {
+                let f = self.eval(fun, env)?;
+                let a = self.thunk_of(arg, env);
+                self.call(f, a, *pos)
+            }
+            Expr::If {
+                cond,
+                then,
+                else_,
+                pos,
+            } => {
+                self.tick(*pos)?;
+                let c = self.eval(cond, env)?;
+                match c {
+                    Value::Bool(true) => self.eval(then, env),
+                    Value::Bool(false) => self.eval(else_, env),
+                    other => err(
+                        format!("value is {} while a Boolean was expected", other.type_desc()),
+                        *pos,
+                    ),
+                }
+            }
+            Expr::Assert {
+                cond,
+                body,
+                pos,
+                text,
+            } => {
+                let c = self.eval(cond, env)?;
+                match c {
+                    Value::Bool(true) => self.eval(body, env),
+                    Value::Bool(false) => Err(EvalError::new(
+                        ErrorKind::Assert,
+                        format!("assertion '{}' failed", text),
+                        *pos,
+                    )),
+                    other => err(
+                        format!("value is {} while a Boolean was expected", other.type_desc()),
+                        *pos,
+                    ),
+                }
+            }
+            Expr::With { namespace, body } => {
+                let ns = self.thunk_of(namespace, env);
+                let new_env = Rc::new(Env {
+                    slots: Box::new([]),
+                    parent: Some(env.clone()),
+                    with: Some(ns),
+                });
+                self.eval(body, &new_env)
+            }
+            Expr::Not(inner, pos) => match self.eval(inner, env)? {
+                Value::Bool(b) => Ok(Value::Bool(!b)),
+                other => err(
+                    format!("value is {} while a Boolean was expected", other.type_desc()),
+                    *pos,
+                ),
+            },
+            Expr::Neg(inner, pos) => {
+                let v = self.eval(inner, env)?;
+                self.arith(BinOp::Sub, Value::Int(0), v, *pos)
+            }
+            Expr::Binary { op, lhs, rhs, pos } => self.eval_binary(*op, lhs, rhs, env, *pos),
+        }
+    }
+
+    fn attr_name(&mut self, name: &AttrName, env: &Rc<Env>) -> EResult<Rc<str>> {
+        match name {
+            AttrName::Static(s) => Ok(s.clone()),
+            AttrName::Dynamic(e, pos) => {
+                let v = self.eval(e, env)?;
+                let s = self.force_string_noctx_val(&v, *pos)?;
+                Ok(s.into())
+            }
+        }
+    }
+
+    pub fn lookup_var(&mut self, var: &Var, env: &Rc<Env>, pos: Pos) -> EResult<Thunk> {
+        match var {
+            Var::Local { depth, slot } => Ok(lookup_local(env, *depth, *slot).clone()),
+            Var::Global(g) => Ok(self.globals[*g as usize].clone()),
+            Var::With(name) => {
+                let mut cur = Some(env);
+                while let Some(e) = cur {
+                    if let Some(ns) = &e.with {
+                        let v = self.force(ns)?;
+                        match v {
+                            Value::Attrs(a) => {
+                                if let Some(t) = a.get(name) {
+                                    return Ok(t.clone());
+                                }
+                            }
+                            other => {
+                                return err(
+                                    format!(
+                                        "value is {} while a set was expected",
+                                        other.type_desc()
+                                    ),
+                                    pos,
+                                )
+                            }
+                        }
+                    }
+                    cur = e.parent.as_ref();
+                }
+                err(format!("undefined variable '{}'", name), pos)
+            }
+        }
+    }
+
+    /// Builds the scope of a `rec` set or `let`: slots hold the static attributes.
+    fn rec_env(&mut self, a: &Rc<AttrsExpr>, env: &Rc<Env>) -> Rc<Env> {
+        let slots: Vec<Thunk> = a
+            .attrs
+            .iter()
+            .map(|_| Thunk(Rc::new(std::cell::RefCell::new(ThunkState::Blackhole))))
+            .collect();
+        let new_env = Rc::new(Env {
+            slots: slots.into_boxed_slice(),
+            parent: Some(env.clone()),
+            with: None,
+        });
+        for (def, slot) in a.attrs.iter().zip(new_env.slots.iter()) {
+            let state = match &*def.value {
+                Expr::Int(i) => ThunkState::Done(Value::Int(*i)),
+                Expr::Str(s) => ThunkState::Done(Value::str(s.clone())),
+                _ => ThunkState::Pending(def.value.clone(), new_env.clone()),
+            };
+            *slot.0.borrow_mut() = state;
+        }
+        new_env
+    }
+
+    fn eval_attrs(&mut self, a: &Rc<AttrsExpr>, env: &Rc<Env>) -> EResult<Value> {
+        self.count_alloc(a.attrs.len(), a.pos)?;
+        let (entries, scope) = if a.rec {
+            let new_env = self.rec_env(a, env);
+            let entries: Vec<Attr> = a
+                .attrs
+                .iter()
+                .zip(new_env.slots.iter())
+                .map(|(d, t)| Attr {
+                    name: d.name.clone(),
+                    value: t.clone(),
+                    pos: d.pos,
+                })
+                .collect();
+            (entries, new_env)
+        } else {
+            let mut entries = Vec::with_capacity(a.attrs.len());
+            for d in &a.attrs {
+                entries.push(Attr {
+                    name: d.name.clone(),
+                    value: self.thunk_of(&d.value, env),
+                    pos: d.pos,
+                });
+            }
+            (entries, env.clone())
+        };
+        let mut attrs = Attrs::from_unsorted(entries);
+        for (key, value, pos) in &a.dynamic {
+            let k = self.eval(key, &scope)?;
+            if matches!(k, Value::Null) {
+                continue;
+            }
+            let name = self.force_string_noctx_val(&k, *pos)?;
+            if attrs.contains(&name) {
+                return err(format!("dynamic attribute '{}' already defined", name), *pos);
+            }
+            let t = self.thunk_of(value, &scope);
+            attrs.insert(name.into(), t, *pos);
+        }
+        Ok(Value::attrs(attrs))
+    }
+
+    // ---------------------------------------------------------------- calls
+
+    pub fn call(&mut self, f: Value, arg: Thunk, pos: Pos) -> EResult<Value> {
+        self.tick(pos)?;
+        self.enter(pos)?;
+        let r = stacker::maybe_grow(STACK_RED_ZONE, STACK_GROW, || self.call_inner(f, arg, pos));
+        self.depth -= 1;
+        r
+    }
+
+    fn call_inner(&mut self, f: Value, arg: Thunk, pos: Pos) -> EResult<Value> {
+        match f {
+            Value::Lambda(c) => {
+                let lam = &c.lambda;
+                let env = match &lam.formals {
+                    None => Rc::new(Env {
+                        slots: Box::new([arg]),
+                        parent: Some(c.env.clone()),
+                        with: None,
+                    }),
+                    Some(formals) => self.bind_formals(&c, formals, arg, pos)?,
+                };
+                self.eval(&lam.body, &env).map_err(|mut e| {
+                    if e.kind != ErrorKind::Limit && e.trace.len() < 64 {
+                        let name = lam.name.borrow().clone();
+                        let desc = match name {
+                            Some(n) => format!("while calling '{}'", n),
+                            None => "while calling anonymous lambda".to_string(),
+                        };
+                        e.trace.push((pos, desc));
+                    }
+                    e
+                })
+            }
+            Value::PrimOp(op) => {
+                if op.arity == 1 {
+                    self.call_primop(&op, &[arg], pos)
+                } else {
+                    Ok(Value::PrimOpApp(op, Rc::new(vec![arg])))
+                }
+            }
+            Value::PrimOpApp(op, args) => {
+                let mut all = Vec::with_capacity(args.len() + 1);
+                all.extend(args.iter().cloned());
+                all.push(arg);
+                if all.len() == op.arity {
+                    self.call_primop(&op, &all, pos)
+                } else {
+                    Ok(Value::PrimOpApp(op, Rc::new(all)))
+                }
+            }
+            Value::Attrs(a) => match a.get("__functor").cloned() {
+                Some(functor) => {
+                    let functor = self.force(&functor)?;
+                    let partial = self.call(functor, Thunk::value(Value::Attrs(a)), pos)?;
+                    self.call(partial, arg, pos)
+                }
+                None => err(
+                    "attempt to call something which is not a function but a set",
+                    pos,
+                ),
+            },
+            other => err(
+                format!(
+                    "attempt to call something which is not a function but {}",
+                    other.type_desc()
+                ),
+                pos,
+            ),
+        }
+    }
+
+    fn call_primop(&mut self, op: &Rc<PrimOp>, args: &[Thunk], pos: Pos) -> EResult<Value> {
+        match &op.func {
+            PrimOpImpl::Native(f) => f(self, args, pos),
+            PrimOpImpl::Host(f) => f(self, args, pos),
+        }
+    }
+
+    fn bind_formals(
+        &mut self,
+        c: &Closure,
+        formals: &Formals,
+        arg: Thunk,
+        pos: Pos,
+    ) -> EResult<Rc<Env>> {
+        let lam = &c.lambda;
+        let arg_val = self.force(&arg)?;
+        let attrs = match &arg_val {
+            Value::Attrs(a) => a.clone(),
+            other => {
+                return err(
+                    format!("value is {} while a set was expected", other.type_desc()),
+                    pos,
+                )
+            }
+        };
+        let fname = || match &*lam.name.borrow() {
+            Some(n) => format!("'{}'", n),
+            None => "anonymous lambda".to_string(),
+        };
+        let mut slots = Vec::with_capacity(lam.slots as usize);
+        let mut defaults = Vec::new();
+        for (i, f) in formals.entries.iter().enumerate() {
+            match attrs.get(&f.name) {
+                Some(t) => slots.push(t.clone()),
+                None => match &f.default {
+                    Some(d) => {
+                        let t = Thunk(Rc::new(std::cell::RefCell::new(ThunkState::Blackhole)));
+                        defaults.push((i, d.clone()));
+                        slots.push(t);
+                    }
+                    None => {
+                        return err(
+                            format!(
+                                "{} called without required argument '{}'",
+                                fname_cap(&fname()),
+                                f.name
+                            ),
+                            pos,
+                        )
+                    }
+                },
+            }
+        }
+        if !formals.ellipsis && attrs.len() > formals.entries.iter().filter(|f| attrs.contains(&f.name)).count() {
+            for a in &attrs.entries {
+                if !formals.entries.iter().any(|f| f.name == a.name) {
+                    return err(
+                        format!(
+                            "{} called with unexpected argument '{}'",
+                            fname_cap(&fname()),
+                            a.name
+                        ),
+                        pos,
+                    );
+                }
+            }
+        }
+        if formals.at_slot.is_some() {
+            slots.push(arg);
+        }
+        let env = Rc::new(Env {
+            slots: slots.into_boxed_slice(),
+            parent: Some(c.env.clone()),
+            with: None,
+        });
+        for (i, d) in defaults {
+            *env.slots[i].0.borrow_mut() = ThunkState::Pending(d, env.clone());
+        }
+        Ok(env)
+    }
+
+    /// Calls `f` with several already-available arguments.
+    pub fn call_values(&mut self, f: &Value, args: &[Value], pos: Pos) -> EResult<Value> {
+        let mut cur = f.clone();
+        for a in args {
+            cur = self.call(cur, Thunk::value(a.clone()), pos)?;
+        }
+        Ok(cur)
+    }
+
+    // ---------------------------------------------------------------- operators
+
+    fn eval_binary(
+        &mut self,
+        op: BinOp,
+        lhs: &ExprRef,
+        rhs: &ExprRef,
+        env: &Rc<Env>,
+        pos: Pos,
+    ) -> EResult<Value> {
+        self.tick(pos)?;
+        match op {
+            BinOp::And | BinOp::Or | BinOp::Impl => {
+                let l = self.eval_bool(lhs, env, pos)?;
+                let short = match op {
+                    BinOp::And => (!l).then_some(false),
+                    BinOp::Or => l.then_some(true),
+                    _ => (!l).then_some(true),
+                };
+                if let Some(v) = short {
+                    return Ok(Value::Bool(v));
+                }
+                Ok(Value::Bool(self.eval_bool(rhs, env, pos)?))
+            }
+            _ => {
+                let l = self.eval(lhs, env)?;
+                let r = self.eval(rhs, env)?;
+                self.binary_values(op, l, r, pos)
+            }
+        }
+    }
+
+    fn eval_bool(&mut self, e: &ExprRef, env: &Rc<Env>, pos: Pos) -> EResult<bool> {
+        match self.eval(e, env)? {
+            Value::Bool(b) => Ok(b),
+            other => err(
+                format!("value is {} while a Boolean was expected", other.type_desc()),
+                pos,
+            ),
+        }
+    }
+
+    pub fn binary_values(&mut self, op: BinOp, l: Value, r: Value, pos: Pos) -> EResult<Value> {
+        match op {
+            BinOp::Eq => Ok(Value::Bool(self.values_equal(&l, &r, pos)?)),
+            BinOp::Neq => Ok(Value::Bool(!self.values_equal(&l, &r, pos)?)),
+            BinOp::Lt => Ok(Value::Bool(self.less_than(&l, &r, pos)?)),
+            BinOp::Gt => Ok(Value::Bool(self.less_than(&r, &l, pos)?)),
+            BinOp::Le => Ok(Value::Bool(!self.less_than(&r, &l, pos)?)),
+            BinOp::Ge => Ok(Value::Bool(!self.less_than(&l, &r, pos)?)),
+            BinOp::Update => match (&l, &r) {
+                (Value::Attrs(a), Value::Attrs(b)) => {
+                    if b.is_empty() {
+                        return Ok(l.clone());
+                    }
+                    if a.is_empty() {
+                        return Ok(r.clone());
+                    }
+                    self.count_alloc(a.len() + b.len(), pos)?;
+                    Ok(Value::attrs(a.update(b)))
+                }
+                (Value::Attrs(_), other) | (other, _) => err(
+                    format!("value is {} while a set was expected", other.type_desc()),
+                    pos,
+                ),
+            },
+            BinOp::Concat => match (&l, &r) {
+                (Value::List(a), Value::List(b)) => {
+                    self.count_alloc(a.len() + b.len(), pos)?;
+                    let mut out = Vec::with_capacity(a.len() + b.len());
+                    out.extend(a.iter().cloned());
+                    out.extend(b.iter().cloned());
+                    Ok(Value::list(out))
+                }
+                (Value::List(_), other) | (other, _) => err(
+                    format!("value is {} while a list was expected", other.type_desc()),
+                    pos,
+                ),
+            },
+            BinOp::Add => match (&l, &r) {
+                (Value::Path(_), _) | (Value::String(_), _) => self.concat_add(&l, &r, pos),
+                (Value::Attrs(_), _) if !matches!(r, Value::Int(_) | Value::Float(_)) => {
+                    self.concat_add(&l, &r, pos)
+                }
+                _ => self.arith(op, l, r, pos),
+            },
+            _ => self.arith(op, l, r, pos),
+        }
+    }
+
+    fn concat_add(&mut self, l: &Value, r: &Value, pos: Pos) -> EResult<Value> {
+        let mut ctx = Context::new();
+        match l {
+            Value::Path(p) => {
+                let s = self.coerce_to_string(r, pos, false, false, &mut ctx)?;
+                if !ctx.is_empty() {
+                    return err(
+                        "a string that refers to a store path cannot be appended to a path",
+                        pos,
+                    );
+                }
+                Ok(Value::Path(
+                    crate::lower::canon_path(&format!("{}{}", p, s)).into(),
+                ))
+            }
+            _ => {
+                let mut s = self.coerce_to_string(l, pos, false, true, &mut ctx)?;
+                s.push_str(&self.coerce_to_string(r, pos, false, true, &mut ctx)?);
+                Ok(Value::String(NixStr::with_ctx(s, ctx)))
+            }
+        }
+    }
+
+    pub fn arith(&mut self, op: BinOp, l: Value, r: Value, pos: Pos) -> EResult<Value> {
+        match (&l, &r) {
+            (Value::Int(a), Value::Int(b)) => Ok(Value::Int(match op {
+                BinOp::Add => a.wrapping_add(*b),
+                BinOp::Sub => a.wrapping_sub(*b),
+                BinOp::Mul => a.wrapping_mul(*b),
+                BinOp::Div => {
+                    if *b == 0 {
+                        return err("division by zero", pos);
+                    }
+                    a.wrapping_div(*b)
+                }
+                _ => unreachable!(),
+            })),
+            (Value::Int(_) | Value::Float(_), Value::Int(_) | Value::Float(_)) => {
+                let a = as_f64(&l);
+                let b = as_f64(&r);
+                Ok(Value::Float(match op {
+                    BinOp::Add => a + b,
+                    BinOp::Sub => a - b,
+                    BinOp::Mul => a * b,
+                    BinOp::Div => {
+                        if b == 0.0 {
+                            return err("division by zero", pos);
+                        }
+                        a / b
+                    }
+                    _ => unreachable!(),
+                }))
+            }
+            (Value::Int(_) | Value::Float(_), other) | (other, _) => {
+                if op == BinOp::Add {
+                    return err(
+                        format!("cannot add {} to {}", r.type_desc(), l.type_desc()),
+                        pos,
+                    );
+                }
+                err(
+                    format!("value is {} while an integer was expected", other.type_desc()),
+                    pos,
+                )
+            }
+        }
+    }
+
+    /// Nix's `==`: deep, forcing as needed; functions are never equal.
+    pub fn values_equal(&mut self, a: &Value, b: &Value, pos: Pos) -> EResult<bool> {
+        stacker::maybe_grow(STACK_RED_ZONE, STACK_GROW, || self.values_equal_inner(a, b, pos))
+    }
+
+    fn values_equal_inner(&mut self, a: &Value, b: &Value, pos: Pos) -> EResult<bool> {
+        Ok(match (a, b) {
+            (Value::Int(x), Value::Int(y)) => x == y,
+            (Value::Int(_) | Value::Float(_), Value::Int(_) | Value::Float(_)) => {
+                as_f64(a) == as_f64(b)
+            }
+            (Value::String(x), Value::String(y)) => x.s == y.s,
+            (Value::Path(x), Value::Path(y)) => x == y,
+            (Value::Null, Value::Null) => true,
+            (Value::Bool(x), Value::Bool(y)) => x == y,
+            (Value::List(x), Value::List(y)) => {
+                if Rc::ptr_eq(x, y) {
+                    return Ok(true);
+                }
+                if x.len() != y.len() {
+                    return Ok(false);
+                }
+                for (tx, ty) in x.iter().zip(y.iter()) {
+                    let vx = self.force(tx)?;
+                    let vy = self.force(ty)?;
+                    if !self.values_equal(&vx, &vy, pos)? {
+                        return Ok(false);
+                    }
+                }
+                true
+            }
+            (Value::Attrs(x), Value::Attrs(y)) => {
+                if Rc::ptr_eq(x, y) {
+                    return Ok(true);
+                }
+                if self.is_derivation(x)? && self.is_derivation(y)? {
+                    if let (Some(ox), Some(oy)) = (x.get("outPath"), y.get("outPath")) {
+                        let (ox, oy) = (ox.clone(), oy.clone());
+                        let vx = self.force(&ox)?;
+                        let vy = self.force(&oy)?;
+                        return self.values_equal(&vx, &vy, pos);
+                    }
+                }
+                if x.len() != y.len() {
+                    return Ok(false);
+                }
+                for (ax, ay) in x.entries.iter().zip(y.entries.iter()) {
+                    if ax.name != ay.name {
+                        return Ok(false);
+                    }
+                }
+                for (ax, ay) in x.entries.iter().zip(y.entries.iter()) {
+                    let vx = self.force(&ax.value)?;
+                    let vy = self.force(&ay.value)?;
+                    if !self.values_equal(&vx, &vy, pos)? {
+                        return Ok(false);
+                    }
+                }
+                true
+            }
+            _ => false,
+        })
+    }
+
+    pub fn is_derivation(&mut self, a: &Attrs) -> EResult<bool> {
+        match a.get("type").cloned() {
+            Some(t) => match self.force(&t)? {
+                Value::String(s) => Ok(&*s.s == "derivation"),
+                _ => Ok(false),
+            },
+            None => Ok(false),
+        }
+    }
+
+    pub fn less_than(&mut self, a: &Value, b: &Value, pos: Pos) -> EResult<bool> {
+        Ok(match (a, b) {
+            (Value::Int(x), Value::Int(y)) => x < y,
+            (Value::Int(_) | Value::Float(_), Value::Int(_) | Value::Float(_)) => {
+                as_f64(a) < as_f64(b)
+            }
+            (Value::String(x), Value::String(y)) => x.s < y.s,
+            (Value::Path(x), Value::Path(y)) => x < y,
+            (Value::List(x), Value::List(y)) => {
+                for (tx, ty) in x.iter().zip(y.iter()) {
+                    let vx = self.force(tx)?;
+                    let vy = self.force(ty)?;
+                    if !self.values_equal(&vx, &vy, pos)? {
+                        return self.less_than(&vx, &vy, pos);
+                    }
+                }
+                x.len() < y.len()
+            }
+            _ => {
+                return err(
+                    format!("cannot compare {} with {}", a.type_desc(), b.type_desc()),
+                    pos,
+                )
+            }
+        })
+    }
+
+    // ---------------------------------------------------------------- coercions
+
+    /// Nix's coerceToString. `coerce_more` also accepts null, booleans, numbers and lists
+    /// (as `toString` does); `copy_to_store` turns paths into store paths.
+    pub fn coerce_to_string(
+        &mut self,
+        v: &Value,
+        pos: Pos,
+        coerce_more: bool,
+        copy_to_store: bool,
+        ctx: &mut Context,
+    ) -> EResult<String> {
+        match v {
+            Value::String(s) => {
+                if let Some(c) = &s.ctx {
+                    ctx.extend(c.iter().cloned());
+                }
+                Ok(s.s.to_string())
+            }
+            Value::Path(p) => {
+                if copy_to_store {
+                    let sp = crate::builtins::paths::copy_path_to_store(self, p, pos)?;
+                    ctx.insert(sp.clone());
+                    Ok(sp)
+                } else {
+                    Ok(p.to_string())
+                }
+            }
+            Value::Attrs(a) => {
+                if let Some(f) = a.get("__toString").cloned() {
+                    let f = self.force(&f)?;
+                    let r = self.call(f, Thunk::value(v.clone()), pos)?;
+                    return self.coerce_to_string(&r, pos, coerce_more, copy_to_store, ctx);
+                }
+                if let Some(o) = a.get("outPath").cloned() {
+                    let o = self.force(&o)?;
+                    return self.coerce_to_string(&o, pos, coerce_more, copy_to_store, ctx);
+                }
+                err("cannot coerce a set to a string", pos)
+            }
+            _ if coerce_more => match v {
+                Value::Null => Ok(String::new()),
+                Value::Bool(true) => Ok("1".into()),
+                Value::Bool(false) => Ok(String::new()),
+                Value::Int(i) => Ok(i.to_string()),
+                Value::Float(f) => Ok(format!("{:.6}", f)),
+                Value::List(l) => {
+                    let mut out = String::new();
+                    let n = l.len();
+                    for (i, t) in l.iter().enumerate() {
+                        let item = self.force(t)?;
+                        out.push_str(&self.coerce_to_string(
+                            &item,
+                            pos,
+                            coerce_more,
+                            copy_to_store,
+                            ctx,
+                        )?);
+                        let empty_list = matches!(&item, Value::List(x) if x.is_empty());
+                        if i + 1 < n && !empty_list {
+                            out.push(' ');
+                        }
+                    }
+                    Ok(out)
+                }
+                other => err(
+                    format!("cannot coerce {} to a string", other.type_desc()),
+                    pos,
+                ),
+            },
+            other => err(
+                format!("cannot coerce {} to a string", other.type_desc()),
+                pos,
+            ),
+        }
+    }
+
+    pub fn force_string(&mut self, t: &Thunk, pos: Pos) -> EResult<NixStr> {
+        match self.force(t)? {
+            Value::String(s) => Ok(s),
+            other => err(
+                format!("value is {} while a string was expected", other.type_desc()),
+                pos,
+            ),
+        }
+    }
+
+    pub fn force_string_noctx_val(&mut self, v: &Value, pos: Pos) -> EResult<String> {
+        match v {
+            Value::String(s) => Ok(s.s.to_string()),
+            other => err(
+                format!("value is {} while a string was expected", other.type_desc()),
+                pos,
+            ),
+        }
+    }
+
+    pub fn force_int(&mut self, t: &Thunk, pos: Pos) -> EResult<i64> {
+        match self.force(t)? {
+            Value::Int(i) => Ok(i),
+            other => err(
+                format!("value is {} while an integer was expected", other.type_desc()),
+                pos,
+            ),
+        }
+    }
+
+    pub fn force_bool(&mut self, t: &Thunk, pos: Pos) -> EResult<bool> {
+        match self.force(t)? {
+            Value::Bool(b) => Ok(b),
+            other => err(
+                format!("value is {} while a Boolean was expected", other.type_desc()),
+                pos,
+            ),
+        }
+    }
+
+    pub fn force_attrs(&mut self, t: &Thunk, pos: Pos) -> EResult<Rc<Attrs>> {
+        match self.force(t)? {
+            Value::Attrs(a) => Ok(a),
+            other => err(
+                format!("value is {} while a set was expected", other.type_desc()),
+                pos,
+            ),
+        }
+    }
+
+    pub fn force_list(&mut self, t: &Thunk, pos: Pos) -> EResult<Rc<Vec<Thunk>>> {
+        match self.force(t)? {
+            Value::List(l) => Ok(l),
+            other => err(
+                format!("value is {} while a list was expected", other.type_desc()),
+                pos,
+            ),
+        }
+    }
+
+    pub fn force_function(&mut self, t: &Thunk, pos: Pos) -> EResult<Value> {
+        let v = self.force(t)?;
+        match &v {
+            Value::Lambda(_) | Value::PrimOp(_) | Value::PrimOpApp(..) => Ok(v),
+            Value::Attrs(a) if a.contains("__functor") => Ok(v),
+            other => err(
+                format!("value is {} while a function was expected", other.type_desc()),
+                pos,
+            ),
+        }
+    }
+
+    /// Coerces to a path string (absolute), as builtins taking paths do.
+    pub fn coerce_to_path(&mut self, t: &Thunk, pos: Pos) -> EResult<String> {
+        let v = self.force(t)?;
+        let mut ctx = Context::new();
+        let s = self.coerce_to_string(&v, pos, false, false, &mut ctx)?;
+        if !s.starts_with('/') {
+            return err(
+                format!("string '{}' doesn't represent an absolute path", s),
+                pos,
+            );
+        }
+        Ok(s)
+    }
+
+    pub fn pos_value(&mut self, pos: Pos) -> Value {
+        match self.sources.line_col(pos) {
+            Some((line, col)) => {
+                let file = self.sources.origin(pos);
+                let mut a = Attrs::new();
+                a.insert("column".into(), Thunk::value(Value::Int(col as i64)), Pos::NONE);
+                a.insert("file".into(), Thunk::value(Value::str(file)), Pos::NONE);
+                a.insert("line".into(), Thunk::value(Value::Int(line as i64)), Pos::NONE);
+                Value::attrs(a)
+            }
+            None => Value::Null,
+        }
+    }
+
+    pub fn find_file(&mut self, name: &str, pos: Pos) -> EResult<Value> {
+        for (prefix, path) in self.search_path.clone() {
+            let rest = if prefix.is_empty() {
+                Some(name.to_string())
+            } else if name == prefix {
+                Some(String::new())
+            } else {
+                name.strip_prefix(&format!("{}/", prefix)).map(|s| s.to_string())
+            };
+            let Some(rest) = rest else { continue };
+            let candidate = if rest.is_empty() {
+                path.clone()
+            } else {
+                format!("{}/{}", path, rest)
+            };
+            if self.io.path_exists(Path::new(&candidate)) {
+                let abs = if candidate.starts_with('/') {
+                    candidate
+                } else {
+                    let cwd = self.io.get_env("PWD").unwrap_or_else(|| "/".into());
+                    format!("{}/{}", cwd, candidate)
+                };
+                return Ok(Value::Path(crate::lower::canon_path(&abs).into()));
+            }
+        }
+        err(
+            format!(
+                "file '{}' was not found in the Nix search path (add it using $NIX_PATH or -I)",
+                name
+            ),
+            pos,
+        )
+    }
+}
+
+fn fname_cap(s: &str) -> String {
+    if s == "anonymous lambda" {
+        s.to_string()
+    } else {
+        format!("function {}", s)
+    }
+}
+
+pub fn lookup_local(env: &Rc<Env>, depth: u32, slot: u32) -> &Thunk {
+    let mut e = env;
+    for _ in 0..depth {
+        e = e.parent.as_ref().expect("scope depth resolved at lowering");
+    }
+    &e.slots[slot as usize]
+}
+
+pub fn as_f64(v: &Value) -> f64 {
+    match v {
+        Value::Int(i) => *i as f64,
+        Value::Float(f) => *f,
+        _ => 0.0,
+    }
+}
+
+pub fn io_msg(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "No such file or directory".into(),
+        std::io::ErrorKind::PermissionDenied => "Permission denied".into(),
+        _ => e.to_string(),
+    }
+}
+
+fn expr_pos(e: &Expr) -> Pos {
+    match e {
+        Expr::Var(_, p)
+        | Expr::Apply { pos: p, .. }
+        | Expr::Select { pos: p, .. }
+        | Expr::Binary { pos: p, .. }
+        | Expr::If { pos: p, .. }
+        | Expr::Assert { pos: p, .. }
+        | Expr::Interp { pos: p, .. } => *p,
+        Expr::Attrs(a) | Expr::Let(a, _) => a.pos,
+        Expr::Lambda(l) => l.pos,
+        _ => Pos::NONE,
+    }
+}
+
+fn missing_attr_msg(key: &str, attrs: &Attrs) -> String {
+    let _ = attrs;
+    format!("attribute '{}' missing", key)
+}

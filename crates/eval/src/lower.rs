@@ -1,0 +1,806 @@
+//! Parsing (rnix) and lowering to `ast::Expr`. This pass also rejects what Nix rejects at
+//! parse time but rnix accepts: duplicate attributes and formals, undefined variables, and
+//! invalid merges of nested attribute paths. Variables are resolved here.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::rc::Rc;
+
+use rnix::ast::{self, AstToken, HasEntry, InterpolPart};
+use rowan::ast::AstNode;
+
+use crate::ast::*;
+use crate::source::Pos;
+
+#[derive(Debug, Clone)]
+pub struct ParseError {
+    pub msg: String,
+    pub pos: Pos,
+}
+
+type PResult<T> = Result<T, ParseError>;
+
+/// Nix 2.8 accepts CR and CRLF line endings; rnix does not, so they become LF first.
+pub fn normalise_newlines(text: &str) -> String {
+    if !text.contains('\r') {
+        return text.to_string();
+    }
+    text.replace("\r\n", "\n").replace('\r', "\n")
+}
+
+enum Scope {
+    Names(HashMap<Rc<str>, u32>),
+    With,
+}
+
+pub struct Lowerer<'a> {
+    file: u32,
+    base_dir: &'a Path,
+    globals: &'a HashMap<Rc<str>, u32>,
+    scopes: Vec<Scope>,
+}
+
+/// Parses and lowers `text` (already newline-normalised). `base_dir` anchors relative paths.
+pub fn parse_and_lower(
+    text: &str,
+    file: u32,
+    base_dir: &Path,
+    globals: &HashMap<Rc<str>, u32>,
+) -> PResult<ExprRef> {
+    let parse = rnix::Root::parse(text);
+    if let Some(err) = parse.errors().first() {
+        return Err(convert_parse_error(err, file, text));
+    }
+    let root = parse.tree();
+    let expr = root.expr().ok_or_else(|| ParseError {
+        msg: "syntax error, unexpected end of file".into(),
+        pos: Pos {
+            file,
+            offset: text.len() as u32,
+        },
+    })?;
+    let mut l = Lowerer {
+        file,
+        base_dir,
+        globals,
+        scopes: Vec::new(),
+    };
+    l.lower(expr)
+}
+
+fn convert_parse_error(err: &rnix::ParseError, file: u32, text: &str) -> ParseError {
+    use rnix::ParseError as E;
+    let (msg, offset) = match err {
+        E::Unexpected(r) | E::UnexpectedExtra(r) | E::UnexpectedDoubleBind(r) => {
+            let s: usize = r.start().into();
+            let e: usize = r.end().into();
+            (
+                format!(
+                    "syntax error, unexpected '{}'",
+                    text.get(s..e).unwrap_or("").trim()
+                ),
+                s,
+            )
+        }
+        E::UnexpectedWanted(got, r, _) => (
+            format!("syntax error, unexpected {:?}", got),
+            usize::from(r.start()),
+        ),
+        E::DuplicatedArgs(r, name) => (
+            format!("duplicate formal function argument '{}'", name),
+            usize::from(r.start()),
+        ),
+        E::UnexpectedEOF | E::UnexpectedEOFWanted(_) => {
+            ("syntax error, unexpected end of file".to_string(), text.len())
+        }
+        E::RecursionLimitExceeded => ("expression nested too deeply".to_string(), 0),
+        _ => (format!("syntax error: {}", err), 0),
+    };
+    ParseError {
+        msg,
+        pos: Pos {
+            file,
+            offset: offset as u32,
+        },
+    }
+}
+
+/// Removes `.`, `..` and repeated slashes without touching the filesystem, as Nix does.
+pub fn canon_path(path: &str) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    for comp in path.split('/') {
+        match comp {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            c => parts.push(c),
+        }
+    }
+    let mut out = String::with_capacity(path.len());
+    for p in &parts {
+        out.push('/');
+        out.push_str(p);
+    }
+    if out.is_empty() {
+        out.push('/');
+    }
+    out
+}
+
+// Attribute sets are built in two phases: first their shape (so that `a.b = 1; a.c = 2;`
+// merge and duplicates are detected, as Nix's parser does), then their values are lowered
+// in the right scope.
+struct BAttrs {
+    rec: bool,
+    names: Vec<(Rc<str>, BVal, Pos)>,
+    index: HashMap<Rc<str>, usize>,
+    dynamic: Vec<(ast::Attr, BVal, Pos)>,
+    pos: Pos,
+}
+
+enum BVal {
+    Node(ast::Expr),
+    Nested(BAttrs),
+    InheritVar(Rc<str>, Pos),
+    InheritFrom(ast::Expr, Rc<str>, Pos),
+}
+
+
+enum KeyName {
+    Static(Rc<str>),
+    Dynamic(ast::Attr),
+}
+
+fn strip_parens(mut e: ast::Expr) -> ast::Expr {
+    while let ast::Expr::Paren(p) = &e {
+        match p.expr() {
+            Some(inner) => e = inner,
+            None => break,
+        }
+    }
+    e
+}
+
+impl<'a> Lowerer<'a> {
+    fn pos_of(&self, node: &rnix::SyntaxNode) -> Pos {
+        Pos {
+            file: self.file,
+            offset: u32::from(node.text_range().start()),
+        }
+    }
+
+    fn err<T>(&self, msg: String, pos: Pos) -> PResult<T> {
+        Err(ParseError { msg, pos })
+    }
+
+    fn missing(&self, node: &rnix::SyntaxNode) -> ParseError {
+        ParseError {
+            msg: "syntax error, incomplete expression".into(),
+            pos: self.pos_of(node),
+        }
+    }
+
+    fn resolve(&self, name: &str, skip: usize, pos: Pos) -> PResult<Var> {
+        let mut has_with = false;
+        for (depth, scope) in self.scopes.iter().rev().enumerate() {
+            if depth < skip {
+                continue;
+            }
+            match scope {
+                Scope::Names(map) => {
+                    if let Some(slot) = map.get(name) {
+                        return Ok(Var::Local {
+                            depth: (depth - skip) as u32,
+                            slot: *slot,
+                        });
+                    }
+                }
+                Scope::With => has_with = true,
+            }
+        }
+        if let Some(g) = self.globals.get(name) {
+            return Ok(Var::Global(*g));
+        }
+        if has_with {
+            return Ok(Var::With(name.into()));
+        }
+        self.err(format!("undefined variable '{}'", name), pos)
+    }
+
+    pub fn lower(&mut self, e: ast::Expr) -> PResult<ExprRef> {
+        let pos = self.pos_of(e.syntax());
+        let node = e.syntax().clone();
+        let out = match e {
+            ast::Expr::Paren(p) => {
+                return self.lower(p.expr().ok_or_else(|| self.missing(&node))?);
+            }
+            ast::Expr::Root(r) => {
+                return self.lower(r.expr().ok_or_else(|| self.missing(&node))?);
+            }
+            ast::Expr::Error(_) => return self.err("syntax error".into(), pos),
+            ast::Expr::Literal(lit) => match lit.kind() {
+                ast::LiteralKind::Integer(i) => match i.value() {
+                    Ok(v) => Expr::Int(v),
+                    Err(_) => {
+                        return self.err(format!("invalid integer '{}'", i.syntax().text()), pos)
+                    }
+                },
+                ast::LiteralKind::Float(f) => Expr::Float(f.value().unwrap_or(0.0)),
+                ast::LiteralKind::Uri(u) => Expr::Str(u.syntax().text().into()),
+            },
+            ast::Expr::Str(s) => self.lower_str(&s)?,
+            ast::Expr::PathAbs(p) => self.lower_path(p.parts(), pos, false)?,
+            ast::Expr::PathRel(p) => self.lower_path(p.parts(), pos, false)?,
+            ast::Expr::PathHome(p) => self.lower_path(p.parts(), pos, true)?,
+            ast::Expr::PathSearch(p) => {
+                let text = p
+                    .content()
+                    .map(|c| c.text().to_string())
+                    .unwrap_or_default();
+                let inner = text.trim_start_matches('<').trim_end_matches('>');
+                Expr::SearchPath(inner.into(), pos)
+            }
+            ast::Expr::Ident(id) => {
+                let name = id.syntax().text().to_string();
+                Expr::Var(self.resolve(&name, 0, pos)?, pos)
+            }
+            ast::Expr::CurPos(_) => Expr::CurPos(pos),
+            ast::Expr::List(l) => {
+                let mut items = Vec::new();
+                for it in l.items() {
+                    items.push(self.lower(it)?);
+                }
+                Expr::List(items)
+            }
+            ast::Expr::Apply(a) => Expr::Apply {
+                fun: self.lower(a.lambda().ok_or_else(|| self.missing(&node))?)?,
+                arg: self.lower(a.argument().ok_or_else(|| self.missing(&node))?)?,
+                pos,
+            },
+            ast::Expr::IfElse(i) => Expr::If {
+                cond: self.lower(i.condition().ok_or_else(|| self.missing(&node))?)?,
+                then: self.lower(i.body().ok_or_else(|| self.missing(&node))?)?,
+                else_: self.lower(i.else_body().ok_or_else(|| self.missing(&node))?)?,
+                pos,
+            },
+            ast::Expr::Assert(a) => {
+                let c = a.condition().ok_or_else(|| self.missing(&node))?;
+                let text: Rc<str> = c.syntax().text().to_string().into();
+                Expr::Assert {
+                    cond: self.lower(c)?,
+                    body: self.lower(a.body().ok_or_else(|| self.missing(&node))?)?,
+                    pos,
+                    text,
+                }
+            }
+            ast::Expr::With(w) => {
+                let namespace = self.lower(w.namespace().ok_or_else(|| self.missing(&node))?)?;
+                self.scopes.push(Scope::With);
+                let body = self.lower(w.body().ok_or_else(|| self.missing(&node))?);
+                self.scopes.pop();
+                Expr::With {
+                    namespace,
+                    body: body?,
+                }
+            }
+            ast::Expr::UnaryOp(u) => {
+                let inner = self.lower(u.expr().ok_or_else(|| self.missing(&node))?)?;
+                match u.operator() {
+                    Some(ast::UnaryOpKind::Invert) => Expr::Not(inner, pos),
+                    Some(ast::UnaryOpKind::Negate) => Expr::Neg(inner, pos),
+                    None => return Err(self.missing(&node)),
+                }
+            }
+            ast::Expr::BinOp(b) => {
+                use ast::BinOpKind as K;
+                let op = match b.operator() {
+                    Some(K::Concat) => BinOp::Concat,
+                    Some(K::Update) => BinOp::Update,
+                    Some(K::Add) => BinOp::Add,
+                    Some(K::Sub) => BinOp::Sub,
+                    Some(K::Mul) => BinOp::Mul,
+                    Some(K::Div) => BinOp::Div,
+                    Some(K::And) => BinOp::And,
+                    Some(K::Or) => BinOp::Or,
+                    Some(K::Equal) => BinOp::Eq,
+                    Some(K::NotEqual) => BinOp::Neq,
+                    Some(K::Less) => BinOp::Lt,
+                    Some(K::LessOrEq) => BinOp::Le,
+                    Some(K::More) => BinOp::Gt,
+                    Some(K::MoreOrEq) => BinOp::Ge,
+                    Some(K::Implication) => BinOp::Impl,
+                    _ => return self.err("syntax error, unexpected operator".into(), pos),
+                };
+                Expr::Binary {
+                    op,
+                    lhs: self.lower(b.lhs().ok_or_else(|| self.missing(&node))?)?,
+                    rhs: self.lower(b.rhs().ok_or_else(|| self.missing(&node))?)?,
+                    pos,
+                }
+            }
+            ast::Expr::Select(s) => {
+                let expr = self.lower(s.expr().ok_or_else(|| self.missing(&node))?)?;
+                let path =
+                    self.lower_attrpath(s.attrpath().ok_or_else(|| self.missing(&node))?)?;
+                let default = match s.default_expr() {
+                    Some(d) => Some(self.lower(d)?),
+                    None => None,
+                };
+                Expr::Select {
+                    expr,
+                    path,
+                    default,
+                    pos,
+                }
+            }
+            ast::Expr::HasAttr(h) => Expr::HasAttr {
+                expr: self.lower(h.expr().ok_or_else(|| self.missing(&node))?)?,
+                path: self.lower_attrpath(h.attrpath().ok_or_else(|| self.missing(&node))?)?,
+            },
+            ast::Expr::AttrSet(set) => {
+                let b = self.collect_attrs(&set, set.rec_token().is_some())?;
+                Expr::Attrs(self.lower_battrs(b)?)
+            }
+            ast::Expr::LetIn(l) => {
+                let mut b = self.new_battrs(true, pos);
+                self.collect_entries(&mut b, l.entries())?;
+                let body = l.body().ok_or_else(|| self.missing(&node))?;
+                let (attrs, body) = self.lower_let(b, |me| me.lower(body))?;
+                Expr::Let(attrs, body)
+            }
+            ast::Expr::LegacyLet(l) => {
+                let mut b = self.new_battrs(true, pos);
+                self.collect_entries(&mut b, l.entries())?;
+                let (attrs, body) = self.lower_let(b, |me| {
+                    Ok(Rc::new(Expr::Var(me.resolve("body", 0, pos)?, pos)))
+                })?;
+                Expr::Let(attrs, body)
+            }
+            ast::Expr::Lambda(lam) => self.lower_lambda(&lam, pos)?,
+        };
+        Ok(Rc::new(out))
+    }
+
+    fn lower_str(&mut self, s: &ast::Str) -> PResult<Expr> {
+        let mut parts = Vec::new();
+        for part in s.normalized_parts() {
+            match part {
+                InterpolPart::Literal(l) => {
+                    if !l.is_empty() {
+                        parts.push(StrPart::Lit(l.into()))
+                    }
+                }
+                InterpolPart::Interpolation(i) => {
+                    let inner = i.expr().ok_or_else(|| self.missing(i.syntax()))?;
+                    parts.push(StrPart::Expr(self.lower(inner)?));
+                }
+            }
+        }
+        Ok(match parts.as_slice() {
+            [] => Expr::Str("".into()),
+            [StrPart::Lit(l)] => Expr::Str(l.clone()),
+            _ => Expr::Interp {
+                parts,
+                pos: self.pos_of(s.syntax()),
+            },
+        })
+    }
+
+    fn lower_path(
+        &mut self,
+        raw: Vec<InterpolPart<ast::PathContent>>,
+        pos: Pos,
+        home: bool,
+    ) -> PResult<Expr> {
+        let mut parts = Vec::new();
+        for (i, part) in raw.into_iter().enumerate() {
+            match part {
+                InterpolPart::Literal(l) => {
+                    let mut text = l.text().to_string();
+                    if i == 0 && !home {
+                        if !text.starts_with('/') {
+                            text = format!("{}/{}", self.base_dir.display(), text);
+                        }
+                    }
+                    parts.push(StrPart::Lit(text.into()));
+                }
+                InterpolPart::Interpolation(it) => {
+                    let inner = it.expr().ok_or_else(|| self.missing(it.syntax()))?;
+                    parts.push(StrPart::Expr(self.lower(inner)?));
+                }
+            }
+        }
+        if home {
+            if let [StrPart::Lit(l)] = parts.as_slice() {
+                return Ok(Expr::HomePath(l.trim_start_matches('~').into(), pos));
+            }
+            return self.err("interpolation in home paths is not supported".into(), pos);
+        }
+        if let [StrPart::Lit(l)] = parts.as_slice() {
+            return Ok(Expr::Path(canon_path(l).into()));
+        }
+        Ok(Expr::InterpPath { parts, pos })
+    }
+
+    fn key_name(&mut self, attr: &ast::Attr) -> PResult<KeyName> {
+        match attr {
+            ast::Attr::Ident(id) => Ok(KeyName::Static(id.syntax().text().to_string().into())),
+            ast::Attr::Str(s) => Ok(match const_str(s) {
+                Some(v) => KeyName::Static(v.into()),
+                None => KeyName::Dynamic(attr.clone()),
+            }),
+            ast::Attr::Dynamic(d) => {
+                if let Some(ast::Expr::Str(s)) = d.expr().map(strip_parens) {
+                    if let Some(v) = const_str(&s) {
+                        return Ok(KeyName::Static(v.into()));
+                    }
+                }
+                Ok(KeyName::Dynamic(attr.clone()))
+            }
+        }
+    }
+
+    fn lower_dynamic_key(&mut self, attr: &ast::Attr) -> PResult<ExprRef> {
+        match attr {
+            ast::Attr::Ident(id) => Ok(Rc::new(Expr::Str(id.syntax().text().to_string().into()))),
+            ast::Attr::Str(s) => Ok(Rc::new(self.lower_str(s)?)),
+            ast::Attr::Dynamic(d) => {
+                let inner = d.expr().ok_or_else(|| self.missing(d.syntax()))?;
+                self.lower(inner)
+            }
+        }
+    }
+
+    fn lower_attrpath(&mut self, path: ast::Attrpath) -> PResult<Vec<AttrName>> {
+        let mut out = Vec::new();
+        for a in path.attrs() {
+            let pos = self.pos_of(a.syntax());
+            match self.key_name(&a)? {
+                KeyName::Static(s) => out.push(AttrName::Static(s)),
+                KeyName::Dynamic(attr) => {
+                    out.push(AttrName::Dynamic(self.lower_dynamic_key(&attr)?, pos))
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    fn new_battrs(&self, rec: bool, pos: Pos) -> BAttrs {
+        BAttrs {
+            rec,
+            names: Vec::new(),
+            index: HashMap::new(),
+            dynamic: Vec::new(),
+            pos,
+        }
+    }
+
+    fn collect_attrs(&mut self, set: &ast::AttrSet, rec: bool) -> PResult<BAttrs> {
+        let mut b = self.new_battrs(rec, self.pos_of(set.syntax()));
+        self.collect_entries(&mut b, set.entries())?;
+        Ok(b)
+    }
+
+    fn collect_entries(
+        &mut self,
+        b: &mut BAttrs,
+        entries: impl Iterator<Item = ast::Entry>,
+    ) -> PResult<()> {
+        for entry in entries {
+            match entry {
+                ast::Entry::Inherit(inh) => {
+                    let from = inh.from().and_then(|f| f.expr());
+                    for attr in inh.attrs() {
+                        let pos = self.pos_of(attr.syntax());
+                        let name = match self.key_name(&attr)? {
+                            KeyName::Static(s) => s,
+                            KeyName::Dynamic(_) => {
+                                return self
+                                    .err("dynamic attributes not allowed in inherit".into(), pos)
+                            }
+                        };
+                        if b.index.contains_key(&name) {
+                            return self.dup_attr(&name, pos);
+                        }
+                        let val = match &from {
+                            Some(f) => BVal::InheritFrom(f.clone(), name.clone(), pos),
+                            None => BVal::InheritVar(name.clone(), pos),
+                        };
+                        b.index.insert(name.clone(), b.names.len());
+                        b.names.push((name, val, pos));
+                    }
+                }
+                ast::Entry::AttrpathValue(apv) => {
+                    let node = apv.syntax().clone();
+                    let path: Vec<ast::Attr> = apv
+                        .attrpath()
+                        .ok_or_else(|| self.missing(&node))?
+                        .attrs()
+                        .collect();
+                    let value = apv.value().ok_or_else(|| self.missing(&node))?;
+                    let pos = self.pos_of(&node);
+                    self.add_attr(b, &path, value, pos)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn dup_attr<T>(&self, name: &str, pos: Pos) -> PResult<T> {
+        self.err(format!("attribute '{}' already defined", name), pos)
+    }
+
+    fn make_value(&mut self, value: ast::Expr) -> PResult<BVal> {
+        match strip_parens(value.clone()) {
+            ast::Expr::AttrSet(set) => {
+                Ok(BVal::Nested(self.collect_attrs(&set, set.rec_token().is_some())?))
+            }
+            _ => Ok(BVal::Node(value)),
+        }
+    }
+
+    fn add_attr(
+        &mut self,
+        mut b: &mut BAttrs,
+        path: &[ast::Attr],
+        value: ast::Expr,
+        pos: Pos,
+    ) -> PResult<()> {
+        let (last, prefix) = path.split_last().ok_or_else(|| ParseError {
+            msg: "syntax error, empty attribute path".into(),
+            pos,
+        })?;
+        for attr in prefix {
+            match self.key_name(attr)? {
+                KeyName::Static(name) => {
+                    let idx = match b.index.get(&name) {
+                        Some(&i) => {
+                            if !matches!(b.names[i].1, BVal::Nested(_)) {
+                                return self.dup_attr(&name, pos);
+                            }
+                            i
+                        }
+                        None => {
+                            let nested = self.new_battrs(false, pos);
+                            b.index.insert(name.clone(), b.names.len());
+                            b.names.push((name, BVal::Nested(nested), pos));
+                            b.names.len() - 1
+                        }
+                    };
+                    b = match &mut b.names[idx].1 {
+                        BVal::Nested(n) => n,
+                        _ => unreachable!(),
+                    };
+                }
+                KeyName::Dynamic(a) => {
+                    let nested = self.new_battrs(false, pos);
+                    b.dynamic.push((a, BVal::Nested(nested), pos));
+                    b = match &mut b.dynamic.last_mut().unwrap().1 {
+                        BVal::Nested(n) => n,
+                        _ => unreachable!(),
+                    };
+                }
+            }
+        }
+        let val = self.make_value(value)?;
+        match self.key_name(last)? {
+            KeyName::Static(name) => {
+                if let Some(&i) = b.index.get(&name) {
+                    match (&mut b.names[i].1, val) {
+                        (BVal::Nested(existing), BVal::Nested(new)) => {
+                            for (n, v, p) in new.names {
+                                if existing.index.contains_key(&n) {
+                                    return self.dup_attr(&n, p);
+                                }
+                                existing.index.insert(n.clone(), existing.names.len());
+                                existing.names.push((n, v, p));
+                            }
+                        }
+                        _ => return self.dup_attr(&name, pos),
+                    }
+                } else {
+                    b.index.insert(name.clone(), b.names.len());
+                    b.names.push((name, val, pos));
+                }
+            }
+            KeyName::Dynamic(a) => b.dynamic.push((a, val, pos)),
+        }
+        Ok(())
+    }
+
+    fn lower_bval(&mut self, v: BVal, rec_scope: bool, name: &Rc<str>) -> PResult<ExprRef> {
+        match v {
+            BVal::Node(e) => {
+                let out = self.lower(e)?;
+                if let Expr::Lambda(l) = &*out {
+                    *l.name.borrow_mut() = Some(name.clone());
+                }
+                Ok(out)
+            }
+            BVal::Nested(n) => Ok(Rc::new(Expr::Attrs(self.lower_battrs(n)?))),
+            BVal::InheritVar(n, pos) => {
+                // `inherit x;` in a rec set or let refers to the scope outside it.
+                let skip = if rec_scope { 1 } else { 0 };
+                let var = self.resolve(&n, skip, pos)?;
+                let var = match var {
+                    Var::Local { depth, slot } if rec_scope => Var::Local {
+                        depth: depth + 1,
+                        slot,
+                    },
+                    v => v,
+                };
+                Ok(Rc::new(Expr::Var(var, pos)))
+            }
+            BVal::InheritFrom(from, n, pos) => {
+                let expr = self.lower(from)?;
+                Ok(Rc::new(Expr::Select {
+                    expr,
+                    path: vec![AttrName::Static(n)],
+                    default: None,
+                    pos,
+                }))
+            }
+        }
+    }
+
+    fn push_names(&mut self, b: &BAttrs) {
+        let map = b
+            .names
+            .iter()
+            .enumerate()
+            .map(|(i, (n, _, _))| (n.clone(), i as u32))
+            .collect();
+        self.scopes.push(Scope::Names(map));
+    }
+
+    fn lower_battrs(&mut self, b: BAttrs) -> PResult<Rc<AttrsExpr>> {
+        let rec = b.rec;
+        if rec {
+            self.push_names(&b);
+        }
+        let result = self.lower_battrs_values(b);
+        if rec {
+            self.scopes.pop();
+        }
+        result
+    }
+
+    fn lower_battrs_values(&mut self, b: BAttrs) -> PResult<Rc<AttrsExpr>> {
+        let rec = b.rec;
+        let mut attrs = Vec::with_capacity(b.names.len());
+        for (name, v, pos) in b.names {
+            let value = self.lower_bval(v, rec, &name)?;
+            attrs.push(AttrDef { name, value, pos });
+        }
+        let mut dynamic = Vec::new();
+        for (key, v, pos) in b.dynamic {
+            let k = self.lower_dynamic_key(&key)?;
+            let value = self.lower_bval(v, rec, &"".into())?;
+            dynamic.push((k, value, pos));
+        }
+        Ok(Rc::new(AttrsExpr {
+            rec,
+            attrs,
+            dynamic,
+            pos: b.pos,
+        }))
+    }
+
+    fn lower_let(
+        &mut self,
+        b: BAttrs,
+        body: impl FnOnce(&mut Self) -> PResult<ExprRef>,
+    ) -> PResult<(Rc<AttrsExpr>, ExprRef)> {
+        if !b.dynamic.is_empty() {
+            return self.err(
+                "dynamic attributes not allowed in let".into(),
+                b.dynamic[0].2,
+            );
+        }
+        self.push_names(&b);
+        let attrs = self.lower_battrs_values(b);
+        let body = attrs.and_then(|a| body(self).map(|bd| (a, bd)));
+        self.scopes.pop();
+        body
+    }
+
+    fn lower_lambda(&mut self, lam: &ast::Lambda, pos: Pos) -> PResult<Expr> {
+        let node = lam.syntax().clone();
+        let param = lam.param().ok_or_else(|| self.missing(&node))?;
+        let body_node = lam.body().ok_or_else(|| self.missing(&node))?;
+        match param {
+            ast::Param::IdentParam(ip) => {
+                let name: Rc<str> = ip
+                    .ident()
+                    .ok_or_else(|| self.missing(&node))?
+                    .syntax()
+                    .text()
+                    .to_string()
+                    .into();
+                let mut map = HashMap::new();
+                map.insert(name.clone(), 0);
+                self.scopes.push(Scope::Names(map));
+                let body = self.lower(body_node);
+                self.scopes.pop();
+                Ok(Expr::Lambda(Rc::new(Lambda {
+                    arg_name: Some(name),
+                    formals: None,
+                    body: body?,
+                    slots: 1,
+                    pos,
+                    name: Default::default(),
+                })))
+            }
+            ast::Param::Pattern(pat) => {
+                let mut map: HashMap<Rc<str>, u32> = HashMap::new();
+                let mut names = Vec::new();
+                for entry in pat.pat_entries() {
+                    let id = entry.ident().ok_or_else(|| self.missing(&node))?;
+                    let name: Rc<str> = id.syntax().text().to_string().into();
+                    if map.contains_key(&name) {
+                        return self.err(
+                            format!("duplicate formal function argument '{}'", name),
+                            self.pos_of(id.syntax()),
+                        );
+                    }
+                    map.insert(name.clone(), names.len() as u32);
+                    names.push((name, entry.default()));
+                }
+                let mut at_name = None;
+                if let Some(bind) = pat.pat_bind() {
+                    let id = bind.ident().ok_or_else(|| self.missing(&node))?;
+                    let name: Rc<str> = id.syntax().text().to_string().into();
+                    if map.contains_key(&name) {
+                        return self.err(
+                            format!("duplicate formal function argument '{}'", name),
+                            self.pos_of(id.syntax()),
+                        );
+                    }
+                    map.insert(name.clone(), names.len() as u32);
+                    at_name = Some(name);
+                }
+                let slots = names.len() as u32 + at_name.is_some() as u32;
+                let at_slot = at_name.as_ref().map(|_| names.len() as u32);
+                self.scopes.push(Scope::Names(map));
+                let result = (|| {
+                    let mut entries = Vec::new();
+                    for (name, default) in names {
+                        let default = match default {
+                            Some(d) => Some(self.lower(d)?),
+                            None => None,
+                        };
+                        entries.push(Formal { name, default });
+                    }
+                    let body = self.lower(body_node)?;
+                    Ok((entries, body))
+                })();
+                self.scopes.pop();
+                let (entries, body) = result?;
+                Ok(Expr::Lambda(Rc::new(Lambda {
+                    arg_name: at_name,
+                    formals: Some(Formals {
+                        entries,
+                        ellipsis: pat.ellipsis_token().is_some(),
+                        at_slot,
+                    }),
+                    body,
+                    slots,
+                    pos,
+                    name: Default::default(),
+                })))
+            }
+        }
+    }
+}
+
+fn const_str(s: &ast::Str) -> Option<String> {
+    let mut out = String::new();
+    for p in s.normalized_parts() {
+        match p {
+            InterpolPart::Literal(l) => out.push_str(&l),
+            InterpolPart::Interpolation(_) => return None,
+        }
+    }
+    Some(out)
+}

@@ -1,0 +1,169 @@
+//! Printing values exactly as `nix-instantiate --eval` 2.8 does.
+
+use std::collections::HashSet;
+use std::rc::Rc;
+
+use crate::value::{Thunk, ThunkState, Value};
+
+/// C's `%g` with 6 significant digits, which is how Nix 2.8 prints floats.
+pub fn format_float(f: f64) -> String {
+    if f.is_nan() {
+        return if f.is_sign_negative() { "-nan" } else { "nan" }.into();
+    }
+    if f.is_infinite() {
+        return if f < 0.0 { "-inf" } else { "inf" }.into();
+    }
+    if f == 0.0 {
+        return if f.is_sign_negative() { "-0" } else { "0" }.into();
+    }
+    let precision = 6i32;
+    let sci = format!("{:.*e}", (precision - 1) as usize, f);
+    let (mantissa, exp) = sci.split_once('e').unwrap();
+    let exp: i32 = exp.parse().unwrap();
+    if exp < -4 || exp >= precision {
+        let m = trim_zeros(mantissa);
+        format!(
+            "{}e{}{:02}",
+            m,
+            if exp < 0 { '-' } else { '+' },
+            exp.abs()
+        )
+    } else {
+        let decimals = (precision - 1 - exp).max(0) as usize;
+        trim_zeros(&format!("{:.*}", decimals, f)).to_string()
+    }
+}
+
+fn trim_zeros(s: &str) -> &str {
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.')
+    } else {
+        s
+    }
+}
+
+pub fn escape_string(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '$' if chars.peek() == Some(&'{') => out.push_str("\\$"),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+const KEYWORDS: &[&str] = &[
+    "if", "then", "else", "assert", "with", "let", "in", "rec", "inherit", "or",
+];
+
+/// Attribute names are printed bare when they are identifiers, quoted otherwise.
+pub fn attr_name(name: &str) -> String {
+    let mut chars = name.chars();
+    let valid = match chars.next() {
+        Some(c) if c.is_ascii_alphabetic() || c == '_' => chars
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '\'' || c == '-'),
+        _ => false,
+    };
+    if valid && !KEYWORDS.contains(&name) {
+        name.to_string()
+    } else {
+        escape_string(name)
+    }
+}
+
+/// Prints a value as Nix does; unevaluated thunks show as `<CODE>`.
+pub fn print_value(v: &Value) -> String {
+    let mut out = String::new();
+    let mut seen = HashSet::new();
+    print_into(&mut out, v, &mut seen);
+    out
+}
+
+fn print_thunk(out: &mut String, t: &Thunk, seen: &mut HashSet<usize>) {
+    match &*t.0.borrow() {
+        ThunkState::Done(v) => print_into(out, v, seen),
+        _ => out.push_str("<CODE>"),
+    }
+}
+
+fn print_into(out: &mut String, v: &Value, seen: &mut HashSet<usize>) {
+    stacker::maybe_grow(64 * 1024, 1024 * 1024, || match v {
+        Value::Null => out.push_str("null"),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Int(i) => out.push_str(&i.to_string()),
+        Value::Float(f) => out.push_str(&format_float(*f)),
+        Value::String(s) => out.push_str(&escape_string(&s.s)),
+        Value::Path(p) => out.push_str(p),
+        Value::Attrs(a) => {
+            if !seen.insert(Rc::as_ptr(a) as *const u8 as usize) {
+                out.push_str("«repeated»");
+                return;
+            }
+            out.push_str("{ ");
+            for attr in &a.entries {
+                out.push_str(&attr_name(&attr.name));
+                out.push_str(" = ");
+                print_thunk(out, &attr.value, seen);
+                out.push_str("; ");
+            }
+            out.push('}');
+        }
+        Value::List(l) => {
+            if !seen.insert(Rc::as_ptr(l) as *const u8 as usize) {
+                out.push_str("«repeated»");
+                return;
+            }
+            out.push_str("[ ");
+            for t in l.iter() {
+                print_thunk(out, t, seen);
+                out.push(' ');
+            }
+            out.push(']');
+        }
+        Value::Lambda(_) => out.push_str("<LAMBDA>"),
+        Value::PrimOp(_) => out.push_str("<PRIMOP>"),
+        Value::PrimOpApp(..) => out.push_str("<PRIMOP-APP>"),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn floats_like_nix() {
+        // Recorded from nix-instantiate 2.8.
+        let cases = [
+            (1.0, "1"),
+            (0.1, "0.1"),
+            (1.0e20, "1e+20"),
+            (1.5e-7, "1.5e-07"),
+            (123456789.0, "1.23457e+08"),
+            (0.1 + 0.2, "0.3"),
+            (3.14159265, "3.14159"),
+            (1234567.0, "1.23457e+06"),
+            (100000.0, "100000"),
+            (1000000.0, "1e+06"),
+        ];
+        for (f, s) in cases {
+            assert_eq!(format_float(f), s, "{}", f);
+        }
+    }
+
+    #[test]
+    fn attr_names_quoted_like_nix() {
+        assert_eq!(attr_name("a'"), "a'");
+        assert_eq!(attr_name("1x"), "\"1x\"");
+        assert_eq!(attr_name("if"), "\"if\"");
+        assert_eq!(attr_name("a b"), "\"a b\"");
+    }
+}

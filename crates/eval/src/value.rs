@@ -1,0 +1,277 @@
+//! Runtime values: shared, immutable structures behind `Rc`, and memoised thunks.
+
+use std::cell::RefCell;
+use std::collections::BTreeSet;
+use std::rc::Rc;
+
+use crate::ast::{ExprRef, Lambda};
+use crate::source::Pos;
+
+pub type Symbol = Rc<str>;
+
+/// String context: which store paths a string refers to, encoded as Nix does
+/// (`/nix/store/x` plain, `=/nix/store/x.drv` whole derivation, `!out!/nix/store/x.drv`).
+pub type Context = BTreeSet<String>;
+
+#[derive(Clone, Debug)]
+pub struct NixStr {
+    pub s: Rc<str>,
+    pub ctx: Option<Rc<Context>>,
+}
+
+impl NixStr {
+    pub fn plain(s: impl Into<Rc<str>>) -> Self {
+        NixStr {
+            s: s.into(),
+            ctx: None,
+        }
+    }
+    pub fn with_ctx(s: impl Into<Rc<str>>, ctx: Context) -> Self {
+        NixStr {
+            s: s.into(),
+            ctx: if ctx.is_empty() {
+                None
+            } else {
+                Some(Rc::new(ctx))
+            },
+        }
+    }
+    pub fn as_str(&self) -> &str {
+        &self.s
+    }
+    pub fn has_context(&self) -> bool {
+        self.ctx.as_ref().is_some_and(|c| !c.is_empty())
+    }
+}
+
+pub type PrimOpFn = fn(&mut crate::eval::Evaluator, &[Thunk], Pos) -> crate::error::EResult<Value>;
+
+pub struct PrimOp {
+    pub name: &'static str,
+    pub arity: usize,
+    pub func: PrimOpImpl,
+}
+
+/// Builtins are plain functions; host-registered ones may capture state.
+pub enum PrimOpImpl {
+    Native(PrimOpFn),
+    Host(Box<dyn Fn(&mut crate::eval::Evaluator, &[Thunk], Pos) -> crate::error::EResult<Value>>),
+}
+
+impl std::fmt::Debug for PrimOp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "<primop {}>", self.name)
+    }
+}
+
+#[derive(Clone, Debug)]
+pub enum Value {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    String(NixStr),
+    Path(Rc<str>),
+    Attrs(Rc<Attrs>),
+    List(Rc<Vec<Thunk>>),
+    Lambda(Rc<Closure>),
+    PrimOp(Rc<PrimOp>),
+    PrimOpApp(Rc<PrimOp>, Rc<Vec<Thunk>>),
+}
+
+impl Value {
+    pub fn str(s: impl Into<Rc<str>>) -> Value {
+        Value::String(NixStr::plain(s))
+    }
+
+    /// Nix's type names as used in error messages ("an integer", "a set", ...).
+    pub fn type_desc(&self) -> &'static str {
+        match self {
+            Value::Null => "null",
+            Value::Bool(_) => "a Boolean",
+            Value::Int(_) => "an integer",
+            Value::Float(_) => "a float",
+            Value::String(_) => "a string",
+            Value::Path(_) => "a path",
+            Value::Attrs(_) => "a set",
+            Value::List(_) => "a list",
+            Value::Lambda(_) => "a function",
+            Value::PrimOp(_) => "a built-in function",
+            Value::PrimOpApp(..) => "a partially applied built-in function",
+        }
+    }
+
+    /// `builtins.typeOf` names.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Value::Null => "null",
+            Value::Bool(_) => "bool",
+            Value::Int(_) => "int",
+            Value::Float(_) => "float",
+            Value::String(_) => "string",
+            Value::Path(_) => "path",
+            Value::Attrs(_) => "set",
+            Value::List(_) => "list",
+            Value::Lambda(_) | Value::PrimOp(_) | Value::PrimOpApp(..) => "lambda",
+        }
+    }
+
+    pub fn is_function(&self) -> bool {
+        matches!(
+            self,
+            Value::Lambda(_) | Value::PrimOp(_) | Value::PrimOpApp(..)
+        )
+    }
+
+    pub fn list(items: Vec<Thunk>) -> Value {
+        Value::List(Rc::new(items))
+    }
+
+    pub fn attrs(a: Attrs) -> Value {
+        Value::Attrs(Rc::new(a))
+    }
+}
+
+pub struct Closure {
+    pub lambda: Rc<Lambda>,
+    pub env: Rc<Env>,
+}
+
+impl std::fmt::Debug for Closure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "<lambda>")
+    }
+}
+
+/// A run-time scope: one per let/rec/lambda/with. `with` scopes have no slots and carry
+/// the (lazy) attribute set instead.
+pub struct Env {
+    pub slots: Box<[Thunk]>,
+    pub parent: Option<Rc<Env>>,
+    pub with: Option<Thunk>,
+}
+
+#[derive(Clone)]
+pub struct Thunk(pub Rc<RefCell<ThunkState>>);
+
+pub enum ThunkState {
+    Done(Value),
+    Pending(ExprRef, Rc<Env>),
+    /// Lazy application, used by builtins such as `map` and `genList`.
+    Apply(Value, Thunk),
+    Blackhole,
+}
+
+impl std::fmt::Debug for Thunk {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &*self.0.borrow() {
+            ThunkState::Done(v) => write!(f, "{:?}", v),
+            _ => write!(f, "<thunk>"),
+        }
+    }
+}
+
+impl Thunk {
+    pub fn value(v: Value) -> Thunk {
+        Thunk(Rc::new(RefCell::new(ThunkState::Done(v))))
+    }
+    pub fn pending(e: ExprRef, env: Rc<Env>) -> Thunk {
+        Thunk(Rc::new(RefCell::new(ThunkState::Pending(e, env))))
+    }
+    pub fn apply(f: Value, arg: Thunk) -> Thunk {
+        Thunk(Rc::new(RefCell::new(ThunkState::Apply(f, arg))))
+    }
+    /// The value if already computed.
+    pub fn get(&self) -> Option<Value> {
+        match &*self.0.borrow() {
+            ThunkState::Done(v) => Some(v.clone()),
+            _ => None,
+        }
+    }
+    pub fn ptr_eq(&self, other: &Thunk) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Attr {
+    pub name: Symbol,
+    pub value: Thunk,
+    pub pos: Pos,
+}
+
+/// An attribute set: entries sorted by name (byte order, as Nix prints them).
+#[derive(Clone, Debug, Default)]
+pub struct Attrs {
+    pub entries: Vec<Attr>,
+}
+
+impl Attrs {
+    pub fn new() -> Attrs {
+        Attrs::default()
+    }
+
+    /// Builds from unsorted entries; later duplicates are the caller's problem.
+    pub fn from_unsorted(mut entries: Vec<Attr>) -> Attrs {
+        entries.sort_by(|a, b| a.name.cmp(&b.name));
+        Attrs { entries }
+    }
+
+    pub fn get(&self, name: &str) -> Option<&Thunk> {
+        self.get_attr(name).map(|a| &a.value)
+    }
+
+    pub fn get_attr(&self, name: &str) -> Option<&Attr> {
+        self.entries
+            .binary_search_by(|a| (*a.name).cmp(name))
+            .ok()
+            .map(|i| &self.entries[i])
+    }
+
+    pub fn contains(&self, name: &str) -> bool {
+        self.get_attr(name).is_some()
+    }
+
+    /// Inserts or replaces.
+    pub fn insert(&mut self, name: Symbol, value: Thunk, pos: Pos) {
+        match self.entries.binary_search_by(|a| a.name.cmp(&name)) {
+            Ok(i) => self.entries[i].value = value,
+            Err(i) => self.entries.insert(i, Attr { name, value, pos }),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// `self // other`: a sorted merge.
+    pub fn update(&self, other: &Attrs) -> Attrs {
+        let (a, b) = (&self.entries, &other.entries);
+        let mut out = Vec::with_capacity(a.len() + b.len());
+        let (mut i, mut j) = (0, 0);
+        while i < a.len() && j < b.len() {
+            match a[i].name.cmp(&b[j].name) {
+                std::cmp::Ordering::Less => {
+                    out.push(a[i].clone());
+                    i += 1;
+                }
+                std::cmp::Ordering::Greater => {
+                    out.push(b[j].clone());
+                    j += 1;
+                }
+                std::cmp::Ordering::Equal => {
+                    out.push(b[j].clone());
+                    i += 1;
+                    j += 1;
+                }
+            }
+        }
+        out.extend_from_slice(&a[i..]);
+        out.extend_from_slice(&b[j..]);
+        Attrs { entries: out }
+    }
+}
