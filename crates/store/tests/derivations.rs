@@ -636,3 +636,27 @@ fn structured_attrs_json_assembled_here_matches_nix() {
         "/nix/store/8ad4kvfznppjp35xaqms5yzg8pfvwzz1-s"
     );
 }
+
+#[test]
+fn other_store_directories() {
+    // nix-instantiate --store 'dummy://?store=/tmp/xstore' --eval --strict -E
+    //   '[(builtins.toFile "a" "b") (derivation {…}).outPath (derivation {…}).drvPath]'
+    let store = StoreDir::new("/tmp/xstore");
+    let mut known = KnownDerivations::new();
+    let file = nixweb_store::to_file(&store, &mut known, "a", b"b", &BTreeSet::new()).unwrap();
+    assert_eq!(file, "/tmp/xstore/a3i9jjqpd5hb7hjmcz54lv3kdiz250xd-a");
+    let d = instantiate(
+        &store,
+        &args("a", &[("system", "x"), ("builder", "b")], &[]),
+        &mut known,
+    )
+    .unwrap();
+    assert_eq!(
+        d.output_paths["out"],
+        "/tmp/xstore/nsqsia5ncs67ld3d0cn45rwf6drk90gy-a"
+    );
+    assert_eq!(
+        d.drv_path,
+        "/tmp/xstore/prn2q6nw9545a84q14wryf46yp84saml-a.drv"
+    );
+}
