@@ -287,3 +287,28 @@ fn copying_paths_to_the_store() {
         "file names are not allowed to end in '.drv'"
     );
 }
+
+#[test]
+fn bad_names_of_added_paths() {
+    let dir = tempfile::tempdir().unwrap();
+    let tree = make_tree(dir.path());
+    let store = StoreDir::default();
+    let rec = FileIngestionMethod::Recursive;
+    // builtins.path { path = ./tree; name = "a b"; }
+    let err = store
+        .path_for_source(&LocalFs, &tree, Some("a b"), rec, None)
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "store path 'hjj6vc22qcpjm2nh6gwq1k29qd6if0pw-a b' contains illegal character ' '"
+    );
+    // … with sha256 = "sha256:000…": the expected path is made (and fails) first.
+    let zero = nixweb_store::Hash::zero(nixweb_store::HashAlgo::Sha256);
+    let err = store
+        .path_for_source_expecting(&LocalFs, &tree, Some("a b"), rec, None, &zero)
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "store path 'mrlc43by4xlm6cr8163bcqrr712bh2k2-a b' contains illegal character ' '"
+    );
+}
