@@ -1,0 +1,417 @@
+//! The PostgreSQL backend: one table shared by any number of nixweb processes.
+//!
+//! - A snapshot is a `REPEATABLE READ READ ONLY` transaction on a pooled connection; its
+//!   snapshot is taken at `begin` (by a first statement), not at the handler's first read.
+//! - A commit ends it and runs a `SERIALIZABLE` transaction on the same connection that
+//!   re-reads the read set, compares, and writes. PostgreSQL's serializable isolation makes
+//!   those validations and writes correct across processes (no in-process lock is involved);
+//!   a serialization failure (SQLSTATE 40001) or deadlock (40P01) is a [`StateError::Conflict`].
+//!   Serializable isolation may also abort a commit whose reads did not really change (its
+//!   predicate locks are coarser than keys): that too is a Conflict, and the retry succeeds.
+//! - Versions come from a sequence, one number per commit.
+//! - Keys are `text COLLATE "C"`, which orders by bytes like SQLite; values are JSON in a
+//!   `text` column (not `jsonb`, which would rewrite numbers and key order).
+//!
+//! The `postgres` crate runs a tokio runtime of its own inside every call: never call this
+//! backend from a thread that is running async tasks (use `spawn_blocking`). Dropping the
+//! backend is safe anywhere: idle connections are closed on a thread of their own.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::time::Duration;
+
+use postgres::error::SqlState;
+use postgres::types::ToSql;
+use postgres::{Client, NoTls, Statement};
+
+use crate::keys::{check_key, KeyRange};
+use crate::pool::{Pool, Pooled};
+use crate::readset::{CurrentVersions, ReadSet};
+use crate::writes::{final_operations, parse_value, split, Operations};
+use crate::{Snapshot, StateBackend, StateError, Value, Writes};
+
+/// Settings of a [`PostgresBackend`].
+#[derive(Debug, Clone)]
+pub struct PostgresOptions {
+    /// The schema holding the tables, created if absent; None uses the connection's
+    /// `search_path` (normally `public`). Tests give each test a schema of its own.
+    pub schema: Option<String>,
+    /// Most connections this backend opens at once (the server's `max_connections` is
+    /// shared by every process).
+    pub max_connections: usize,
+    /// How long `begin` waits for a free connection when all are in use.
+    pub pool_wait: Duration,
+}
+
+impl Default for PostgresOptions {
+    fn default() -> Self {
+        PostgresOptions {
+            schema: None,
+            max_connections: 16,
+            pool_wait: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Key-value state in a PostgreSQL database.
+pub struct PostgresBackend {
+    pool: Arc<Pool<PgConn>>,
+}
+
+/// The SQL of this backend, with its table and sequence names filled in.
+struct Queries {
+    table: String,
+    sequence: String,
+}
+
+/// A client with the statements it has prepared, so each query is parsed once per connection.
+struct PgConn {
+    client: Client,
+    statements: HashMap<String, Statement>,
+    queries: Arc<Queries>,
+}
+
+fn quote_identifier(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+fn backend_error(context: &str, e: impl std::fmt::Display) -> StateError {
+    StateError::Backend(format!("postgres: {context}: {e}"))
+}
+
+/// A conflict when PostgreSQL says the transaction could not be serialized.
+fn classify(context: &str, e: postgres::Error) -> StateError {
+    match e.code() {
+        Some(code)
+            if *code == SqlState::T_R_SERIALIZATION_FAILURE
+                || *code == SqlState::T_R_DEADLOCK_DETECTED
+                // Two commits inserting one key at once: the loser's read set is stale.
+                || *code == SqlState::UNIQUE_VIOLATION =>
+        {
+            StateError::Conflict
+        }
+        _ => backend_error(context, e),
+    }
+}
+
+/// An arbitrary fixed number: the advisory lock that serialises schema creation.
+const SCHEMA_LOCK: i64 = 0x6e69_7877_6562_5354;
+
+impl PostgresBackend {
+    /// Connects to `url` (`postgres://user:pw@host[:port]/db`, also `postgresql://`) and
+    /// creates the schema if it is absent.
+    pub fn open(url: &str, options: PostgresOptions) -> Result<Self, StateError> {
+        let config: postgres::Config = url
+            .parse()
+            .map_err(|e| backend_error("parsing the URL", e))?;
+        let queries = Arc::new(match &options.schema {
+            Some(schema) => Queries {
+                table: format!("{}.nixweb_state", quote_identifier(schema)),
+                sequence: format!("{}.nixweb_state_version", quote_identifier(schema)),
+            },
+            None => Queries {
+                table: "nixweb_state".into(),
+                sequence: "nixweb_state_version".into(),
+            },
+        });
+
+        let connect_queries = Arc::clone(&queries);
+        let connect = move || -> Result<PgConn, StateError> {
+            let client = config
+                .connect(NoTls)
+                .map_err(|e| backend_error("connecting", e))?;
+            Ok(PgConn {
+                client,
+                statements: HashMap::new(),
+                queries: Arc::clone(&connect_queries),
+            })
+        };
+        let mut first = connect()?;
+        create_schema(&mut first.client, &queries, options.schema.as_deref())?;
+
+        let pool = Pool::new(
+            options.max_connections,
+            options.pool_wait,
+            Box::new(connect),
+        );
+        drop(pool.give(first));
+        Ok(PostgresBackend { pool })
+    }
+}
+
+fn create_schema(
+    client: &mut Client,
+    queries: &Queries,
+    schema: Option<&str>,
+) -> Result<(), StateError> {
+    let create_schema = schema
+        .map(|s| format!("CREATE SCHEMA IF NOT EXISTS {};", quote_identifier(s)))
+        .unwrap_or_default();
+    // Concurrent CREATE ... IF NOT EXISTS can still collide in the catalogs, so processes
+    // starting together take turns.
+    let sql = format!(
+        "BEGIN;
+         SELECT pg_advisory_xact_lock({SCHEMA_LOCK});
+         {create_schema}
+         CREATE TABLE IF NOT EXISTS {table} (
+             key text COLLATE \"C\" PRIMARY KEY,
+             value text NOT NULL,
+             version bigint NOT NULL
+         );
+         CREATE SEQUENCE IF NOT EXISTS {sequence};
+         COMMIT;",
+        table = queries.table,
+        sequence = queries.sequence,
+    );
+    client.batch_execute(&sql).map_err(|e| {
+        let _ = client.batch_execute("ROLLBACK");
+        backend_error("creating schema", e)
+    })
+}
+
+impl PgConn {
+    fn statement(&mut self, sql: &str) -> Result<Statement, postgres::Error> {
+        if let Some(statement) = self.statements.get(sql) {
+            return Ok(statement.clone());
+        }
+        let statement = self.client.prepare(sql)?;
+        self.statements.insert(sql.to_owned(), statement.clone());
+        Ok(statement)
+    }
+
+    fn query(
+        &mut self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Vec<postgres::Row>, postgres::Error> {
+        let statement = self.statement(sql)?;
+        self.client.query(&statement, params)
+    }
+
+    fn range_sql(&self, columns: &str, range: &KeyRange) -> String {
+        format!(
+            "SELECT {columns} FROM {} WHERE {} ORDER BY key LIMIT ${}",
+            self.queries.table,
+            range.sql_where(),
+            range.params().len() + 1
+        )
+    }
+
+    fn range_query(
+        &mut self,
+        columns: &str,
+        range: &KeyRange,
+    ) -> Result<Vec<postgres::Row>, postgres::Error> {
+        let sql = self.range_sql(columns, range);
+        let keys = range.params();
+        let mut params: Vec<&(dyn ToSql + Sync)> =
+            keys.iter().map(|k| k as &(dyn ToSql + Sync)).collect();
+        params.push(&range.limit);
+        self.query(&sql, &params)
+    }
+}
+
+impl StateBackend for PostgresBackend {
+    fn begin(&self) -> Result<Box<dyn Snapshot>, StateError> {
+        let mut conn = self.pool.get()?;
+        // The SELECT takes the transaction's snapshot now, in the same round trip.
+        if let Err(e) = conn
+            .client
+            .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SELECT 1")
+        {
+            let closed = conn.client.is_closed();
+            if closed || conn.client.batch_execute("ROLLBACK").is_err() {
+                conn.discard();
+            }
+            return Err(backend_error("starting snapshot", e));
+        }
+        Ok(Box::new(PostgresSnapshot {
+            conn: Some(conn),
+            reads: ReadSet::default(),
+        }))
+    }
+
+    fn kind(&self) -> &'static str {
+        "postgres"
+    }
+}
+
+impl Drop for PostgresBackend {
+    fn drop(&mut self) {
+        // Closing a client blocks on its runtime, which panics inside an async context.
+        let idle = self.pool.take_idle();
+        if !idle.is_empty() {
+            let _ = std::thread::spawn(move || drop(idle)).join();
+        }
+    }
+}
+
+struct PostgresSnapshot {
+    /// None once committed.
+    conn: Option<Pooled<PgConn>>,
+    reads: ReadSet,
+}
+
+impl PostgresSnapshot {
+    fn conn(&mut self) -> Result<&mut PgConn, StateError> {
+        self.conn
+            .as_deref_mut()
+            .ok_or_else(|| StateError::Backend("postgres: snapshot already committed".into()))
+    }
+}
+
+impl Snapshot for PostgresSnapshot {
+    fn get(&mut self, key: &str) -> Result<Option<Value>, StateError> {
+        check_key(key)?;
+        let conn = self.conn()?;
+        let sql = format!(
+            "SELECT value, version FROM {} WHERE key = $1",
+            conn.queries.table
+        );
+        let rows = conn
+            .query(&sql, &[&key])
+            .map_err(|e| backend_error("get", e))?;
+        let row = rows.first().map(|row| {
+            let json: String = row.get(0);
+            let version: i64 = row.get(1);
+            (json, version)
+        });
+        self.reads.record_key(key, row.as_ref().map(|(_, v)| *v));
+        row.map(|(json, _)| parse_value(key, &json)).transpose()
+    }
+
+    fn list(
+        &mut self,
+        prefix: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<(String, Value)>, StateError> {
+        let range = KeyRange::new(prefix, after, limit)?;
+        let rows = self
+            .conn()?
+            .range_query("key, value, version", &range)
+            .map_err(|e| backend_error("list", e))?;
+        let mut entries = Vec::with_capacity(rows.len());
+        let mut seen = Vec::with_capacity(rows.len());
+        for row in rows {
+            let key: String = row.get(0);
+            let json: String = row.get(1);
+            let version: i64 = row.get(2);
+            entries.push((key.clone(), parse_value(&key, &json)?));
+            seen.push((key, version));
+        }
+        self.reads.record_range(range, seen);
+        Ok(entries)
+    }
+
+    fn commit(mut self: Box<Self>, writes: Writes) -> Result<(), StateError> {
+        let operations = final_operations(writes)?;
+        let mut conn = self
+            .conn
+            .take()
+            .ok_or_else(|| StateError::Backend("postgres: snapshot already committed".into()))?;
+        let start = if operations.is_empty() {
+            "COMMIT"
+        } else {
+            "COMMIT; BEGIN ISOLATION LEVEL SERIALIZABLE"
+        };
+        if let Err(e) = conn.client.batch_execute(start) {
+            return Err(abandon(conn, backend_error("starting commit", e)));
+        }
+        if operations.is_empty() {
+            return Ok(());
+        }
+
+        match validate_and_write(&mut conn, &self.reads, &operations) {
+            Ok(true) => match conn.client.batch_execute("COMMIT") {
+                Ok(()) => Ok(()),
+                Err(e) => Err(abandon(conn, classify("committing", e))),
+            },
+            Ok(false) => Err(abandon(conn, StateError::Conflict)),
+            Err(e) => Err(abandon(conn, e)),
+        }
+    }
+}
+
+/// Rolls back whatever transaction is open, keeps the connection only if that worked, and
+/// passes `error` on.
+fn abandon(mut conn: Pooled<PgConn>, error: StateError) -> StateError {
+    if conn.client.is_closed() || conn.client.batch_execute("ROLLBACK").is_err() {
+        conn.discard();
+    }
+    error
+}
+
+/// Inside the serializable transaction: false when a read changed, else writes and returns
+/// true.
+fn validate_and_write(
+    conn: &mut PgConn,
+    reads: &ReadSet,
+    operations: &Operations,
+) -> Result<bool, StateError> {
+    if !reads.still_valid(&mut WriteTxn(conn))? {
+        return Ok(false);
+    }
+    let (deletes, sets) = split(operations);
+    let table = conn.queries.table.clone();
+    if !deletes.is_empty() {
+        let sql = format!("DELETE FROM {table} WHERE key = ANY($1)");
+        conn.query(&sql, &[&deletes])
+            .map_err(|e| classify("deleting", e))?;
+    }
+    if !sets.is_empty() {
+        let sequence = conn.queries.sequence.replace('\'', "''");
+        // One version per commit, however many rows it writes.
+        let sql = format!(
+            "WITH commit AS (SELECT nextval('{sequence}') AS version)
+             INSERT INTO {table} (key, value, version)
+             SELECT w.key, w.value, commit.version
+             FROM unnest($1::text[], $2::text[]) AS w(key, value), commit
+             ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, version = EXCLUDED.version"
+        );
+        let keys: Vec<&str> = sets.iter().map(|(k, _)| *k).collect();
+        let values: Vec<&str> = sets.iter().map(|(_, v)| *v).collect();
+        conn.query(&sql, &[&keys, &values])
+            .map_err(|e| classify("writing", e))?;
+    }
+    Ok(true)
+}
+
+/// The current state as the serializable transaction sees it.
+struct WriteTxn<'a>(&'a mut PgConn);
+
+impl CurrentVersions for WriteTxn<'_> {
+    fn key_versions(&mut self, keys: &[&str]) -> Result<BTreeMap<String, i64>, StateError> {
+        let sql = format!(
+            "SELECT key, version FROM {} WHERE key = ANY($1)",
+            self.0.queries.table
+        );
+        let rows = self
+            .0
+            .query(&sql, &[&keys])
+            .map_err(|e| classify("validating", e))?;
+        Ok(rows
+            .iter()
+            .map(|row| (row.get::<_, String>(0), row.get::<_, i64>(1)))
+            .collect())
+    }
+
+    fn range_versions(&mut self, range: &KeyRange) -> Result<Vec<(String, i64)>, StateError> {
+        let rows = self
+            .0
+            .range_query("key, version", range)
+            .map_err(|e| classify("validating", e))?;
+        Ok(rows.iter().map(|row| (row.get(0), row.get(1))).collect())
+    }
+}
+
+impl Drop for PostgresSnapshot {
+    fn drop(&mut self) {
+        // An abandoned snapshot: end its transaction before the connection is reused.
+        if let Some(mut conn) = self.conn.take() {
+            if conn.client.is_closed() || conn.client.batch_execute("ROLLBACK").is_err() {
+                conn.discard();
+            }
+        }
+    }
+}

@@ -1,0 +1,335 @@
+//! The SQLite backend: one database file in WAL mode, shared by any number of processes.
+//!
+//! - A snapshot is a deferred read transaction on a pooled connection, started with a read
+//!   so that it holds its WAL snapshot from `begin` on; WAL lets it run beside writers.
+//! - A commit ends that read transaction, takes the write lock (`BEGIN IMMEDIATE`, so one
+//!   writer at a time across processes; within a process writers also queue on a mutex, which
+//!   is fairer and faster than SQLite's sleeping busy handler), validates the read set against
+//!   the newest state, writes, and commits with `synchronous=FULL`: a commit that returned Ok
+//!   is in the WAL on disk and survives SIGKILL and power loss.
+//! - Versions come from a one-row table holding the last commit number.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rusqlite::{params_from_iter, Connection, OptionalExtension};
+
+use crate::keys::{check_key, KeyRange};
+use crate::pool::{Pool, Pooled};
+use crate::readset::{CurrentVersions, ReadSet};
+use crate::writes::{final_operations, parse_value, split};
+use crate::{Snapshot, StateBackend, StateError, Value, Writes};
+
+/// Settings of a [`SqliteBackend`]; the defaults suit a web server.
+#[derive(Debug, Clone)]
+pub struct SqliteOptions {
+    /// Most connections open at once, hence most snapshots open at once.
+    pub max_connections: usize,
+    /// How long a writer waits for another process's write lock before failing.
+    pub busy_timeout: Duration,
+    /// How long `begin` waits for a free connection when all are in use.
+    pub pool_wait: Duration,
+}
+
+impl Default for SqliteOptions {
+    fn default() -> Self {
+        SqliteOptions {
+            max_connections: 64,
+            busy_timeout: Duration::from_secs(30),
+            pool_wait: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Key-value state in one SQLite database file.
+pub struct SqliteBackend {
+    path: PathBuf,
+    pool: Arc<Pool<Connection>>,
+    /// Queues this process's writers before they ask SQLite for the write lock.
+    write_gate: Arc<Mutex<()>>,
+}
+
+const SCHEMA: &str = "
+    CREATE TABLE IF NOT EXISTS nixweb_state (
+        key TEXT PRIMARY KEY NOT NULL,
+        value TEXT NOT NULL,
+        version INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS nixweb_state_meta (
+        id INTEGER PRIMARY KEY CHECK (id = 0),
+        last_version INTEGER NOT NULL
+    );
+    INSERT OR IGNORE INTO nixweb_state_meta (id, last_version) VALUES (0, 0);
+";
+
+fn backend_error(context: &str, e: impl std::fmt::Display) -> StateError {
+    StateError::Backend(format!("sqlite: {context}: {e}"))
+}
+
+impl SqliteBackend {
+    /// Opens (creating if needed) the database at `path` and its schema.
+    pub fn open(path: &Path, options: SqliteOptions) -> Result<Self, StateError> {
+        let path = path.to_path_buf();
+        let first = connect(&path, options.busy_timeout)?;
+        first
+            .execute_batch(&format!("BEGIN IMMEDIATE; {SCHEMA} COMMIT;"))
+            .map_err(|e| backend_error("creating schema", e))?;
+
+        let connect_path = path.clone();
+        let busy_timeout = options.busy_timeout;
+        let pool = Pool::new(
+            options.max_connections,
+            options.pool_wait,
+            Box::new(move || connect(&connect_path, busy_timeout)),
+        );
+        Ok(SqliteBackend {
+            path,
+            pool,
+            write_gate: Arc::new(Mutex::new(())),
+        })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+fn connect(path: &Path, busy_timeout: Duration) -> Result<Connection, StateError> {
+    let conn = Connection::open(path)
+        .map_err(|e| backend_error(&format!("opening {}", path.display()), e))?;
+    conn.busy_timeout(busy_timeout)
+        .map_err(|e| backend_error("setting busy timeout", e))?;
+    let mode: String = conn
+        .query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))
+        .map_err(|e| backend_error("enabling WAL", e))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(backend_error(
+            "enabling WAL",
+            format!("journal mode stayed {mode:?}"),
+        ));
+    }
+    conn.execute_batch("PRAGMA synchronous = FULL;")
+        .map_err(|e| backend_error("setting synchronous", e))?;
+    Ok(conn)
+}
+
+impl StateBackend for SqliteBackend {
+    fn begin(&self) -> Result<Box<dyn Snapshot>, StateError> {
+        let conn = self.pool.get()?;
+        // The read pins the WAL snapshot now rather than at the handler's first read.
+        let started = conn.execute_batch("BEGIN DEFERRED").and_then(|()| {
+            conn.query_row("SELECT last_version FROM nixweb_state_meta", [], |_| Ok(()))
+        });
+        if let Err(e) = started {
+            conn.discard();
+            return Err(backend_error("starting snapshot", e));
+        }
+        Ok(Box::new(SqliteSnapshot {
+            conn: Some(conn),
+            reads: ReadSet::default(),
+            write_gate: Arc::clone(&self.write_gate),
+        }))
+    }
+
+    fn kind(&self) -> &'static str {
+        "sqlite"
+    }
+}
+
+struct SqliteSnapshot {
+    /// None once committed.
+    conn: Option<Pooled<Connection>>,
+    reads: ReadSet,
+    write_gate: Arc<Mutex<()>>,
+}
+
+impl SqliteSnapshot {
+    fn conn(&self) -> Result<&Connection, StateError> {
+        self.conn
+            .as_deref()
+            .ok_or_else(|| StateError::Backend("sqlite: snapshot already committed".into()))
+    }
+}
+
+/// The SQL of a `list` over `range`, selecting `columns`.
+fn range_sql(columns: &str, range: &KeyRange) -> String {
+    let params = range.params().len();
+    format!(
+        "SELECT {columns} FROM nixweb_state WHERE {} ORDER BY key LIMIT ${}",
+        range.sql_where(),
+        params + 1
+    )
+}
+
+fn range_params(range: &KeyRange) -> Vec<rusqlite::types::Value> {
+    let mut params: Vec<rusqlite::types::Value> = range
+        .params()
+        .into_iter()
+        .map(|p| rusqlite::types::Value::Text(p.to_owned()))
+        .collect();
+    params.push(rusqlite::types::Value::Integer(range.limit));
+    params
+}
+
+impl Snapshot for SqliteSnapshot {
+    fn get(&mut self, key: &str) -> Result<Option<Value>, StateError> {
+        check_key(key)?;
+        let row: Option<(String, i64)> = self
+            .conn()?
+            .prepare_cached("SELECT value, version FROM nixweb_state WHERE key = ?1")
+            .and_then(|mut stmt| {
+                stmt.query_row([key], |row| Ok((row.get(0)?, row.get(1)?)))
+                    .optional()
+            })
+            .map_err(|e| backend_error("get", e))?;
+        self.reads.record_key(key, row.as_ref().map(|(_, v)| *v));
+        row.map(|(json, _)| parse_value(key, &json)).transpose()
+    }
+
+    fn list(
+        &mut self,
+        prefix: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<(String, Value)>, StateError> {
+        let range = KeyRange::new(prefix, after, limit)?;
+        let rows: Vec<(String, String, i64)> = self
+            .conn()?
+            .prepare_cached(&range_sql("key, value, version", &range))
+            .and_then(|mut stmt| {
+                stmt.query_map(params_from_iter(range_params(&range)), |row| {
+                    Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+                })?
+                .collect()
+            })
+            .map_err(|e| backend_error("list", e))?;
+        let mut entries = Vec::with_capacity(rows.len());
+        let mut seen = Vec::with_capacity(rows.len());
+        for (key, json, version) in rows {
+            entries.push((key.clone(), parse_value(&key, &json)?));
+            seen.push((key, version));
+        }
+        self.reads.record_range(range, seen);
+        Ok(entries)
+    }
+
+    fn commit(mut self: Box<Self>, writes: Writes) -> Result<(), StateError> {
+        let operations = final_operations(writes)?;
+        let conn = self
+            .conn
+            .take()
+            .ok_or_else(|| StateError::Backend("sqlite: snapshot already committed".into()))?;
+        if let Err(e) = conn.execute_batch("ROLLBACK") {
+            conn.discard();
+            return Err(backend_error("ending snapshot", e));
+        }
+        if operations.is_empty() {
+            return Ok(());
+        }
+
+        let _gate = self.write_gate.lock().unwrap_or_else(|e| e.into_inner());
+        if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+            return Err(backend_error("taking the write lock", e));
+        }
+        let outcome = validate_and_write(&conn, &self.reads, &operations);
+        let finish = match outcome {
+            Ok(true) => conn.execute_batch("COMMIT"),
+            Ok(false) | Err(_) => conn.execute_batch("ROLLBACK"),
+        };
+        if let Err(e) = finish {
+            // The connection may still be inside a transaction: never reuse it.
+            let _ = conn.execute_batch("ROLLBACK");
+            conn.discard();
+            return Err(backend_error("committing", e));
+        }
+        match outcome {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(StateError::Conflict),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// Inside the write transaction: false when a read changed, else writes and returns true.
+fn validate_and_write(
+    conn: &Connection,
+    reads: &ReadSet,
+    operations: &crate::writes::Operations,
+) -> Result<bool, StateError> {
+    if !reads.still_valid(&mut WriteTxn(conn))? {
+        return Ok(false);
+    }
+    let write = || -> rusqlite::Result<()> {
+        let version: i64 = conn.query_row(
+            "UPDATE nixweb_state_meta SET last_version = last_version + 1 RETURNING last_version",
+            [],
+            |row| row.get(0),
+        )?;
+        let (deletes, sets) = split(operations);
+        let mut delete = conn.prepare_cached("DELETE FROM nixweb_state WHERE key = ?1")?;
+        for key in deletes {
+            delete.execute([key])?;
+        }
+        let mut upsert = conn.prepare_cached(
+            "INSERT INTO nixweb_state (key, value, version) VALUES (?1, ?2, ?3)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value, version = excluded.version",
+        )?;
+        for (key, json) in sets {
+            upsert.execute(rusqlite::params![key, json, version])?;
+        }
+        Ok(())
+    };
+    write().map_err(|e| backend_error("writing", e))?;
+    Ok(true)
+}
+
+/// The current state as the write transaction sees it.
+struct WriteTxn<'a>(&'a Connection);
+
+impl CurrentVersions for WriteTxn<'_> {
+    fn key_versions(
+        &mut self,
+        keys: &[&str],
+    ) -> Result<std::collections::BTreeMap<String, i64>, StateError> {
+        let mut stmt = self
+            .0
+            .prepare_cached("SELECT version FROM nixweb_state WHERE key = ?1")
+            .map_err(|e| backend_error("validating", e))?;
+        let mut versions = std::collections::BTreeMap::new();
+        for key in keys {
+            let version: Option<i64> = stmt
+                .query_row([key], |row| row.get(0))
+                .optional()
+                .map_err(|e| backend_error("validating", e))?;
+            if let Some(version) = version {
+                versions.insert((*key).to_owned(), version);
+            }
+        }
+        Ok(versions)
+    }
+
+    fn range_versions(&mut self, range: &KeyRange) -> Result<Vec<(String, i64)>, StateError> {
+        self.0
+            .prepare_cached(&range_sql("key, version", range))
+            .and_then(|mut stmt| {
+                stmt.query_map(params_from_iter(range_params(range)), |row| {
+                    Ok((row.get(0)?, row.get(1)?))
+                })?
+                .collect()
+            })
+            .map_err(|e| backend_error("validating", e))
+    }
+}
+
+impl Drop for SqliteSnapshot {
+    fn drop(&mut self) {
+        // An abandoned snapshot: end its read transaction before the connection is reused.
+        if let Some(conn) = self.conn.take() {
+            if !conn.is_autocommit() && conn.execute_batch("ROLLBACK").is_err() {
+                conn.discard();
+            }
+        }
+    }
+}
