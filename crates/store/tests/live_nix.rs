@@ -1,7 +1,7 @@
 //! Compares against the real `nix-instantiate` (Nix 2.8) on varied generated inputs: text
 //! files, hashes, added directory trees and derivations with dependencies. Skipped, with a
 //! message, when `nix-instantiate` is not on PATH. Nix runs in read-only mode, so nothing
-//! is written to its store.
+//! is written to its store (the .drv comparison uses a throwaway chroot store).
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
@@ -353,5 +353,151 @@ fn agrees_with_live_nix_on_generated_inputs() {
         "{} values agree with nix-instantiate, e.g. {}",
         ours.len(),
         ours[ours.len() - 1]
+    );
+}
+
+/// Lets Nix write real `.drv` files into a throwaway chroot store and compares them byte
+/// for byte with our ATerm text, for a chain with a `toFile` reference, a fixed output,
+/// another output and a deep `drvPath` dependency.
+#[test]
+fn drv_files_agree_with_live_nix() {
+    if !nix_available() {
+        eprintln!("skipping: nix-instantiate is not on PATH, nothing to compare against");
+        return;
+    }
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64
+        | 1;
+    eprintln!("seed {seed}");
+    let mut rng = Rng(seed);
+    let store = StoreDir::default();
+    let mut known = KnownDerivations::new();
+    let base = |name: &str| {
+        let mut a = DerivationArgs::new(name);
+        a.builder = "/bin/sh".into();
+        a.system = "x86_64-linux".into();
+        for (k, v) in [
+            ("name", name),
+            ("builder", "/bin/sh"),
+            ("system", "x86_64-linux"),
+        ] {
+            a.env.insert(k.into(), v.into());
+        }
+        a
+    };
+    let common = "builder = \"/bin/sh\"; system = \"x86_64-linux\";";
+
+    let (c1, c2) = (rng.contents(), rng.contents());
+    let f1 =
+        nixweb_store::to_file(&store, &mut known, "f1", c1.as_bytes(), &BTreeSet::new()).unwrap();
+    let f2_text = format!("{c2}{f1}");
+    let f2 = nixweb_store::to_file(
+        &store,
+        &mut known,
+        "f2",
+        f2_text.as_bytes(),
+        &BTreeSet::from([f1.clone()]),
+    )
+    .unwrap();
+    let arg = rng.contents();
+    let mut a1 = base("one");
+    a1.args = vec![arg.clone()];
+    a1.outputs = vec!["out".into(), "dev".into()];
+    a1.env.insert("outputs".into(), "out dev".into());
+    a1.env.insert("src".into(), f2.clone());
+    a1.context.insert(ContextElem::Path(f2.clone()));
+    let d1 = instantiate(&store, &a1, &mut known).unwrap();
+
+    let hash = Hash::digest(HashAlgo::Sha256, rng.contents().as_bytes());
+    let mut a2 = base("two");
+    a2.output_hash = Some(hash.to_sri());
+    a2.env.insert("outputHash".into(), hash.to_sri());
+    let d2 = instantiate(&store, &a2, &mut known).unwrap();
+
+    let mut a3 = base("three");
+    a3.env.insert("dep".into(), d1.output_paths["dev"].clone());
+    a3.env
+        .insert("fixed".into(), d2.output_paths["out"].clone());
+    a3.context.insert(ContextElem::Output {
+        drv: d1.drv_path.clone(),
+        output: "dev".into(),
+    });
+    a3.context.insert(ContextElem::Output {
+        drv: d2.drv_path.clone(),
+        output: "out".into(),
+    });
+    let d3 = instantiate(&store, &a3, &mut known).unwrap();
+
+    let mut a4 = base("four");
+    a4.env.insert("deep".into(), d3.drv_path.clone());
+    a4.context.insert(ContextElem::DrvDeep(d3.drv_path.clone()));
+    let d4 = instantiate(&store, &a4, &mut known).unwrap();
+
+    let expr = format!(
+        "let f1 = builtins.toFile \"f1\" {c1}; f2 = builtins.toFile \"f2\" ({c2} + \"${{f1}}\");
+             d1 = derivation {{ name = \"one\"; {common} args = [ {arg} ]; outputs = [ \"out\" \"dev\" ]; src = f2; }};
+             d2 = derivation {{ name = \"two\"; {common} outputHash = \"{sri}\"; }};
+             d3 = derivation {{ name = \"three\"; {common} dep = d1.dev; fixed = d2; }};
+         in derivation {{ name = \"four\"; {common} deep = d3.drvPath; }}",
+        c1 = nix_string(&c1),
+        c2 = nix_string(&c2),
+        arg = nix_string(&arg),
+        sri = hash.to_sri(),
+    );
+    let root = tempfile::tempdir().unwrap();
+    let output = Command::new("nix-instantiate")
+        .arg("--store")
+        .arg(format!("local?root={}", root.path().display()))
+        .args(["-E", &expr])
+        .output()
+        .expect("running nix-instantiate");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout).trim(),
+        d4.drv_path,
+        "seed {seed}"
+    );
+
+    let written = root.path().join("nix/store");
+    let mut names: Vec<String> = std::fs::read_dir(&written)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| !n.starts_with('.'))
+        .collect();
+    names.sort();
+    let mut ours: Vec<String> = [
+        &f1,
+        &f2,
+        &d1.drv_path,
+        &d2.drv_path,
+        &d3.drv_path,
+        &d4.drv_path,
+    ]
+    .iter()
+    .map(|p| p.rsplit('/').next().unwrap().to_owned())
+    .collect();
+    ours.sort();
+    assert_eq!(names, ours, "seed {seed}");
+    for d in [&d1, &d2, &d3, &d4] {
+        let file = written.join(d.drv_path.rsplit('/').next().unwrap());
+        assert_eq!(
+            std::fs::read_to_string(file).unwrap(),
+            d.aterm,
+            "seed {seed}"
+        );
+    }
+    assert_eq!(
+        std::fs::read_to_string(written.join(f2.rsplit('/').next().unwrap())).unwrap(),
+        f2_text
+    );
+    eprintln!(
+        "{} store objects and 4 .drv texts agree with nix-instantiate",
+        names.len()
     );
 }
