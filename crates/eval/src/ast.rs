@@ -27,8 +27,6 @@ pub enum Expr {
     },
     /// `~/...`: resolved against `$HOME` at evaluation time.
     HomePath(Rc<str>, Pos),
-    /// `<name/rest>`: looked up in the search path at evaluation time.
-    SearchPath(Rc<str>, Pos),
     Var(Var, Pos),
     Select {
         expr: ExprRef,
@@ -138,6 +136,7 @@ pub struct AttrsExpr {
 pub struct Formal {
     pub name: Rc<str>,
     pub default: Option<ExprRef>,
+    pub pos: Pos,
 }
 
 #[derive(Debug)]

@@ -126,9 +126,38 @@ impl Evaluator {
     pub fn parse(&mut self, text: &str, path: Option<PathBuf>, base_dir: &Path) -> EResult<ExprRef> {
         let text = normalise_newlines(text);
         let file = self.sources.add(path, text.clone().into());
-        parse_and_lower(&text, file, base_dir, &self.global_names).map_err(|e| {
+        parse_and_lower(&text, file, base_dir, &self.global_names, None).map_err(|e| {
             EvalError::new(ErrorKind::Parse, e.msg, e.pos)
         })
+    }
+
+    /// Parses with an extra outermost scope (for `scopedImport`): `names` shadow builtins.
+    pub fn parse_scoped(
+        &mut self,
+        text: &str,
+        path: Option<PathBuf>,
+        base_dir: &Path,
+        names: &[Rc<str>],
+    ) -> EResult<ExprRef> {
+        let text = normalise_newlines(text);
+        let file = self.sources.add(path, text.clone().into());
+        parse_and_lower(&text, file, base_dir, &self.global_names, Some(names))
+            .map_err(|e| EvalError::new(ErrorKind::Parse, e.msg, e.pos))
+    }
+
+    /// Reads a Nix file through the host, or from the built-in corepkgs.
+    pub fn read_source(&mut self, path: &Path, pos: Pos) -> EResult<String> {
+        if let Some(text) = crate::builtins::corepkgs::lookup(path) {
+            return Ok(text.to_string());
+        }
+        let bytes = self.io.read_file(path).map_err(|e| {
+            EvalError::new(
+                ErrorKind::Eval,
+                format!("getting status of '{}': {}", path.display(), io_msg(&e)),
+                pos,
+            )
+        })?;
+        Ok(String::from_utf8_lossy(&bytes).into_owned())
     }
 
     pub fn eval_expr_str(&mut self, text: &str, base_dir: &Path) -> EResult<Value> {
@@ -146,14 +175,7 @@ impl Evaluator {
         if let Some(v) = self.import_cache.get(&path) {
             return Ok(v.clone());
         }
-        let bytes = self.io.read_file(&path).map_err(|e| {
-            EvalError::new(
-                ErrorKind::Eval,
-                format!("getting status of '{}': {}", path.display(), io_msg(&e)),
-                Pos::NONE,
-            )
-        })?;
-        let text = String::from_utf8_lossy(&bytes).into_owned();
+        let text = self.read_source(&path, Pos::NONE)?;
         let base = path.parent().unwrap_or(Path::new("/")).to_path_buf();
         let e = self.parse(&text, Some(path.clone()), &base)?;
         let env = self.empty_env.clone();
@@ -372,7 +394,6 @@ impl Evaluator {
                     crate::lower::canon_path(&format!("{}{}", home, rest)).into(),
                 ))
             }
-            Expr::SearchPath(name, pos) => self.find_file(name, *pos),
             Expr::CurPos(pos) => Ok(self.pos_value(*pos)),
             Expr::Select {
                 expr,
@@ -604,6 +625,24 @@ impl Evaluator {
             (entries, env.clone())
         };
         let mut attrs = Attrs::from_unsorted(entries);
+        if a.rec {
+            if let Some(ov) = attrs.get("__overrides").cloned() {
+                // Nix's `__overrides`: its attributes replace those of the rec set, in the
+                // set and in the recursive scope.
+                let ov = self.force_attrs(&ov, a.pos)?;
+                for o in &ov.entries {
+                    if let Some(i) = a.attrs.iter().position(|d| d.name == o.name) {
+                        let slot = &scope.slots[i];
+                        let v = o.value.clone();
+                        *slot.0.borrow_mut() = ThunkState::Apply(
+                            Value::PrimOp(crate::builtins::identity_primop()),
+                            v,
+                        );
+                    }
+                    attrs.insert(o.name.clone(), o.value.clone(), o.pos);
+                }
+            }
+        }
         for (key, value, pos) in &a.dynamic {
             let k = self.eval(key, &scope)?;
             if matches!(k, Value::Null) {
@@ -1232,7 +1271,9 @@ impl Evaluator {
             } else {
                 format!("{}/{}", path, rest)
             };
-            if self.io.path_exists(Path::new(&candidate)) {
+            if self.io.path_exists(Path::new(&candidate))
+                || crate::builtins::corepkgs::lookup(Path::new(&candidate)).is_some()
+            {
                 let abs = if candidate.starts_with('/') {
                     candidate
                 } else {
@@ -1242,13 +1283,20 @@ impl Evaluator {
                 return Ok(Value::Path(crate::lower::canon_path(&abs).into()));
             }
         }
-        err(
+        if let Some(rest) = name.strip_prefix("nix/") {
+            let p = format!("{}/{}", crate::builtins::corepkgs::PREFIX, rest);
+            if crate::builtins::corepkgs::lookup(Path::new(&p)).is_some() {
+                return Ok(Value::Path(p.into()));
+            }
+        }
+        Err(EvalError::new(
+            ErrorKind::Throw,
             format!(
                 "file '{}' was not found in the Nix search path (add it using $NIX_PATH or -I)",
                 name
             ),
             pos,
-        )
+        ))
     }
 }
 

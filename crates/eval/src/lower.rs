@@ -46,6 +46,7 @@ pub fn parse_and_lower(
     file: u32,
     base_dir: &Path,
     globals: &HashMap<Rc<str>, u32>,
+    outer_scope: Option<&[Rc<str>]>,
 ) -> PResult<ExprRef> {
     let parse = rnix::Root::parse(text);
     if let Some(err) = parse.errors().first() {
@@ -65,6 +66,14 @@ pub fn parse_and_lower(
         globals,
         scopes: Vec::new(),
     };
+    if let Some(names) = outer_scope {
+        let map = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.clone(), i as u32))
+            .collect();
+        l.scopes.push(Scope::Names(map));
+    }
     l.lower(expr)
 }
 
@@ -234,12 +243,24 @@ impl<'a> Lowerer<'a> {
             ast::Expr::PathRel(p) => self.lower_path(p.parts(), pos, false)?,
             ast::Expr::PathHome(p) => self.lower_path(p.parts(), pos, true)?,
             ast::Expr::PathSearch(p) => {
+                // `<name>` is `__findFile __nixPath "name"`, resolved lexically as in Nix,
+                // so both can be overridden by let bindings.
                 let text = p
                     .content()
                     .map(|c| c.text().to_string())
                     .unwrap_or_default();
                 let inner = text.trim_start_matches('<').trim_end_matches('>');
-                Expr::SearchPath(inner.into(), pos)
+                let find = Rc::new(Expr::Var(self.resolve("__findFile", 0, pos)?, pos));
+                let nix_path = Rc::new(Expr::Var(self.resolve("__nixPath", 0, pos)?, pos));
+                Expr::Apply {
+                    fun: Rc::new(Expr::Apply {
+                        fun: find,
+                        arg: nix_path,
+                        pos,
+                    }),
+                    arg: Rc::new(Expr::Str(inner.into())),
+                    pos,
+                }
             }
             ast::Expr::Ident(id) => {
                 let name = id.syntax().text().to_string();
@@ -745,7 +766,7 @@ impl<'a> Lowerer<'a> {
                         );
                     }
                     map.insert(name.clone(), names.len() as u32);
-                    names.push((name, entry.default()));
+                    names.push((name, entry.default(), self.pos_of(id.syntax())));
                 }
                 let mut at_name = None;
                 if let Some(bind) = pat.pat_bind() {
@@ -765,12 +786,12 @@ impl<'a> Lowerer<'a> {
                 self.scopes.push(Scope::Names(map));
                 let result = (|| {
                     let mut entries = Vec::new();
-                    for (name, default) in names {
+                    for (name, default, pos) in names {
                         let default = match default {
                             Some(d) => Some(self.lower(d)?),
                             None => None,
                         };
-                        entries.push(Formal { name, default });
+                        entries.push(Formal { name, default, pos });
                     }
                     let body = self.lower(body_node)?;
                     Ok((entries, body))

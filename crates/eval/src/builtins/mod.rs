@@ -11,6 +11,7 @@ use crate::value::*;
 
 pub mod arith;
 pub mod attrs;
+pub mod corepkgs;
 pub mod derivation;
 pub mod fetch;
 pub mod hashing;
@@ -88,6 +89,7 @@ pub fn install(ev: &mut Evaluator) {
     reg.value("false", Value::Bool(false));
     reg.value("null", Value::Null);
     reg.value("langVersion", Value::Int(6));
+    reg.value("nixPath", Value::list(Vec::new()));
     reg.value("nixVersion", Value::str("2.8.0"));
     reg.value("currentSystem", Value::str("x86_64-linux"));
     reg.value("storeDir", Value::str(ev.store_dir.clone()));
@@ -191,21 +193,16 @@ fn register_core(reg: &mut Registry) {
         if ev.io.file_type(&p) == Some(crate::io::FileType::Directory) {
             p = p.join("default.nix");
         }
-        let bytes = ev.io.read_file(&p).map_err(|e| {
-            EvalError::new(
-                ErrorKind::Eval,
-                format!("opening file '{}': {}", p.display(), crate::eval::io_msg(&e)),
-                pos,
-            )
-        })?;
-        let text = String::from_utf8_lossy(&bytes).into_owned();
-        // The scope's names shadow builtins: evaluate the file inside a `with`.
+        let text = ev.read_source(&p, pos)?;
         let base = p.parent().unwrap_or(std::path::Path::new("/")).to_path_buf();
-        let wrapped = format!("with __scopedImportScope; ({}\n)", text);
-        let scope_thunk = Thunk::value(Value::Attrs(scope));
-        ev.define_global("__scopedImportScope", scope_thunk);
-        let e = ev.parse(&wrapped, Some(p.clone()), &base)?;
-        let env = ev.empty_env.clone();
+        // The scope's attributes form a lexical scope outside the file: they shadow builtins.
+        let names: Vec<Symbol> = scope.entries.iter().map(|e| e.name.clone()).collect();
+        let e = ev.parse_scoped(&text, Some(p.clone()), &base, &names)?;
+        let env = Rc::new(Env {
+            slots: scope.entries.iter().map(|e| e.value.clone()).collect(),
+            parent: None,
+            with: None,
+        });
         ev.eval(&e, &env)
     });
     reg.add("seq", 2, |ev, a, _| {
@@ -260,7 +257,7 @@ fn register_core(reg: &mut Registry) {
                         out.insert(
                             f.name.clone(),
                             Thunk::value(Value::Bool(f.default.is_some())),
-                            Pos::NONE,
+                            f.pos,
                         );
                     }
                 }
@@ -339,4 +336,16 @@ pub fn set_builtin_value(ev: &mut Evaluator, name: &str, v: Value) {
         *bt.0.borrow_mut() = ThunkState::Done(Value::attrs(b));
     }
     ev.define_global(&format!("__{}", name), Thunk::value(v));
+}
+
+/// `x: x`, for re-pointing a thunk at another thunk.
+pub fn identity_primop() -> Rc<PrimOp> {
+    thread_local! {
+        static OP: Rc<PrimOp> = Rc::new(PrimOp {
+            name: "__identity",
+            arity: 1,
+            func: PrimOpImpl::Native(|ev, a, _| ev.force(&a[0])),
+        });
+    }
+    OP.with(|o| o.clone())
 }
