@@ -44,6 +44,16 @@ pub enum Error {
 
     #[error("file '{0}' has an unsupported type")]
     UnsupportedFileType(PathBuf),
+    /// A failed read of the source tree, worded as Nix's `SysError`s ("opening file
+    /// '/x': No such file or directory").
+    #[error("{} '{}': {}", .operation, .path.display(), strerror(.source))]
+    FileSystem {
+        operation: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// Any other I/O failure (e.g. of a callback); kept for callers that build it.
     #[error("reading '{path}': {source}")]
     Io {
         path: PathBuf,
@@ -88,3 +98,12 @@ pub enum Error {
 
 /// Shorthand for this crate's results.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// The C library's wording of an I/O error, without Rust's " (os error N)" suffix.
+fn strerror(error: &std::io::Error) -> String {
+    let text = error.to_string();
+    match (error.raw_os_error(), text.rfind(" (os error ")) {
+        (Some(_), Some(at)) => text[..at].to_owned(),
+        _ => text,
+    }
+}

@@ -118,7 +118,9 @@ pub fn dump(
         root: root.to_path_buf(),
     };
     writer.string(b"nix-archive-1")?;
-    let kind = tree.node_kind(root).map_err(|e| io_error(root, e))?;
+    let kind = tree
+        .node_kind(root)
+        .map_err(|e| fs_error("getting status of", root, e))?;
     dump_node(tree, root, kind, filter, &mut writer)
 }
 
@@ -157,18 +159,24 @@ fn dump_node(
                 w.string(b"")?;
             }
             w.string(b"contents")?;
-            let contents = tree.read_file(path).map_err(|e| io_error(path, e))?;
+            let contents = tree
+                .read_file(path)
+                .map_err(|e| fs_error("opening file", path, e))?;
             w.string(&contents)?;
         }
         NodeKind::Symlink => {
             w.string(b"symlink")?;
             w.string(b"target")?;
-            let target = tree.read_link(path).map_err(|e| io_error(path, e))?;
+            let target = tree
+                .read_link(path)
+                .map_err(|e| fs_error("reading symbolic link", path, e))?;
             w.string(&target)?;
         }
         NodeKind::Directory => {
             w.string(b"directory")?;
-            let mut entries = tree.read_dir(path).map_err(|e| io_error(path, e))?;
+            let mut entries = tree
+                .read_dir(path)
+                .map_err(|e| fs_error("opening directory", path, e))?;
             // Byte order of names, as Nix's std::map.
             entries.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
             for (name, child_kind) in entries {
@@ -209,6 +217,14 @@ impl NarWriter<'_> {
     }
 }
 
+fn fs_error(operation: &'static str, path: &Path, source: std::io::Error) -> Error {
+    Error::FileSystem {
+        operation,
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
 fn io_error(path: &Path, source: std::io::Error) -> Error {
     Error::Io {
         path: path.to_path_buf(),
@@ -241,7 +257,9 @@ impl StoreDir {
         let hash = match method {
             FileIngestionMethod::Recursive => nar_hash(tree, root, filter)?,
             FileIngestionMethod::Flat => {
-                let contents = tree.read_file(root).map_err(|e| io_error(root, e))?;
+                let contents = tree
+                    .read_file(root)
+                    .map_err(|e| fs_error("opening file", root, e))?;
                 Hash::digest(HashAlgo::Sha256, &contents)
             }
         };

@@ -225,7 +225,24 @@ fn custom_source_trees_and_io_errors() {
             None,
         )
         .unwrap_err();
-    assert!(err.to_string().contains("/virtual/missing"), "{err}");
+    assert_eq!(
+        err.to_string(),
+        "getting status of '/virtual/missing': entity not found"
+    );
+    // Real OS errors read like Nix's, without Rust's "(os error 2)".
+    let err = store
+        .path_for_source(
+            &LocalFs,
+            Path::new("/nonexistent/x"),
+            None,
+            FileIngestionMethod::Flat,
+            None,
+        )
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "opening file '/nonexistent/x': No such file or directory"
+    );
 }
 
 #[test]
