@@ -232,6 +232,14 @@ fn io_error(path: &Path, source: std::io::Error) -> Error {
     }
 }
 
+/// The given name, or the base name of `root` when there is none or it is empty.
+fn default_name(name: Option<&str>, root: &Path) -> String {
+    match name {
+        Some(name) if !name.is_empty() => name.to_owned(),
+        _ => base_name(root),
+    }
+}
+
 /// The last component of a path, as Nix's `baseNameOf` (trailing slashes ignored): the
 /// default name of a path added to the store.
 pub fn base_name(path: &Path) -> String {
@@ -244,7 +252,8 @@ impl StoreDir {
     /// The store path a tree gets when added to the store (`"${./foo}"`, `filterSource`,
     /// `builtins.path`): recursive ingestion hashes the (filtered) NAR with sha256, giving
     /// a "source" path; flat ingestion hashes the bytes of the single file at `root`.
-    /// `name` defaults to the base name of `root`, as in Nix.
+    /// `name` defaults to the base name of `root`, as in Nix (where `name = ""` also
+    /// means the default).
     pub fn path_for_source(
         &self,
         tree: &dyn SourceTree,
@@ -253,7 +262,7 @@ impl StoreDir {
         method: FileIngestionMethod,
         filter: Option<&mut Filter<'_>>,
     ) -> Result<(StorePath, Hash)> {
-        let name = name.map_or_else(|| base_name(root), str::to_owned);
+        let name = default_name(name, root);
         let hash = match method {
             FileIngestionMethod::Recursive => nar_hash(tree, root, filter)?,
             FileIngestionMethod::Flat => {
@@ -280,7 +289,7 @@ impl StoreDir {
         filter: Option<&mut Filter<'_>>,
         expected: &Hash,
     ) -> Result<StorePath> {
-        let name = name.map_or_else(|| base_name(root), str::to_owned);
+        let name = default_name(name, root);
         let expected_path = self.make_fixed_output_path(method, expected, &name)?;
         let (actual, _) = self.path_for_source(tree, root, Some(&name), method, filter)?;
         if actual != expected_path {

@@ -99,6 +99,11 @@ fn added_paths_match_nix() {
         source_path(&tree, Some("renamed"), None),
         "/nix/store/j273b88dgwfnwq2mdsvdgp68wsl47xbh-renamed"
     );
+    // builtins.path { path = ./tree; name = ""; } is named after the base name too.
+    assert_eq!(
+        source_path(&tree, Some(""), None),
+        "/nix/store/052p62wqb2r1zgrkcl2p7d08zqpr27qd-tree"
+    );
     // "${./tree/a.sh}", "${./tree/sub/link}" (the link itself, not its target)
     assert_eq!(
         source_path(&tree.join("a.sh"), None, None),
