@@ -69,6 +69,9 @@ pub enum Error {
     OutputNamedDrv,
     #[error("derivation cannot have an empty set of outputs")]
     NoOutputs,
+    /// For the evaluator: what Nix 2.8 says when `derivationStrict` gets no `name`.
+    #[error("attribute 'name' missing for call to 'derivationStrict'")]
+    MissingName,
     #[error("required attribute 'builder' missing")]
     MissingBuilder,
     #[error("required attribute 'system' missing")]
