@@ -389,6 +389,11 @@ fn error_of(a: &DerivationArgs) -> String {
 
 #[test]
 fn errors_are_worded_as_nix() {
+    // (derivation {}).drvPath
+    assert_eq!(
+        Error::MissingName.to_string(),
+        "attribute 'name' missing for call to 'derivationStrict'"
+    );
     assert_eq!(
         error_of(&args("a", &[("system", SYS)], &[])),
         "required attribute 'builder' missing"
