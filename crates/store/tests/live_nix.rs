@@ -40,7 +40,7 @@ impl Rng {
         first + &self.text("abcdefXYZ0123456789+-._?=", 0, 15)
     }
     fn contents(&mut self) -> String {
-        self.text("ab \"\\\n\t\r${}'é€xyz", 0, 40)
+        self.text("ab \"\\\n\t\r${}'é€xyz\u{1}\u{7f}😀", 0, 40)
     }
 }
 
