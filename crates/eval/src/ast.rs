@@ -96,7 +96,8 @@ pub enum BinOp {
 #[derive(Debug)]
 pub enum StrPart {
     Lit(Rc<str>),
-    Expr(ExprRef),
+    /// An interpolated expression and the position of its `${`.
+    Expr(ExprRef, Pos),
 }
 
 #[derive(Debug, Clone)]

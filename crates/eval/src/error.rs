@@ -57,14 +57,22 @@ fn excerpt(out: &mut String, sources: &Sources, pos: Pos) {
     };
     out.push_str(&format!("\n       at {}:{}:{}:\n", sources.origin(pos), line, col));
     out.push('\n');
-    let width = (line + 1).to_string().len();
+    let has_next = sources.line_text(pos.file, line + 1).is_some();
+    let width = if has_next { line + 1 } else { line }.to_string().len();
+    let numbered = |out: &mut String, n: usize, text: &str| {
+        if text.is_empty() {
+            out.push_str(&format!("            {:>width$}|\n", n));
+        } else {
+            out.push_str(&format!("            {:>width$}| {}\n", n, text));
+        }
+    };
     if line > 1 {
         if let Some(prev) = sources.line_text(pos.file, line - 1) {
-            out.push_str(&format!("            {:>width$}| {}\n", line - 1, prev));
+            numbered(out, line - 1, prev);
         }
     }
     if let Some(text) = sources.line_text(pos.file, line) {
-        out.push_str(&format!("            {:>width$}| {}\n", line, text));
+        numbered(out, line, text);
         out.push_str(&format!(
             "            {:>width$}| {}^\n",
             "",
@@ -72,7 +80,7 @@ fn excerpt(out: &mut String, sources: &Sources, pos: Pos) {
         ));
     }
     if let Some(next) = sources.line_text(pos.file, line + 1) {
-        out.push_str(&format!("            {:>width$}| {}\n", line + 1, next));
+        numbered(out, line + 1, next);
     }
 }
 
@@ -90,6 +98,9 @@ pub fn format_error(e: &EvalError, sources: &Sources, show_trace: bool) -> Strin
     excerpt(&mut out, sources, e.pos);
     if out.ends_with("\n\n") {
         out.pop();
+    }
+    if !show_trace && !e.trace.is_empty() {
+        out.push_str("(use '--show-trace' to show detailed location information)\n");
     }
     out
 }

@@ -355,9 +355,9 @@ impl Evaluator {
                 for part in parts {
                     match part {
                         StrPart::Lit(l) => out.push_str(l),
-                        StrPart::Expr(e) => {
+                        StrPart::Expr(e, ipos) => {
                             let v = self.eval(e, env)?;
-                            let s = self.coerce_to_string(&v, *pos, false, true, &mut ctx)?;
+                            let s = self.coerce_to_string(&v, *ipos, false, true, &mut ctx)?;
                             out.push_str(&s);
                         }
                     }
@@ -369,7 +369,7 @@ impl Evaluator {
                 for part in parts {
                     match part {
                         StrPart::Lit(l) => out.push_str(l),
-                        StrPart::Expr(e) => {
+                        StrPart::Expr(e, _) => {
                             let v = self.eval(e, env)?;
                             let mut ctx = Context::new();
                             let s = self.coerce_to_string(&v, *pos, false, false, &mut ctx)?;
@@ -755,9 +755,12 @@ impl Evaluator {
                 )
             }
         };
-        let fname = || match &*lam.name.borrow() {
-            Some(n) => format!("'{}'", n),
-            None => "anonymous lambda".to_string(),
+        let fname = || {
+            let at = self.sources.describe(lam.pos);
+            match &*lam.name.borrow() {
+                Some(n) => format!("function '{}' at {}", n, at),
+                None => format!("anonymous function at {}", at),
+            }
         };
         let mut slots = Vec::with_capacity(lam.slots as usize);
         let mut defaults = Vec::new();
@@ -774,7 +777,7 @@ impl Evaluator {
                         return err(
                             format!(
                                 "{} called without required argument '{}'",
-                                fname_cap(&fname()),
+                                fname(),
                                 f.name
                             ),
                             pos,
@@ -789,7 +792,7 @@ impl Evaluator {
                     return err(
                         format!(
                             "{} called with unexpected argument '{}'",
-                            fname_cap(&fname()),
+                            fname(),
                             a.name
                         ),
                         pos,
@@ -1300,13 +1303,6 @@ impl Evaluator {
     }
 }
 
-fn fname_cap(s: &str) -> String {
-    if s == "anonymous lambda" {
-        s.to_string()
-    } else {
-        format!("function {}", s)
-    }
-}
 
 pub fn lookup_local(env: &Rc<Env>, depth: u32, slot: u32) -> &Thunk {
     let mut e = env;

@@ -394,7 +394,8 @@ impl<'a> Lowerer<'a> {
                 }
                 InterpolPart::Interpolation(i) => {
                     let inner = i.expr().ok_or_else(|| self.missing(i.syntax()))?;
-                    parts.push(StrPart::Expr(self.lower(inner)?));
+                    let ipos = self.pos_of(i.syntax());
+                    parts.push(StrPart::Expr(self.lower(inner)?, ipos));
                 }
             }
         }
@@ -428,7 +429,8 @@ impl<'a> Lowerer<'a> {
                 }
                 InterpolPart::Interpolation(it) => {
                     let inner = it.expr().ok_or_else(|| self.missing(it.syntax()))?;
-                    parts.push(StrPart::Expr(self.lower(inner)?));
+                    let ipos = self.pos_of(it.syntax());
+                    parts.push(StrPart::Expr(self.lower(inner)?, ipos));
                 }
             }
         }

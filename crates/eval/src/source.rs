@@ -83,6 +83,10 @@ impl Sources {
     pub fn line_text(&self, file: u32, line: usize) -> Option<&str> {
         let f = self.get(file)?;
         let start = *f.line_starts.get(line.checked_sub(1)?)? as usize;
+        if start >= f.text.len() && line > 1 {
+            // After a final newline there is no further line.
+            return None;
+        }
         let end = f
             .line_starts
             .get(line)

@@ -168,14 +168,14 @@ fn register_core(reg: &mut Registry) {
         Err(EvalError::new(
             ErrorKind::Abort,
             format!("evaluation aborted with the following error message: '{}'", s),
-            pos,
+            Pos::NONE,
         ))
     });
     reg.add("throw", 1, |ev, a, pos| {
         let v = ev.force(&a[0])?;
         let mut ctx = Context::new();
         let s = ev.coerce_to_string(&v, pos, false, false, &mut ctx)?;
-        Err(EvalError::new(ErrorKind::Throw, s, pos))
+        Err(EvalError::new(ErrorKind::Throw, s, Pos::NONE))
     });
     reg.add("import", 1, |ev, a, pos| {
         let path = ev.coerce_to_path(&a[0], pos)?;

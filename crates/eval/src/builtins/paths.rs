@@ -79,7 +79,7 @@ pub fn add_path(
     if ev.io.file_type(Path::new(path)).is_none() {
         return err(
             format!("getting status of '{}': No such file or directory", path),
-            pos,
+            Pos::NONE,
         );
     }
     let io = ev.io.clone();
