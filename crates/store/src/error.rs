@@ -3,8 +3,10 @@
 
 use std::path::PathBuf;
 
-/// Everything that can go wrong while computing hashes, paths and derivations.
+/// Everything that can go wrong while computing hashes, paths and derivations. More
+/// variants may come as more of Nix is covered, so matches need a catch-all arm.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     #[error("unknown hash algorithm '{0}'")]
     UnknownHashAlgo(String),
