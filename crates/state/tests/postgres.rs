@@ -1,0 +1,118 @@
+//! The shared backend suite on PostgreSQL, plus what only PostgreSQL has: several backends
+//! (as several servers) on one database, and use from async code through spawn_blocking.
+//!
+//! Needs a server: `export NIXWEB_TEST_POSTGRES="$(bash scripts/postgres-test-setup)"`, or
+//! `NIXWEB_SKIP_POSTGRES=1` to skip. Each test works in a schema of its own.
+
+mod common;
+
+use std::sync::Arc;
+
+use common::{increment_concurrently, put, read, Backend};
+use nixweb_state::{open, PostgresBackend, PostgresOptions, StateError};
+use serde_json::json;
+
+fn postgres_url() -> Option<String> {
+    match std::env::var("NIXWEB_TEST_POSTGRES") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ if std::env::var("NIXWEB_SKIP_POSTGRES").as_deref() == Ok("1") => {
+            eprintln!("PostgreSQL test skipped (NIXWEB_SKIP_POSTGRES=1)");
+            None
+        }
+        _ => panic!(
+            "NIXWEB_TEST_POSTGRES is not set: run \
+             `export NIXWEB_TEST_POSTGRES=\"$(bash scripts/postgres-test-setup)\"` \
+             (or set NIXWEB_SKIP_POSTGRES=1 to skip the PostgreSQL tests)"
+        ),
+    }
+}
+
+/// A schema name of the test's own, dropped with everything in it.
+fn fresh_schema(url: &str, name: &str) -> String {
+    let mut schema = format!("nixweb_state_test_{name}");
+    schema.truncate(63);
+    let mut client = postgres::Client::connect(url, postgres::NoTls).unwrap();
+    client
+        .batch_execute(&format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"))
+        .unwrap();
+    schema
+}
+
+fn open_in(url: &str, schema: &str) -> Backend {
+    let options = PostgresOptions {
+        schema: Some(schema.to_owned()),
+        ..PostgresOptions::default()
+    };
+    Arc::new(PostgresBackend::open(url, options).unwrap())
+}
+
+fn fresh(name: &str) -> Option<Backend> {
+    let url = postgres_url()?;
+    let schema = fresh_schema(&url, name);
+    Some(open_in(&url, &schema))
+}
+
+backend_suite!(fresh);
+
+#[test]
+fn two_backends_increment_exactly() {
+    let Some(url) = postgres_url() else { return };
+    let schema = fresh_schema(&url, "two_backends");
+    // Opened separately, as two nixweb servers on one database would.
+    let backends = [open_in(&url, &schema), open_in(&url, &schema)];
+    let conflicts = increment_concurrently(&backends, "counter", 8, 200);
+    assert_eq!(read(&backends[0], "counter"), Some(json!(200)));
+    assert_eq!(read(&backends[1], "counter"), Some(json!(200)));
+    eprintln!("postgres, two backends: 200 increments, {conflicts} conflicts");
+}
+
+#[test]
+fn open_by_url_uses_the_default_schema() {
+    let Some(url) = postgres_url() else { return };
+    for scheme_url in [url.clone(), url.replacen("postgres://", "postgresql://", 1)] {
+        let backend = open(&scheme_url).unwrap();
+        assert_eq!(backend.kind(), "postgres");
+        // The default table is shared: this test keeps to keys of its own.
+        put(&backend, &[("open_by_url/k", json!(1))], &[]);
+        assert_eq!(read(&backend, "open_by_url/k"), Some(json!(1)));
+        put(&backend, &[], &["open_by_url/k"]);
+    }
+}
+
+#[test]
+fn connection_failures_are_backend_errors() {
+    // Runs without a server too: nothing listens on port 1.
+    let refused = open("postgres://nixweb:nixweb@127.0.0.1:1/nixweb_test");
+    assert!(matches!(refused, Err(StateError::Backend(_))));
+    let unparsable = open("postgres://[bad");
+    assert!(matches!(unparsable, Err(StateError::Backend(_))));
+}
+
+#[test]
+fn works_from_spawn_blocking_and_drops_inside_async_code() {
+    let Some(url) = postgres_url() else { return };
+    let schema = fresh_schema(&url, "async_use");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .build()
+        .unwrap();
+    runtime.block_on(async move {
+        let backend = tokio::task::spawn_blocking(move || open_in(&url, &schema))
+            .await
+            .unwrap();
+        let handles: Vec<_> = (0..4)
+            .map(|i| {
+                let backend = backend.clone();
+                tokio::task::spawn_blocking(move || {
+                    put(&backend, &[(&format!("k/{i}"), json!(i))], &[]);
+                    backend.begin().unwrap().list("k/", None, 10).unwrap().len()
+                })
+            })
+            .collect();
+        for handle in handles {
+            assert!(handle.await.unwrap() >= 1);
+        }
+        // The last reference goes away on an async worker thread: must not panic.
+        drop(backend);
+    });
+}
