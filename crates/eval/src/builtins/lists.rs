@@ -116,6 +116,38 @@ pub fn register(reg: &mut Registry) {
         let f = ev.force(&a[0])?;
         let l = ev.force_list(&a[1], pos)?;
         let mut items: Vec<Thunk> = l.to_vec();
+        if matches!(&f, Value::PrimOp(op) if op.name == "lessThan") {
+            // Nix compares directly when the comparator is lessThan itself.
+            let mut vals = Vec::with_capacity(items.len());
+            for t in &items {
+                vals.push((ev.force(t)?, t.clone()));
+            }
+            let mut failure = None;
+            vals.sort_by(|a, b| {
+                if failure.is_some() {
+                    return std::cmp::Ordering::Equal;
+                }
+                match ev.less_than(&a.0, &b.0, pos) {
+                    Ok(true) => std::cmp::Ordering::Less,
+                    Ok(false) => match ev.less_than(&b.0, &a.0, pos) {
+                        Ok(true) => std::cmp::Ordering::Greater,
+                        Ok(false) => std::cmp::Ordering::Equal,
+                        Err(e) => {
+                            failure = Some(e);
+                            std::cmp::Ordering::Equal
+                        }
+                    },
+                    Err(e) => {
+                        failure = Some(e);
+                        std::cmp::Ordering::Equal
+                    }
+                }
+            });
+            if let Some(e) = failure {
+                return Err(e);
+            }
+            return Ok(Value::list(vals.into_iter().map(|(_, t)| t).collect()));
+        }
         merge_sort(ev, &f, &mut items, pos)?;
         Ok(Value::list(items))
     });
