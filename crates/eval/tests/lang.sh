@@ -4,7 +4,8 @@
 # Needs the tests in .cache/nix-lang-tests (crates/conformance/fetch-tests.sh).
 set -u
 root="$(cd "$(dirname "$0")/../../.." && pwd)"
-bin="${CARGO_TARGET_DIR:-$root/target}/release/examples/nix-instantiate"
+bin="${NIXWEB_EVAL_BIN:-${CARGO_TARGET_DIR:-$root/target}/release/examples/nix-instantiate}"
+[ -x "$bin" ] || { echo "build first: cargo build --release -p nixweb-eval --example nix-instantiate" >&2; exit 1; }
 cd "$root/.cache/nix-lang-tests" || exit 1
 export TEST_VAR=foo
 verbose="${1:-}"
