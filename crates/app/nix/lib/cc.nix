@@ -146,7 +146,7 @@ rec {
 
   # Builds and returns what happened:
   #   { compiled; compilerExit; compilerOutput; ran; exitCode; timedOut; programOutput;
-  #     output; toolchain; }
+  #     output; toolchain; storePath; }
   # compilerOutput and programOutput are each the last outputBytes of what was printed;
   # output is the last outputBytes of both together, as the blog's page showed them.
   run = args:
@@ -167,5 +167,7 @@ rec {
       compilerTimedOut = number "compile.timeout" == 1;
       output = read "output.log";
       toolchain = toolchain.name;
+      # The store path holding the result: nothing roots it, so garbage collection frees it.
+      storePath = out.outPath;
     };
 }

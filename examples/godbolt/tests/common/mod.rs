@@ -1,0 +1,65 @@
+//! What the godbolt tests share: one server for the whole test binary, and helpers.
+
+#![allow(dead_code)] // each test binary uses a different part
+
+use nixweb_testkit::{Method, StatusCode, TestServer};
+use serde_json::Value;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::OnceLock;
+
+/// The serve flags of examples/godbolt/nixweb.toml, given as flags.
+pub const SERVE_FLAGS: &[&str] = &[
+    "--engine",
+    "nix",
+    "--eval-timeout",
+    "30",
+    "--workers",
+    "2",
+    "--nix-option",
+    "extra-sandbox-paths",
+    "/bin /usr /lib /lib64",
+    "--nix-option",
+    "sandbox-fallback",
+    "false",
+    "--nix-option",
+    "timeout",
+    "25",
+    "--nix-option",
+    "sandbox-dev-shm-size",
+    "64M",
+    "--nix-option",
+    "keep-build-log",
+    "false",
+];
+
+/// One server for every test of a test binary (builds queue on its two workers).
+pub fn server() -> &'static TestServer {
+    static SERVER: OnceLock<TestServer> = OnceLock::new();
+    SERVER.get_or_init(|| TestServer::start(example_godbolt::app_dir(), SERVE_FLAGS))
+}
+
+/// `code` with a comment no other request carries, so Nix builds it instead of answering
+/// from its store.
+pub fn fresh(code: &str) -> String {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    format!("{code}\n// run {nanos}-{}-{n}\n", std::process::id())
+}
+
+/// POSTs a program and returns the JSON result, asserting a 200.
+pub fn compile(code: &str, language: &str, flags: &str) -> Value {
+    let reply = server()
+        .request(Method::POST, "/compile")
+        .header("Accept", "application/json")
+        .form(&[("code", code), ("language", language), ("flags", flags)])
+        .send()
+        .expect("the server answers");
+    let status = reply.status();
+    let text = reply.text().unwrap();
+    assert_eq!(status, StatusCode::OK, "{text}");
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+}
