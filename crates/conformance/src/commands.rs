@@ -17,13 +17,13 @@ const LANG_LIST_HEADER: &str = "\
 # Nix 2.8 language tests that nixweb-eval does not pass yet (nixweb-conformance lang).
 # One case per line, the reason after '#'. Regenerate with
 #   cargo run -p nixweb-conformance -- lang --write-expected
-# (reasons already written here are kept).";
+# Reasons starting with `auto:` are regenerated; any other reason is kept.";
 
 const CORPUS_LIST_HEADER: &str = "\
 # Corpus cases (topic:line) that nixweb-eval does not pass yet (nixweb-conformance corpus).
 # One case per line, the reason after '#'. Regenerate with
 #   cargo run -p nixweb-conformance -- corpus --write-expected
-# (reasons already written here are kept).";
+# Reasons starting with `auto:` are regenerated; any other reason is kept.";
 
 fn crate_dir() -> PathBuf {
     PathBuf::from(CRATE_DIR)

@@ -8,6 +8,9 @@ use anyhow::{Context, Result};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
+/// Marks a reason the runner wrote; anything else was written by a person and is kept.
+pub const AUTO: &str = "auto: ";
+
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct ExpectedList {
     header: Vec<String>,
@@ -98,8 +101,9 @@ impl ExpectedList {
         rec
     }
 
-    /// The list that matches `failures` (id -> fresh reason), keeping the reasons
-    /// already written for cases that still fail and the header comments.
+    /// The list that matches `failures` (id -> fresh reason), keeping the header comments
+    /// and the hand-written reasons of cases that still fail. Generated reasons carry the
+    /// [`AUTO`] prefix and are refreshed, so they follow the evaluator's current error.
     pub fn rewritten(&self, failures: &BTreeMap<String, String>, default_header: &str) -> Self {
         let header = if self.header.is_empty() {
             default_header.lines().map(str::to_owned).collect()
@@ -110,8 +114,8 @@ impl ExpectedList {
             .iter()
             .map(|(id, fresh)| {
                 let reason = match self.entries.get(id) {
-                    Some(kept) if !kept.is_empty() => kept.clone(),
-                    _ => fresh.clone(),
+                    Some(kept) if !kept.is_empty() && !kept.starts_with(AUTO) => kept.clone(),
+                    _ => format!("{AUTO}{fresh}"),
                 };
                 (id.clone(), reason)
             })
@@ -207,13 +211,17 @@ mod tests {
 
     #[test]
     fn rewrite_keeps_old_reasons_and_header() {
-        let old = ExpectedList::parse("# mine\na # hand-written\nb # fixed now\n");
-        let failures: BTreeMap<String, String> = [("a", "auto a"), ("c", "auto c")]
+        let old =
+            ExpectedList::parse("# mine\na # hand-written\nb # fixed now\nd # auto: old error\n");
+        let failures: BTreeMap<String, String> = [("a", "err a"), ("c", "err c"), ("d", "new")]
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
         let new = old.rewritten(&failures, "# default");
-        assert_eq!(new.render(), "# mine\na  # hand-written\nc  # auto c\n");
+        assert_eq!(
+            new.render(),
+            "# mine\na  # hand-written\nc  # auto: err c\nd  # auto: new\n"
+        );
         assert_eq!(ExpectedList::parse(&new.render()), new);
     }
 }

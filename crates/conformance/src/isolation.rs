@@ -92,6 +92,8 @@ impl Isolation {
             .current_dir(&invocation.cwd)
             .env_clear()
             .envs(base_env(self.scratch.path()))
+            // As a shell would set it; evaluators may read the cwd from here.
+            .env("PWD", &invocation.cwd)
             .envs(invocation.env.iter().cloned())
             .stdin(Stdio::null())
             .stdout(std::fs::File::create(&child_out)?)

@@ -18,7 +18,9 @@ pub fn run(invocation: &Invocation) -> Outcome {
 fn options(invocation: &Invocation) -> InstantiateOptions {
     let base_dir = invocation.cwd.clone();
     let source = match &invocation.input {
-        Input::File(path) => Source::File(path.clone()),
+        // The nix-instantiate command line makes its file argument absolute against the
+        // working directory before evaluating; this is that step.
+        Input::File(path) => Source::File(invocation.cwd.join(path)),
         Input::Stdin(text) | Input::Expr(text) => Source::Expr {
             text: text.clone(),
             base_dir,
