@@ -41,7 +41,9 @@ fn the_page_has_an_editor_a_run_button_and_the_front_end_files() {
 #[test]
 fn hello_world_by_get_as_in_the_blog_and_by_post() {
     let s = server();
-    let code = fresh("#include <iostream>\nint main() { std::cout << \"Hello World\" << std::endl; return 3; }");
+    let code = fresh(
+        "#include <iostream>\nint main() { std::cout << \"Hello World\" << std::endl; return 3; }",
+    );
     let reply = s
         .request(Method::GET, "/compile")
         .query(&[("code", code.as_str())])
@@ -49,12 +51,19 @@ fn hello_world_by_get_as_in_the_blog_and_by_post() {
         .unwrap();
     assert_eq!(reply.status(), StatusCode::OK);
     let html = reply.text().unwrap();
-    assert!(html.contains("<pre class=\"program-output\">Hello World\n</pre>"), "{html}");
+    assert!(
+        html.contains("<pre class=\"program-output\">Hello World\n</pre>"),
+        "{html}"
+    );
     assert!(html.contains("exit status 3"), "{html}");
 
     let reply = s
         .request(Method::POST, "/compile")
-        .form(&[("code", code.as_str()), ("language", "c++"), ("flags", "-O2")])
+        .form(&[
+            ("code", code.as_str()),
+            ("language", "c++"),
+            ("flags", "-O2"),
+        ])
         .send()
         .unwrap();
     assert_eq!(reply.status(), StatusCode::OK);
@@ -72,7 +81,11 @@ fn c_with_flags_and_the_exit_status() {
     assert_eq!(r["programOutput"], "012");
     assert_eq!(r["exitCode"], 7);
     // C++ only syntax fails as C.
-    let r = compile(&fresh("int main() { auto x = new int; return 0; }"), "c", "");
+    let r = compile(
+        &fresh("int main() { auto x = new int; return 0; }"),
+        "c",
+        "",
+    );
     assert_eq!(r["compiled"], false, "{r}");
 }
 
@@ -165,13 +178,18 @@ fn an_endless_loop_prints_timeout_and_the_server_keeps_serving() {
 #[test]
 fn an_output_flood_is_capped_to_its_last_4096_bytes() {
     let r = compile(
-        &fresh("#include <cstdio>\nint main() { for (long i = 0;; i++) printf(\"line %ld\\n\", i); }"),
+        &fresh(
+            "#include <cstdio>\nint main() { for (long i = 0;; i++) printf(\"line %ld\\n\", i); }",
+        ),
         "c++",
         "",
     );
     let output = r["programOutput"].as_str().unwrap();
     assert!(output.len() <= 4096, "{} bytes", output.len());
-    assert!(output.len() > 3000, "the end of the flood is shown: {output}");
+    assert!(
+        output.len() > 3000,
+        "the end of the flood is shown: {output}"
+    );
     assert!(output.contains("\nline "), "{output}");
     assert!(output.ends_with("and was stopped\n"), "{output}");
     assert!(r["output"].as_str().unwrap().len() <= 4096);
@@ -190,7 +208,10 @@ fn a_fork_bomb_stays_contained() {
     let r = compile(&code, "c++", "");
     assert_eq!(r["ran"], true, "{r}");
     assert!(
-        r["programOutput"].as_str().unwrap().contains("forks refused: 1"),
+        r["programOutput"]
+            .as_str()
+            .unwrap()
+            .contains("forks refused: 1"),
         "the process limit stops it: {r}"
     );
     assert_eq!(r["timedOut"], true, "{r}");
@@ -251,7 +272,10 @@ int main() {{
     let out = r["programOutput"].as_str().unwrap();
     let host_passwd = std::fs::read_to_string("/etc/passwd").unwrap();
     let host_root = host_passwd.lines().next().unwrap();
-    assert!(!out.contains(host_root), "the host's /etc/passwd leaked: {out}");
+    assert!(
+        !out.contains(host_root),
+        "the host's /etc/passwd leaked: {out}"
+    );
     assert!(out.contains("passwd: root:x:0:0:Nix build user"), "{out}");
     for line in [
         "shadow unreadable",
@@ -287,8 +311,7 @@ fn compiler_abuse_is_bounded() {
     let r = compile(&bomb, "c++", "");
     assert_eq!(r["compiled"], false, "{r}");
     assert!(
-        r["compilerTimedOut"] == true
-            || r["compilerOutput"].as_str().unwrap().contains("memory"),
+        r["compilerTimedOut"] == true || r["compilerOutput"].as_str().unwrap().contains("memory"),
         "{r}"
     );
 }
@@ -303,7 +326,11 @@ fn results_are_not_rooted_so_garbage_collection_frees_them() {
         .output()
         .unwrap();
     assert!(roots.status.success());
-    assert_eq!(String::from_utf8_lossy(&roots.stdout).trim(), "", "{path} is rooted");
+    assert_eq!(
+        String::from_utf8_lossy(&roots.stdout).trim(),
+        "",
+        "{path} is rooted"
+    );
     // `nix-store --delete` refuses live paths: deleting it proves a collection would.
     let deleted = std::process::Command::new("nix-store")
         .args(["--delete", path])

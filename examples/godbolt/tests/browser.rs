@@ -1,0 +1,177 @@
+//! A real browser against a real server: headless Chromium, driven through chromedriver,
+//! loads the page, types a program into the editor, clicks Run and reads the output.
+//! Leaves a screenshot in target/test-artifacts/godbolt.png.
+
+mod common;
+
+use fantoccini::{key::Key, Client, ClientBuilder, Locator};
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+/// chromedriver on a free loopback port; killed when dropped.
+struct Driver {
+    child: Child,
+    port: u16,
+    profile: tempfile::TempDir,
+}
+
+impl Driver {
+    fn start() -> Driver {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new("chromedriver")
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver runs (apt-get install chromium chromium-driver)");
+        // Ready when it accepts connections; it fails the test if it never does.
+        let mut attempts = 0;
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            attempts += 1;
+            assert!(attempts < 300, "chromedriver did not start listening");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Driver {
+            child,
+            port,
+            profile: tempfile::Builder::new()
+                .prefix("godbolt-chromium-")
+                .tempdir()
+                .unwrap(),
+        }
+    }
+
+    async fn browser(&self) -> Client {
+        let args = [
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--no-first-run",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--window-size=1100,900",
+            &format!("--user-data-dir={}", self.profile.path().display()),
+        ];
+        let mut capabilities = serde_json::Map::new();
+        capabilities.insert(
+            "goog:chromeOptions".into(),
+            serde_json::json!({ "args": args, "binary": "/usr/bin/chromium" }),
+        );
+        ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(capabilities)
+            .connect(&format!("http://127.0.0.1:{}", self.port))
+            .await
+            .expect("a browser session")
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn screenshot_path() -> PathBuf {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let dir = root.join("target/test-artifacts");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join("godbolt.png")
+}
+
+#[test]
+fn a_browser_types_a_program_clicks_run_and_reads_hello_world() {
+    let server = common::server();
+    let url = server.url("/");
+    let driver = Driver::start();
+    // Fresh, so the server really builds this program.
+    let nonce = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let (output, resources) = runtime.block_on(async {
+        let browser = driver.browser().await;
+        let result = drive(&browser, &url, nonce).await;
+        browser.close().await.unwrap();
+        result
+    });
+    assert!(
+        output.contains(&format!("Hello World {nonce}")),
+        "the output pane shows: {output}"
+    );
+    // Everything the page loaded came from nixweb itself: it works with no internet.
+    for resource in resources {
+        assert!(
+            resource.starts_with(&url),
+            "loaded from elsewhere: {resource}"
+        );
+    }
+}
+
+async fn drive(browser: &Client, url: &str, nonce: u32) -> (String, Vec<String>) {
+    browser.goto(url).await.unwrap();
+    // A real editor: CodeMirror replaced the textarea.
+    let editor = browser
+        .wait()
+        .at_most(Duration::from_secs(30))
+        .for_element(Locator::Css(".CodeMirror"))
+        .await
+        .expect("the CodeMirror editor appears");
+    editor.click().await.unwrap();
+    let input = browser
+        .find(Locator::Css(".CodeMirror textarea"))
+        .await
+        .unwrap();
+    // Select everything and type over it, key by key, as a person would.
+    let select_all = format!("{}a{}", char::from(Key::Control), char::from(Key::Null));
+    input.send_keys(&select_all).await.unwrap();
+    input
+        .send_keys(&char::from(Key::Backspace).to_string())
+        .await
+        .unwrap();
+    let program = format!(
+        "#include <cstdio>\nint main() {{\nputs(\"Hello World {nonce}\");\nreturn 0;\n}}\n"
+    );
+    input.send_keys(&program).await.unwrap();
+
+    browser
+        .find(Locator::Id("run"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let pane = browser
+        .wait()
+        .at_most(Duration::from_secs(60))
+        .for_element(Locator::Css("#output .program-output"))
+        .await
+        .expect("the output pane fills in");
+    let output = pane.text().await.unwrap();
+
+    let png = browser.screenshot().await.unwrap();
+    std::fs::write(screenshot_path(), png).unwrap();
+
+    let resources = browser
+        .execute(
+            "return performance.getEntriesByType('resource').map(e => e.name);",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let resources = resources
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_owned())
+        .collect();
+    (output, resources)
+}
