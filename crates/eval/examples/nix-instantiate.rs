@@ -68,11 +68,15 @@ fn main() {
             Source::Expr { text, base_dir } => ev.parse(text, None, base_dir).map(|_| ()),
             Source::File(p) => {
                 let text = std::fs::read_to_string(p).unwrap_or_default();
-                ev.parse(&text, Some(p.clone()), p.parent().unwrap()).map(|_| ())
+                ev.parse(&text, Some(p.clone()), p.parent().unwrap())
+                    .map(|_| ())
             }
         };
         if let Err(e) = r {
-            eprint!("{}", nixweb_eval::error::format_error(&e, &ev.sources, false));
+            eprint!(
+                "{}",
+                nixweb_eval::error::format_error(&e, &ev.sources, false)
+            );
             std::process::exit(1);
         }
         return;

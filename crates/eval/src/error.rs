@@ -25,6 +25,8 @@ pub struct EvalError {
     pub pos: Pos,
     /// Innermost first: (position, description).
     pub trace: Vec<(Pos, String)>,
+    /// "Did you mean ...?" line printed after the source excerpt.
+    pub hint: Option<String>,
 }
 
 pub type EResult<T> = Result<T, Box<EvalError>>;
@@ -36,7 +38,13 @@ impl EvalError {
             msg: msg.into(),
             pos,
             trace: Vec::new(),
+            hint: None,
         })
+    }
+
+    pub fn with_hint(mut self: Box<Self>, hint: Option<String>) -> Box<Self> {
+        self.hint = hint;
+        self
     }
 
     pub fn catchable(&self) -> bool {
@@ -55,9 +63,15 @@ fn excerpt(out: &mut String, sources: &Sources, pos: Pos) {
     let Some((line, col)) = sources.line_col(pos) else {
         return;
     };
-    out.push_str(&format!("\n       at {}:{}:{}:\n", sources.origin(pos), line, col));
+    out.push_str(&format!(
+        "\n       at {}:{}:{}:\n",
+        sources.origin(pos),
+        line,
+        col
+    ));
     out.push('\n');
-    let has_next = sources.line_text(pos.file, line + 1).is_some();
+    let has_next = sources.line_text(pos.file, line + 1).is_some()
+        && sources.line_terminated(pos.file, line + 1);
     let width = if has_next { line + 1 } else { line }.to_string().len();
     let numbered = |out: &mut String, n: usize, text: &str| {
         if text.is_empty() {
@@ -79,8 +93,10 @@ fn excerpt(out: &mut String, sources: &Sources, pos: Pos) {
             " ".repeat(col.saturating_sub(1))
         ));
     }
-    if let Some(next) = sources.line_text(pos.file, line + 1) {
-        numbered(out, line + 1, next);
+    if has_next {
+        if let Some(next) = sources.line_text(pos.file, line + 1) {
+            numbered(out, line + 1, next);
+        }
     }
 }
 
@@ -96,6 +112,9 @@ pub fn format_error(e: &EvalError, sources: &Sources, show_trace: bool) -> Strin
     }
     out.push_str(&format!("error: {}\n", e.msg));
     excerpt(&mut out, sources, e.pos);
+    if let Some(h) = &e.hint {
+        out.push_str(&format!("       {}\n", h));
+    }
     if out.ends_with("\n\n") {
         out.pop();
     }
@@ -103,4 +122,37 @@ pub fn format_error(e: &EvalError, sources: &Sources, show_trace: bool) -> Strin
         out.push_str("(use '--show-trace' to show detailed location information)\n");
     }
     out
+}
+
+fn levenshtein(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = if ca == *cb { 0 } else { 1 };
+            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// Nix's suggestions: the closest names (edit distance at most 2, at most 5 of them).
+pub fn did_you_mean<'a>(query: &str, candidates: impl Iterator<Item = &'a str>) -> Option<String> {
+    let mut scored: Vec<(usize, &str)> = candidates
+        .map(|c| (levenshtein(query, c), c))
+        .filter(|(d, _)| *d <= 2)
+        .collect();
+    scored.sort();
+    scored.dedup();
+    scored.truncate(5);
+    match scored.as_slice() {
+        [] => None,
+        [(_, one)] => Some(format!("Did you mean {}?", one)),
+        [init @ .., (_, last)] => {
+            let names: Vec<&str> = init.iter().map(|(_, n)| *n).collect();
+            Some(format!("Did you mean one of {} or {}?", names.join(", "), last))
+        }
+    }
 }

@@ -49,6 +49,10 @@ pub struct Evaluator {
     /// Store paths of source paths already copied (`"${./x}"`).
     pub copied_paths: HashMap<String, String>,
     pub regex_cache: HashMap<String, Rc<regex::Regex>>,
+    /// Helper primops shared by builtins (kept here, not in thread-locals, so that an
+    /// evaluator's values never share reference counts with another thread's).
+    pub apply_op: Rc<PrimOp>,
+    pub identity_op: Rc<PrimOp>,
 }
 
 const STACK_RED_ZONE: usize = 256 * 1024;
@@ -78,6 +82,8 @@ impl Evaluator {
             known: nixweb_store::KnownDerivations::new(),
             copied_paths: HashMap::new(),
             regex_cache: HashMap::new(),
+            apply_op: Rc::new(crate::builtins::attrs::apply_primop()),
+            identity_op: Rc::new(crate::builtins::identity_primop()),
         };
         crate::builtins::install(&mut ev);
         ev
@@ -86,7 +92,9 @@ impl Evaluator {
     /// Adds a search path entry in `-I`/`NIX_PATH` syntax ("prefix=path" or "path").
     pub fn add_search_path(&mut self, entry: &str) {
         match entry.split_once('=') {
-            Some((prefix, path)) => self.search_path.push((prefix.to_string(), path.to_string())),
+            Some((prefix, path)) => self
+                .search_path
+                .push((prefix.to_string(), path.to_string())),
             None => self.search_path.push((String::new(), entry.to_string())),
         }
     }
@@ -115,20 +123,23 @@ impl Evaluator {
         if let Some(&i) = self.global_names.get(&name) {
             self.globals[i as usize] = value;
         } else {
-            self.global_names
-                .insert(name, self.globals.len() as u32);
+            self.global_names.insert(name, self.globals.len() as u32);
             self.globals.push(value);
         }
     }
 
     // ---------------------------------------------------------------- parsing
 
-    pub fn parse(&mut self, text: &str, path: Option<PathBuf>, base_dir: &Path) -> EResult<ExprRef> {
+    pub fn parse(
+        &mut self,
+        text: &str,
+        path: Option<PathBuf>,
+        base_dir: &Path,
+    ) -> EResult<ExprRef> {
         let text = normalise_newlines(text);
         let file = self.sources.add(path, text.clone().into());
-        parse_and_lower(&text, file, base_dir, &self.global_names, None).map_err(|e| {
-            EvalError::new(ErrorKind::Parse, e.msg, e.pos)
-        })
+        parse_and_lower(&text, file, base_dir, &self.global_names, None)
+            .map_err(|e| self.parse_error(e))
     }
 
     /// Parses with an extra outermost scope (for `scopedImport`): `names` shadow builtins.
@@ -142,7 +153,17 @@ impl Evaluator {
         let text = normalise_newlines(text);
         let file = self.sources.add(path, text.clone().into());
         parse_and_lower(&text, file, base_dir, &self.global_names, Some(names))
-            .map_err(|e| EvalError::new(ErrorKind::Parse, e.msg, e.pos))
+            .map_err(|e| self.parse_error(e))
+    }
+
+    fn parse_error(&self, e: crate::lower::ParseError) -> Box<EvalError> {
+        let mut msg = e.msg;
+        if let Some(first) = e.first {
+            // Nix 2.8 names string sources "(string)" in this message.
+            let at = self.sources.describe(first).replace("«string»", "(string)");
+            msg = format!("{} at {}", msg, at);
+        }
+        EvalError::new(ErrorKind::Parse, msg, e.pos)
     }
 
     /// Reads a Nix file through the host, or from the built-in corepkgs.
@@ -410,16 +431,23 @@ impl Evaluator {
                         _ if default.is_some() => None,
                         other => {
                             return err(
-                                format!(
-                                    "value is {} while a set was expected",
-                                    other.type_desc()
-                                ),
+                                format!("value is {} while a set was expected", other.type_desc()),
                                 *pos,
                             )
                         }
                     };
                     match found {
-                        Some(t) => v = self.force(&t)?,
+                        Some(t) => {
+                            v = self.force(&t).map_err(|mut e| {
+                                if e.trace.len() < 64 {
+                                    e.trace.push((
+                                        *pos,
+                                        format!("while evaluating the attribute '{}'", key),
+                                    ));
+                                }
+                                e
+                            })?
+                        }
                         None => match default {
                             Some(d) => return self.eval(d, env),
                             None => {
@@ -427,7 +455,7 @@ impl Evaluator {
                                     Value::Attrs(a) => a.clone(),
                                     _ => unreachable!(),
                                 };
-                                return err(missing_attr_msg(&key, &attrs), *pos);
+                                return Err(missing_attr(&key, &attrs, *pos));
                             }
                         },
                     }
@@ -482,7 +510,10 @@ impl Evaluator {
                     Value::Bool(true) => self.eval(then, env),
                     Value::Bool(false) => self.eval(else_, env),
                     other => err(
-                        format!("value is {} while a Boolean was expected", other.type_desc()),
+                        format!(
+                            "value is {} while a Boolean was expected",
+                            other.type_desc()
+                        ),
                         *pos,
                     ),
                 }
@@ -502,7 +533,10 @@ impl Evaluator {
                         *pos,
                     )),
                     other => err(
-                        format!("value is {} while a Boolean was expected", other.type_desc()),
+                        format!(
+                            "value is {} while a Boolean was expected",
+                            other.type_desc()
+                        ),
                         *pos,
                     ),
                 }
@@ -519,7 +553,10 @@ impl Evaluator {
             Expr::Not(inner, pos) => match self.eval(inner, env)? {
                 Value::Bool(b) => Ok(Value::Bool(!b)),
                 other => err(
-                    format!("value is {} while a Boolean was expected", other.type_desc()),
+                    format!(
+                        "value is {} while a Boolean was expected",
+                        other.type_desc()
+                    ),
                     *pos,
                 ),
             },
@@ -634,10 +671,8 @@ impl Evaluator {
                     if let Some(i) = a.attrs.iter().position(|d| d.name == o.name) {
                         let slot = &scope.slots[i];
                         let v = o.value.clone();
-                        *slot.0.borrow_mut() = ThunkState::Apply(
-                            Value::PrimOp(crate::builtins::identity_primop()),
-                            v,
-                        );
+                        *slot.0.borrow_mut() =
+                            ThunkState::Apply(Value::PrimOp(self.identity_op.clone()), v);
                     }
                     attrs.insert(o.name.clone(), o.value.clone(), o.pos);
                 }
@@ -650,7 +685,10 @@ impl Evaluator {
             }
             let name = self.force_string_noctx_val(&k, *pos)?;
             if attrs.contains(&name) {
-                return err(format!("dynamic attribute '{}' already defined", name), *pos);
+                return err(
+                    format!("dynamic attribute '{}' already defined", name),
+                    *pos,
+                );
             }
             let t = self.thunk_of(value, &scope);
             attrs.insert(name.into(), t, *pos);
@@ -775,28 +813,33 @@ impl Evaluator {
                     }
                     None => {
                         return err(
-                            format!(
-                                "{} called without required argument '{}'",
-                                fname(),
-                                f.name
-                            ),
+                            format!("{} called without required argument '{}'", fname(), f.name),
                             pos,
                         )
                     }
                 },
             }
         }
-        if !formals.ellipsis && attrs.len() > formals.entries.iter().filter(|f| attrs.contains(&f.name)).count() {
+        if !formals.ellipsis
+            && attrs.len()
+                > formals
+                    .entries
+                    .iter()
+                    .filter(|f| attrs.contains(&f.name))
+                    .count()
+        {
             for a in &attrs.entries {
                 if !formals.entries.iter().any(|f| f.name == a.name) {
-                    return err(
-                        format!(
-                            "{} called with unexpected argument '{}'",
-                            fname(),
-                            a.name
-                        ),
-                        pos,
+                    let hint = crate::error::did_you_mean(
+                        &a.name,
+                        formals.entries.iter().map(|f| &*f.name),
                     );
+                    return Err(EvalError::new(
+                        ErrorKind::Eval,
+                        format!("{} called with unexpected argument '{}'", fname(), a.name),
+                        pos,
+                    )
+                    .with_hint(hint));
                 }
             }
         }
@@ -859,7 +902,10 @@ impl Evaluator {
         match self.eval(e, env)? {
             Value::Bool(b) => Ok(b),
             other => err(
-                format!("value is {} while a Boolean was expected", other.type_desc()),
+                format!(
+                    "value is {} while a Boolean was expected",
+                    other.type_desc()
+                ),
                 pos,
             ),
         }
@@ -974,7 +1020,10 @@ impl Evaluator {
                     );
                 }
                 err(
-                    format!("value is {} while an integer was expected", other.type_desc()),
+                    format!(
+                        "value is {} while an integer was expected",
+                        other.type_desc()
+                    ),
                     pos,
                 )
             }
@@ -983,7 +1032,9 @@ impl Evaluator {
 
     /// Nix's `==`: deep, forcing as needed; functions are never equal.
     pub fn values_equal(&mut self, a: &Value, b: &Value, pos: Pos) -> EResult<bool> {
-        stacker::maybe_grow(STACK_RED_ZONE, STACK_GROW, || self.values_equal_inner(a, b, pos))
+        stacker::maybe_grow(STACK_RED_ZONE, STACK_GROW, || {
+            self.values_equal_inner(a, b, pos)
+        })
     }
 
     fn values_equal_inner(&mut self, a: &Value, b: &Value, pos: Pos) -> EResult<bool> {
@@ -1183,7 +1234,10 @@ impl Evaluator {
         match self.force(t)? {
             Value::Int(i) => Ok(i),
             other => err(
-                format!("value is {} while an integer was expected", other.type_desc()),
+                format!(
+                    "value is {} while an integer was expected",
+                    other.type_desc()
+                ),
                 pos,
             ),
         }
@@ -1193,7 +1247,10 @@ impl Evaluator {
         match self.force(t)? {
             Value::Bool(b) => Ok(b),
             other => err(
-                format!("value is {} while a Boolean was expected", other.type_desc()),
+                format!(
+                    "value is {} while a Boolean was expected",
+                    other.type_desc()
+                ),
                 pos,
             ),
         }
@@ -1225,7 +1282,10 @@ impl Evaluator {
             Value::Lambda(_) | Value::PrimOp(_) | Value::PrimOpApp(..) => Ok(v),
             Value::Attrs(a) if a.contains("__functor") => Ok(v),
             other => err(
-                format!("value is {} while a function was expected", other.type_desc()),
+                format!(
+                    "value is {} while a function was expected",
+                    other.type_desc()
+                ),
                 pos,
             ),
         }
@@ -1250,9 +1310,17 @@ impl Evaluator {
             Some((line, col)) => {
                 let file = self.sources.origin(pos);
                 let mut a = Attrs::new();
-                a.insert("column".into(), Thunk::value(Value::Int(col as i64)), Pos::NONE);
+                a.insert(
+                    "column".into(),
+                    Thunk::value(Value::Int(col as i64)),
+                    Pos::NONE,
+                );
                 a.insert("file".into(), Thunk::value(Value::str(file)), Pos::NONE);
-                a.insert("line".into(), Thunk::value(Value::Int(line as i64)), Pos::NONE);
+                a.insert(
+                    "line".into(),
+                    Thunk::value(Value::Int(line as i64)),
+                    Pos::NONE,
+                );
                 Value::attrs(a)
             }
             None => Value::Null,
@@ -1266,7 +1334,8 @@ impl Evaluator {
             } else if name == prefix {
                 Some(String::new())
             } else {
-                name.strip_prefix(&format!("{}/", prefix)).map(|s| s.to_string())
+                name.strip_prefix(&format!("{}/", prefix))
+                    .map(|s| s.to_string())
             };
             let Some(rest) = rest else { continue };
             let candidate = if rest.is_empty() {
@@ -1302,7 +1371,6 @@ impl Evaluator {
         ))
     }
 }
-
 
 pub fn lookup_local(env: &Rc<Env>, depth: u32, slot: u32) -> &Thunk {
     let mut e = env;
@@ -1343,7 +1411,7 @@ fn expr_pos(e: &Expr) -> Pos {
     }
 }
 
-fn missing_attr_msg(key: &str, attrs: &Attrs) -> String {
-    let _ = attrs;
-    format!("attribute '{}' missing", key)
+fn missing_attr(key: &str, attrs: &Attrs, pos: Pos) -> Box<EvalError> {
+    let hint = crate::error::did_you_mean(key, attrs.entries.iter().map(|a| &*a.name));
+    EvalError::new(ErrorKind::Eval, format!("attribute '{}' missing", key), pos).with_hint(hint)
 }

@@ -76,7 +76,11 @@ fn run(ev: &mut Evaluator, opts: &InstantiateOptions, stdout: &mut String) -> ER
                 p.clone()
             } else {
                 let cwd = ev.io.get_env("PWD").unwrap_or_else(|| "/".into());
-                PathBuf::from(crate::lower::canon_path(&format!("{}/{}", cwd, p.display())))
+                PathBuf::from(crate::lower::canon_path(&format!(
+                    "{}/{}",
+                    cwd,
+                    p.display()
+                )))
             };
             ev.eval_file(&p)?
         }
@@ -187,7 +191,10 @@ pub fn find_along_attr_path(
                 let t = l.get(i).cloned().ok_or_else(|| {
                     EvalError::new(
                         ErrorKind::Eval,
-                        format!("list index {} in selection path '{}' is out of range", i, path),
+                        format!(
+                            "list index {} in selection path '{}' is out of range",
+                            i, path
+                        ),
                         Pos::NONE,
                     )
                 })?;
@@ -197,22 +204,23 @@ pub fn find_along_attr_path(
                 let t = a.get(part).cloned().ok_or_else(|| {
                     EvalError::new(
                         ErrorKind::Eval,
-                        format!("attribute '{}' in selection path '{}' not found", part, path),
+                        format!(
+                            "attribute '{}' in selection path '{}' not found",
+                            part, path
+                        ),
                         Pos::NONE,
                     )
                 })?;
                 v = ev.force(&t)?;
             }
-            (other, _) => {
-                return err(
-                    format!(
-                        "the expression selected by the selection path '{}' should be a set but is {}",
-                        path,
-                        other.type_desc()
-                    ),
-                    Pos::NONE,
-                )
-            }
+            (other, _) => return err(
+                format!(
+                    "the expression selected by the selection path '{}' should be a set but is {}",
+                    path,
+                    other.type_desc()
+                ),
+                Pos::NONE,
+            ),
         }
     }
     Ok(v)

@@ -35,7 +35,8 @@ pub struct FetchRequest {
     pub git_ref: Option<String>,
 }
 
-pub trait EvalIO {
+/// `Send + Sync` so that one host IO can serve evaluators on many worker threads.
+pub trait EvalIO: Send + Sync {
     fn read_file(&self, path: &Path) -> std::io::Result<Vec<u8>>;
     fn read_dir(&self, path: &Path) -> std::io::Result<Vec<(String, FileType)>>;
     /// `None` when the path does not exist. Does not follow a final symlink.
@@ -49,7 +50,9 @@ pub trait EvalIO {
     }
     /// The target of a symlink (needed to serialise trees into NARs).
     fn read_link(&self, _path: &Path) -> std::io::Result<Vec<u8>> {
-        Err(std::io::Error::other("symlinks are not supported by this host"))
+        Err(std::io::Error::other(
+            "symlinks are not supported by this host",
+        ))
     }
     /// Whether the owner may execute a regular file (recorded in NARs).
     fn is_executable(&self, _path: &Path) -> bool {

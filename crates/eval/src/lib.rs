@@ -13,15 +13,18 @@ pub mod ast;
 pub mod builtins;
 pub mod error;
 pub mod eval;
+pub mod host;
 pub mod instantiate;
 pub mod io;
 pub mod lower;
 pub mod print;
+pub mod show;
 pub mod source;
 pub mod value;
 
-pub use error::{EvalError, ErrorKind};
+pub use error::{ErrorKind, EvalError};
 pub use eval::{Evaluator, Limits};
+pub use host::{Handle, Session, SessionError};
 pub use instantiate::{
     instantiate, ArgValue, InstantiateOptions, InstantiateOutput, OutputFormat, Source,
 };

@@ -16,6 +16,8 @@ use crate::source::Pos;
 pub struct ParseError {
     pub msg: String,
     pub pos: Pos,
+    /// For duplicate definitions: where the first one is (appended as " at file:line:col").
+    pub first: Option<Pos>,
 }
 
 type PResult<T> = Result<T, ParseError>;
@@ -59,6 +61,7 @@ pub fn parse_and_lower(
             file,
             offset: text.len() as u32,
         },
+        first: None,
     })?;
     let mut l = Lowerer {
         file,
@@ -91,17 +94,23 @@ fn convert_parse_error(err: &rnix::ParseError, file: u32, text: &str) -> ParseEr
                 s,
             )
         }
-        E::UnexpectedWanted(got, r, _) => (
-            format!("syntax error, unexpected {:?}", got),
-            usize::from(r.start()),
-        ),
+        E::UnexpectedWanted(got, r, _) => {
+            let (s, e) = (usize::from(r.start()), usize::from(r.end()));
+            let token = text.get(s..e).unwrap_or("");
+            if token.len() > 1 && token.ends_with('/') && token.contains('/') {
+                ("path has a trailing slash".to_string(), e)
+            } else {
+                (format!("syntax error, unexpected {:?}", got), s)
+            }
+        }
         E::DuplicatedArgs(r, name) => (
             format!("duplicate formal function argument '{}'", name),
             usize::from(r.start()),
         ),
-        E::UnexpectedEOF | E::UnexpectedEOFWanted(_) => {
-            ("syntax error, unexpected end of file".to_string(), text.len())
-        }
+        E::UnexpectedEOF | E::UnexpectedEOFWanted(_) => (
+            "syntax error, unexpected end of file".to_string(),
+            text.len(),
+        ),
         E::RecursionLimitExceeded => ("expression nested too deeply".to_string(), 0),
         _ => (format!("syntax error: {}", err), 0),
     };
@@ -111,6 +120,7 @@ fn convert_parse_error(err: &rnix::ParseError, file: u32, text: &str) -> ParseEr
             file,
             offset: offset as u32,
         },
+        first: None,
     }
 }
 
@@ -155,7 +165,6 @@ enum BVal {
     InheritFrom(ast::Expr, Rc<str>, Pos),
 }
 
-
 enum KeyName {
     Static(Rc<str>),
     Dynamic(ast::Attr),
@@ -180,13 +189,18 @@ impl<'a> Lowerer<'a> {
     }
 
     fn err<T>(&self, msg: String, pos: Pos) -> PResult<T> {
-        Err(ParseError { msg, pos })
+        Err(ParseError {
+            msg,
+            pos,
+            first: None,
+        })
     }
 
     fn missing(&self, node: &rnix::SyntaxNode) -> ParseError {
         ParseError {
             msg: "syntax error, incomplete expression".into(),
             pos: self.pos_of(node),
+            first: None,
         }
     }
 
@@ -287,7 +301,7 @@ impl<'a> Lowerer<'a> {
             },
             ast::Expr::Assert(a) => {
                 let c = a.condition().ok_or_else(|| self.missing(&node))?;
-                let text: Rc<str> = c.syntax().text().to_string().into();
+                let text: Rc<str> = crate::show::show(&c).into();
                 Expr::Assert {
                     cond: self.lower(c)?,
                     body: self.lower(a.body().ok_or_else(|| self.missing(&node))?)?,
@@ -342,8 +356,7 @@ impl<'a> Lowerer<'a> {
             }
             ast::Expr::Select(s) => {
                 let expr = self.lower(s.expr().ok_or_else(|| self.missing(&node))?)?;
-                let path =
-                    self.lower_attrpath(s.attrpath().ok_or_else(|| self.missing(&node))?)?;
+                let path = self.lower_attrpath(s.attrpath().ok_or_else(|| self.missing(&node))?)?;
                 let default = match s.default_expr() {
                     Some(d) => Some(self.lower(d)?),
                     None => None,
@@ -371,12 +384,16 @@ impl<'a> Lowerer<'a> {
                 Expr::Let(attrs, body)
             }
             ast::Expr::LegacyLet(l) => {
+                // `let { ...; body = e; }` is `rec { ...; body = e; }.body`.
                 let mut b = self.new_battrs(true, pos);
                 self.collect_entries(&mut b, l.entries())?;
-                let (attrs, body) = self.lower_let(b, |me| {
-                    Ok(Rc::new(Expr::Var(me.resolve("body", 0, pos)?, pos)))
-                })?;
-                Expr::Let(attrs, body)
+                let attrs = self.lower_battrs(b)?;
+                Expr::Select {
+                    expr: Rc::new(Expr::Attrs(attrs)),
+                    path: vec![AttrName::Static("body".into())],
+                    default: None,
+                    pos,
+                }
             }
             ast::Expr::Lambda(lam) => self.lower_lambda(&lam, pos)?,
         };
@@ -523,8 +540,8 @@ impl<'a> Lowerer<'a> {
                                     .err("dynamic attributes not allowed in inherit".into(), pos)
                             }
                         };
-                        if b.index.contains_key(&name) {
-                            return self.dup_attr(&name, pos);
+                        if let Some(&i) = b.index.get(&name) {
+                            return self.dup_attr(&name, pos, b.names[i].2);
                         }
                         let val = match &from {
                             Some(f) => BVal::InheritFrom(f.clone(), name.clone(), pos),
@@ -550,15 +567,19 @@ impl<'a> Lowerer<'a> {
         Ok(())
     }
 
-    fn dup_attr<T>(&self, name: &str, pos: Pos) -> PResult<T> {
-        self.err(format!("attribute '{}' already defined", name), pos)
+    fn dup_attr<T>(&self, name: &str, pos: Pos, first: Pos) -> PResult<T> {
+        Err(ParseError {
+            msg: format!("attribute '{}' already defined", name),
+            pos,
+            first: Some(first),
+        })
     }
 
     fn make_value(&mut self, value: ast::Expr) -> PResult<BVal> {
         match strip_parens(value.clone()) {
-            ast::Expr::AttrSet(set) => {
-                Ok(BVal::Nested(self.collect_attrs(&set, set.rec_token().is_some())?))
-            }
+            ast::Expr::AttrSet(set) => Ok(BVal::Nested(
+                self.collect_attrs(&set, set.rec_token().is_some())?,
+            )),
             _ => Ok(BVal::Node(value)),
         }
     }
@@ -573,6 +594,7 @@ impl<'a> Lowerer<'a> {
         let (last, prefix) = path.split_last().ok_or_else(|| ParseError {
             msg: "syntax error, empty attribute path".into(),
             pos,
+            first: None,
         })?;
         for attr in prefix {
             match self.key_name(attr)? {
@@ -580,7 +602,7 @@ impl<'a> Lowerer<'a> {
                     let idx = match b.index.get(&name) {
                         Some(&i) => {
                             if !matches!(b.names[i].1, BVal::Nested(_)) {
-                                return self.dup_attr(&name, pos);
+                                return self.dup_attr(&path_text(path), pos, b.names[i].2);
                             }
                             i
                         }
@@ -613,14 +635,14 @@ impl<'a> Lowerer<'a> {
                     match (&mut b.names[i].1, val) {
                         (BVal::Nested(existing), BVal::Nested(new)) => {
                             for (n, v, p) in new.names {
-                                if existing.index.contains_key(&n) {
-                                    return self.dup_attr(&n, p);
+                                if let Some(&j) = existing.index.get(&n) {
+                                    return self.dup_attr(&n, existing.names[j].2, p);
                                 }
                                 existing.index.insert(n.clone(), existing.names.len());
                                 existing.names.push((n, v, p));
                             }
                         }
-                        _ => return self.dup_attr(&name, pos),
+                        _ => return self.dup_attr(&path_text(path), pos, b.names[i].2),
                     }
                 } else {
                     b.index.insert(name.clone(), b.names.len());
@@ -815,6 +837,13 @@ impl<'a> Lowerer<'a> {
             }
         }
     }
+}
+
+fn path_text(path: &[ast::Attr]) -> String {
+    path.iter()
+        .map(|a| a.syntax().text().to_string())
+        .collect::<Vec<_>>()
+        .join(".")
 }
 
 fn const_str(s: &ast::Str) -> Option<String> {

@@ -22,12 +22,7 @@ pub fn format_float(f: f64) -> String {
     let exp: i32 = exp.parse().unwrap();
     if exp < -4 || exp >= precision {
         let m = trim_zeros(mantissa);
-        format!(
-            "{}e{}{:02}",
-            m,
-            if exp < 0 { '-' } else { '+' },
-            exp.abs()
-        )
+        format!("{}e{}{:02}", m, if exp < 0 { '-' } else { '+' }, exp.abs())
     } else {
         let decimals = (precision - 1 - exp).max(0) as usize;
         trim_zeros(&format!("{:.*}", decimals, f)).to_string()
@@ -69,8 +64,9 @@ const KEYWORDS: &[&str] = &[
 pub fn attr_name(name: &str) -> String {
     let mut chars = name.chars();
     let valid = match chars.next() {
-        Some(c) if c.is_ascii_alphabetic() || c == '_' => chars
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '\'' || c == '-'),
+        Some(c) if c.is_ascii_alphabetic() || c == '_' => {
+            chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '\'' || c == '-')
+        }
         _ => false,
     };
     if valid && !KEYWORDS.contains(&name) {

@@ -27,13 +27,19 @@ pub fn register(reg: &mut Registry) {
         Ok(Value::Bool(ev.less_than(&x, &y, pos)?))
     });
     reg.add("bitAnd", 2, |ev, a, pos| {
-        Ok(Value::Int(ev.force_int(&a[0], pos)? & ev.force_int(&a[1], pos)?))
+        Ok(Value::Int(
+            ev.force_int(&a[0], pos)? & ev.force_int(&a[1], pos)?,
+        ))
     });
     reg.add("bitOr", 2, |ev, a, pos| {
-        Ok(Value::Int(ev.force_int(&a[0], pos)? | ev.force_int(&a[1], pos)?))
+        Ok(Value::Int(
+            ev.force_int(&a[0], pos)? | ev.force_int(&a[1], pos)?,
+        ))
     });
     reg.add("bitXor", 2, |ev, a, pos| {
-        Ok(Value::Int(ev.force_int(&a[0], pos)? ^ ev.force_int(&a[1], pos)?))
+        Ok(Value::Int(
+            ev.force_int(&a[0], pos)? ^ ev.force_int(&a[1], pos)?,
+        ))
     });
     reg.add("ceil", 1, |ev, a, pos| match ev.force(&a[0])? {
         Value::Int(i) => Ok(Value::Int(i)),

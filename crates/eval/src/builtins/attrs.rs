@@ -21,7 +21,9 @@ pub fn register(reg: &mut Registry) {
     reg.add("attrValues", 1, |ev, a, pos| {
         let s = ev.force_attrs(&a[0], pos)?;
         ev.count_alloc(s.len(), pos)?;
-        Ok(Value::list(s.entries.iter().map(|e| e.value.clone()).collect()))
+        Ok(Value::list(
+            s.entries.iter().map(|e| e.value.clone()).collect(),
+        ))
     });
     reg.add("getAttr", 2, |ev, a, pos| {
         let name = ev.force_string(&a[0], pos)?;
@@ -114,7 +116,7 @@ pub fn register(reg: &mut Registry) {
                 Attr {
                     name: e.name.clone(),
                     value: Thunk::apply(
-                        Value::PrimOpApp(apply_primop(), Rc::new(vec![partial])),
+                        Value::PrimOpApp(ev.apply_op.clone(), Rc::new(vec![partial])),
                         e.value.clone(),
                     ),
                     pos: e.pos,
@@ -130,7 +132,10 @@ pub fn register(reg: &mut Registry) {
         for t in l.iter() {
             let s = ev.force_attrs(t, pos)?;
             for e in &s.entries {
-                groups.entry(e.name.clone()).or_default().push(e.value.clone());
+                groups
+                    .entry(e.name.clone())
+                    .or_default()
+                    .push(e.value.clone());
             }
         }
         let entries = groups
@@ -140,7 +145,7 @@ pub fn register(reg: &mut Registry) {
                 Attr {
                     name,
                     value: Thunk::apply(
-                        Value::PrimOpApp(apply_primop(), Rc::new(vec![partial])),
+                        Value::PrimOpApp(ev.apply_op.clone(), Rc::new(vec![partial])),
                         Thunk::value(Value::list(vals)),
                     ),
                     pos: Pos::NONE,
@@ -153,16 +158,13 @@ pub fn register(reg: &mut Registry) {
 
 /// A two-argument primop `f: x: f x`, used to build lazy applications of a lazily computed
 /// function (e.g. `f name` in mapAttrs) without forcing it early.
-pub fn apply_primop() -> Rc<PrimOp> {
-    thread_local! {
-        static OP: Rc<PrimOp> = Rc::new(PrimOp {
-            name: "__apply",
-            arity: 2,
-            func: PrimOpImpl::Native(|ev, a, pos| {
-                let f = ev.force(&a[0])?;
-                ev.call(f, a[1].clone(), pos)
-            }),
-        });
+pub fn apply_primop() -> PrimOp {
+    PrimOp {
+        name: "__apply",
+        arity: 2,
+        func: PrimOpImpl::Native(|ev, a, pos| {
+            let f = ev.force(&a[0])?;
+            ev.call(f, a[1].clone(), pos)
+        }),
     }
-    OP.with(|o| o.clone())
 }

@@ -34,7 +34,11 @@ in (builtins.head outputsList).value
 
 pub fn derivation_wrapper(ev: &mut Evaluator) -> Thunk {
     let e = ev
-        .parse(DERIVATION_NIX, Some("/builtin/derivation.nix".into()), Path::new("/"))
+        .parse(
+            DERIVATION_NIX,
+            Some("/builtin/derivation.nix".into()),
+            Path::new("/"),
+        )
         .expect("the built-in derivation wrapper parses");
     let env = ev.empty_env.clone();
     Thunk::pending(e, env)
@@ -69,7 +73,10 @@ fn derivation_strict(ev: &mut Evaluator, a: &[Thunk], pos: Pos) -> EResult<Value
         let v = ev.force(&attr.value).map_err(|mut e| {
             e.trace.push((
                 attr.pos,
-                format!("while evaluating the attribute '{}' of the derivation '{}'", key, name),
+                format!(
+                    "while evaluating the attribute '{}' of the derivation '{}'",
+                    key, name
+                ),
             ));
             e
         })?;

@@ -42,10 +42,7 @@ fn fetch(ev: &mut Evaluator, kind: &str, arg: &Thunk, pos: Pos) -> EResult<Value
         }
     }
     match ev.io.fetch(&req) {
-        None => err(
-            format!("'{}' is not available in this engine", kind),
-            pos,
-        ),
+        None => err(format!("'{}' is not available in this engine", kind), pos),
         Some(Err(msg)) => err(msg, pos),
         Some(Ok(path)) => {
             let p = path.to_string_lossy().into_owned();
@@ -61,11 +58,19 @@ fn fetch(ev: &mut Evaluator, kind: &str, arg: &Thunk, pos: Pos) -> EResult<Value
 }
 
 pub fn register(reg: &mut Registry) {
-    reg.add("fetchurl", 1, |ev, a, pos| fetch(ev, "fetchurl", &a[0], pos));
-    reg.add("fetchTarball", 1, |ev, a, pos| fetch(ev, "fetchTarball", &a[0], pos));
-    reg.add("fetchGit", 1, |ev, a, pos| fetch(ev, "fetchGit", &a[0], pos));
+    reg.add("fetchurl", 1, |ev, a, pos| {
+        fetch(ev, "fetchurl", &a[0], pos)
+    });
+    reg.add("fetchTarball", 1, |ev, a, pos| {
+        fetch(ev, "fetchTarball", &a[0], pos)
+    });
+    reg.add("fetchGit", 1, |ev, a, pos| {
+        fetch(ev, "fetchGit", &a[0], pos)
+    });
     reg.add("fetchMercurial", 1, |ev, a, pos| {
         fetch(ev, "fetchMercurial", &a[0], pos)
     });
-    reg.add("fetchTree", 1, |ev, a, pos| fetch(ev, "fetchTree", &a[0], pos));
+    reg.add("fetchTree", 1, |ev, a, pos| {
+        fetch(ev, "fetchTree", &a[0], pos)
+    });
 }

@@ -107,10 +107,7 @@ pub fn to_json(
             out.push('}');
             Ok(())
         }
-        other => err(
-            format!("cannot convert {} to JSON", other.type_desc()),
-            pos,
-        ),
+        other => err(format!("cannot convert {} to JSON", other.type_desc()), pos),
     })
 }
 
@@ -212,7 +209,9 @@ impl<'de> serde::de::Visitor<'de> for NixValueVisitor {
 pub fn parse_json(text: &str) -> Result<Value, String> {
     use serde::de::DeserializeSeed;
     let mut de = serde_json::Deserializer::from_str(text);
-    let v = NixValueSeed.deserialize(&mut de).map_err(|e| e.to_string())?;
+    let v = NixValueSeed
+        .deserialize(&mut de)
+        .map_err(|e| e.to_string())?;
     de.end().map_err(|e| e.to_string())?;
     Ok(v)
 }

@@ -12,7 +12,9 @@ pub fn register(reg: &mut Registry) {
         let l = ev.force_list(&a[1], pos)?;
         ev.count_alloc(l.len(), pos)?;
         Ok(Value::list(
-            l.iter().map(|t| Thunk::apply(f.clone(), t.clone())).collect(),
+            l.iter()
+                .map(|t| Thunk::apply(f.clone(), t.clone()))
+                .collect(),
         ))
     });
     reg.add("filter", 2, |ev, a, pos| {
@@ -212,7 +214,10 @@ fn truthy(ev: &mut Evaluator, f: Value, arg: Thunk, pos: Pos) -> EResult<bool> {
     match ev.call(f, arg, pos)? {
         Value::Bool(b) => Ok(b),
         other => err(
-            format!("value is {} while a Boolean was expected", other.type_desc()),
+            format!(
+                "value is {} while a Boolean was expected",
+                other.type_desc()
+            ),
             pos,
         ),
     }
@@ -241,7 +246,10 @@ fn merge_sort(ev: &mut Evaluator, f: &Value, items: &mut Vec<Thunk>, pos: Pos) -
                     Value::Bool(b) => b,
                     other => {
                         return err(
-                            format!("value is {} while a Boolean was expected", other.type_desc()),
+                            format!(
+                                "value is {} while a Boolean was expected",
+                                other.type_desc()
+                            ),
                             pos,
                         )
                     }

@@ -108,9 +108,7 @@ fn install_registry(ev: &mut Evaluator, reg: Registry) {
     attrs.insert("builtins".into(), builtins_thunk.clone(), Pos::NONE);
     *builtins_thunk.0.borrow_mut() = ThunkState::Done(Value::attrs(attrs));
     for (name, t) in &reg.entries {
-        if GLOBAL.contains(&name.as_str())
-            || matches!(name.as_str(), "true" | "false" | "null")
-        {
+        if GLOBAL.contains(&name.as_str()) || matches!(name.as_str(), "true" | "false" | "null") {
             ev.define_global(name, t.clone());
         }
         ev.define_global(&format!("__{}", name), t.clone());
@@ -167,7 +165,10 @@ fn register_core(reg: &mut Registry) {
         let s = ev.coerce_to_string(&v, pos, false, false, &mut ctx)?;
         Err(EvalError::new(
             ErrorKind::Abort,
-            format!("evaluation aborted with the following error message: '{}'", s),
+            format!(
+                "evaluation aborted with the following error message: '{}'",
+                s
+            ),
             Pos::NONE,
         ))
     });
@@ -194,7 +195,10 @@ fn register_core(reg: &mut Registry) {
             p = p.join("default.nix");
         }
         let text = ev.read_source(&p, pos)?;
-        let base = p.parent().unwrap_or(std::path::Path::new("/")).to_path_buf();
+        let base = p
+            .parent()
+            .unwrap_or(std::path::Path::new("/"))
+            .to_path_buf();
         // The scope's attributes form a lexical scope outside the file: they shadow builtins.
         let names: Vec<Symbol> = scope.entries.iter().map(|e| e.name.clone()).collect();
         let e = ev.parse_scoped(&text, Some(p.clone()), &base, &names)?;
@@ -265,7 +269,10 @@ fn register_core(reg: &mut Registry) {
             }
             Value::PrimOp(_) | Value::PrimOpApp(..) => Ok(Value::attrs(Attrs::new())),
             other => err(
-                format!("'functionArgs' requires a function, got {}", other.type_desc()),
+                format!(
+                    "'functionArgs' requires a function, got {}",
+                    other.type_desc()
+                ),
                 pos,
             ),
         }
@@ -295,9 +302,10 @@ fn register_core(reg: &mut Registry) {
         let mut out = Vec::new();
         while let Some(t) = queue.pop_front() {
             let item = ev.force_attrs(&t, pos)?;
-            let key = item.get("key").cloned().ok_or_else(|| {
-                EvalError::new(ErrorKind::Eval, "attribute 'key' required", pos)
-            })?;
+            let key = item
+                .get("key")
+                .cloned()
+                .ok_or_else(|| EvalError::new(ErrorKind::Eval, "attribute 'key' required", pos))?;
             let key = ev.force(&key)?;
             let mut seen = false;
             for d in &done {
@@ -339,13 +347,10 @@ pub fn set_builtin_value(ev: &mut Evaluator, name: &str, v: Value) {
 }
 
 /// `x: x`, for re-pointing a thunk at another thunk.
-pub fn identity_primop() -> Rc<PrimOp> {
-    thread_local! {
-        static OP: Rc<PrimOp> = Rc::new(PrimOp {
-            name: "__identity",
-            arity: 1,
-            func: PrimOpImpl::Native(|ev, a, _| ev.force(&a[0])),
-        });
+pub fn identity_primop() -> PrimOp {
+    PrimOp {
+        name: "__identity",
+        arity: 1,
+        func: PrimOpImpl::Native(|ev, a, _| ev.force(&a[0])),
     }
-    OP.with(|o| o.clone())
 }

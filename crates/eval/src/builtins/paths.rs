@@ -100,15 +100,15 @@ pub fn add_path(
                         Thunk::value(Value::str(p.to_string_lossy().into_owned())),
                         pos,
                     )?;
-                    let v = ev.call(
-                        partial,
-                        Thunk::value(Value::str(node_type_name(kind))),
-                        pos,
-                    )?;
+                    let v =
+                        ev.call(partial, Thunk::value(Value::str(node_type_name(kind))), pos)?;
                     match v {
                         Value::Bool(b) => Ok(b),
                         other => err(
-                            format!("value is {} while a Boolean was expected", other.type_desc()),
+                            format!(
+                                "value is {} while a Boolean was expected",
+                                other.type_desc()
+                            ),
                             pos,
                         ),
                     }

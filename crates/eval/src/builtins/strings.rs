@@ -199,7 +199,11 @@ pub fn register(reg: &mut Registry) {
         let v = ev.force(&a[0])?;
         let mut ctx = Context::new();
         let s = ev.coerce_to_string(&v, pos, false, false, &mut ctx)?;
-        let trimmed = if s.len() > 1 { s.trim_end_matches('/') } else { &s };
+        let trimmed = if s.len() > 1 {
+            s.trim_end_matches('/')
+        } else {
+            &s
+        };
         let base = match trimmed.rfind('/') {
             Some(i) => &trimmed[i + 1..],
             None => trimmed,
@@ -248,7 +252,10 @@ pub fn register(reg: &mut Registry) {
                 info.entry(p.to_string()).or_default().1 = true;
             } else if let Some(rest) = c.strip_prefix('!') {
                 if let Some((out, p)) = rest.split_once('!') {
-                    info.entry(p.to_string()).or_default().2.push(out.to_string());
+                    info.entry(p.to_string())
+                        .or_default()
+                        .2
+                        .push(out.to_string());
                 }
             } else {
                 info.entry(c.clone()).or_default().0 = true;
@@ -266,10 +273,18 @@ pub fn register(reg: &mut Registry) {
             if !outs.is_empty() {
                 fields.push((
                     "outputs",
-                    Value::list(outs.into_iter().map(|o| Thunk::value(Value::str(o))).collect()),
+                    Value::list(
+                        outs.into_iter()
+                            .map(|o| Thunk::value(Value::str(o)))
+                            .collect(),
+                    ),
                 ));
             }
-            attrs.insert(path.into(), Thunk::value(super::mk_attrs(fields)), Pos::NONE);
+            attrs.insert(
+                path.into(),
+                Thunk::value(super::mk_attrs(fields)),
+                Pos::NONE,
+            );
         }
         Ok(Value::attrs(attrs))
     });
