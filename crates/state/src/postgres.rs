@@ -56,6 +56,7 @@ impl Default for PostgresOptions {
 /// Key-value state in a PostgreSQL database.
 pub struct PostgresBackend {
     pool: Arc<Pool<PgConn>>,
+    max_connections: usize,
 }
 
 /// The SQL of this backend, with its table and sequence names filled in.
@@ -79,6 +80,18 @@ fn backend_error(context: &str, e: impl std::fmt::Display) -> StateError {
     StateError::Backend(format!("postgres: {context}: {e}"))
 }
 
+/// A client error with the server's message and SQLSTATE, or the underlying cause: the
+/// error's own Display says only "db error" or "error connecting to server".
+fn describe(e: &postgres::Error) -> String {
+    if let Some(db) = e.as_db_error() {
+        return format!("{} {}: {}", db.severity(), db.code().code(), db.message());
+    }
+    match std::error::Error::source(e) {
+        Some(cause) => format!("{e}: {cause}"),
+        None => e.to_string(),
+    }
+}
+
 /// A conflict when PostgreSQL says the transaction could not be serialized.
 fn classify(context: &str, e: postgres::Error) -> StateError {
     match e.code() {
@@ -90,7 +103,7 @@ fn classify(context: &str, e: postgres::Error) -> StateError {
         {
             StateError::Conflict
         }
-        _ => backend_error(context, e),
+        _ => backend_error(context, describe(&e)),
     }
 }
 
@@ -119,7 +132,7 @@ impl PostgresBackend {
         let connect = move || -> Result<PgConn, StateError> {
             let client = config
                 .connect(NoTls)
-                .map_err(|e| backend_error("connecting", e))?;
+                .map_err(|e| backend_error("connecting", describe(&e)))?;
             Ok(PgConn {
                 client,
                 statements: HashMap::new(),
@@ -135,7 +148,10 @@ impl PostgresBackend {
             Box::new(connect),
         );
         drop(pool.give(first));
-        Ok(PostgresBackend { pool })
+        Ok(PostgresBackend {
+            pool,
+            max_connections: options.max_connections,
+        })
     }
 }
 
@@ -165,7 +181,7 @@ fn create_schema(
     );
     client.batch_execute(&sql).map_err(|e| {
         let _ = client.batch_execute("ROLLBACK");
-        backend_error("creating schema", e)
+        backend_error("creating schema", describe(&e))
     })
 }
 
@@ -213,22 +229,29 @@ impl PgConn {
 
 impl StateBackend for PostgresBackend {
     fn begin(&self) -> Result<Box<dyn Snapshot>, StateError> {
-        let mut conn = self.pool.get()?;
-        // The SELECT takes the transaction's snapshot now, in the same round trip.
-        if let Err(e) = conn
-            .client
-            .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SELECT 1")
-        {
-            let closed = conn.client.is_closed();
-            if closed || conn.client.batch_execute("ROLLBACK").is_err() {
-                conn.discard();
+        // Idle connections may have died (server restart, idle timeout, terminated
+        // sessions): each is dropped on failure, and a fresh connection is the last try.
+        let mut last_error = None;
+        for _ in 0..=self.max_connections {
+            let mut conn = self.pool.get()?;
+            // The SELECT takes the transaction's snapshot now, in the same round trip.
+            match conn
+                .client
+                .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SELECT 1")
+            {
+                Ok(()) => {
+                    return Ok(Box::new(PostgresSnapshot {
+                        conn: Some(conn),
+                        reads: ReadSet::default(),
+                    }))
+                }
+                Err(e) => {
+                    last_error = Some(backend_error("starting snapshot", describe(&e)));
+                    conn.discard();
+                }
             }
-            return Err(backend_error("starting snapshot", e));
         }
-        Ok(Box::new(PostgresSnapshot {
-            conn: Some(conn),
-            reads: ReadSet::default(),
-        }))
+        Err(last_error.expect("at least one attempt"))
     }
 
     fn kind(&self) -> &'static str {
@@ -270,7 +293,7 @@ impl Snapshot for PostgresSnapshot {
         );
         let rows = conn
             .query(&sql, &[&key])
-            .map_err(|e| backend_error("get", e))?;
+            .map_err(|e| backend_error("get", describe(&e)))?;
         let row = rows.first().map(|row| {
             let json: String = row.get(0);
             let version: i64 = row.get(1);
@@ -290,7 +313,7 @@ impl Snapshot for PostgresSnapshot {
         let rows = self
             .conn()?
             .range_query("key, value, version", &range)
-            .map_err(|e| backend_error("list", e))?;
+            .map_err(|e| backend_error("list", describe(&e)))?;
         let mut entries = Vec::with_capacity(rows.len());
         let mut seen = Vec::with_capacity(rows.len());
         for row in rows {
@@ -316,7 +339,10 @@ impl Snapshot for PostgresSnapshot {
             "COMMIT; BEGIN ISOLATION LEVEL SERIALIZABLE"
         };
         if let Err(e) = conn.client.batch_execute(start) {
-            return Err(abandon(conn, backend_error("starting commit", e)));
+            return Err(abandon(
+                conn,
+                backend_error("starting commit", describe(&e)),
+            ));
         }
         if operations.is_empty() {
             return Ok(());

@@ -83,7 +83,12 @@ fn open_by_url_uses_the_default_schema() {
 fn connection_failures_are_backend_errors() {
     // Runs without a server too: nothing listens on port 1.
     let refused = open("postgres://nixweb:nixweb@127.0.0.1:1/nixweb_test");
-    assert!(matches!(refused, Err(StateError::Backend(_))));
+    match refused {
+        // The message carries the cause, not just "error connecting to server".
+        Err(StateError::Backend(message)) => assert!(message.contains("refused"), "{message}"),
+        Err(e) => panic!("{e}"),
+        Ok(_) => panic!("connected to port 1"),
+    }
     let unparsable = open("postgres://[bad");
     assert!(matches!(unparsable, Err(StateError::Backend(_))));
 }
@@ -115,4 +120,36 @@ fn works_from_spawn_blocking_and_drops_inside_async_code() {
         // The last reference goes away on an async worker thread: must not panic.
         drop(backend);
     });
+}
+
+#[test]
+fn recovers_when_pooled_connections_are_terminated() {
+    let Some(url) = postgres_url() else { return };
+    let schema = fresh_schema(&url, "terminated");
+    // A name of its own, so that only this test's connections are terminated.
+    let app_name = "nixweb_state_test_terminated";
+    let separator = if url.contains('?') { '&' } else { '?' };
+    let backend = open_in(
+        &format!("{url}{separator}application_name={app_name}"),
+        &schema,
+    );
+    put(&backend, &[("k", json!(1))], &[]);
+    // Several idle connections in the pool.
+    let open_now: Vec<_> = (0..3).map(|_| backend.begin().unwrap()).collect();
+    drop(open_now);
+
+    let mut admin = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    let terminated = admin
+        .query(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1",
+            &[&app_name],
+        )
+        .unwrap();
+    assert!(terminated.len() >= 3, "terminated {}", terminated.len());
+
+    // Every pooled connection is dead; the next transactions still work.
+    for i in 2..6 {
+        put(&backend, &[("k", json!(i))], &[]);
+        assert_eq!(read(&backend, "k"), Some(json!(i)));
+    }
 }
