@@ -35,7 +35,8 @@ if ! command -v dpkg-source >/dev/null; then
 fi
 
 work="$(mktemp -d)"
-chmod 755 "$work" # lets apt download as its _apt user
+# apt downloads as its _apt user when that user can write here.
+chown _apt "$work" 2>/dev/null || chmod 777 "$work"
 trap 'rm -rf "$work"' EXIT
 (
     cd "$work"
