@@ -437,10 +437,8 @@ impl<'a> Lowerer<'a> {
             match part {
                 InterpolPart::Literal(l) => {
                     let mut text = l.text().to_string();
-                    if i == 0 && !home {
-                        if !text.starts_with('/') {
-                            text = format!("{}/{}", self.base_dir.display(), text);
-                        }
+                    if i == 0 && !home && !text.starts_with('/') {
+                        text = format!("{}/{}", self.base_dir.display(), text);
                     }
                     parts.push(StrPart::Lit(text.into()));
                 }

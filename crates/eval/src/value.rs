@@ -46,6 +46,10 @@ impl NixStr {
 
 pub type PrimOpFn = fn(&mut crate::eval::Evaluator, &[Thunk], Pos) -> crate::error::EResult<Value>;
 
+/// A builtin supplied by the host; may capture state.
+pub type HostFn =
+    Box<dyn Fn(&mut crate::eval::Evaluator, &[Thunk], Pos) -> crate::error::EResult<Value>>;
+
 pub struct PrimOp {
     pub name: &'static str,
     pub arity: usize,
@@ -55,7 +59,7 @@ pub struct PrimOp {
 /// Builtins are plain functions; host-registered ones may capture state.
 pub enum PrimOpImpl {
     Native(PrimOpFn),
-    Host(Box<dyn Fn(&mut crate::eval::Evaluator, &[Thunk], Pos) -> crate::error::EResult<Value>>),
+    Host(HostFn),
 }
 
 impl std::fmt::Debug for PrimOp {

@@ -4,7 +4,7 @@
 
 use std::rc::Rc;
 
-use crate::error::{err, EResult, ErrorKind, EvalError};
+use crate::error::{err, ErrorKind, EvalError};
 use crate::eval::Evaluator;
 use crate::source::Pos;
 use crate::value::*;
@@ -130,7 +130,7 @@ pub fn register_host(
     ev: &mut Evaluator,
     name: &'static str,
     arity: usize,
-    func: Box<dyn Fn(&mut Evaluator, &[Thunk], Pos) -> EResult<Value>>,
+    func: HostFn,
     global: bool,
 ) {
     let op = Thunk::value(Value::PrimOp(Rc::new(PrimOp {
