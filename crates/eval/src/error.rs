@@ -152,7 +152,11 @@ pub fn did_you_mean<'a>(query: &str, candidates: impl Iterator<Item = &'a str>) 
         [(_, one)] => Some(format!("Did you mean {}?", one)),
         [init @ .., (_, last)] => {
             let names: Vec<&str> = init.iter().map(|(_, n)| *n).collect();
-            Some(format!("Did you mean one of {} or {}?", names.join(", "), last))
+            Some(format!(
+                "Did you mean one of {} or {}?",
+                names.join(", "),
+                last
+            ))
         }
     }
 }

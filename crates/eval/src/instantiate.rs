@@ -213,14 +213,16 @@ pub fn find_along_attr_path(
                 })?;
                 v = ev.force(&t)?;
             }
-            (other, _) => return err(
-                format!(
+            (other, _) => {
+                return err(
+                    format!(
                     "the expression selected by the selection path '{}' should be a set but is {}",
                     path,
                     other.type_desc()
                 ),
-                Pos::NONE,
-            ),
+                    Pos::NONE,
+                )
+            }
         }
     }
     Ok(v)

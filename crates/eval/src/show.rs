@@ -15,8 +15,13 @@ fn attr_text(a: &ast::Attr) -> String {
 }
 
 fn attr_path(p: Option<ast::Attrpath>) -> String {
-    p.map(|p| p.attrs().map(|a| attr_text(&a)).collect::<Vec<_>>().join("."))
-        .unwrap_or_default()
+    p.map(|p| {
+        p.attrs()
+            .map(|a| attr_text(&a))
+            .collect::<Vec<_>>()
+            .join(".")
+    })
+    .unwrap_or_default()
 }
 
 fn show_str(s: &ast::Str) -> String {
@@ -30,7 +35,11 @@ fn show_str(s: &ast::Str) -> String {
         .collect();
     match parts.len() {
         0 => "\"\"".to_string(),
-        1 if !s.normalized_parts().iter().any(|p| matches!(p, InterpolPart::Interpolation(_))) => {
+        1 if !s
+            .normalized_parts()
+            .iter()
+            .any(|p| matches!(p, InterpolPart::Interpolation(_))) =>
+        {
             parts[0].clone()
         }
         _ => format!("({})", parts.join(" + ")),
@@ -51,7 +60,11 @@ fn entries(h: &impl HasEntry) -> String {
                 }
             }
             ast::Entry::AttrpathValue(v) => {
-                out.push_str(&format!("{} = {}; ", attr_path(v.attrpath()), sub(v.value())));
+                out.push_str(&format!(
+                    "{} = {}; ",
+                    attr_path(v.attrpath()),
+                    sub(v.value())
+                ));
             }
         }
     }
@@ -108,15 +121,18 @@ pub fn show(e: &ast::Expr) -> String {
         }
         ast::Expr::Lambda(l) => {
             let param = match l.param() {
-                Some(ast::Param::IdentParam(i)) => {
-                    i.ident().map(|i| i.syntax().text().to_string()).unwrap_or_default()
-                }
+                Some(ast::Param::IdentParam(i)) => i
+                    .ident()
+                    .map(|i| i.syntax().text().to_string())
+                    .unwrap_or_default(),
                 Some(ast::Param::Pattern(p)) => {
                     let mut items: Vec<String> = p
                         .pat_entries()
                         .map(|e| {
-                            let name =
-                                e.ident().map(|i| i.syntax().text().to_string()).unwrap_or_default();
+                            let name = e
+                                .ident()
+                                .map(|i| i.syntax().text().to_string())
+                                .unwrap_or_default();
                             match e.default() {
                                 Some(d) => format!("{} ? {}", name, show(&d)),
                                 None => name,
@@ -170,4 +186,3 @@ pub fn show(e: &ast::Expr) -> String {
         other => other.syntax().text().to_string(),
     }
 }
-

@@ -83,8 +83,7 @@ impl Sources {
     /// Whether `line` (1-based) ends with a newline; Nix 2.8 shows a context line after
     /// the error only when it does.
     pub fn line_terminated(&self, file: u32, line: usize) -> bool {
-        self.get(file)
-            .is_some_and(|f| f.line_starts.len() > line)
+        self.get(file).is_some_and(|f| f.line_starts.len() > line)
     }
 
     pub fn line_text(&self, file: u32, line: usize) -> Option<&str> {
