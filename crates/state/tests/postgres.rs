@@ -67,6 +67,16 @@ fn two_backends_increment_exactly() {
 }
 
 #[test]
+fn two_backends_append_without_phantoms() {
+    let Some(url) = postgres_url() else { return };
+    let schema = fresh_schema(&url, "two_backends_append");
+    let backends = [open_in(&url, &schema), open_in(&url, &schema)];
+    let conflicts = common::append_concurrently(&backends, "items/", 8, 100);
+    common::check_appends(&backends[0], "items/", 100);
+    eprintln!("postgres, two backends: 100 appends, {conflicts} conflicts");
+}
+
+#[test]
 fn open_by_url_uses_the_default_schema() {
     let Some(url) = postgres_url() else { return };
     for scheme_url in [url.clone(), url.replacen("postgres://", "postgresql://", 1)] {

@@ -39,7 +39,8 @@ macro_rules! backend_suite {
             delete_then_set_in_one_commit,
             abandoned_snapshots_release_connections,
             nul_keys_are_refused,
-            counter_200_increments_from_8_threads
+            counter_200_increments_from_8_threads,
+            concurrent_appends_see_each_other
         );
     };
     ($fresh:path; $($name:ident),* $(,)?) => {
@@ -517,6 +518,63 @@ pub fn counter_200_increments_from_8_threads(backend: &Backend) {
     let conflicts = increment_concurrently(std::slice::from_ref(backend), "counter", 8, 200);
     assert_eq!(read(backend, "counter"), Some(json!(200)));
     eprintln!("{}: 200 increments, {conflicts} conflicts", backend.kind());
+}
+
+pub fn concurrent_appends_see_each_other(backend: &Backend) {
+    let counts = append_concurrently(std::slice::from_ref(backend), "items/", 8, 100);
+    eprintln!("{}: 100 appends, {} conflicts", backend.kind(), counts);
+    check_appends(backend, "items/", 100);
+}
+
+/// `total` transactions over `threads` threads (taking turns through `backends`), each
+/// listing everything under `prefix` and adding a key of its own whose value is how many
+/// it listed. No key is read by two transactions as a key, so only the range validation
+/// (phantom protection) keeps two from seeing the same count. Returns the conflicts.
+pub fn append_concurrently(
+    backends: &[Backend],
+    prefix: &str,
+    threads: usize,
+    total: usize,
+) -> usize {
+    let conflicts = AtomicUsize::new(0);
+    std::thread::scope(|scope| {
+        for t in 0..threads {
+            let backend = &backends[t % backends.len()];
+            let conflicts = &conflicts;
+            let mine = total / threads + usize::from(t < total % threads);
+            scope.spawn(move || {
+                for i in 0..mine {
+                    let key = format!("{prefix}{t:02}-{i:04}");
+                    loop {
+                        let mut snapshot = backend.begin().unwrap();
+                        let seen = snapshot.list(prefix, None, usize::MAX).unwrap().len();
+                        match snapshot.commit(writes(&[(&key, json!(seen))], &[])) {
+                            Ok(()) => break,
+                            Err(StateError::Conflict) => {
+                                conflicts.fetch_add(1, Ordering::Relaxed);
+                            }
+                            Err(e) => panic!("append failed: {e}"),
+                        }
+                    }
+                }
+            });
+        }
+    });
+    conflicts.into_inner()
+}
+
+/// After [`append_concurrently`]: the counts seen must be exactly 0, 1, … total-1.
+pub fn check_appends(backend: &Backend, prefix: &str, total: usize) {
+    let items = backend
+        .begin()
+        .unwrap()
+        .list(prefix, None, usize::MAX)
+        .unwrap();
+    assert_eq!(items.len(), total);
+    let mut seen: Vec<i64> = items.iter().map(|(_, v)| v.as_i64().unwrap()).collect();
+    seen.sort_unstable();
+    let expected: Vec<i64> = (0..total as i64).collect();
+    assert_eq!(seen, expected, "two appends saw the same number of items");
 }
 
 /// `total` increments of `key`, shared out over `threads` threads that take turns through
