@@ -28,6 +28,26 @@
 //! - Within one [`Writes`], deletes apply before sets (a key in both ends up set), and for a
 //!   key set twice the last value wins.
 //!
+//! # Example
+//! The retry loop that nixweb runs around a handler, here an increment ([`transact`] is that
+//! loop; a caller may also drive [`StateBackend::begin`] and [`Snapshot::commit`] itself):
+//! ```
+//! use nixweb_state::{transact, StateError, Writes};
+//! use serde_json::json;
+//!
+//! let dir = tempfile::tempdir().unwrap();
+//! let store = nixweb_state::open(&format!("sqlite:{}", dir.path().join("app.db").display()))?;
+//! let new_count = transact(&*store, 10, |snapshot| {
+//!     let count = snapshot.get("visits")?.and_then(|v| v.as_i64()).unwrap_or(0);
+//!     let writes = Writes { set: vec![("visits".into(), json!(count + 1))], delete: vec![] };
+//!     Ok::<_, StateError>((count + 1, writes))
+//! })?;
+//! assert_eq!(new_count, 1);
+//! let mut snapshot = store.begin()?;
+//! assert_eq!(snapshot.list("", None, 10)?, vec![("visits".to_string(), json!(1))]);
+//! # Ok::<(), StateError>(())
+//! ```
+//!
 //! # Keys and values
 //! Keys are UTF-8 strings without NUL characters, ordered by their bytes (the UTF-8 byte
 //! order, which is also code-point order). `list` takes a prefix and turns it into an exact
@@ -45,12 +65,14 @@ mod keys;
 mod pool;
 mod postgres;
 mod readset;
+mod retry;
 mod sqlite;
 mod writes;
 
 use std::sync::Arc;
 
 pub use crate::postgres::{PostgresBackend, PostgresOptions};
+pub use crate::retry::transact;
 pub use crate::sqlite::{SqliteBackend, SqliteOptions};
 
 /// Values are JSON (the Nix side converts Nix values to and from JSON).

@@ -40,7 +40,9 @@ macro_rules! backend_suite {
             abandoned_snapshots_release_connections,
             nul_keys_are_refused,
             counter_200_increments_from_8_threads,
-            concurrent_appends_see_each_other
+            concurrent_appends_see_each_other,
+            transact_retries_conflicts_then_gives_up,
+            transact_stops_at_the_attempts_error
         );
     };
     ($fresh:path; $($name:ident),* $(,)?) => {
@@ -613,4 +615,51 @@ pub fn increment_concurrently(
         }
     });
     conflicts.into_inner()
+}
+
+pub fn transact_retries_conflicts_then_gives_up(backend: &Backend) {
+    put(backend, &[("x", json!(0))], &[]);
+    // Every attempt is overtaken by another writer before it commits.
+    let mut runs = 0;
+    let result: Result<(), StateError> = nixweb_state::transact(&**backend, 3, |snapshot| {
+        runs += 1;
+        snapshot.get("x")?;
+        put(backend, &[("x", json!(runs))], &[]);
+        Ok(((), writes(&[("y", json!(runs))], &[])))
+    });
+    assert_eq!(result, Err(StateError::Conflict));
+    assert_eq!(runs, 3);
+    assert_eq!(read(backend, "y"), None);
+    // Overtaken twice, then through: the third run's result and writes.
+    let mut runs = 0;
+    let result = nixweb_state::transact(&**backend, 3, |snapshot| {
+        runs += 1;
+        snapshot.get("x")?;
+        if runs < 3 {
+            put(backend, &[("x", json!(runs))], &[]);
+        }
+        Ok::<_, StateError>((runs, writes(&[("y", json!(runs))], &[])))
+    });
+    assert_eq!(result, Ok(3));
+    assert_eq!(read(backend, "y"), Some(json!(3)));
+}
+
+pub fn transact_stops_at_the_attempts_error(backend: &Backend) {
+    #[derive(Debug, PartialEq)]
+    enum HandlerError {
+        Failed,
+        State(StateError),
+    }
+    impl From<StateError> for HandlerError {
+        fn from(e: StateError) -> Self {
+            HandlerError::State(e)
+        }
+    }
+    let mut runs = 0;
+    let result: Result<(), HandlerError> = nixweb_state::transact(&**backend, 5, |_| {
+        runs += 1;
+        Err(HandlerError::Failed)
+    });
+    assert_eq!(result, Err(HandlerError::Failed));
+    assert_eq!(runs, 1);
 }
