@@ -46,6 +46,9 @@ struct Setup {
 }
 
 fn setup(run: &RunArgs, default_list: &str) -> Result<Setup> {
+    if run.write_expected && !run.only.is_empty() {
+        bail!("--write-expected needs the whole suite; drop --only");
+    }
     let engine = run.engine.unwrap_or_else(EngineKind::default_kind);
     if engine == EngineKind::Reference && !engine::reference_available() {
         bail!("the reference engine needs nix-instantiate on PATH");
@@ -55,10 +58,11 @@ fn setup(run: &RunArgs, default_list: &str) -> Result<Setup> {
         .expected
         .clone()
         .or_else(|| (engine == EngineKind::Embedded).then(|| crate_dir().join(default_list)));
-    let list = match &list_path {
+    let mut list = match &list_path {
         Some(path) => ExpectedList::load(path)?,
         None => ExpectedList::default(),
     };
+    list.retain(|id| run.selects(id));
     let jobs = run.jobs.unwrap_or_else(|| {
         std::thread::available_parallelism()
             .map(|n| n.get())
@@ -127,7 +131,8 @@ pub fn lang(args: &LangArgs) -> Result<bool> {
     lang::check_tests_dir(&tests_dir)?;
     let tests_dir = absolute(&tests_dir)?;
     let setup = setup(&args.run, "expected-failures.txt")?;
-    let cases = lang::discover(&tests_dir)?;
+    let mut cases = lang::discover(&tests_dir)?;
+    cases.retain(|case| args.run.selects(&case.id));
     println!(
         "nixweb-conformance lang: {} cases from {}, engine {}",
         cases.len(),
@@ -186,7 +191,10 @@ pub fn corpus(args: &CorpusArgs) -> Result<bool> {
             .clone()
             .unwrap_or_else(|| crate_dir().join("corpus")),
     )?;
-    let cases = corpus::discover(&dir)?;
+    let mut cases = corpus::discover(&dir)?;
+    if !args.record {
+        cases.retain(|case| args.run.selects(&case.id));
+    }
     let invocations: Vec<_> = cases.iter().map(|c| corpus::invocation(c, &dir)).collect();
     let run_args = RunArgs {
         engine: args

@@ -73,6 +73,11 @@ impl ExpectedList {
         self.entries.contains_key(id)
     }
 
+    /// Keeps only the entries whose id satisfies `keep` (for runs over part of a suite).
+    pub fn retain(&mut self, keep: impl Fn(&str) -> bool) {
+        self.entries.retain(|id, _| keep(id));
+    }
+
     pub fn len(&self) -> usize {
         self.entries.len()
     }

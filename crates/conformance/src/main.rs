@@ -80,6 +80,17 @@ pub struct RunArgs {
     /// Cases run at once [default: number of CPUs].
     #[arg(long)]
     pub jobs: Option<usize>,
+    /// Run only the cases whose id contains this text (repeatable). The list is then
+    /// checked for those cases only, and cannot be rewritten.
+    #[arg(long = "only", value_name = "TEXT")]
+    pub only: Vec<String>,
+}
+
+impl RunArgs {
+    /// Whether a case id is selected by `--only`.
+    pub fn selects(&self, id: &str) -> bool {
+        self.only.is_empty() || self.only.iter().any(|text| id.contains(text.as_str()))
+    }
 }
 
 #[derive(Args)]

@@ -184,6 +184,23 @@ fn lang_list_must_stay_honest_and_keeps_hand_written_reasons() {
 }
 
 #[test]
+fn only_runs_the_selected_cases_and_checks_the_list_for_them() {
+    let sb = Sandbox::new();
+    lang_suite(&sb);
+    sb.write("list.txt", "eval-okay-wrong.exp  # known\n");
+    let (code, out) = run_lang(&sb, "list.txt", &["--only", "wrong.exp"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("total                   1      0      1          1"),
+        "{out}"
+    );
+    let (code, out) = run_lang(&sb, "list.txt", &["--only", "good"]);
+    assert_eq!(code, 0, "the unselected listed case is not reported: {out}");
+    let (code, out) = run_lang(&sb, "list.txt", &["--only", "good", "--write-expected"]);
+    assert_eq!(code, 2, "{out}");
+}
+
+#[test]
 fn lang_without_tests_points_at_the_fetch_script() {
     let sb = Sandbox::new();
     let (code, out) = run_lang(&sb, "list.txt", &[]);
