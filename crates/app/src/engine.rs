@@ -32,12 +32,36 @@ impl RouterMode {
 }
 
 /// One evaluation of the router.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct RouterCall {
     pub mode: RouterMode,
     pub request: Arc<Value>,
     /// The evaluation is abandoned (and answered with 504) after this long.
     pub timeout: Duration,
+    /// The request's state snapshot, when the app has state.
+    pub state: Option<StateAccess>,
+}
+
+/// Reads from one request's state snapshot (`req.db.get`, `req.db.list`). Blocking: engines
+/// call it from their evaluation threads, never from async code.
+pub trait StateReader: Send + Sync {
+    fn get(&self, key: &str) -> Result<Option<Value>, String>;
+    /// Up to `limit` entries whose key starts with `prefix`, in key order, after `after`.
+    fn list(
+        &self,
+        prefix: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<(String, Value)>, String>;
+}
+
+/// How an engine reaches a request's snapshot: in process through `reader`, or over HTTP
+/// on loopback at `http_url` (`/get?key=…`, `/list?prefix=…&after=…&limit=…`) for engines
+/// that evaluate in another process.
+#[derive(Clone)]
+pub struct StateAccess {
+    pub reader: Arc<dyn StateReader>,
+    pub http_url: String,
 }
 
 /// Where an error points in the app's sources.

@@ -96,7 +96,10 @@ impl NixEngine {
             cmd.arg("--show-trace");
         }
         // <nixweb/…> is the library that ships with nixweb.
-        cmd.arg("-I").arg(format!("nixweb={}", self.workdir.path().join("lib").display()));
+        cmd.arg("-I").arg(format!(
+            "nixweb={}",
+            self.workdir.path().join("lib").display()
+        ));
         for (name, value) in NixConfig::default_options()
             .iter()
             .chain(&self.config.options)
@@ -126,7 +129,16 @@ impl NixEngine {
     async fn run(&self, call: RouterCall) -> Result<Value, EngineError> {
         let n = self.next_request.fetch_add(1, Ordering::Relaxed);
         let request_file = RemoveOnDrop(self.workdir.path().join(format!("request-{n}.json")));
-        let json = serde_json::to_vec(&*call.request).expect("request values serialise");
+        // State is read over loopback HTTP: the router finds the address in `dbUrl`.
+        let json = match (&call.state, &*call.request) {
+            (Some(state), Value::Object(request)) => {
+                let mut request = request.clone();
+                request.insert("dbUrl".into(), state.http_url.clone().into());
+                serde_json::to_vec(&request)
+            }
+            _ => serde_json::to_vec(&*call.request),
+        }
+        .expect("request values serialise");
         tokio::fs::write(&request_file.0, json)
             .await
             .map_err(|e| EngineError::Unavailable(format!("cannot write the request file: {e}")))?;

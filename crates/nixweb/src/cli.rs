@@ -74,7 +74,7 @@ pub struct RunArgs {
     /// Largest request body accepted, in bytes; larger ones get 413 [default: 1048576].
     #[arg(long, value_name = "BYTES")]
     pub max_body: Option<usize>,
-    /// Evaluations that may run at once [default: the number of cores].
+    /// Evaluations that may run at once [default: twice the cores for the nix engine].
     #[arg(long)]
     pub workers: Option<usize>,
     /// Requests that may wait for a worker before the server answers 503 [default: 256].
@@ -89,6 +89,15 @@ pub struct RunArgs {
     /// Nix engine: pass --show-trace, so errors carry the chain of calls.
     #[arg(long)]
     pub show_trace: bool,
+    /// The state store: sqlite:PATH or postgres://… [default: sqlite:APP/nixweb.db].
+    #[arg(long, value_name = "URL")]
+    pub db: Option<String>,
+    /// Let GET and HEAD handlers write state (refused by default).
+    #[arg(long)]
+    pub allow_get_writes: bool,
+    /// Largest state value, in bytes of JSON [default: 1048576].
+    #[arg(long, value_name = "BYTES")]
+    pub db_max_value: Option<usize>,
 }
 
 #[derive(ValueEnum, Clone, Copy, PartialEq, Eq, Debug, serde::Deserialize)]

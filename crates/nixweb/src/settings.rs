@@ -25,6 +25,10 @@ pub struct AppFile {
     /// Nix engine: `--option NAME VALUE` pairs.
     #[serde(default)]
     pub nix_options: BTreeMap<String, String>,
+    /// The state store; a relative `sqlite:` path is relative to the app's folder.
+    pub db: Option<String>,
+    pub allow_get_writes: Option<bool>,
+    pub db_max_value: Option<usize>,
 }
 
 impl AppFile {
@@ -54,13 +58,30 @@ pub struct Settings {
     pub show_trace: bool,
     /// The file's options, then the flags' (Nix lets the later one win).
     pub nix_options: Vec<(String, String)>,
+    /// The state store's URL.
+    pub db: String,
+    pub allow_get_writes: bool,
+    pub db_max_value: usize,
 }
 
 impl Settings {
     pub fn resolve(app_dir: &Path, flags: &RunArgs) -> Result<Settings> {
-        Self::merge(AppFile::read(app_dir)?, flags)
+        let mut file = AppFile::read(app_dir)?;
+        // Paths in the file are relative to the app; on the command line, to the shell.
+        file.db = file.db.map(|url| match url.strip_prefix("sqlite:") {
+            Some(path) if Path::new(path).is_relative() => {
+                format!("sqlite:{}", app_dir.join(path).display())
+            }
+            _ => url,
+        });
+        let mut settings = Self::merge(file, flags)?;
+        if settings.db.is_empty() {
+            settings.db = format!("sqlite:{}", app_dir.join("nixweb.db").display());
+        }
+        Ok(settings)
     }
 
+    /// Merges flags over the file over defaults; `db` stays empty when neither gives one.
     fn merge(file: AppFile, flags: &RunArgs) -> Result<Settings> {
         let seconds = flags.eval_timeout.or(file.eval_timeout).unwrap_or(10.0);
         if !(seconds.is_finite() && seconds > 0.0) {
@@ -85,6 +106,12 @@ impl Settings {
             dev: flags.dev || file.dev.unwrap_or(false),
             show_trace: flags.show_trace || file.show_trace.unwrap_or(false),
             nix_options,
+            db: flags.db.clone().or(file.db).unwrap_or_default(),
+            allow_get_writes: flags.allow_get_writes || file.allow_get_writes.unwrap_or(false),
+            db_max_value: flags
+                .db_max_value
+                .or(file.db_max_value)
+                .unwrap_or(1024 * 1024),
         })
     }
 }
@@ -137,6 +164,34 @@ mod tests {
         assert!(toml::from_str::<AppFile>("engine = \"fast\"").is_err());
         assert!(Settings::merge(file("eval-timeout = 0"), &RunArgs::default()).is_err());
         assert!(Settings::merge(file("workers = 0"), &RunArgs::default()).is_err());
+    }
+
+    #[test]
+    fn the_database_defaults_beside_the_app() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Settings::resolve(dir.path(), &RunArgs::default()).unwrap();
+        assert_eq!(
+            s.db,
+            format!("sqlite:{}", dir.path().join("nixweb.db").display())
+        );
+        std::fs::write(
+            dir.path().join("nixweb.toml"),
+            "db = \"sqlite:data/todo.db\"",
+        )
+        .unwrap();
+        let s = Settings::resolve(dir.path(), &RunArgs::default()).unwrap();
+        assert_eq!(
+            s.db,
+            format!("sqlite:{}", dir.path().join("data/todo.db").display())
+        );
+        let flags = RunArgs {
+            db: Some("postgres://u@h/d".into()),
+            ..RunArgs::default()
+        };
+        assert_eq!(
+            Settings::resolve(dir.path(), &flags).unwrap().db,
+            "postgres://u@h/d"
+        );
     }
 
     #[test]

@@ -12,5 +12,7 @@ pub mod admission;
 pub mod http;
 pub mod pipeline;
 pub mod render;
+pub mod state;
 
 pub use pipeline::{Nixweb, ServerConfig};
+pub use state::StateConfig;

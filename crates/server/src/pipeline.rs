@@ -5,9 +5,10 @@
 
 use crate::admission::Admission;
 use crate::render::{self, Failure};
+use crate::state::{AppState, CommitError, StateConfig};
 use axum::body::Body;
-use nixweb_app::engine::{Engine, RouterCall, RouterMode};
-use nixweb_app::outcome::{self, Outcome, Route};
+use nixweb_app::engine::{Engine, RouterCall, RouterMode, StateAccess};
+use nixweb_app::outcome::{self, InvalidResponse, Outcome, Route};
 use nixweb_app::request::{request_value, RequestParts};
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -29,6 +30,8 @@ pub struct ServerConfig {
     pub dev: bool,
     /// Folders that `file` responses may serve from: the app's folder and the Nix store.
     pub file_roots: Vec<PathBuf>,
+    /// The app's state store; None: requests have no state.
+    pub state: Option<StateConfig>,
 }
 
 impl ServerConfig {
@@ -43,6 +46,12 @@ impl ServerConfig {
             workers,
             queue: 256,
             dev: false,
+            state: Some(StateConfig {
+                url: format!("sqlite:{}", app_dir.join("nixweb.db").display()),
+                allow_get_writes: false,
+                max_value_bytes: 1024 * 1024,
+                max_attempts: crate::state::DEFAULT_MAX_ATTEMPTS,
+            }),
             file_roots: vec![app_dir, PathBuf::from("/nix/store")],
         }
     }
@@ -53,15 +62,18 @@ pub struct Nixweb {
     engine: Arc<dyn Engine>,
     config: ServerConfig,
     admission: Admission,
+    state: Option<Arc<AppState>>,
 }
 
 impl Nixweb {
     pub fn new(engine: Arc<dyn Engine>, config: ServerConfig) -> Self {
         let admission = Admission::new(config.workers, config.queue);
+        let state = config.state.clone().map(AppState::new);
         Nixweb {
             engine,
             config,
             admission,
+            state,
         }
     }
 
@@ -141,16 +153,61 @@ impl Nixweb {
             .enter()
             .await
             .map_err(|_| Failure::QueueFull)?;
-        let result = self
-            .engine
+        let request = Arc::new(value);
+        let Some(state) = &self.state else {
+            let result = self.run_handler(&request, None).await?;
+            return outcome::parse_outcome(&result).map_err(Failure::InvalidResponse);
+        };
+
+        // A transaction per attempt: the handler reads from a snapshot, and its writes land
+        // only if nothing it read has changed; otherwise it runs again on a fresh snapshot.
+        for attempt_number in 1..=state.config().max_attempts {
+            // After repeated conflicts, run alone among this server's requests (other servers
+            // sharing the database can still interleave), so hot keys cannot starve anyone.
+            let _turn = state.turn(attempt_number).await;
+            let attempt = state.attempt().await.map_err(Failure::StateUnavailable)?;
+            let result = self.run_handler(&request, Some(attempt.access())).await?;
+            let outcome = outcome::parse_outcome(&result).map_err(Failure::InvalidResponse)?;
+            let writes = match &outcome {
+                Outcome::Response(response) => response.writes.clone().filter(|w| !w.is_empty()),
+                _ => None,
+            };
+            let Some(writes) = writes else {
+                return Ok(outcome);
+            };
+            let method = parts.method.clone();
+            let committed = tokio::task::spawn_blocking(move || attempt.commit(&writes, &method))
+                .await
+                .map_err(|e| Failure::StateUnavailable(e.to_string()))?;
+            match committed {
+                Ok(()) => return Ok(outcome),
+                Err(CommitError::Conflict) => {
+                    tracing::debug!(target: "nixweb::state", "id={id}: attempt {attempt_number} conflicted; running the handler again");
+                    tokio::time::sleep(crate::state::backoff(attempt_number)).await;
+                }
+                Err(CommitError::Invalid(why)) => {
+                    return Err(Failure::InvalidResponse(InvalidResponse(why)))
+                }
+                Err(CommitError::Backend(why)) => return Err(Failure::StateUnavailable(why)),
+            }
+        }
+        Err(Failure::Contention(state.config().max_attempts))
+    }
+
+    async fn run_handler(
+        &self,
+        request: &Arc<serde_json::Value>,
+        state: Option<StateAccess>,
+    ) -> Result<serde_json::Value, Failure> {
+        self.engine
             .run_router(RouterCall {
                 mode: RouterMode::Handle,
-                request: Arc::new(value),
+                request: request.clone(),
                 timeout: self.config.eval_timeout,
+                state,
             })
             .await
-            .map_err(Failure::Engine)?;
-        outcome::parse_outcome(&result).map_err(Failure::InvalidResponse)
+            .map_err(Failure::Engine)
     }
 
     /// The app's route table, as seen by a `GET /` request.
@@ -175,6 +232,7 @@ impl Nixweb {
                 mode: RouterMode::Routes,
                 request: Arc::new(value),
                 timeout: self.config.eval_timeout,
+                state: None,
             })
             .await
             .map_err(Failure::Engine)?;

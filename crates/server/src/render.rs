@@ -20,6 +20,10 @@ pub enum Failure {
     Engine(EngineError),
     #[error("{0}")]
     InvalidResponse(InvalidResponse),
+    #[error("the state store is unavailable: {0}")]
+    StateUnavailable(String),
+    #[error("the request's state writes conflicted with other requests {0} times in a row")]
+    Contention(u32),
 }
 
 impl Failure {
@@ -27,7 +31,9 @@ impl Failure {
         match self {
             Failure::BodyTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Failure::BadRequest(_) => StatusCode::BAD_REQUEST,
-            Failure::QueueFull => StatusCode::SERVICE_UNAVAILABLE,
+            Failure::QueueFull | Failure::StateUnavailable(_) | Failure::Contention(_) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             Failure::Engine(EngineError::Timeout(_)) => StatusCode::GATEWAY_TIMEOUT,
             Failure::Engine(EngineError::Limit(_) | EngineError::Unavailable(_)) => {
                 StatusCode::SERVICE_UNAVAILABLE
@@ -45,6 +51,7 @@ impl Failure {
             self,
             Failure::Engine(EngineError::Eval { .. } | EngineError::Unavailable(_))
                 | Failure::InvalidResponse(_)
+                | Failure::StateUnavailable(_)
         )
     }
 

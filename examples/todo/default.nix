@@ -1,0 +1,100 @@
+# A todo list with state, and still pure: handlers read from req.db (a snapshot) and
+# return the writes they want with their response (db.set, db.delete). nixweb commits them
+# atomically, or runs the handler again if what it read has changed meanwhile.
+#
+# Run it:  nixweb serve examples/todo     (the list lives in examples/todo/nixweb.db)
+{ ... }:
+let
+  html = import <nixweb/html.nix>;
+  inherit (builtins) concatStringsSep filter length map stringLength substring toString;
+
+  # Keys sort as strings, so ids are zero-padded: todos/0000000042.
+  pad = n: let s = toString n; in substring 0 (10 - stringLength s) "0000000000" + s;
+  keyOf = id: "todos/${id}";
+
+  # Every todo in key order (oldest first), as { id; title; done; }.
+  todos = req: map (entry: entry.value // { id = substring 6 (-1) entry.key; })
+    (req.db.list { prefix = "todos/"; limit = 1000; });
+
+  item = todo: ''
+    <li id="todo-${todo.id}" class="${if todo.done then "done" else ""}">
+      <input type="checkbox" ${if todo.done then "checked" else ""} aria-label="done"
+             hx-post="/todos/${todo.id}/toggle" hx-target="#list" hx-swap="outerHTML">
+      <span class="title">${html.escape todo.title}</span>
+      <button class="delete" hx-delete="/todos/${todo.id}" hx-target="#list" hx-swap="outerHTML"
+              aria-label="delete">×</button>
+    </li>'';
+
+  list = items: ''
+    <ul id="list">${concatStringsSep "\n" (map item items)}</ul>
+    <p id="count">${toString (length (filter (t: !t.done) items))} left</p>'';
+
+  page = items: html.page {
+    title = "Todo · nixweb";
+    head = ''
+      <script src="/htmx.min.js"></script>
+      <style>
+        body { font-family: sans-serif; max-width: 32em; margin: 2em auto; }
+        li { list-style: none; padding: .2em 0; } li.done .title { text-decoration: line-through; color: #888; }
+        button.delete { border: none; background: none; color: #c00; cursor: pointer; }
+      </style>'';
+  } ''
+    <h1>Todo</h1>
+    <form hx-post="/todos" hx-target="#list" hx-swap="outerHTML" hx-on::after-request="this.reset()"
+          method="post" action="/todos">
+      <input name="title" placeholder="What needs doing?" required maxlength="200" autofocus>
+      <button>Add</button>
+    </form>
+    <div>${list items}</div>
+  '';
+
+  # After a change: HTMX gets the new list; a plain form post goes back to the page.
+  answer = req: items: writes:
+    if req.headers."hx-request" or "" == "true"
+    then { body = list items; db = writes; }
+    else { redirect = "/"; status = 303; db = writes; };
+
+  # One todo, or a 404 when another request deleted it first.
+  withTodo = req: change:
+    let
+      id = req.params.id;
+      current = req.db.get (keyOf id);
+    in
+    if current == null then { status = 404; body = "no such todo"; }
+    else change id current;
+in
+{
+  GET = req: page (todos req);
+
+  "htmx.min.js".GET = ./node_modules/htmx.org/dist/htmx.min.js;
+
+  todos = {
+    GET = req: { json = todos req; };
+
+    # Ids come from a counter read and written in the same transaction, so two requests
+    # can never take the same one: the second is re-run with the new counter.
+    POST = req:
+      let
+        title = req.form.title or req.json.title or "";
+        next = req.db.get "meta/next-id";
+        id = pad (if next == null then 1 else next);
+        todo = { inherit title; done = false; };
+      in
+      if builtins.match "[[:space:]]*" title != null || stringLength title > 200
+      then { status = 400; body = "a todo needs a title of 1 to 200 characters"; }
+      else answer req (todos req ++ [ (todo // { inherit id; }) ]) {
+        set = { "meta/next-id" = (if next == null then 1 else next) + 1; ${keyOf id} = todo; };
+      };
+
+    ":id" = {
+      toggle.POST = req: withTodo req (id: todo:
+        let toggled = todo // { done = !todo.done; };
+        in answer req (map (t: if t.id == id then toggled // { inherit id; } else t) (todos req)) {
+          set.${keyOf id} = toggled;
+        });
+
+      DELETE = req: withTodo req (id: _:
+        answer req (filter (t: t.id != id) (todos req)) { delete = [ (keyOf id) ]; });
+    };
+  };
+}
