@@ -14,6 +14,13 @@ use crate::lower::{normalise_newlines, parse_and_lower};
 use crate::source::{Pos, Sources};
 use crate::value::*;
 
+/// What one evaluation step produced: a value, or an expression in tail position to
+/// continue with.
+enum Step {
+    Done(Value),
+    Tail(ExprRef, Rc<Env>),
+}
+
 /// Resource limits. `None` means unlimited.
 #[derive(Debug, Clone, Default)]
 pub struct Limits {
@@ -246,6 +253,15 @@ impl Evaluator {
         Ok(())
     }
 
+    /// Strings count against the allocation budget too, one value per 32 bytes, so that a
+    /// string doubling itself hits the limit long before it exhausts memory.
+    pub fn count_string(&mut self, len: usize, pos: Pos) -> EResult<()> {
+        if len >= 32 {
+            self.count_alloc(len / 32, pos)?;
+        }
+        Ok(())
+    }
+
     fn enter(&mut self, pos: Pos) -> EResult<()> {
         self.depth += 1;
         if let Some(max) = self.limits.max_depth {
@@ -356,10 +372,116 @@ impl Evaluator {
     // ---------------------------------------------------------------- evaluation
 
     pub fn eval(&mut self, e: &ExprRef, env: &Rc<Env>) -> EResult<Value> {
-        stacker::maybe_grow(STACK_RED_ZONE, STACK_GROW, || self.eval_inner(e, env))
+        // Fast paths: variables and literals need no stack check or frame.
+        match &**e {
+            Expr::Var(Var::Local { depth, slot }, _) => {
+                let t = lookup_local(env, *depth, *slot);
+                if let ThunkState::Done(v) = &*t.0.borrow() {
+                    return Ok(v.clone());
+                }
+            }
+            Expr::Var(Var::Global(g), _) => {
+                if let ThunkState::Done(v) = &*self.globals[*g as usize].0.borrow() {
+                    return Ok(v.clone());
+                }
+            }
+            Expr::Int(i) => return Ok(Value::Int(*i)),
+            _ => {}
+        }
+        self.enter(Pos::NONE)?;
+        let r = stacker::maybe_grow(STACK_RED_ZONE, STACK_GROW, || self.eval_inner(e, env));
+        self.depth -= 1;
+        r
     }
 
     fn eval_inner(&mut self, e: &ExprRef, env: &Rc<Env>) -> EResult<Value> {
+        // Tail positions (if branches, let/with/assert bodies, lambda bodies) continue in
+        // this loop instead of recursing, so the Rust stack grows only for non-tail
+        // evaluation.
+        let (mut e, mut env) = match self.eval_step(e, env)? {
+            Step::Done(v) => return Ok(v),
+            Step::Tail(e, env) => (e, env),
+        };
+        loop {
+            match self.eval_step(&e, &env)? {
+                Step::Done(v) => return Ok(v),
+                Step::Tail(e2, env2) => {
+                    e = e2;
+                    env = env2;
+                }
+            }
+        }
+    }
+
+    fn eval_step(&mut self, e: &ExprRef, env: &Rc<Env>) -> EResult<Step> {
+        match &**e {
+            Expr::Let(a, body) => {
+                let new_env = self.rec_env(a, env);
+                Ok(Step::Tail(body.clone(), new_env))
+            }
+            Expr::Apply { fun, arg, pos } => {
+                let f = self.eval(fun, env)?;
+                let a = self.thunk_of(arg, env);
+                if let Value::Lambda(c) = &f {
+                    self.tick(*pos)?;
+                    let new_env = self.bind_lambda(c, a, *pos)?;
+                    return Ok(Step::Tail(c.lambda.body.clone(), new_env));
+                }
+                self.call(f, a, *pos).map(Step::Done)
+            }
+            Expr::If {
+                cond,
+                then,
+                else_,
+                pos,
+            } => {
+                self.tick(*pos)?;
+                match self.eval(cond, env)? {
+                    Value::Bool(true) => Ok(Step::Tail(then.clone(), env.clone())),
+                    Value::Bool(false) => Ok(Step::Tail(else_.clone(), env.clone())),
+                    other => err(
+                        format!(
+                            "value is {} while a Boolean was expected",
+                            other.type_desc()
+                        ),
+                        *pos,
+                    ),
+                }
+            }
+            Expr::Assert {
+                cond,
+                body,
+                pos,
+                text,
+            } => match self.eval(cond, env)? {
+                Value::Bool(true) => Ok(Step::Tail(body.clone(), env.clone())),
+                Value::Bool(false) => Err(EvalError::new(
+                    ErrorKind::Assert,
+                    format!("assertion '{}' failed", text),
+                    *pos,
+                )),
+                other => err(
+                    format!(
+                        "value is {} while a Boolean was expected",
+                        other.type_desc()
+                    ),
+                    *pos,
+                ),
+            },
+            Expr::With { namespace, body } => {
+                let ns = self.thunk_of(namespace, env);
+                let new_env = Rc::new(Env {
+                    slots: Box::new([]),
+                    parent: Some(env.clone()),
+                    with: Some(ns),
+                });
+                Ok(Step::Tail(body.clone(), new_env))
+            }
+            _ => self.eval_simple(e, env).map(Step::Done),
+        }
+    }
+
+    fn eval_simple(&mut self, e: &ExprRef, env: &Rc<Env>) -> EResult<Value> {
         match &**e {
             Expr::Int(i) => Ok(Value::Int(*i)),
             Expr::Float(f) => Ok(Value::Float(*f)),
@@ -369,43 +491,8 @@ impl Evaluator {
                 let t = self.lookup_var(var, env, *pos)?;
                 self.force(&t)
             }
-            Expr::Interp { parts, pos } => {
-                self.tick(*pos)?;
-                let mut out = String::new();
-                let mut ctx = Context::new();
-                for part in parts {
-                    match part {
-                        StrPart::Lit(l) => out.push_str(l),
-                        StrPart::Expr(e, ipos) => {
-                            let v = self.eval(e, env)?;
-                            let s = self.coerce_to_string(&v, *ipos, false, true, &mut ctx)?;
-                            out.push_str(&s);
-                        }
-                    }
-                }
-                Ok(Value::String(NixStr::with_ctx(out, ctx)))
-            }
-            Expr::InterpPath { parts, pos } => {
-                let mut out = String::new();
-                for part in parts {
-                    match part {
-                        StrPart::Lit(l) => out.push_str(l),
-                        StrPart::Expr(e, _) => {
-                            let v = self.eval(e, env)?;
-                            let mut ctx = Context::new();
-                            let s = self.coerce_to_string(&v, *pos, false, false, &mut ctx)?;
-                            if !ctx.is_empty() {
-                                return err(
-                                    "a string that refers to a store path cannot be appended to a path",
-                                    *pos,
-                                );
-                            }
-                            out.push_str(&s);
-                        }
-                    }
-                }
-                Ok(Value::Path(crate::lower::canon_path(&out).into()))
-            }
+            Expr::Interp { parts, pos } => self.eval_interp(parts, pos, env),
+            Expr::InterpPath { parts, pos } => self.eval_interp_path(parts, pos, env),
             Expr::HomePath(rest, pos) => {
                 let home = self.io.get_env("HOME").unwrap_or_default();
                 if home.is_empty() {
@@ -421,66 +508,9 @@ impl Evaluator {
                 path,
                 default,
                 pos,
-            } => {
-                self.tick(*pos)?;
-                let mut v = self.eval(expr, env)?;
-                for name in path {
-                    let key = self.attr_name(name, env)?;
-                    let found = match &v {
-                        Value::Attrs(a) => a.get(&key).cloned(),
-                        _ if default.is_some() => None,
-                        other => {
-                            return err(
-                                format!("value is {} while a set was expected", other.type_desc()),
-                                *pos,
-                            )
-                        }
-                    };
-                    match found {
-                        Some(t) => {
-                            v = self.force(&t).map_err(|mut e| {
-                                if e.trace.len() < 64 {
-                                    e.trace.push((
-                                        *pos,
-                                        format!("while evaluating the attribute '{}'", key),
-                                    ));
-                                }
-                                e
-                            })?
-                        }
-                        None => match default {
-                            Some(d) => return self.eval(d, env),
-                            None => {
-                                let attrs = match &v {
-                                    Value::Attrs(a) => a.clone(),
-                                    _ => unreachable!(),
-                                };
-                                return Err(missing_attr(&key, &attrs, *pos));
-                            }
-                        },
-                    }
-                }
-                Ok(v)
-            }
-            Expr::HasAttr { expr, path } => {
-                let mut v = self.eval(expr, env)?;
-                for name in path {
-                    let key = self.attr_name(name, env)?;
-                    match &v {
-                        Value::Attrs(a) => match a.get(&key).cloned() {
-                            Some(t) => v = self.force(&t)?,
-                            None => return Ok(Value::Bool(false)),
-                        },
-                        _ => return Ok(Value::Bool(false)),
-                    }
-                }
-                Ok(Value::Bool(true))
-            }
+            } => self.eval_select(expr, path, default, pos, env),
+            Expr::HasAttr { expr, path } => self.eval_has_attr(expr, path, env),
             Expr::Attrs(a) => self.eval_attrs(a, env),
-            Expr::Let(a, body) => {
-                let new_env = self.rec_env(a, env);
-                self.eval(body, &new_env)
-            }
             Expr::List(items) => {
                 self.count_alloc(items.len(), Pos::NONE)?;
                 let mut out = Vec::with_capacity(items.len());
@@ -493,63 +523,6 @@ impl Evaluator {
                 lambda: l.clone(),
                 env: env.clone(),
             }))),
-            Expr::Apply { fun, arg, pos } => {
-                let f = self.eval(fun, env)?;
-                let a = self.thunk_of(arg, env);
-                self.call(f, a, *pos)
-            }
-            Expr::If {
-                cond,
-                then,
-                else_,
-                pos,
-            } => {
-                self.tick(*pos)?;
-                let c = self.eval(cond, env)?;
-                match c {
-                    Value::Bool(true) => self.eval(then, env),
-                    Value::Bool(false) => self.eval(else_, env),
-                    other => err(
-                        format!(
-                            "value is {} while a Boolean was expected",
-                            other.type_desc()
-                        ),
-                        *pos,
-                    ),
-                }
-            }
-            Expr::Assert {
-                cond,
-                body,
-                pos,
-                text,
-            } => {
-                let c = self.eval(cond, env)?;
-                match c {
-                    Value::Bool(true) => self.eval(body, env),
-                    Value::Bool(false) => Err(EvalError::new(
-                        ErrorKind::Assert,
-                        format!("assertion '{}' failed", text),
-                        *pos,
-                    )),
-                    other => err(
-                        format!(
-                            "value is {} while a Boolean was expected",
-                            other.type_desc()
-                        ),
-                        *pos,
-                    ),
-                }
-            }
-            Expr::With { namespace, body } => {
-                let ns = self.thunk_of(namespace, env);
-                let new_env = Rc::new(Env {
-                    slots: Box::new([]),
-                    parent: Some(env.clone()),
-                    with: Some(ns),
-                });
-                self.eval(body, &new_env)
-            }
             Expr::Not(inner, pos) => match self.eval(inner, env)? {
                 Value::Bool(b) => Ok(Value::Bool(!b)),
                 other => err(
@@ -565,7 +538,123 @@ impl Evaluator {
                 self.arith(BinOp::Sub, Value::Int(0), v, *pos)
             }
             Expr::Binary { op, lhs, rhs, pos } => self.eval_binary(*op, lhs, rhs, env, *pos),
+            Expr::Let(..)
+            | Expr::Apply { .. }
+            | Expr::If { .. }
+            | Expr::Assert { .. }
+            | Expr::With { .. } => self.eval(e, env),
         }
+    }
+
+    #[inline(never)]
+    fn eval_interp(&mut self, parts: &[StrPart], pos: &Pos, env: &Rc<Env>) -> EResult<Value> {
+        self.tick(*pos)?;
+        let mut out = String::new();
+        let mut ctx = Context::new();
+        for part in parts {
+            match part {
+                StrPart::Lit(l) => out.push_str(l),
+                StrPart::Expr(e, ipos) => {
+                    let v = self.eval(e, env)?;
+                    let s = self.coerce_to_string(&v, *ipos, false, true, &mut ctx)?;
+                    out.push_str(&s);
+                }
+            }
+        }
+        self.count_string(out.len(), *pos)?;
+        Ok(Value::String(NixStr::with_ctx(out, ctx)))
+    }
+
+    #[inline(never)]
+    fn eval_interp_path(&mut self, parts: &[StrPart], pos: &Pos, env: &Rc<Env>) -> EResult<Value> {
+        let mut out = String::new();
+        for part in parts {
+            match part {
+                StrPart::Lit(l) => out.push_str(l),
+                StrPart::Expr(e, _) => {
+                    let v = self.eval(e, env)?;
+                    let mut ctx = Context::new();
+                    let s = self.coerce_to_string(&v, *pos, false, false, &mut ctx)?;
+                    if !ctx.is_empty() {
+                        return err(
+                            "a string that refers to a store path cannot be appended to a path",
+                            *pos,
+                        );
+                    }
+                    out.push_str(&s);
+                }
+            }
+        }
+        Ok(Value::Path(crate::lower::canon_path(&out).into()))
+    }
+
+    #[inline(never)]
+    fn eval_select(
+        &mut self,
+        expr: &ExprRef,
+        path: &[AttrName],
+        default: &Option<ExprRef>,
+        pos: &Pos,
+        env: &Rc<Env>,
+    ) -> EResult<Value> {
+        self.tick(*pos)?;
+        let mut v = self.eval(expr, env)?;
+        for name in path {
+            let key = self.attr_name(name, env)?;
+            let found = match &v {
+                Value::Attrs(a) => a.get(&key).cloned(),
+                _ if default.is_some() => None,
+                other => {
+                    return err(
+                        format!("value is {} while a set was expected", other.type_desc()),
+                        *pos,
+                    )
+                }
+            };
+            match found {
+                Some(t) => {
+                    v = self.force(&t).map_err(|mut e| {
+                        if e.trace.len() < 64 {
+                            e.trace
+                                .push((*pos, format!("while evaluating the attribute '{}'", key)));
+                        }
+                        e
+                    })?
+                }
+                None => match default {
+                    Some(d) => return self.eval(d, env),
+                    None => {
+                        let attrs = match &v {
+                            Value::Attrs(a) => a.clone(),
+                            _ => unreachable!(),
+                        };
+                        return Err(missing_attr(&key, &attrs, *pos));
+                    }
+                },
+            }
+        }
+        Ok(v)
+    }
+
+    #[inline(never)]
+    fn eval_has_attr(
+        &mut self,
+        expr: &ExprRef,
+        path: &[AttrName],
+        env: &Rc<Env>,
+    ) -> EResult<Value> {
+        let mut v = self.eval(expr, env)?;
+        for name in path {
+            let key = self.attr_name(name, env)?;
+            match &v {
+                Value::Attrs(a) => match a.get(&key).cloned() {
+                    Some(t) => v = self.force(&t)?,
+                    None => return Ok(Value::Bool(false)),
+                },
+                _ => return Ok(Value::Bool(false)),
+            }
+        }
+        Ok(Value::Bool(true))
     }
 
     fn attr_name(&mut self, name: &AttrName, env: &Rc<Env>) -> EResult<Rc<str>> {
@@ -709,26 +798,8 @@ impl Evaluator {
     fn call_inner(&mut self, f: Value, arg: Thunk, pos: Pos) -> EResult<Value> {
         match f {
             Value::Lambda(c) => {
-                let lam = &c.lambda;
-                let env = match &lam.formals {
-                    None => Rc::new(Env {
-                        slots: Box::new([arg]),
-                        parent: Some(c.env.clone()),
-                        with: None,
-                    }),
-                    Some(formals) => self.bind_formals(&c, formals, arg, pos)?,
-                };
-                self.eval(&lam.body, &env).map_err(|mut e| {
-                    if e.kind != ErrorKind::Limit && e.trace.len() < 64 {
-                        let name = lam.name.borrow().clone();
-                        let desc = match name {
-                            Some(n) => format!("while calling '{}'", n),
-                            None => "while calling anonymous lambda".to_string(),
-                        };
-                        e.trace.push((pos, desc));
-                    }
-                    e
-                })
+                let env = self.bind_lambda(&c, arg, pos)?;
+                self.eval(&c.lambda.body, &env)
             }
             Value::PrimOp(op) => {
                 if op.arity == 1 {
@@ -765,6 +836,18 @@ impl Evaluator {
                 ),
                 pos,
             ),
+        }
+    }
+
+    /// The scope a lambda's body runs in, with its argument bound.
+    fn bind_lambda(&mut self, c: &Closure, arg: Thunk, pos: Pos) -> EResult<Rc<Env>> {
+        match &c.lambda.formals {
+            None => Ok(Rc::new(Env {
+                slots: Box::new([arg]),
+                parent: Some(c.env.clone()),
+                with: None,
+            })),
+            Some(formals) => self.bind_formals(c, formals, arg, pos),
         }
     }
 
@@ -977,6 +1060,7 @@ impl Evaluator {
             _ => {
                 let mut s = self.coerce_to_string(l, pos, false, true, &mut ctx)?;
                 s.push_str(&self.coerce_to_string(r, pos, false, true, &mut ctx)?);
+                self.count_string(s.len(), pos)?;
                 Ok(Value::String(NixStr::with_ctx(s, ctx)))
             }
         }
