@@ -25,7 +25,13 @@ fn main() {
     let dir = tempfile::tempdir().unwrap();
     let sqlite = SqliteBackend::open(&dir.path().join("bench.db"), SqliteOptions::default())
         .expect("opening SQLite");
-    run("sqlite", Arc::new(sqlite), 40_000, 2_000, 1_000);
+    let sqlite = Arc::new(sqlite);
+    run("sqlite", sqlite.clone(), 40_000, 2_000, 1_000);
+    let (transactions, commits) = sqlite.write_stats();
+    println!(
+        "sqlite   group commit: {commits} commits in {transactions} write transactions ({:.1} per disk sync)",
+        commits as f64 / transactions as f64
+    );
 
     let url = std::env::var("NIXWEB_BENCH_POSTGRES")
         .or_else(|_| std::env::var("NIXWEB_TEST_POSTGRES"))

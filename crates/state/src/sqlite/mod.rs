@@ -2,23 +2,28 @@
 //!
 //! - A snapshot is a deferred read transaction on a pooled connection, started with a read
 //!   so that it holds its WAL snapshot from `begin` on; WAL lets it run beside writers.
-//! - A commit ends that read transaction, takes the write lock (`BEGIN IMMEDIATE`, so one
-//!   writer at a time across processes; within a process writers also queue on a mutex, which
-//!   is fairer and faster than SQLite's sleeping busy handler), validates the read set against
-//!   the newest state, writes, and commits with `synchronous=FULL`: a commit that returned Ok
-//!   is in the WAL on disk and survives SIGKILL and power loss.
+//! - A commit ends that read transaction and hands its read set and writes to the backend's
+//!   writer thread ([`writer`]), which takes the write lock (`BEGIN IMMEDIATE`, so one writer
+//!   at a time across processes), validates the read set against the newest state, writes,
+//!   and commits with `synchronous=FULL`: a commit that returned Ok is in the WAL on disk and
+//!   survives SIGKILL and power loss. Commits waiting together share one transaction and one
+//!   disk sync (group commit), each in a savepoint of its own.
 //! - Versions come from a one-row table holding the last commit number.
 
+mod writer;
+
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use rusqlite::{params_from_iter, Connection, OptionalExtension};
 
+use self::writer::Writer;
+
 use crate::keys::{check_key, KeyRange};
 use crate::pool::{Pool, Pooled};
-use crate::readset::{CurrentVersions, ReadSet};
-use crate::writes::{final_operations, parse_value, split};
+use crate::readset::ReadSet;
+use crate::writes::{final_operations, parse_value};
 use crate::{Snapshot, StateBackend, StateError, Value, Writes};
 
 /// Settings of a [`SqliteBackend`]; the defaults suit a web server.
@@ -46,8 +51,8 @@ impl Default for SqliteOptions {
 pub struct SqliteBackend {
     path: PathBuf,
     pool: Arc<Pool<Connection>>,
-    /// Queues this process's writers before they ask SQLite for the write lock.
-    write_gate: Arc<Mutex<()>>,
+    /// The thread that applies this backend's commits, in groups.
+    writer: Writer,
 }
 
 const SCHEMA: &str = "
@@ -86,13 +91,19 @@ impl SqliteBackend {
         Ok(SqliteBackend {
             path,
             pool,
-            write_gate: Arc::new(Mutex::new(())),
+            writer: Writer::start(first)?,
         })
     }
 
     /// The database file.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// How many write transactions this backend has run, and how many commits with writes
+    /// they held (group commit puts several in one): (transactions, commits).
+    pub fn write_stats(&self) -> (u64, u64) {
+        self.writer.stats()
     }
 }
 
@@ -129,7 +140,7 @@ impl StateBackend for SqliteBackend {
         Ok(Box::new(SqliteSnapshot {
             conn: Some(conn),
             reads: ReadSet::default(),
-            write_gate: Arc::clone(&self.write_gate),
+            writer: self.writer.clone(),
         }))
     }
 
@@ -142,7 +153,7 @@ struct SqliteSnapshot {
     /// None once committed.
     conn: Option<Pooled<Connection>>,
     reads: ReadSet,
-    write_gate: Arc<Mutex<()>>,
+    writer: Writer,
 }
 
 impl SqliteSnapshot {
@@ -221,105 +232,17 @@ impl Snapshot for SqliteSnapshot {
             .conn
             .take()
             .ok_or_else(|| StateError::Backend("sqlite: snapshot already committed".into()))?;
+        // The read connection is done: back to the pool before the (longer) write.
         if let Err(e) = conn.execute_batch("ROLLBACK") {
             conn.discard();
             return Err(backend_error("ending snapshot", e));
         }
+        drop(conn);
         if operations.is_empty() {
             return Ok(());
         }
-
-        let _gate = self.write_gate.lock().unwrap_or_else(|e| e.into_inner());
-        if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
-            return Err(backend_error("taking the write lock", e));
-        }
-        let outcome = validate_and_write(&conn, &self.reads, &operations);
-        let finish = match outcome {
-            Ok(true) => conn.execute_batch("COMMIT"),
-            Ok(false) | Err(_) => conn.execute_batch("ROLLBACK"),
-        };
-        if let Err(e) = finish {
-            // The connection may still be inside a transaction: never reuse it.
-            let _ = conn.execute_batch("ROLLBACK");
-            conn.discard();
-            return Err(backend_error("committing", e));
-        }
-        match outcome {
-            Ok(true) => Ok(()),
-            Ok(false) => Err(StateError::Conflict),
-            Err(e) => Err(e),
-        }
-    }
-}
-
-/// Inside the write transaction: false when a read changed, else writes and returns true.
-fn validate_and_write(
-    conn: &Connection,
-    reads: &ReadSet,
-    operations: &crate::writes::Operations,
-) -> Result<bool, StateError> {
-    if !reads.still_valid(&mut WriteTxn(conn))? {
-        return Ok(false);
-    }
-    let write = || -> rusqlite::Result<()> {
-        let version: i64 = conn.query_row(
-            "UPDATE nixweb_state_meta SET last_version = last_version + 1 RETURNING last_version",
-            [],
-            |row| row.get(0),
-        )?;
-        let (deletes, sets) = split(operations);
-        let mut delete = conn.prepare_cached("DELETE FROM nixweb_state WHERE key = ?1")?;
-        for key in deletes {
-            delete.execute([key])?;
-        }
-        let mut upsert = conn.prepare_cached(
-            "INSERT INTO nixweb_state (key, value, version) VALUES (?1, ?2, ?3)
-             ON CONFLICT (key) DO UPDATE SET value = excluded.value, version = excluded.version",
-        )?;
-        for (key, json) in sets {
-            upsert.execute(rusqlite::params![key, json, version])?;
-        }
-        Ok(())
-    };
-    write().map_err(|e| backend_error("writing", e))?;
-    Ok(true)
-}
-
-/// The current state as the write transaction sees it.
-struct WriteTxn<'a>(&'a Connection);
-
-impl CurrentVersions for WriteTxn<'_> {
-    fn key_versions(
-        &mut self,
-        keys: &[&str],
-    ) -> Result<std::collections::BTreeMap<String, i64>, StateError> {
-        let mut stmt = self
-            .0
-            .prepare_cached("SELECT version FROM nixweb_state WHERE key = ?1")
-            .map_err(|e| backend_error("validating", e))?;
-        let mut versions = std::collections::BTreeMap::new();
-        for key in keys {
-            let version: Option<i64> = stmt
-                .query_row([key], |row| row.get(0))
-                .optional()
-                .map_err(|e| backend_error("validating", e))?;
-            if let Some(version) = version {
-                versions.insert((*key).to_owned(), version);
-            }
-        }
-        Ok(versions)
-    }
-
-    fn range_versions(&mut self, range: &KeyRange) -> Result<Vec<(String, i64)>, StateError> {
-        self.0
-            .prepare_cached(&range_sql("key, version", range))
-            .and_then(|mut stmt| {
-                stmt.query_map(params_from_iter(range_params(range)), |row| {
-                    Ok((row.get(0)?, row.get(1)?))
-                })?
-                .collect()
-            })
-            .map_err(|e| backend_error("validating", e))
+        self.writer
+            .commit(std::mem::take(&mut self.reads), operations)
     }
 }
 
