@@ -55,6 +55,27 @@
 //! [`serde_json::Value`]s stored as JSON text, so integers stay integers and floats stay
 //! floats; object key order is kept.
 //!
+//! # Guarantees and limits
+//! - Serializable: every committed request behaves as if requests ran one at a time, in
+//!   commit order; a request that read data changed by an earlier commit is refused
+//!   ([`StateError::Conflict`]) and re-run by the caller.
+//! - Durable: SQLite syncs its WAL on every commit (`synchronous=FULL`); PostgreSQL commits
+//!   with its own durability settings (synchronous by default).
+//! - Several processes may share one store (one SQLite file, one PostgreSQL database):
+//!   correctness rests on the database's locking and isolation, never on in-process locks.
+//! - Conflicts can be spurious on PostgreSQL (serializable isolation locks index pages, not
+//!   only keys), rarely; never on SQLite. A retry resolves them.
+//! - Validation re-reads what the snapshot read, so a commit costs about as much as the
+//!   reads it validates: a request that lists thousands of rows pays for them twice.
+//! - If the connection fails during the final step of a commit, the answer is
+//!   [`StateError::Backend`] and whether the writes landed is unknown.
+//!
+//! # Tests
+//! `cargo test -p nixweb-state` runs every behaviour on both backends. The PostgreSQL tests
+//! need `export NIXWEB_TEST_POSTGRES="$(bash scripts/postgres-test-setup)"` (they fail
+//! without it, saying so) or `NIXWEB_SKIP_POSTGRES=1` to skip them. `cargo run -p
+//! nixweb-state --release --example bench` measures both backends.
+//!
 //! # Threads and async code
 //! The API is synchronous and blocking: from async code call it through
 //! `tokio::task::spawn_blocking`. The PostgreSQL client runs its own small tokio runtime
@@ -154,6 +175,12 @@ pub fn open(url: &str) -> Result<Arc<dyn StateBackend>, StateError> {
             return Err(StateError::Backend(format!(
                 "no database path in state URL {url:?}"
             )));
+        }
+        // Every pooled connection would get a database of its own.
+        if path == ":memory:" {
+            return Err(StateError::Backend(
+                "in-memory SQLite cannot be shared by snapshots: give a file path".into(),
+            ));
         }
         Ok(Arc::new(SqliteBackend::open(
             std::path::Path::new(path),

@@ -39,6 +39,7 @@ fn open_accepts_urls_and_plain_paths() {
     let by_slashes = open(&format!("sqlite://{}", path.display())).unwrap();
     assert_eq!(read(&by_slashes, "k"), Some(json!("v")));
     assert!(open("sqlite:").is_err());
+    assert!(open("sqlite::memory:").is_err());
     assert!(open("/nonexistent-dir/for/sure/app.db").is_err());
 }
 
