@@ -109,8 +109,16 @@ fn finish(
     Ok(!broken)
 }
 
+/// `text` on one printable line (control characters escaped), cut at `limit` chars.
 fn one_line(text: &str, limit: usize) -> String {
-    let flat = text.replace(['\n', '\r'], " ");
+    let flat: String = text
+        .chars()
+        .map(|c| match c {
+            '\n' | '\r' => " ".to_owned(),
+            c if c.is_control() => c.escape_default().to_string(),
+            c => c.to_string(),
+        })
+        .collect();
     if flat.chars().count() <= limit {
         flat
     } else {
@@ -349,4 +357,15 @@ fn check_records_live(
         }
     }
     Ok(stale)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::one_line;
+
+    #[test]
+    fn one_line_flattens_escapes_and_cuts() {
+        assert_eq!(one_line("a\nb\u{0}c", 80), "a b\\u{0}c");
+        assert_eq!(one_line("abcdef", 3), "abc…");
+    }
 }
