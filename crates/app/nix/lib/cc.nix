@@ -91,7 +91,7 @@ let
         echo "Timeout: the program ran for more than $runSeconds s and was stopped" >> run.raw
       elif [ "$status" = 153 ]; then
         [ -n "$(tail -c 1 run.raw)" ] && echo >> run.raw
-        echo "Output limit: the program wrote more than $fileKiB KiB and was stopped" >> run.raw
+        echo "Output limit: the program wrote more than $fileKiB KiB (output or a file) and was stopped" >> run.raw
       fi
       echo "$status" > "$out/run.status"
       clean < run.raw > "$out/run.log"
