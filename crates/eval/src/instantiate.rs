@@ -106,9 +106,17 @@ fn run(ev: &mut Evaluator, opts: &InstantiateOptions, stdout: &mut String) -> ER
             OutputFormat::Json => {
                 let mut ctx = Context::new();
                 let mut out = String::new();
-                crate::builtins::json::to_json(ev, &v, Pos::NONE, false, &mut ctx, &mut out)?;
+                crate::builtins::json::to_json_with(
+                    ev,
+                    &v,
+                    Pos::NONE,
+                    false,
+                    opts.strict,
+                    &mut ctx,
+                    &mut out,
+                )?;
+                // Nix 2.8 prints no newline after JSON output.
                 stdout.push_str(&out);
-                stdout.push('\n');
             }
             OutputFormat::Xml { location } => {
                 let mut ctx = Context::new();

@@ -279,3 +279,51 @@ impl Attrs {
         Attrs { entries: out }
     }
 }
+
+// Dropping a long chain of thunks (a lazily built accumulator, a list nested a million
+// deep) would recurse once per link and overflow the stack. Thunk contents are dropped
+// recursively up to a bound, then deferred to a list the outermost drop drains. The list
+// is always empty when no drop is running, so no value outlives its evaluator in it.
+thread_local! {
+    static DROP_DEPTH: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+    static DEFERRED_DROPS: RefCell<Vec<ThunkState>> = const { RefCell::new(Vec::new()) };
+}
+
+const MAX_DROP_DEPTH: u32 = 256;
+
+impl Drop for Thunk {
+    fn drop(&mut self) {
+        if Rc::strong_count(&self.0) != 1 {
+            return;
+        }
+        let state = match self.0.try_borrow_mut() {
+            Ok(mut s) => match &*s {
+                ThunkState::Blackhole
+                | ThunkState::Done(
+                    Value::Null
+                    | Value::Bool(_)
+                    | Value::Int(_)
+                    | Value::Float(_)
+                    | Value::String(_)
+                    | Value::Path(_)
+                    | Value::PrimOp(_),
+                ) => return,
+                _ => std::mem::replace(&mut *s, ThunkState::Blackhole),
+            },
+            Err(_) => return,
+        };
+        let depth = DROP_DEPTH.with(|d| d.get());
+        if depth >= MAX_DROP_DEPTH {
+            DEFERRED_DROPS.with(|d| d.borrow_mut().push(state));
+            return;
+        }
+        DROP_DEPTH.with(|d| d.set(depth + 1));
+        drop(state);
+        if depth == 0 {
+            while let Some(next) = DEFERRED_DROPS.with(|d| d.borrow_mut().pop()) {
+                drop(next);
+            }
+        }
+        DROP_DEPTH.with(|d| d.set(depth));
+    }
+}

@@ -34,6 +34,20 @@ pub fn to_json(
     ctx: &mut Context,
     out: &mut String,
 ) -> EResult<()> {
+    to_json_with(ev, v, pos, copy_to_store, true, ctx, out)
+}
+
+/// Like `to_json`; with `force` off (`--json` without `--strict`), unevaluated parts are
+/// an error, as in Nix.
+pub fn to_json_with(
+    ev: &mut Evaluator,
+    v: &Value,
+    pos: Pos,
+    copy_to_store: bool,
+    force: bool,
+    ctx: &mut Context,
+    out: &mut String,
+) -> EResult<()> {
     stacker::maybe_grow(64 * 1024, 1024 * 1024, || match v {
         Value::Null => {
             out.push_str("null");
@@ -75,8 +89,8 @@ pub fn to_json(
                 if i > 0 {
                     out.push(',');
                 }
-                let item = ev.force(t)?;
-                to_json(ev, &item, pos, copy_to_store, ctx, out)?;
+                let item = force_or_fail(ev, t, force, pos)?;
+                to_json_with(ev, &item, pos, copy_to_store, force, ctx, out)?;
             }
             out.push(']');
             Ok(())
@@ -91,8 +105,8 @@ pub fn to_json(
                 return Ok(());
             }
             if let Some(t) = a.get("outPath").cloned() {
-                let o = ev.force(&t)?;
-                return to_json(ev, &o, pos, copy_to_store, ctx, out);
+                let o = force_or_fail(ev, &t, force, pos)?;
+                return to_json_with(ev, &o, pos, copy_to_store, force, ctx, out);
             }
             out.push('{');
             for (i, attr) in a.entries.iter().enumerate() {
@@ -101,14 +115,24 @@ pub fn to_json(
                 }
                 escape_json(&attr.name, out);
                 out.push(':');
-                let item = ev.force(&attr.value)?;
-                to_json(ev, &item, pos, copy_to_store, ctx, out)?;
+                let item = force_or_fail(ev, &attr.value, force, pos)?;
+                to_json_with(ev, &item, pos, copy_to_store, force, ctx, out)?;
             }
             out.push('}');
             Ok(())
         }
         other => err(format!("cannot convert {} to JSON", other.type_desc()), pos),
     })
+}
+
+fn force_or_fail(ev: &mut Evaluator, t: &Thunk, force: bool, pos: Pos) -> EResult<Value> {
+    if force {
+        return ev.force(t);
+    }
+    match t.get() {
+        Some(v) => Ok(v),
+        None => err("cannot convert a thunk to JSON", pos),
+    }
 }
 
 /// Converts parsed JSON into a Nix value.

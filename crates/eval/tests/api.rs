@@ -1,0 +1,311 @@
+//! The embedding API: limits, the Session (Send) wrapper, host builtins, JSON conversion,
+//! and output formats recorded from nix-instantiate 2.8.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use nixweb_eval::{
+    instantiate, ArgValue, ErrorKind, Evaluator, InstantiateOptions, Limits, OutputFormat, Session,
+    Source, StdIO,
+};
+
+fn eval_with(limits: Limits, expr: &str) -> Result<String, (ErrorKind, String)> {
+    let mut ev = Evaluator::with_limits(Arc::new(StdIO), limits);
+    let v = ev
+        .eval_expr_str(expr, Path::new("/"))
+        .and_then(|v| ev.force_deep(&v).map(|_| v))
+        .map_err(|e| (e.kind, e.msg.clone()))?;
+    Ok(nixweb_eval::print::print_value(&v))
+}
+
+const LOOP: &str = "let f = n: f (n + 1); in f 0";
+const DEEP: &str = "let f = n: if n == 0 then 0 else 1 + f (n - 1); in f 20000";
+
+#[test]
+fn step_limit_stops_an_endless_loop() {
+    let limits = Limits {
+        max_steps: Some(10_000),
+        ..Limits::default()
+    };
+    let (kind, msg) = eval_with(limits, LOOP).unwrap_err();
+    assert_eq!(kind, ErrorKind::Limit);
+    assert!(msg.contains("step limit"), "{msg}");
+}
+
+#[test]
+fn limits_are_not_catchable_by_try_eval() {
+    let limits = Limits {
+        max_steps: Some(10_000),
+        ..Limits::default()
+    };
+    let expr = format!("builtins.tryEval ({LOOP})");
+    let (kind, _) = eval_with(limits, &expr).unwrap_err();
+    assert_eq!(kind, ErrorKind::Limit);
+}
+
+#[test]
+fn deadline_stops_an_endless_loop() {
+    let limits = Limits {
+        deadline: Some(Instant::now()),
+        ..Limits::default()
+    };
+    let (kind, msg) = eval_with(limits, LOOP).unwrap_err();
+    assert_eq!(kind, ErrorKind::Limit);
+    assert!(msg.contains("time limit"), "{msg}");
+}
+
+#[test]
+fn depth_limit_is_a_clean_error() {
+    let limits = Limits {
+        max_depth: Some(500),
+        ..Limits::default()
+    };
+    let (kind, msg) = eval_with(limits, DEEP).unwrap_err();
+    assert_eq!(kind, ErrorKind::Limit);
+    assert!(msg.contains("depth"), "{msg}");
+}
+
+#[test]
+fn deep_recursion_without_limits_does_not_overflow_the_stack() {
+    assert_eq!(eval_with(Limits::default(), DEEP).unwrap(), "20000");
+}
+
+#[test]
+fn allocation_budget_is_enforced() {
+    let limits = Limits {
+        max_allocs: Some(1000),
+        ..Limits::default()
+    };
+    let (kind, _) = eval_with(limits, "builtins.genList (x: x) 100000").unwrap_err();
+    assert_eq!(kind, ErrorKind::Limit);
+    assert_eq!(
+        eval_with(
+            Limits::default(),
+            "builtins.length (builtins.genList (x: x) 100000)"
+        )
+        .unwrap(),
+        "100000"
+    );
+}
+
+#[test]
+fn infinite_recursion_is_detected() {
+    let (kind, msg) = eval_with(Limits::default(), "let x = x; in x").unwrap_err();
+    assert_eq!(kind, ErrorKind::InfiniteRecursion);
+    assert_eq!(msg, "infinite recursion encountered");
+}
+
+#[test]
+fn evaluator_calls_functions_and_converts_json() {
+    let mut ev = Evaluator::new(Arc::new(StdIO));
+    let f = ev
+        .eval_expr_str(
+            "req: { status = 200; body = \"hi ${req.name}\"; n = req.n * 2; }",
+            Path::new("/"),
+        )
+        .unwrap();
+    let arg = ev.from_json(&serde_json::json!({ "name": "bob", "n": 21 }));
+    let out = ev.call_function(&f, arg).unwrap();
+    let json = ev.to_json(&out).unwrap();
+    assert_eq!(
+        json,
+        serde_json::json!({ "status": 200, "body": "hi bob", "n": 42 })
+    );
+}
+
+#[test]
+fn host_builtins_are_callable() {
+    let mut ev = Evaluator::new(Arc::new(StdIO));
+    ev.register_builtin("double", 1, true, |_, args| match &args[0] {
+        nixweb_eval::Value::Int(i) => Ok(nixweb_eval::Value::Int(i * 2)),
+        _ => Err("double: expected an integer".into()),
+    });
+    let v = ev
+        .eval_expr_str("[ (double 21) (builtins.double 1) ]", Path::new("/"))
+        .unwrap();
+    ev.force_deep(&v).unwrap();
+    assert_eq!(nixweb_eval::print::print_value(&v), "[ 42 2 ]");
+    let e = ev
+        .eval_expr_str("double \"x\"", Path::new("/"))
+        .unwrap_err();
+    assert_eq!(e.msg, "double: expected an integer");
+}
+
+#[test]
+fn session_is_send_and_works_across_threads() {
+    fn assert_send<T: Send>() {}
+    assert_send::<Session>();
+    let mut s = Session::new(Arc::new(StdIO), Limits::default());
+    s.register_builtin("greet", 1, false, |args| {
+        Ok(serde_json::json!(format!(
+            "hello {}",
+            args[0].as_str().unwrap_or("?")
+        )))
+    });
+    let app = s
+        .eval_expr(
+            "{ handle = r: { msg = builtins.greet r.who; }; }",
+            Path::new("/"),
+        )
+        .unwrap();
+    let handler = s.select(app, "handle").unwrap();
+    let s = std::thread::spawn(move || {
+        let out = s
+            .call_json(handler, &serde_json::json!({ "who": "world" }))
+            .unwrap();
+        assert_eq!(
+            s.to_json(out).unwrap(),
+            serde_json::json!({ "msg": "hello world" })
+        );
+        s
+    })
+    .join()
+    .unwrap();
+    assert_eq!(s.type_name(handler).unwrap(), "lambda");
+}
+
+#[test]
+fn session_errors_are_formatted_like_nix() {
+    let mut s = Session::new(Arc::new(StdIO), Limits::default());
+    let e = s.eval_expr("{ a = 1; }.b", Path::new("/")).unwrap_err();
+    // Recorded from nix-instantiate 2.8.
+    assert_eq!(
+        e.message,
+        "error: attribute 'b' missing\n\n       at «string»:1:1:\n\n            1| { a = 1; }.b\n             | ^\n       Did you mean a?\n"
+    );
+}
+
+fn run(source: Source, format: OutputFormat, strict: bool) -> (String, String, i32) {
+    let out = instantiate(
+        &InstantiateOptions {
+            source,
+            strict,
+            format,
+            args: vec![
+                ("a".into(), ArgValue::Expr("1 + 1".into())),
+                ("s".into(), ArgValue::Str("str".into())),
+            ],
+            attr_paths: Vec::new(),
+            search_path: Vec::new(),
+        },
+        Arc::new(StdIO),
+    );
+    (out.stdout, out.stderr, out.exit_code)
+}
+
+fn expr(text: &str) -> Source {
+    Source::Expr {
+        text: text.into(),
+        base_dir: PathBuf::from("/"),
+    }
+}
+
+#[test]
+fn json_output_has_no_trailing_newline() {
+    let (out, _, code) = run(
+        expr(r#"{ a = 1; b = [ true null "s\n" 2.5 ]; c = { d = "e"; }; }"#),
+        OutputFormat::Json,
+        true,
+    );
+    assert_eq!(code, 0);
+    assert_eq!(out, r#"{"a":1,"b":[true,null,"s\n",2.5],"c":{"d":"e"}}"#);
+}
+
+#[test]
+fn auto_args_are_passed_to_functions() {
+    let (out, _, _) = run(expr("{ a, s, b ? 3 }: [ a s b ]"), OutputFormat::Nix, true);
+    assert_eq!(out, "[ 2 \"str\" 3 ]\n");
+}
+
+#[test]
+fn xml_output_with_locations() {
+    let dir = std::env::temp_dir().join(format!("nixweb-eval-xml-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("xml.nix");
+    std::fs::write(
+        &file,
+        "{ a = 1; b = [ true null \"s\" 2.5 ]; c = { d = x: x; }; }",
+    )
+    .unwrap();
+    let (out, err, code) = run(
+        Source::File(file.clone()),
+        OutputFormat::Xml { location: true },
+        true,
+    );
+    assert_eq!(code, 0, "{err}");
+    // Recorded from nix-instantiate 2.8 (--eval --xml --strict), path substituted.
+    let expected = r#"<?xml version='1.0' encoding='utf-8'?>
+<expr>
+  <attrs>
+    <attr column="3" line="1" name="a" path="FILE">
+      <int value="1" />
+    </attr>
+    <attr column="10" line="1" name="b" path="FILE">
+      <list>
+        <bool value="true" />
+        <null />
+        <string value="s" />
+        <float value="2.5" />
+      </list>
+    </attr>
+    <attr column="37" line="1" name="c" path="FILE">
+      <attrs>
+        <attr column="43" line="1" name="d" path="FILE">
+          <function column="47" line="1" path="FILE">
+            <varpat name="x" />
+          </function>
+        </attr>
+      </attrs>
+    </attr>
+  </attrs>
+</expr>
+"#
+    .replace("FILE", &file.display().to_string());
+    assert_eq!(out, expected);
+    let (lazy, _, _) = run(
+        Source::File(file),
+        OutputFormat::Xml { location: true },
+        false,
+    );
+    assert!(lazy.contains("<unevaluated />"), "{lazy}");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn parse_errors_are_reported_like_nix() {
+    // Recorded from nix-instantiate 2.8.
+    let cases = [
+        (
+            "{ a = 1; a = 2; }",
+            "error: attribute 'a' already defined at (string):1:3\n\n       at «string»:1:10:\n\n            1| { a = 1; a = 2; }\n             |          ^\n",
+        ),
+        (
+            "let f = { x, x }: x; in f",
+            "error: duplicate formal function argument 'x'\n\n       at «string»:1:14:\n\n            1| let f = { x, x }: x; in f\n             |              ^\n",
+        ),
+        (
+            "undefinedVar",
+            "error: undefined variable 'undefinedVar'\n\n       at «string»:1:1:\n\n            1| undefinedVar\n             | ^\n",
+        ),
+        (
+            "{ a.b = 1; a = 2; }",
+            "error: attribute 'a' already defined at (string):1:3\n\n       at «string»:1:12:\n\n            1| { a.b = 1; a = 2; }\n             |            ^\n",
+        ),
+    ];
+    for (text, want) in cases {
+        let (_, err, code) = run(expr(text), OutputFormat::Nix, false);
+        assert_eq!(code, 1);
+        assert_eq!(err, want, "{text}");
+    }
+}
+
+#[test]
+fn dropping_deeply_nested_values_does_not_overflow_the_stack() {
+    let nested =
+        "builtins.length (builtins.foldl' (acc: x: [ acc ]) [ ] (builtins.genList (x: x) 200000))";
+    assert_eq!(eval_with(Limits::default(), nested).unwrap(), "1");
+    let lazy_chain =
+        "let f = n: acc: if n == 0 then 0 else f (n - 1) { inherit acc; }; in f 200000 { }";
+    assert_eq!(eval_with(Limits::default(), lazy_chain).unwrap(), "0");
+}
