@@ -82,14 +82,6 @@ impl<C> Pool<C> {
         self.lend(conn)
     }
 
-    /// Removes and returns the idle connections, so that they can be closed elsewhere.
-    pub(crate) fn take_idle(&self) -> Vec<C> {
-        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        let idle = std::mem::take(&mut state.idle);
-        state.open -= idle.len();
-        idle
-    }
-
     fn lend(self: &Arc<Self>, conn: C) -> Pooled<C> {
         Pooled {
             conn: Some(conn),

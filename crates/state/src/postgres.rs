@@ -13,8 +13,8 @@
 //!   `text` column (not `jsonb`, which would rewrite numbers and key order).
 //!
 //! The `postgres` crate runs a tokio runtime of its own inside every call: never call this
-//! backend from a thread that is running async tasks (use `spawn_blocking`). Dropping the
-//! backend is safe anywhere: idle connections are closed on a thread of their own.
+//! backend from a thread that is running async tasks (use `spawn_blocking`). Dropping a
+//! backend or a snapshot is safe anywhere: what must block is moved off async threads.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -67,9 +67,37 @@ struct Queries {
 
 /// A client with the statements it has prepared, so each query is parsed once per connection.
 struct PgConn {
-    client: Client,
+    client: OwnedClient,
     statements: HashMap<String, Statement>,
     queries: Arc<Queries>,
+}
+
+/// A client that may be dropped anywhere. Closing a client blocks on its runtime, which
+/// panics on a thread that drives async tasks (the last reference to a backend or a pool may
+/// go away there), so inside a runtime it is closed on a thread of its own.
+struct OwnedClient(Option<Client>);
+
+impl std::ops::Deref for OwnedClient {
+    type Target = Client;
+    fn deref(&self) -> &Client {
+        self.0.as_ref().expect("client present until drop")
+    }
+}
+
+impl std::ops::DerefMut for OwnedClient {
+    fn deref_mut(&mut self) -> &mut Client {
+        self.0.as_mut().expect("client present until drop")
+    }
+}
+
+impl Drop for OwnedClient {
+    fn drop(&mut self) {
+        if let Some(client) = self.0.take() {
+            if tokio::runtime::Handle::try_current().is_ok() {
+                std::thread::spawn(move || drop(client));
+            }
+        }
+    }
 }
 
 fn quote_identifier(name: &str) -> String {
@@ -134,7 +162,7 @@ impl PostgresBackend {
                 .connect(NoTls)
                 .map_err(|e| backend_error("connecting", describe(&e)))?;
             Ok(PgConn {
-                client,
+                client: OwnedClient(Some(client)),
                 statements: HashMap::new(),
                 queries: Arc::clone(&connect_queries),
             })
@@ -234,11 +262,11 @@ impl StateBackend for PostgresBackend {
         let mut last_error = None;
         for _ in 0..=self.max_connections {
             let mut conn = self.pool.get()?;
-            // The SELECT takes the transaction's snapshot now, in the same round trip.
-            match conn
-                .client
-                .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SELECT 1")
-            {
+            // The ROLLBACK ends whatever an abandoned snapshot may have left open (it only
+            // warns when there is none); the SELECT takes the snapshot now. One round trip.
+            match conn.client.batch_execute(
+                "ROLLBACK; BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SELECT 1",
+            ) {
                 Ok(()) => {
                     return Ok(Box::new(PostgresSnapshot {
                         conn: Some(conn),
@@ -256,16 +284,6 @@ impl StateBackend for PostgresBackend {
 
     fn kind(&self) -> &'static str {
         "postgres"
-    }
-}
-
-impl Drop for PostgresBackend {
-    fn drop(&mut self) {
-        // Closing a client blocks on its runtime, which panics inside an async context.
-        let idle = self.pool.take_idle();
-        if !idle.is_empty() {
-            let _ = std::thread::spawn(move || drop(idle)).join();
-        }
     }
 }
 
@@ -433,11 +451,21 @@ impl CurrentVersions for WriteTxn<'_> {
 
 impl Drop for PostgresSnapshot {
     fn drop(&mut self) {
-        // An abandoned snapshot: end its transaction before the connection is reused.
-        if let Some(mut conn) = self.conn.take() {
-            if conn.client.is_closed() || conn.client.batch_execute("ROLLBACK").is_err() {
-                conn.discard();
+        // An abandoned snapshot: end its transaction before the connection is reused. That
+        // blocks on the client's runtime, which panics on a thread running async tasks (a
+        // server dropping an unfinished request), so inside a runtime it is done on the
+        // runtime's blocking pool. Should that never run, `begin` rolls back first anyway.
+        if let Some(conn) = self.conn.take() {
+            match tokio::runtime::Handle::try_current() {
+                Ok(runtime) => drop(runtime.spawn_blocking(move || end_transaction(conn))),
+                Err(_) => end_transaction(conn),
             }
         }
+    }
+}
+
+fn end_transaction(mut conn: Pooled<PgConn>) {
+    if conn.client.is_closed() || conn.client.batch_execute("ROLLBACK").is_err() {
+        conn.discard();
     }
 }

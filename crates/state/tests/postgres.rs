@@ -127,6 +127,28 @@ fn works_from_spawn_blocking_and_drops_inside_async_code() {
         for handle in handles {
             assert!(handle.await.unwrap() >= 1);
         }
+        // A snapshot abandoned on an async worker thread (a request that failed mid-way):
+        // must not panic, and its connection must come back clean.
+        let abandoned = {
+            let backend = backend.clone();
+            tokio::task::spawn_blocking(move || {
+                let mut snapshot = backend.begin().unwrap();
+                snapshot.get("k/0").unwrap();
+                snapshot
+            })
+            .await
+            .unwrap()
+        };
+        drop(abandoned);
+        let backend_for_write = backend.clone();
+        tokio::task::spawn_blocking(move || {
+            for _ in 0..20 {
+                put(&backend_for_write, &[("k/0", json!("new"))], &[]);
+                assert_eq!(read(&backend_for_write, "k/0"), Some(json!("new")));
+            }
+        })
+        .await
+        .unwrap();
         // The last reference goes away on an async worker thread: must not panic.
         drop(backend);
     });
