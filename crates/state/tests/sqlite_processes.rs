@@ -1,12 +1,17 @@
-//! Durability on SQLite: a writer process is SIGKILLed mid-way, several times over, and
-//! every commit it reported must still be there, each atomic with its counter update.
+//! SQLite across real processes: durability when a writer process is SIGKILLed mid-way,
+//! several times over (every commit it reported must still be there, each atomic with its
+//! counter update), and exact increments from two processes at once.
 //!
-//! The writer is this test binary run again with `durability_writer` as the only test and
-//! the database path in the environment; run normally, that test does nothing.
+//! The child processes are this test binary run again with one `…_child` test selected and
+//! the database path in the environment; run normally, those tests do nothing.
+
+mod common;
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
+
+use std::sync::Arc;
 
 use nixweb_state::{SqliteBackend, SqliteOptions, StateBackend, StateError, Writes};
 use serde_json::json;
@@ -20,7 +25,7 @@ const REPORTS_BEFORE_KILL: usize = 40;
 /// As a child: commits forever, each commit a new key plus the counter of keys, and prints
 /// each one after its commit returned.
 #[test]
-fn durability_writer() {
+fn durability_writer_child() {
     let (Ok(path), Ok(run)) = (std::env::var(DB_ENV), std::env::var(RUN_ENV)) else {
         return;
     };
@@ -47,6 +52,12 @@ fn durability_writer() {
     }
 }
 
+/// The key of a "COMMITTED key" line; libtest may print its own text before the first.
+fn reported_key(line: &str) -> Option<&str> {
+    line.find("COMMITTED ")
+        .map(|at| &line[at + "COMMITTED ".len()..])
+}
+
 #[test]
 fn reported_commits_survive_sigkill() {
     if std::env::var(DB_ENV).is_ok() {
@@ -61,7 +72,7 @@ fn reported_commits_survive_sigkill() {
     for run in 0..RUNS {
         let mut child = Command::new(std::env::current_exe().unwrap())
             .args([
-                "durability_writer",
+                "durability_writer_child",
                 "--exact",
                 "--nocapture",
                 "--test-threads=1",
@@ -79,7 +90,7 @@ fn reported_commits_survive_sigkill() {
                 .next()
                 .expect("the writer stopped before being killed")
                 .unwrap();
-            if let Some(key) = line.strip_prefix("COMMITTED ") {
+            if let Some(key) = reported_key(&line) {
                 reported.push(key.to_owned());
                 this_run += 1;
             }
@@ -88,7 +99,7 @@ fn reported_commits_survive_sigkill() {
         child.wait().unwrap();
         // Lines printed before the kill but not read yet count too.
         for line in lines {
-            if let Some(key) = line.unwrap().strip_prefix("COMMITTED ") {
+            if let Some(key) = reported_key(&line.unwrap()) {
                 reported.push(key.to_owned());
             }
         }
@@ -110,4 +121,44 @@ fn reported_commits_survive_sigkill() {
         reported.len(),
         stored.len()
     );
+}
+
+const INCREMENTS_ENV: &str = "NIXWEB_STATE_INCREMENTS_DB";
+
+/// As a child: 100 increments of "counter" from 4 threads.
+#[test]
+fn incrementer_child() {
+    let Ok(path) = std::env::var(INCREMENTS_ENV) else {
+        return;
+    };
+    let backend: common::Backend =
+        Arc::new(SqliteBackend::open(path.as_ref(), SqliteOptions::default()).unwrap());
+    common::increment_concurrently(&[backend], "counter", 4, 100);
+}
+
+#[test]
+fn two_processes_increment_exactly() {
+    if std::env::var(INCREMENTS_ENV).is_ok() || std::env::var(DB_ENV).is_ok() {
+        return; // inside a child
+    }
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("nixweb-state-processes");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("app.db");
+    let children: Vec<_> = (0..2)
+        .map(|_| {
+            Command::new(std::env::current_exe().unwrap())
+                .args(["incrementer_child", "--exact", "--test-threads=1"])
+                .env(INCREMENTS_ENV, &path)
+                .stdout(Stdio::null())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for mut child in children {
+        assert!(child.wait().unwrap().success(), "an incrementer failed");
+    }
+    let backend = SqliteBackend::open(&path, SqliteOptions::default()).unwrap();
+    let mut snapshot = backend.begin().unwrap();
+    assert_eq!(snapshot.get("counter").unwrap(), Some(json!(200)));
 }
