@@ -188,6 +188,17 @@ fn create_schema(
     queries: &Queries,
     schema: Option<&str>,
 ) -> Result<(), StateError> {
+    // A role allowed only to read and write (tables made by an administrator) may not run
+    // CREATE, even with IF NOT EXISTS: look first.
+    let exists = client
+        .query_one(
+            "SELECT to_regclass($1) IS NOT NULL AND to_regclass($2) IS NOT NULL",
+            &[&queries.table, &queries.sequence],
+        )
+        .map_err(|e| backend_error("looking for the schema", describe(&e)))?;
+    if exists.get::<_, bool>(0) {
+        return Ok(());
+    }
     let create_schema = schema
         .map(|s| format!("CREATE SCHEMA IF NOT EXISTS {};", quote_identifier(s)))
         .unwrap_or_default();

@@ -185,3 +185,50 @@ fn recovers_when_pooled_connections_are_terminated() {
         assert_eq!(read(&backend, "k"), Some(json!(i)));
     }
 }
+
+#[test]
+fn a_role_without_create_rights_uses_existing_tables() {
+    let Some(url) = postgres_url() else { return };
+    let schema = fresh_schema(&url, "no_create");
+    // Tables made by the owner…
+    put(
+        &open_in(&url, &schema),
+        &[("k", json!("made by owner"))],
+        &[],
+    );
+    // …used by a role that may only read and write them (made by postgres-test-setup).
+    let role = "nixweb_limited";
+    let mut owner = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    let role_exists = !owner
+        .query("SELECT 1 FROM pg_roles WHERE rolname = $1", &[&role])
+        .unwrap()
+        .is_empty();
+    assert!(
+        role_exists,
+        "role {role} is missing: run scripts/postgres-test-setup again"
+    );
+    owner
+        .batch_execute(&format!(
+            "GRANT USAGE ON SCHEMA \"{schema}\" TO {role};
+             GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA \"{schema}\" TO {role};
+             GRANT USAGE ON ALL SEQUENCES IN SCHEMA \"{schema}\" TO {role};"
+        ))
+        .unwrap();
+    let config: postgres::Config = url.parse().unwrap();
+    let port = config.get_ports().first().copied().unwrap_or(5432);
+    let dbname = config.get_dbname().unwrap();
+    let limited = open_in(
+        &format!("postgres://{role}:{role}@127.0.0.1:{port}/{dbname}"),
+        &schema,
+    );
+    assert_eq!(read(&limited, "k"), Some(json!("made by owner")));
+    put(
+        &limited,
+        &[("k", json!("written by the limited role"))],
+        &[],
+    );
+    assert_eq!(
+        read(&limited, "k"),
+        Some(json!("written by the limited role"))
+    );
+}
