@@ -80,3 +80,56 @@ fn small_pool_serves_many_threads() {
     increment_concurrently(std::slice::from_ref(&backend), "counter", 8, 80);
     assert_eq!(read(&backend, "counter"), Some(json!(80)));
 }
+
+#[test]
+fn the_wal_file_is_cut_back_after_a_large_commit() {
+    let path = fresh_path("wal_limit");
+    let limit = 1 << 20;
+    let options = SqliteOptions {
+        wal_size_limit: limit,
+        ..SqliteOptions::default()
+    };
+    let backend: Backend = Arc::new(SqliteBackend::open(&path, options).unwrap());
+    let wal = PathBuf::from(format!("{}-wal", path.display()));
+    let big = "x".repeat(3 << 20);
+    put(&backend, &[("big", json!(big))], &[]);
+    assert!(std::fs::metadata(&wal).unwrap().len() > limit);
+    for i in 0..3 {
+        put(&backend, &[("small", json!(i))], &[]);
+    }
+    let size = std::fs::metadata(&wal).unwrap().len();
+    assert!(size <= limit, "WAL still {size} bytes");
+    assert_eq!(
+        read(&backend, "big").unwrap().as_str().unwrap().len(),
+        3 << 20
+    );
+    assert_eq!(read(&backend, "small"), Some(json!(2)));
+}
+
+#[test]
+fn a_snapshot_open_during_a_wal_restart_keeps_its_view() {
+    let path = fresh_path("wal_limit_reader");
+    let limit = 1 << 20;
+    let options = SqliteOptions {
+        wal_size_limit: limit,
+        ..SqliteOptions::default()
+    };
+    let backend: Backend = Arc::new(SqliteBackend::open(&path, options).unwrap());
+    let wal = PathBuf::from(format!("{}-wal", path.display()));
+    put(&backend, &[("big", json!("x".repeat(3 << 20)))], &[]);
+    let mut reader = backend.begin().unwrap();
+    assert_eq!(reader.get("n").unwrap(), None);
+    // The restart cannot finish while the reader is open: commits go on regardless.
+    for i in 0..3 {
+        put(&backend, &[("n", json!(i))], &[]);
+    }
+    assert_eq!(reader.get("n").unwrap(), None);
+    assert!(reader.get("big").unwrap().is_some());
+    drop(reader);
+    for i in 3..6 {
+        put(&backend, &[("n", json!(i))], &[]);
+    }
+    let size = std::fs::metadata(&wal).unwrap().len();
+    assert!(size <= limit, "WAL still {size} bytes");
+    assert_eq!(read(&backend, "n"), Some(json!(5)));
+}

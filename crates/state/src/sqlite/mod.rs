@@ -9,6 +9,9 @@
 //!   survives SIGKILL and power loss. Commits waiting together share one transaction and one
 //!   disk sync (group commit), each in a savepoint of its own.
 //! - Versions come from a one-row table holding the last commit number.
+//! - The WAL is kept in bounds: when its file outgrows [`SqliteOptions::wal_size_limit`], the
+//!   writer waits briefly for the snapshots still reading it and starts it over; SQLite
+//!   alone would never do that while snapshots keep overlapping.
 
 mod writer;
 
@@ -35,6 +38,10 @@ pub struct SqliteOptions {
     pub busy_timeout: Duration,
     /// How long `begin` waits for a free connection when all are in use.
     pub pool_wait: Duration,
+    /// Size of the WAL file above which the writer makes it start over, waiting for the
+    /// snapshots that still read it. Without this a server whose snapshots always overlap
+    /// would never let SQLite reuse the WAL, and the file would grow without end.
+    pub wal_size_limit: u64,
 }
 
 impl Default for SqliteOptions {
@@ -43,6 +50,7 @@ impl Default for SqliteOptions {
             max_connections: 64,
             busy_timeout: Duration::from_secs(30),
             pool_wait: Duration::from_secs(30),
+            wal_size_limit: 64 << 20,
         }
     }
 }
@@ -76,22 +84,25 @@ impl SqliteBackend {
     /// Opens (creating if needed) the database at `path` and its schema.
     pub fn open(path: &Path, options: SqliteOptions) -> Result<Self, StateError> {
         let path = path.to_path_buf();
-        let first = connect(&path, options.busy_timeout)?;
+        let connect_options = options.clone();
+        let connect = move |path: &Path| connect(path, &connect_options);
+        let first = connect(&path)?;
         first
             .execute_batch(&format!("BEGIN IMMEDIATE; {SCHEMA} COMMIT;"))
             .map_err(|e| backend_error("creating schema", e))?;
 
         let connect_path = path.clone();
-        let busy_timeout = options.busy_timeout;
+        let writer_connection = connect(&path)?;
         let pool = Pool::new(
             options.max_connections,
             options.pool_wait,
-            Box::new(move || connect(&connect_path, busy_timeout)),
+            Box::new(move || connect(&connect_path)),
         );
+        drop(pool.give(first));
         Ok(SqliteBackend {
+            writer: Writer::start(writer_connection, &path, &options)?,
             path,
             pool,
-            writer: Writer::start(first)?,
         })
     }
 
@@ -107,10 +118,10 @@ impl SqliteBackend {
     }
 }
 
-fn connect(path: &Path, busy_timeout: Duration) -> Result<Connection, StateError> {
+fn connect(path: &Path, options: &SqliteOptions) -> Result<Connection, StateError> {
     let conn = Connection::open(path)
         .map_err(|e| backend_error(&format!("opening {}", path.display()), e))?;
-    conn.busy_timeout(busy_timeout)
+    conn.busy_timeout(options.busy_timeout)
         .map_err(|e| backend_error("setting busy timeout", e))?;
     let mode: String = conn
         .query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))
@@ -121,8 +132,12 @@ fn connect(path: &Path, busy_timeout: Duration) -> Result<Connection, StateError
             format!("journal mode stayed {mode:?}"),
         ));
     }
-    conn.execute_batch("PRAGMA synchronous = FULL;")
-        .map_err(|e| backend_error("setting synchronous", e))?;
+    // journal_size_limit: when the WAL starts over, its file is cut back to this size.
+    conn.execute_batch(&format!(
+        "PRAGMA synchronous = FULL; PRAGMA journal_size_limit = {};",
+        options.wal_size_limit
+    ))
+    .map_err(|e| backend_error("setting pragmas", e))?;
     Ok(conn)
 }
 

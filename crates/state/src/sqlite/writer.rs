@@ -11,12 +11,14 @@
 //! Across processes each one's writer takes SQLite's write lock (`BEGIN IMMEDIATE`) in turn.
 
 use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{mpsc, Arc};
+use std::time::Duration;
 
 use rusqlite::{params_from_iter, Connection, OptionalExtension};
 
-use super::{backend_error, range_params, range_sql};
+use super::{backend_error, range_params, range_sql, SqliteOptions};
 use crate::keys::KeyRange;
 use crate::readset::{CurrentVersions, ReadSet};
 use crate::writes::{split, Operations};
@@ -49,13 +51,22 @@ struct Job {
 
 impl Writer {
     /// Starts the writer thread on `conn`, a connection of its own.
-    pub(super) fn start(conn: Connection) -> Result<Self, StateError> {
+    pub(super) fn start(
+        conn: Connection,
+        database: &Path,
+        options: &SqliteOptions,
+    ) -> Result<Self, StateError> {
         let (jobs, queue) = mpsc::channel();
         let stats = Arc::new(GroupStats::default());
         let counts = Arc::clone(&stats);
+        let wal = WalLimit {
+            file: PathBuf::from(format!("{}-wal", database.display())),
+            limit: options.wal_size_limit,
+            busy_timeout: options.busy_timeout,
+        };
         std::thread::Builder::new()
             .name("nixweb-state-sqlite-writer".into())
-            .spawn(move || write_groups(&conn, &queue, &counts))
+            .spawn(move || write_groups(&conn, &queue, &counts, &wal))
             .map_err(|e| backend_error("starting the writer thread", e))?;
         Ok(Writer { jobs, stats })
     }
@@ -83,7 +94,37 @@ impl Writer {
     }
 }
 
-fn write_groups(conn: &Connection, queue: &mpsc::Receiver<Job>, stats: &GroupStats) {
+/// The WAL file and the size above which the writer restarts it.
+struct WalLimit {
+    file: PathBuf,
+    limit: u64,
+    /// The connection's usual busy timeout, restored after the restart.
+    busy_timeout: Duration,
+}
+
+impl WalLimit {
+    /// Restarts the WAL when it has outgrown the limit: waits (a little) for the snapshots
+    /// still reading it, copies it into the database, and lets the next write start it over
+    /// (`journal_size_limit` then cuts the file back). Failing is harmless: the next group
+    /// tries again.
+    fn restart_if_large(&self, conn: &Connection) {
+        let size = std::fs::metadata(&self.file).map_or(0, |m| m.len());
+        if size <= self.limit {
+            return;
+        }
+        // Commits wait meanwhile: do not wait long for a slow snapshot.
+        let _ = conn.busy_timeout(Duration::from_millis(200));
+        let _ = conn.query_row("PRAGMA wal_checkpoint(RESTART)", [], |_| Ok(()));
+        let _ = conn.busy_timeout(self.busy_timeout);
+    }
+}
+
+fn write_groups(
+    conn: &Connection,
+    queue: &mpsc::Receiver<Job>,
+    stats: &GroupStats,
+    wal: &WalLimit,
+) {
     while let Ok(first) = queue.recv() {
         let mut group = vec![first];
         while group.len() < MAX_GROUP {
@@ -101,6 +142,7 @@ fn write_groups(conn: &Connection, queue: &mpsc::Receiver<Job>, stats: &GroupSta
             // A caller that went away no longer needs its answer.
             let _ = job.reply.send(result);
         }
+        wal.restart_if_large(conn);
     }
 }
 
@@ -227,7 +269,7 @@ impl CurrentVersions for WriteTxn<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sqlite::{connect, SqliteBackend, SqliteOptions};
+    use crate::sqlite::{connect, SqliteBackend};
     use crate::writes::final_operations;
     use crate::{StateBackend, Writes};
     use serde_json::json;
@@ -258,7 +300,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("group.db");
         let backend = SqliteBackend::open(&path, SqliteOptions::default()).unwrap();
-        let conn = connect(&path, std::time::Duration::from_secs(5)).unwrap();
+        let conn = connect(&path, &SqliteOptions::default()).unwrap();
 
         let group = vec![
             job(read_absent("x"), &["x"]).0,
