@@ -363,3 +363,27 @@ fn without_the_sandbox_the_builder_refuses_to_run_code() {
     );
     assert!(!html.contains("should not run\n</pre>"), "{html}");
 }
+
+#[test]
+fn with_nixpkgs_on_the_search_path_it_uses_pkgs_gcc() {
+    let fake = example_godbolt::app_dir().join("tests/fake-nixpkgs");
+    let nix_path = format!("nixpkgs={}", fake.display());
+    let mut flags = SERVE_FLAGS.to_vec();
+    flags.extend(["--nix-option", "nix-path", &nix_path]);
+    let with_nixpkgs = TestServer::start(example_godbolt::app_dir(), &flags);
+    let code = fresh("#include <cstdio>\nint main() { puts(\"built with pkgs.gcc\"); }");
+    let reply = with_nixpkgs
+        .request(Method::POST, "/compile")
+        .header("Accept", "application/json")
+        .form(&[("code", code.as_str())])
+        .send()
+        .unwrap();
+    let r: serde_json::Value = reply.json().unwrap();
+    assert_eq!(r["toolchain"], "nixpkgs gcc 0-test", "{r}");
+    assert_eq!(r["programOutput"], "built with pkgs.gcc\n", "{r}");
+    // And the shared server, without nixpkgs, uses the host's.
+    assert_eq!(
+        compile(&fresh("int main() {}"), "c", "")["toolchain"],
+        "host gcc"
+    );
+}
