@@ -39,3 +39,24 @@ let s = { a = 1; self = s; }; in s.self.a
 { type = "derivation"; name = "fake"; }
 { __toString = s: "x"; }
 { a = "multi\nline"; }
+{ "foo.bar" = 1; "ünï" = 2; "A" = 3; "a" = 4; "-x" = 5; "x-" = 6; "x?" = 7; "inherit" = 8; "__x" = 9; }
+builtins.attrNames { "b" = 1; "B" = 2; "ä" = 3; "z" = 4; "_" = 5; "0" = 6; "" = 7; }
+"\${"
+"$\{"
+"\$"
+''''$''
+''$''{''
+"${"$"}{"
+{ s = "\${x}"; }
+[ "a\"b" "c\\d" ]
+toString { __toString = s: 1; }
+toString { __toString = s: s.outPath; outPath = "op"; }
+"${{ outPath = { outPath = "nested"; }; }}"
+{ __toString = s: 1; } + ""
+builtins.toJSON { __toString = s: "x"; outPath = "y"; }
+builtins.toJSON (derivation { name = "j"; system = "s"; builder = "/b"; })
+[ true false null ]
+{ a = true; b = null; }
+builtins.split "(é)" "aéb"
+builtins.stringLength (builtins.substring 0 1 "é")
+builtins.substring 1 1 "é" == builtins.substring 1 1 "é"
