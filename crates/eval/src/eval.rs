@@ -55,10 +55,14 @@ pub struct Evaluator {
     pub known: nixweb_store::KnownDerivations,
     /// Store paths of source paths already copied (`"${./x}"`).
     pub copied_paths: HashMap<String, String>,
-    pub regex_cache: HashMap<String, Rc<regex::Regex>>,
+    pub regex_cache: HashMap<String, Rc<regex::bytes::Regex>>,
     /// Helper primops shared by builtins (kept here, not in thread-locals, so that an
     /// evaluator's values never share reference counts with another thread's).
     pub apply_op: Rc<PrimOp>,
+    /// Function calls currently nested (tail calls included).
+    pub call_depth: usize,
+    /// Beyond this many nested calls evaluation fails with Nix's "stack overflow" error.
+    pub max_call_depth: usize,
     pub identity_op: Rc<PrimOp>,
 }
 
@@ -90,6 +94,8 @@ impl Evaluator {
             copied_paths: HashMap::new(),
             regex_cache: HashMap::new(),
             apply_op: Rc::new(crate::builtins::attrs::apply_primop()),
+            call_depth: 0,
+            max_call_depth: 4_000_000,
             identity_op: Rc::new(crate::builtins::identity_primop()),
         };
         crate::builtins::install(&mut ev);
@@ -402,15 +408,31 @@ impl Evaluator {
             Step::Done(v) => return Ok(v),
             Step::Tail(e, env) => (e, env),
         };
-        loop {
-            match self.eval_step(&e, &env)? {
-                Step::Done(v) => return Ok(v),
-                Step::Tail(e2, env2) => {
+        // Calls made in tail position still count as nesting, as they would in Nix (which
+        // reports a stack overflow); they are given back when this loop returns.
+        let base_calls = self.call_depth;
+        let result = loop {
+            if self.call_depth > self.max_call_depth {
+                break Err(EvalError::new(
+                    ErrorKind::Limit,
+                    "stack overflow (possible infinite recursion)",
+                    Pos::NONE,
+                ));
+            }
+            match self.eval_step(&e, &env) {
+                Ok(Step::Done(v)) => break Ok(v),
+                Ok(Step::Tail(e2, env2)) => {
+                    if matches!(&*e, Expr::Apply { .. }) {
+                        self.call_depth += 1;
+                    }
                     e = e2;
                     env = env2;
                 }
+                Err(err) => break Err(err),
             }
-        }
+        };
+        self.call_depth = base_calls;
+        result
     }
 
     fn eval_step(&mut self, e: &ExprRef, env: &Rc<Env>) -> EResult<Step> {
@@ -644,10 +666,12 @@ impl Evaluator {
         env: &Rc<Env>,
     ) -> EResult<Value> {
         let mut v = self.eval(expr, env)?;
-        for name in path {
+        for (i, name) in path.iter().enumerate() {
             let key = self.attr_name(name, env)?;
             match &v {
                 Value::Attrs(a) => match a.get(&key).cloned() {
+                    // The last attribute itself is not forced.
+                    Some(_) if i + 1 == path.len() => return Ok(Value::Bool(true)),
                     Some(t) => v = self.force(&t)?,
                     None => return Ok(Value::Bool(false)),
                 },
@@ -772,6 +796,19 @@ impl Evaluator {
             if matches!(k, Value::Null) {
                 continue;
             }
+            if let Value::String(s) = &k {
+                if let Some(c) = s.ctx.as_ref().and_then(|c| c.iter().next()) {
+                    let c = c.trim_start_matches('=');
+                    let c = c.rsplit('!').next().unwrap_or(c);
+                    return err(
+                        format!(
+                            "the string '{}' is not allowed to refer to a store path (such as '{}')",
+                            s.s, c
+                        ),
+                        *pos,
+                    );
+                }
+            }
             let name = self.force_string_noctx_val(&k, *pos)?;
             if attrs.contains(&name) {
                 return err(
@@ -877,7 +914,10 @@ impl Evaluator {
             }
         };
         let fname = || {
-            let at = self.sources.describe(lam.pos);
+            let at = self
+                .sources
+                .describe(lam.pos)
+                .replace("«string»", "(string)");
             match &*lam.name.borrow() {
                 Some(n) => format!("function '{}' at {}", n, at),
                 None => format!("anonymous function at {}", at),
@@ -1076,7 +1116,10 @@ impl Evaluator {
                     if *b == 0 {
                         return err("division by zero", pos);
                     }
-                    a.wrapping_div(*b)
+                    match a.checked_div(*b) {
+                        Some(q) => q,
+                        None => return err("overflow in integer division", pos),
+                    }
                 }
                 _ => unreachable!(),
             })),
@@ -1139,6 +1182,10 @@ impl Evaluator {
                     return Ok(false);
                 }
                 for (tx, ty) in x.iter().zip(y.iter()) {
+                    // Nix compares element pointers first: the same function is equal here.
+                    if tx.ptr_eq(ty) {
+                        continue;
+                    }
                     let vx = self.force(tx)?;
                     let vy = self.force(ty)?;
                     if !self.values_equal(&vx, &vy, pos)? {
@@ -1168,6 +1215,9 @@ impl Evaluator {
                     }
                 }
                 for (ax, ay) in x.entries.iter().zip(y.entries.iter()) {
+                    if ax.value.ptr_eq(&ay.value) {
+                        continue;
+                    }
                     let vx = self.force(&ax.value)?;
                     let vy = self.force(&ay.value)?;
                     if !self.values_equal(&vx, &vy, pos)? {
@@ -1392,7 +1442,11 @@ impl Evaluator {
     pub fn pos_value(&mut self, pos: Pos) -> Value {
         match self.sources.line_col(pos) {
             Some((line, col)) => {
-                let file = self.sources.origin(pos);
+                // Nix 2.8 reports the expression text itself as the "file" of a string.
+                let file = match self.sources.get(pos.file) {
+                    Some(f) if f.path.is_none() => f.text.to_string(),
+                    _ => self.sources.origin(pos),
+                };
                 let mut a = Attrs::new();
                 a.insert(
                     "column".into(),
@@ -1473,6 +1527,10 @@ pub fn as_f64(v: &Value) -> f64 {
 }
 
 pub fn io_msg(e: &std::io::Error) -> String {
+    // A host's own message (e.g. a confinement refusal) says more than the kind's name.
+    if e.get_ref().is_some() {
+        return e.to_string();
+    }
     match e.kind() {
         std::io::ErrorKind::NotFound => "No such file or directory".into(),
         std::io::ErrorKind::PermissionDenied => "Permission denied".into(),

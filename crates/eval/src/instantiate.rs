@@ -94,7 +94,12 @@ fn run(ev: &mut Evaluator, opts: &InstantiateOptions, stdout: &mut String) -> ER
     };
     for path in &paths {
         let v = find_along_attr_path(ev, &root, path, &auto_args)?;
-        let v = auto_call(ev, v, &auto_args)?;
+        // nix-instantiate calls the result only when --arg/--argstr were given.
+        let v = if opts.args.is_empty() {
+            v
+        } else {
+            auto_call(ev, v, &auto_args)?
+        };
         if opts.strict {
             ev.force_deep(&v)?;
         }

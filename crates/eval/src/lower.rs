@@ -86,13 +86,12 @@ fn convert_parse_error(err: &rnix::ParseError, file: u32, text: &str) -> ParseEr
         E::Unexpected(r) | E::UnexpectedExtra(r) | E::UnexpectedDoubleBind(r) => {
             let s: usize = r.start().into();
             let e: usize = r.end().into();
-            (
-                format!(
-                    "syntax error, unexpected '{}'",
-                    text.get(s..e).unwrap_or("").trim()
-                ),
-                s,
-            )
+            let token = text.get(s..e).unwrap_or("").trim();
+            if token.len() > 1 && token.ends_with('/') {
+                ("path has a trailing slash".to_string(), e)
+            } else {
+                (format!("syntax error, unexpected '{}'", token), s)
+            }
         }
         E::UnexpectedWanted(got, r, _) => {
             let (s, e) = (usize::from(r.start()), usize::from(r.end()));
@@ -204,6 +203,26 @@ impl<'a> Lowerer<'a> {
         }
     }
 
+    /// A lexical (non-builtin) binding of an operator's desugared name, if any.
+    fn overridden(&self, name: &str, pos: Pos) -> Option<ExprRef> {
+        match self.resolve(name, 0, pos) {
+            Ok(v @ Var::Local { .. }) => Some(Rc::new(Expr::Var(v, pos))),
+            _ => None,
+        }
+    }
+
+    fn call2(&self, f: ExprRef, a: ExprRef, b: ExprRef, pos: Pos) -> ExprRef {
+        Rc::new(Expr::Apply {
+            fun: Rc::new(Expr::Apply {
+                fun: f,
+                arg: a,
+                pos,
+            }),
+            arg: b,
+            pos,
+        })
+    }
+
     fn resolve(&self, name: &str, skip: usize, pos: Pos) -> PResult<Var> {
         let mut has_with = false;
         for (depth, scope) in self.scopes.iter().rev().enumerate() {
@@ -249,7 +268,21 @@ impl<'a> Lowerer<'a> {
                         return self.err(format!("invalid integer '{}'", i.syntax().text()), pos)
                     }
                 },
-                ast::LiteralKind::Float(f) => Expr::Float(f.value().unwrap_or(0.0)),
+                ast::LiteralKind::Float(f) => {
+                    let text = f.syntax().text().to_string();
+                    let v = f.value().unwrap_or(0.0);
+                    // Nix's lexer rejects literals that underflow or overflow a double.
+                    let nonzero_digits = text
+                        .split(['e', 'E'])
+                        .next()
+                        .unwrap_or("")
+                        .chars()
+                        .any(|c| c.is_ascii_digit() && c != '0');
+                    if !v.is_finite() || (nonzero_digits && (v == 0.0 || !v.is_normal())) {
+                        return self.err(format!("invalid float '{}'", text), pos);
+                    }
+                    Expr::Float(v)
+                }
                 ast::LiteralKind::Uri(u) => Expr::Str(u.syntax().text().into()),
             },
             ast::Expr::Str(s) => self.lower_str(&s)?,
@@ -284,6 +317,20 @@ impl<'a> Lowerer<'a> {
             ast::Expr::List(l) => {
                 let mut items = Vec::new();
                 for it in l.items() {
+                    if let ast::Expr::Lambda(lam) = &it {
+                        // Nix's grammar does not allow an unparenthesised lambda here.
+                        let colon = lam
+                            .token_colon()
+                            .map(|t| u32::from(t.text_range().start()))
+                            .unwrap_or(pos.offset);
+                        return self.err(
+                            "syntax error, unexpected ':'".into(),
+                            Pos {
+                                file: self.file,
+                                offset: colon,
+                            },
+                        );
+                    }
                     items.push(self.lower(it)?);
                 }
                 Expr::List(items)
@@ -323,7 +370,14 @@ impl<'a> Lowerer<'a> {
                 let inner = self.lower(u.expr().ok_or_else(|| self.missing(&node))?)?;
                 match u.operator() {
                     Some(ast::UnaryOpKind::Invert) => Expr::Not(inner, pos),
-                    Some(ast::UnaryOpKind::Negate) => Expr::Neg(inner, pos),
+                    Some(ast::UnaryOpKind::Negate) => match self.overridden("__sub", pos) {
+                        Some(f) => {
+                            let zero = Rc::new(Expr::Int(0));
+                            let call = self.call2(f, zero, inner, pos);
+                            return Ok(call);
+                        }
+                        None => Expr::Neg(inner, pos),
+                    },
                     None => return Err(self.missing(&node)),
                 }
             }
@@ -347,12 +401,32 @@ impl<'a> Lowerer<'a> {
                     Some(K::Implication) => BinOp::Impl,
                     _ => return self.err("syntax error, unexpected operator".into(), pos),
                 };
-                Expr::Binary {
-                    op,
-                    lhs: self.lower(b.lhs().ok_or_else(|| self.missing(&node))?)?,
-                    rhs: self.lower(b.rhs().ok_or_else(|| self.missing(&node))?)?,
-                    pos,
+                let lhs = self.lower(b.lhs().ok_or_else(|| self.missing(&node))?)?;
+                let rhs = self.lower(b.rhs().ok_or_else(|| self.missing(&node))?)?;
+                // Nix desugars these operators to calls of __sub, __lessThan, ... looked up
+                // like variables, so a let binding can redefine them.
+                let desugared = match op {
+                    BinOp::Sub => Some(("__sub", false, false)),
+                    BinOp::Mul => Some(("__mul", false, false)),
+                    BinOp::Div => Some(("__div", false, false)),
+                    BinOp::Lt => Some(("__lessThan", false, false)),
+                    BinOp::Gt => Some(("__lessThan", true, false)),
+                    BinOp::Le => Some(("__lessThan", true, true)),
+                    BinOp::Ge => Some(("__lessThan", false, true)),
+                    _ => None,
+                };
+                if let Some((name, swap, negate)) = desugared {
+                    if let Some(f) = self.overridden(name, pos) {
+                        let (a, b) = if swap { (rhs, lhs) } else { (lhs, rhs) };
+                        let call = self.call2(f, a, b, pos);
+                        return Ok(if negate {
+                            Rc::new(Expr::Not(call, pos))
+                        } else {
+                            call
+                        });
+                    }
                 }
+                Expr::Binary { op, lhs, rhs, pos }
             }
             ast::Expr::Select(s) => {
                 let expr = self.lower(s.expr().ok_or_else(|| self.missing(&node))?)?;

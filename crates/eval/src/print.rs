@@ -56,9 +56,8 @@ pub fn escape_string(s: &str) -> String {
     out
 }
 
-const KEYWORDS: &[&str] = &[
-    "if", "then", "else", "assert", "with", "let", "in", "rec", "inherit", "or",
-];
+/// Nix 2.8 quotes only this keyword when printing attribute names.
+const KEYWORDS: &[&str] = &["if"];
 
 /// Attribute names are printed bare when they are identifiers, quoted otherwise.
 pub fn attr_name(name: &str) -> String {
@@ -80,54 +79,67 @@ pub fn attr_name(name: &str) -> String {
 pub fn print_value(v: &Value) -> String {
     let mut out = String::new();
     let mut seen = HashSet::new();
-    print_into(&mut out, v, &mut seen);
+    print_into(&mut out, v, None, &mut seen);
     out
 }
 
 fn print_thunk(out: &mut String, t: &Thunk, seen: &mut HashSet<usize>) {
     match &*t.0.borrow() {
-        ThunkState::Done(v) => print_into(out, v, seen),
+        ThunkState::Done(v) => print_into(out, v, Some(Rc::as_ptr(&t.0) as usize), seen),
         _ => out.push_str("<CODE>"),
     }
 }
 
-fn print_into(out: &mut String, v: &Value, seen: &mut HashSet<usize>) {
-    stacker::maybe_grow(64 * 1024, 1024 * 1024, || match v {
-        Value::Null => out.push_str("null"),
-        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Int(i) => out.push_str(&i.to_string()),
-        Value::Float(f) => out.push_str(&format_float(*f)),
-        Value::String(s) => out.push_str(&escape_string(&s.s)),
-        Value::Path(p) => out.push_str(p),
-        Value::Attrs(a) => {
-            if !seen.insert(Rc::as_ptr(a) as *const u8 as usize) {
+/// Which values count as "already printed" follows Nix 2.8: a set is identified by its
+/// bindings, a list of up to two elements by the value holding it (Nix stores those
+/// inline), a longer list by its element array. The printed root is a fresh copy in Nix,
+/// so a small root list is never "seen".
+fn identity(v: &Value, holder: Option<usize>) -> Option<usize> {
+    match v {
+        Value::Attrs(a) => Some(Rc::as_ptr(a) as *const u8 as usize),
+        Value::List(l) if l.len() > 2 => Some(Rc::as_ptr(l) as *const u8 as usize),
+        Value::List(_) => holder,
+        _ => None,
+    }
+}
+
+fn print_into(out: &mut String, v: &Value, holder: Option<usize>, seen: &mut HashSet<usize>) {
+    stacker::maybe_grow(64 * 1024, 1024 * 1024, || {
+        if let Some(id) = identity(v, holder) {
+            if !seen.insert(id) {
                 out.push_str("«repeated»");
                 return;
             }
-            out.push_str("{ ");
-            for attr in &a.entries {
-                out.push_str(&attr_name(&attr.name));
-                out.push_str(" = ");
-                print_thunk(out, &attr.value, seen);
-                out.push_str("; ");
-            }
-            out.push('}');
         }
-        Value::List(l) => {
-            if !seen.insert(Rc::as_ptr(l) as *const u8 as usize) {
-                out.push_str("«repeated»");
-                return;
+        match v {
+            Value::Null => out.push_str("null"),
+            Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+            Value::Int(i) => out.push_str(&i.to_string()),
+            Value::Float(f) => out.push_str(&format_float(*f)),
+            Value::String(s) => out.push_str(&escape_string(&s.s)),
+            Value::Path(p) => out.push_str(p),
+            Value::Attrs(a) => {
+                out.push_str("{ ");
+                for attr in &a.entries {
+                    out.push_str(&attr_name(&attr.name));
+                    out.push_str(" = ");
+                    print_thunk(out, &attr.value, seen);
+                    out.push_str("; ");
+                }
+                out.push('}');
             }
-            out.push_str("[ ");
-            for t in l.iter() {
-                print_thunk(out, t, seen);
-                out.push(' ');
+            Value::List(l) => {
+                out.push_str("[ ");
+                for t in l.iter() {
+                    print_thunk(out, t, seen);
+                    out.push(' ');
+                }
+                out.push(']');
             }
-            out.push(']');
+            Value::Lambda(_) => out.push_str("<LAMBDA>"),
+            Value::PrimOp(_) => out.push_str("<PRIMOP>"),
+            Value::PrimOpApp(..) => out.push_str("<PRIMOP-APP>"),
         }
-        Value::Lambda(_) => out.push_str("<LAMBDA>"),
-        Value::PrimOp(_) => out.push_str("<PRIMOP>"),
-        Value::PrimOpApp(..) => out.push_str("<PRIMOP-APP>"),
     })
 }
 

@@ -43,7 +43,7 @@ pub fn register(reg: &mut Registry) {
     });
     reg.add("ceil", 1, |ev, a, pos| match ev.force(&a[0])? {
         Value::Int(i) => Ok(Value::Int(i)),
-        Value::Float(f) => Ok(Value::Int(f.ceil() as i64)),
+        Value::Float(f) => Ok(Value::Int(float_to_int(f.ceil()))),
         other => err(
             format!("value is {} while a float was expected", other.type_desc()),
             pos,
@@ -51,10 +51,20 @@ pub fn register(reg: &mut Registry) {
     });
     reg.add("floor", 1, |ev, a, pos| match ev.force(&a[0])? {
         Value::Int(i) => Ok(Value::Int(i)),
-        Value::Float(f) => Ok(Value::Int(f.floor() as i64)),
+        Value::Float(f) => Ok(Value::Int(float_to_int(f.floor()))),
         other => err(
             format!("value is {} while a float was expected", other.type_desc()),
             pos,
         ),
     });
+}
+
+/// C++'s float-to-integer conversion on x86-64, which Nix 2.8 uses: out-of-range values
+/// (and NaN) become the minimum integer.
+fn float_to_int(f: f64) -> i64 {
+    if f.is_nan() || f >= 9.223372036854775807e18 || f < -9.223372036854775808e18 {
+        i64::MIN
+    } else {
+        f as i64
+    }
 }

@@ -33,7 +33,10 @@ pub fn register(reg: &mut Registry) {
                 let t = t.clone();
                 ev.force(&t)
             }
-            None => err(format!("attribute '{}' missing", name.s), pos),
+            None => err(
+                format!("attribute '{}' missing for call to 'getAttr'", name.s),
+                pos,
+            ),
         }
     });
     reg.add("hasAttr", 2, |ev, a, pos| {
@@ -64,11 +67,11 @@ pub fn register(reg: &mut Registry) {
             let item = ev.force_attrs(t, pos)?;
             let name = match item.get("name") {
                 Some(n) => ev.force_string(&n.clone(), pos)?,
-                None => return err("attribute 'name' missing", pos),
+                None => return err("attribute 'name' missing for call to 'listToAttrs'", pos),
             };
             let value = match item.get_attr("value") {
                 Some(v) => v.clone(),
-                None => return err("attribute 'value' missing", pos),
+                None => return err("attribute 'value' missing for call to 'listToAttrs'", pos),
             };
             entries.push(Attr {
                 name: name.s.clone(),

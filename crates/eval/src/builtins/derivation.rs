@@ -52,7 +52,12 @@ fn derivation_strict(ev: &mut Evaluator, a: &[Thunk], pos: Pos) -> EResult<Value
     let attrs = ev.force_attrs(&a[0], pos)?;
     let name = match attrs.get("name").cloned() {
         Some(t) => ev.force_string(&t, pos)?.s.to_string(),
-        None => return err("required attribute 'name' missing", pos),
+        None => {
+            return err(
+                "attribute 'name' missing for call to 'derivationStrict'",
+                pos,
+            )
+        }
     };
     let ignore_nulls = match attrs.get("__ignoreNulls").cloned() {
         Some(t) => ev.force_bool(&t, pos)?,
@@ -120,6 +125,21 @@ fn derivation_strict(ev: &mut Evaluator, a: &[Thunk], pos: Pos) -> EResult<Value
                         .filter_map(|i| i.as_str().map(|s| s.to_string()))
                         .collect();
                 }
+            }
+            match (key, &parsed) {
+                ("builder", serde_json::Value::String(s)) => args.builder = s.clone(),
+                ("system", serde_json::Value::String(s)) => args.system = s.clone(),
+                ("outputHash", serde_json::Value::String(s)) => args.output_hash = Some(s.clone()),
+                ("outputHashAlgo", serde_json::Value::String(s)) => {
+                    args.output_hash_algo = s.clone()
+                }
+                ("outputHashMode", serde_json::Value::String(s)) => {
+                    match FileIngestionMethod::parse_output_hash_mode(s) {
+                        Ok(m) => args.output_hash_mode = Some(m),
+                        Err(e) => return store_err(e, pos),
+                    }
+                }
+                _ => {}
             }
             json.insert(key.to_string(), parsed);
             continue;

@@ -192,17 +192,15 @@ impl<'de> serde::de::Visitor<'de> for NixValueVisitor {
         Ok(Value::Int(i))
     }
     fn visit_u64<E>(self, u: u64) -> Result<Value, E> {
-        Ok(if u <= i64::MAX as u64 {
-            Value::Int(u as i64)
-        } else {
-            Value::Float(u as f64)
-        })
+        // Nix 2.8 wraps integers above the signed range.
+        Ok(Value::Int(u as i64))
     }
     fn visit_f64<E>(self, f: f64) -> Result<Value, E> {
         Ok(Value::Float(f))
     }
     fn visit_str<E>(self, s: &str) -> Result<Value, E> {
-        Ok(Value::str(s))
+        // Nix strings end at a NUL byte.
+        Ok(Value::str(s.split('\0').next().unwrap_or("")))
     }
     fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
         let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));

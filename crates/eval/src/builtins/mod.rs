@@ -268,13 +268,7 @@ fn register_core(reg: &mut Registry) {
                 Ok(Value::attrs(out))
             }
             Value::PrimOp(_) | Value::PrimOpApp(..) => Ok(Value::attrs(Attrs::new())),
-            other => err(
-                format!(
-                    "'functionArgs' requires a function, got {}",
-                    other.type_desc()
-                ),
-                pos,
-            ),
+            _ => err("'functionArgs' requires a function", pos),
         }
     });
     reg.add("unsafeGetAttrPos", 2, |ev, a, pos| {
@@ -307,9 +301,16 @@ fn register_core(reg: &mut Registry) {
                 .cloned()
                 .ok_or_else(|| EvalError::new(ErrorKind::Eval, "attribute 'key' required", pos))?;
             let key = ev.force(&key)?;
+            // Nix keeps the keys in an ordered set compared with `<`.
+            let (mut lo, mut hi) = (0, done.len());
             let mut seen = false;
-            for d in &done {
-                if ev.values_equal(d, &key, pos)? {
+            while lo < hi {
+                let mid = (lo + hi) / 2;
+                if ev.less_than(&done[mid], &key, pos)? {
+                    lo = mid + 1;
+                } else if ev.less_than(&key, &done[mid], pos)? {
+                    hi = mid;
+                } else {
                     seen = true;
                     break;
                 }
@@ -317,7 +318,7 @@ fn register_core(reg: &mut Registry) {
             if seen {
                 continue;
             }
-            done.push(key);
+            done.insert(lo, key);
             out.push(t.clone());
             let next = ev.call(op.clone(), t, pos)?;
             match next {

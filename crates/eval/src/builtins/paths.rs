@@ -148,6 +148,9 @@ pub fn register(reg: &mut Registry) {
         let p = ev.coerce_to_path(&a[0], pos)?;
         match ev.io.read_file(Path::new(&p)) {
             Ok(bytes) => Ok(Value::str(String::from_utf8_lossy(&bytes).into_owned())),
+            Err(_) if ev.io.file_type(Path::new(&p)) == Some(FileType::Directory) => {
+                err("reading from file: Is a directory", pos)
+            }
             Err(e) => err(format!("opening file '{}': {}", p, io_msg(&e)), pos),
         }
     });
@@ -244,8 +247,8 @@ pub fn register(reg: &mut Registry) {
             if c.starts_with('=') || c.starts_with('!') {
                 return err(
                     format!(
-                        "in 'toFile': the file '{}' cannot refer to derivation outputs",
-                        name.s
+                        "in 'toFile': the file named '{}' must not contain a reference to a derivation but contains ({})",
+                        name.s, c
                     ),
                     pos,
                 );

@@ -119,13 +119,13 @@ pub fn register(reg: &mut Registry) {
         let re = ev.force_string(&a[0], pos)?;
         let s = ev.force_string(&a[1], pos)?;
         let regex = compile(ev, &format!("^(?:{})$", re.s), &re.s, pos)?;
-        match regex.captures(&s.s) {
+        match regex.captures(s.s.as_bytes()) {
             None => Ok(Value::Null),
             Some(caps) => Ok(Value::list(
                 (1..caps.len())
                     .map(|i| {
                         Thunk::value(match caps.get(i) {
-                            Some(m) => Value::str(m.as_str()),
+                            Some(m) => Value::str(String::from_utf8_lossy(m.as_bytes())),
                             None => Value::Null,
                         })
                     })
@@ -139,13 +139,15 @@ pub fn register(reg: &mut Registry) {
         let regex = compile(ev, &re.s, &re.s, pos)?;
         let mut out = Vec::new();
         let mut last = 0;
-        for caps in regex.captures_iter(&s.s) {
+        let bytes = s.s.as_bytes();
+        let lossy = |b: &[u8]| Value::str(String::from_utf8_lossy(b));
+        for caps in regex.captures_iter(bytes) {
             let m = caps.get(0).unwrap();
-            out.push(Thunk::value(Value::str(&s.s[last..m.start()])));
+            out.push(Thunk::value(lossy(&bytes[last..m.start()])));
             let groups = (1..caps.len())
                 .map(|i| {
                     Thunk::value(match caps.get(i) {
-                        Some(g) => Value::str(g.as_str()),
+                        Some(g) => lossy(g.as_bytes()),
                         None => Value::Null,
                     })
                 })
@@ -153,7 +155,7 @@ pub fn register(reg: &mut Registry) {
             out.push(Thunk::value(Value::list(groups)));
             last = m.end();
         }
-        out.push(Thunk::value(Value::str(&s.s[last..])));
+        out.push(Thunk::value(lossy(&bytes[last..])));
         Ok(Value::list(out))
     });
     reg.add("splitVersion", 1, |ev, a, pos| {
@@ -315,11 +317,28 @@ pub fn register(reg: &mut Registry) {
     });
 }
 
-fn compile(ev: &mut Evaluator, pattern: &str, shown: &str, pos: Pos) -> EResult<Rc<regex::Regex>> {
+/// Compiles a POSIX extended regular expression (as Nix's std::regex::extended): matching is
+/// on bytes, `.` matches newlines, and Perl-style escapes such as `\d` are invalid.
+fn compile(
+    ev: &mut Evaluator,
+    pattern: &str,
+    shown: &str,
+    pos: Pos,
+) -> EResult<Rc<regex::bytes::Regex>> {
     if let Some(r) = ev.regex_cache.get(pattern) {
         return Ok(r.clone());
     }
-    match regex::Regex::new(pattern) {
+    let mut chars = shown.chars();
+    while let Some(c) = chars.next() {
+        if c == '\\' && chars.next().is_some_and(|n| n.is_ascii_alphanumeric()) {
+            return err(format!("invalid regular expression '{}'", shown), pos);
+        }
+    }
+    match regex::bytes::RegexBuilder::new(pattern)
+        .unicode(false)
+        .dot_matches_new_line(true)
+        .build()
+    {
         Ok(r) => {
             let r = Rc::new(r);
             ev.regex_cache.insert(pattern.to_string(), r.clone());

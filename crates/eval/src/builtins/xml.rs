@@ -19,7 +19,6 @@ fn escape(s: &str) -> String {
             '"' => out.push_str("&quot;"),
             '\n' => out.push_str("&#xA;"),
             '\r' => out.push_str("&#xD;"),
-            '\t' => out.push_str("&#x9;"),
             c => out.push(c),
         }
     }
@@ -137,8 +136,8 @@ impl XmlWriter<'_> {
                     }
                     self.open("derivation", &xattrs);
                     let first = match &drv_path {
-                        Some(p) => self.drvs_seen.insert(p.clone()),
-                        None => true,
+                        Some(p) if !p.is_empty() => self.drvs_seen.insert(p.clone()),
+                        _ => false,
                     };
                     if first {
                         self.attr_list(ev, a)?;
@@ -146,8 +145,6 @@ impl XmlWriter<'_> {
                         self.empty("repeated", &[]);
                     }
                     self.close("derivation");
-                } else if a.is_empty() {
-                    self.empty("attrs", &[]);
                 } else {
                     self.open("attrs", &[]);
                     self.attr_list(ev, a)?;
@@ -155,15 +152,11 @@ impl XmlWriter<'_> {
                 }
             }
             Value::List(l) => {
-                if l.is_empty() {
-                    self.empty("list", &[]);
-                } else {
-                    self.open("list", &[]);
-                    for t in l.iter() {
-                        self.thunk(ev, t)?;
-                    }
-                    self.close("list");
+                self.open("list", &[]);
+                for t in l.iter() {
+                    self.thunk(ev, t)?;
                 }
+                self.close("list");
             }
             Value::Lambda(c) => {
                 let mut xattrs = Vec::new();
