@@ -62,7 +62,8 @@ pub fn register(reg: &mut Registry) {
 /// C++'s float-to-integer conversion on x86-64, which Nix 2.8 uses: out-of-range values
 /// (and NaN) become the minimum integer.
 fn float_to_int(f: f64) -> i64 {
-    if f.is_nan() || f >= 9.223372036854775807e18 || f < -9.223372036854775808e18 {
+    const LIMIT: f64 = 9_223_372_036_854_775_808.0; // 2^63
+    if f.is_nan() || !(-LIMIT..LIMIT).contains(&f) {
         i64::MIN
     } else {
         f as i64
