@@ -85,7 +85,10 @@ pub enum EngineError {
     /// The evaluation ran longer than the call's timeout and was stopped.
     #[error("evaluation took longer than {0:?} and was stopped")]
     Timeout(Duration),
-    /// The evaluation hit a resource bound other than time (memory, steps, depth).
+    /// The evaluation used up its step budget: like a timeout, but counted, not timed.
+    #[error("{0}")]
+    Steps(String),
+    /// The evaluation hit a resource bound on memory.
     #[error("{0}")]
     Limit(String),
     /// The engine itself could not run (Nix missing, a process that could not start).

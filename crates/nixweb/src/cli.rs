@@ -65,7 +65,7 @@ pub enum Command {
 /// from `nixweb.toml` in the app's folder (see docs/configuration.md); a flag wins over it.
 #[derive(Args, Clone, Default)]
 pub struct RunArgs {
-    /// The evaluator [default: nix].
+    /// The evaluator [default: embedded].
     #[arg(long, value_enum)]
     pub engine: Option<EngineKind>,
     /// Seconds an evaluation may take before it is stopped with 504 [default: 10].
@@ -98,12 +98,33 @@ pub struct RunArgs {
     /// Largest state value, in bytes of JSON [default: 1048576].
     #[arg(long, value_name = "BYTES")]
     pub db_max_value: Option<usize>,
+    /// Embedded engine: add a search path entry for <name> lookups (repeatable).
+    #[arg(short = 'I', long = "include", value_name = "NAME=PATH|PATH")]
+    pub include: Vec<String>,
+    /// Embedded engine: let builtins.getEnv see this variable (repeatable).
+    #[arg(long = "env", value_name = "NAME")]
+    pub env: Vec<String>,
+    /// Embedded engine: let builtins.fetchurl fetch from this host, or * (repeatable).
+    #[arg(long = "allow-fetch", value_name = "HOST")]
+    pub allow_fetch: Vec<String>,
+    /// Embedded engine: evaluation steps per request [default: 200000000]; over: 504.
+    #[arg(long)]
+    pub max_steps: Option<u64>,
+    /// Embedded engine: nested calls per request [default: 100000]; over: 500.
+    #[arg(long)]
+    pub max_depth: Option<usize>,
+    /// Embedded engine: values allocated per request, strings counted per 32 bytes
+    /// [default: 10000000]; over: 503.
+    #[arg(long)]
+    pub max_values: Option<u64>,
 }
 
 #[derive(ValueEnum, Clone, Copy, PartialEq, Eq, Debug, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum EngineKind {
-    /// The real Nix, one nix-instantiate process per request.
+    /// nixweb's own evaluator, in process: fast, bounded, confined; no Nix needed.
+    Embedded,
+    /// The real Nix, one nix-instantiate process per request: for apps that build.
     Nix,
 }
 
@@ -139,6 +160,6 @@ pub struct EvalArgs {
     /// Add a search path entry for <name> lookups (repeatable).
     #[arg(short = 'I', long = "include")]
     pub include: Vec<String>,
-    #[arg(long, value_enum, default_value_t = EngineKind::Nix)]
+    #[arg(long, value_enum, default_value_t = EngineKind::Embedded)]
     pub engine: EngineKind,
 }

@@ -5,6 +5,7 @@ use crate::settings::Settings;
 use anyhow::{bail, Context, Result};
 use axum::body::Body;
 use nixweb_app::engine::Engine;
+use nixweb_engine_embedded::{EmbeddedConfig, EmbeddedEngine, FetchConfig};
 use nixweb_engine_nix::{NixConfig, NixEngine};
 use nixweb_server::{Nixweb, ServerConfig, StateConfig};
 use std::io::Write;
@@ -74,6 +75,16 @@ fn open_app(app: &Path, run: &RunArgs) -> Result<(Arc<dyn Engine>, ServerConfig)
         .expect("an absolute file has a parent")
         .to_owned();
     let settings = Settings::resolve(&app_dir, run)?;
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2);
+    // A Nix process spends about half its time waiting on the store rather than computing:
+    // measured on 2 cores, 4 workers serve 46 requests/s where 2 serve 30 and 8 serve 27.
+    // Embedded evaluations are pure CPU: one per core.
+    let workers = settings.workers.unwrap_or(match settings.engine {
+        EngineKind::Nix => cores * 2,
+        EngineKind::Embedded => cores,
+    });
     let engine: Arc<dyn Engine> = match settings.engine {
         EngineKind::Nix => {
             let config = NixConfig {
@@ -83,17 +94,16 @@ fn open_app(app: &Path, run: &RunArgs) -> Result<(Arc<dyn Engine>, ServerConfig)
             };
             Arc::new(NixEngine::new(&entry, config)?)
         }
+        EngineKind::Embedded => Arc::new(EmbeddedEngine::new(
+            &entry,
+            embedded_config(&settings, workers)?,
+        )?),
     };
     let mut config = ServerConfig::for_app_dir(app_dir);
     config.eval_timeout = settings.eval_timeout;
     config.max_body = settings.max_body;
     config.dev = settings.dev;
-    // A Nix process spends about half its time waiting on the store rather than computing:
-    // measured on 2 cores, 4 workers serve 46 requests/s where 2 serve 30 and 8 serve 27.
-    let default_workers = match settings.engine {
-        EngineKind::Nix => config.workers * 2,
-    };
-    config.workers = settings.workers.unwrap_or(default_workers);
+    config.workers = workers;
     config.queue = settings.queue;
     config.state = Some(StateConfig {
         url: settings.db,
@@ -102,6 +112,31 @@ fn open_app(app: &Path, run: &RunArgs) -> Result<(Arc<dyn Engine>, ServerConfig)
         max_attempts: nixweb_server::state::DEFAULT_MAX_ATTEMPTS,
     });
     Ok((engine, config))
+}
+
+fn embedded_config(settings: &Settings, workers: usize) -> Result<EmbeddedConfig> {
+    let mut env = std::collections::HashMap::new();
+    for name in &settings.env {
+        // A variable that is not set is simply absent, as getEnv makes it "".
+        if let Ok(value) = std::env::var(name) {
+            env.insert(name.clone(), value);
+        }
+    }
+    Ok(EmbeddedConfig {
+        workers,
+        limits: nixweb_eval::Limits {
+            max_steps: Some(settings.max_steps),
+            max_depth: Some(settings.max_depth),
+            max_allocs: Some(settings.max_values),
+            deadline: None,
+        },
+        search_path: settings.include.clone(),
+        env,
+        fetch: FetchConfig {
+            allow_hosts: settings.allow_fetch.clone(),
+            ..FetchConfig::default()
+        },
+    })
 }
 
 /// A folder means its default.nix; the result is absolute, so Nix can import it from anywhere.
@@ -241,6 +276,58 @@ async fn print_response(response: http::Response<Body>) -> Result<ExitCode> {
 /// `nixweb eval`: the Nix engine hands the flags to `nix-instantiate --eval` itself.
 fn eval(args: EvalArgs) -> Result<ExitCode> {
     match args.engine {
+        EngineKind::Embedded => {
+            use nixweb_eval::{ArgValue, InstantiateOptions, OutputFormat, Source};
+            let source = match (&args.expr, &args.file) {
+                (Some(text), _) => Source::Expr {
+                    text: text.clone(),
+                    base_dir: std::env::current_dir()?,
+                },
+                (None, Some(file)) => Source::File(file.clone()),
+                (None, None) => bail!("give a FILE or -E EXPR"),
+            };
+            let format = if args.json {
+                OutputFormat::Json
+            } else if args.xml {
+                OutputFormat::Xml {
+                    location: !args.no_location,
+                }
+            } else {
+                OutputFormat::Nix
+            };
+            let pairs =
+                |flat: &[String], make: fn(String) -> ArgValue| -> Vec<(String, ArgValue)> {
+                    flat.chunks(2)
+                        .map(|p| (p[0].clone(), make(p[1].clone())))
+                        .collect()
+                };
+            // -I entries first, then NIX_PATH, as nix-instantiate orders them.
+            let mut search_path = args.include.clone();
+            if let Ok(nix_path) = std::env::var("NIX_PATH") {
+                search_path.extend(
+                    nix_path
+                        .split(':')
+                        .filter(|e| !e.is_empty())
+                        .map(str::to_owned),
+                );
+            }
+            let options = InstantiateOptions {
+                source,
+                strict: args.strict,
+                format,
+                args: pairs(&args.arg, ArgValue::Expr)
+                    .into_iter()
+                    .chain(pairs(&args.argstr, ArgValue::Str))
+                    .collect(),
+                attr_paths: args.attr.clone(),
+                search_path,
+            };
+            let output = nixweb_eval::instantiate(&options, Arc::new(nixweb_eval::StdIO));
+            print!("{}", output.stdout);
+            eprint!("{}", output.stderr);
+            std::io::stdout().flush()?;
+            Ok(ExitCode::from(output.exit_code.clamp(0, 255) as u8))
+        }
         EngineKind::Nix => {
             let mut cmd = std::process::Command::new("nix-instantiate");
             cmd.arg("--eval");

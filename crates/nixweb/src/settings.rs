@@ -29,6 +29,18 @@ pub struct AppFile {
     pub db: Option<String>,
     pub allow_get_writes: Option<bool>,
     pub db_max_value: Option<usize>,
+    /// Embedded engine: search path entries (`name=path` or `path`), relative to the app.
+    #[serde(default)]
+    pub include: Vec<String>,
+    /// Embedded engine: environment variables `builtins.getEnv` may see.
+    #[serde(default)]
+    pub env: Vec<String>,
+    /// Embedded engine: hosts `builtins.fetchurl` may fetch from.
+    #[serde(default)]
+    pub allow_fetch: Vec<String>,
+    pub max_steps: Option<u64>,
+    pub max_depth: Option<usize>,
+    pub max_values: Option<u64>,
 }
 
 impl AppFile {
@@ -62,6 +74,13 @@ pub struct Settings {
     pub db: String,
     pub allow_get_writes: bool,
     pub db_max_value: usize,
+    /// The file's entries, then the flags'.
+    pub include: Vec<String>,
+    pub env: Vec<String>,
+    pub allow_fetch: Vec<String>,
+    pub max_steps: u64,
+    pub max_depth: usize,
+    pub max_values: u64,
 }
 
 impl Settings {
@@ -74,6 +93,19 @@ impl Settings {
             }
             _ => url,
         });
+        file.include = file
+            .include
+            .into_iter()
+            .map(|entry| match entry.split_once('=') {
+                Some((name, path)) if Path::new(path).is_relative() => {
+                    format!("{name}={}", app_dir.join(path).display())
+                }
+                None if Path::new(&entry).is_relative() => {
+                    app_dir.join(&entry).display().to_string()
+                }
+                _ => entry,
+            })
+            .collect();
         let mut settings = Self::merge(file, flags)?;
         if settings.db.is_empty() {
             settings.db = format!("sqlite:{}", app_dir.join("nixweb.db").display());
@@ -98,7 +130,7 @@ impl Settings {
                 .map(|pair| (pair[0].clone(), pair[1].clone())),
         );
         Ok(Settings {
-            engine: flags.engine.or(file.engine).unwrap_or(EngineKind::Nix),
+            engine: flags.engine.or(file.engine).unwrap_or(EngineKind::Embedded),
             eval_timeout: Duration::from_secs_f64(seconds),
             max_body: flags.max_body.or(file.max_body).unwrap_or(1024 * 1024),
             workers: flags.workers.or(file.workers),
@@ -112,6 +144,12 @@ impl Settings {
                 .db_max_value
                 .or(file.db_max_value)
                 .unwrap_or(1024 * 1024),
+            include: [file.include, flags.include.clone()].concat(),
+            env: [file.env, flags.env.clone()].concat(),
+            allow_fetch: [file.allow_fetch, flags.allow_fetch.clone()].concat(),
+            max_steps: flags.max_steps.or(file.max_steps).unwrap_or(200_000_000),
+            max_depth: flags.max_depth.or(file.max_depth).unwrap_or(100_000),
+            max_values: flags.max_values.or(file.max_values).unwrap_or(10_000_000),
         })
     }
 }
@@ -127,7 +165,7 @@ mod tests {
     #[test]
     fn defaults_without_file_or_flags() {
         let s = Settings::merge(AppFile::default(), &RunArgs::default()).unwrap();
-        assert_eq!(s.engine, EngineKind::Nix);
+        assert_eq!(s.engine, EngineKind::Embedded);
         assert_eq!(s.eval_timeout, Duration::from_secs(10));
         assert_eq!(
             (s.max_body, s.workers, s.queue, s.dev),

@@ -1,6 +1,6 @@
 //! The promises of state: durable writes, serializable requests, refused bad writes.
 
-use nixweb_testkit::{Method, StatusCode, TestServer};
+use nixweb_testkit::{engines, Method, StatusCode, TestServer};
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -69,13 +69,15 @@ fn increment_concurrently(server: &Arc<TestServer>, n: usize) -> usize {
 
 #[test]
 fn concurrent_increments_on_one_sqlite_server_are_serializable() {
-    let dir = app();
-    let server = Arc::new(TestServer::start(
-        dir.path(),
-        &["--engine", "nix", "--db", &sqlite(dir.path())],
-    ));
-    assert_eq!(increment_concurrently(&server, 200), 200);
-    assert_eq!(server.get_text("/counter"), "200");
+    for engine in engines() {
+        let dir = app();
+        let server = Arc::new(TestServer::start(
+            dir.path(),
+            &["--engine", engine, "--db", &sqlite(dir.path())],
+        ));
+        assert_eq!(increment_concurrently(&server, 200), 200);
+        assert_eq!(server.get_text("/counter"), "200", "{engine}");
+    }
 }
 
 #[test]
@@ -87,40 +89,42 @@ fn two_servers_on_one_postgresql_share_state_serializably() {
         .replace("\"counter\"", "\"counter-two-servers\"")
         .replace("db.set.counter", "db.set.\"counter-two-servers\"");
     std::fs::write(dir.path().join("default.nix"), schema_free_app).unwrap();
-    let first = NixwebProcess::start(dir.path(), &url);
-    let second = NixwebProcess::start(dir.path(), &url);
-    let client = reqwest::blocking::Client::new();
-    let before: u64 = client
-        .get(first.url("/counter"))
-        .send()
-        .unwrap()
-        .text()
-        .unwrap()
-        .parse()
-        .unwrap();
-    let urls = [
-        first.url("/counter/increment"),
-        second.url("/counter/increment"),
-    ];
-    let threads: Vec<_> = (0..200)
-        .map(|i| {
-            let url = urls[i % 2].clone();
-            let client = client.clone();
-            std::thread::spawn(move || client.post(url).send().unwrap().status())
-        })
-        .collect();
-    for thread in threads {
-        assert_eq!(thread.join().unwrap(), StatusCode::OK);
+    for engine in engines() {
+        let first = NixwebProcess::start(dir.path(), &url, engine);
+        let second = NixwebProcess::start(dir.path(), &url, engine);
+        let client = reqwest::blocking::Client::new();
+        let before: u64 = client
+            .get(first.url("/counter"))
+            .send()
+            .unwrap()
+            .text()
+            .unwrap()
+            .parse()
+            .unwrap();
+        let urls = [
+            first.url("/counter/increment"),
+            second.url("/counter/increment"),
+        ];
+        let threads: Vec<_> = (0..200)
+            .map(|i| {
+                let url = urls[i % 2].clone();
+                let client = client.clone();
+                std::thread::spawn(move || client.post(url).send().unwrap().status())
+            })
+            .collect();
+        for thread in threads {
+            assert_eq!(thread.join().unwrap(), StatusCode::OK);
+        }
+        let after: u64 = client
+            .get(second.url("/counter"))
+            .send()
+            .unwrap()
+            .text()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert_eq!(after - before, 200, "{engine}");
     }
-    let after: u64 = client
-        .get(second.url("/counter"))
-        .send()
-        .unwrap()
-        .text()
-        .unwrap()
-        .parse()
-        .unwrap();
-    assert_eq!(after - before, 200);
 }
 
 fn postgres_url() -> Option<String> {
@@ -143,13 +147,13 @@ struct NixwebProcess {
 }
 
 impl NixwebProcess {
-    fn start(app: &Path, db: &str) -> NixwebProcess {
+    fn start(app: &Path, db: &str, engine: &str) -> NixwebProcess {
         let mut child = Command::new(env!("CARGO_BIN_EXE_nixweb"))
             .args([
                 "serve",
                 app.to_str().unwrap(),
                 "--engine",
-                "nix",
+                engine,
                 "--port",
                 "0",
                 "--db",
@@ -191,6 +195,12 @@ impl Drop for NixwebProcess {
 
 #[test]
 fn every_acknowledged_write_survives_sigkill() {
+    for engine in engines() {
+        acknowledged_writes_survive_sigkill(engine);
+    }
+}
+
+fn acknowledged_writes_survive_sigkill(engine: &str) {
     let dir = app();
     let db = sqlite(dir.path());
     let client = reqwest::blocking::Client::builder()
@@ -200,7 +210,7 @@ fn every_acknowledged_write_survives_sigkill() {
     let mut acknowledged = Vec::new();
     let mut next = 0;
     for round in 0..4 {
-        let server = NixwebProcess::start(dir.path(), &db);
+        let server = NixwebProcess::start(dir.path(), &db, engine);
         // Writers in flight when the kill comes: some answers never arrive, which is fine;
         // what matters is that every 2xx that did arrive is durable.
         let writers: Vec<_> = (0..4)
@@ -235,7 +245,7 @@ fn every_acknowledged_write_survives_sigkill() {
         "too few writes got through to prove anything: {}",
         acknowledged.len()
     );
-    let server = NixwebProcess::start(dir.path(), &db);
+    let server = NixwebProcess::start(dir.path(), &db, engine);
     let stored: Vec<String> = client
         .get(server.url("/keys"))
         .send()
@@ -257,51 +267,55 @@ fn every_acknowledged_write_survives_sigkill() {
 
 #[test]
 fn bad_writes_are_refused_naming_the_key_and_nothing_is_stored() {
-    let dir = app();
-    let server = TestServer::start(
-        dir.path(),
-        &["--engine", "nix", "--dev", "--db", &sqlite(dir.path())],
-    );
-    let cases = [
-        ("/bad/function", "db.set.&quot;f&quot;.inner is a function"),
-        ("/bad/derivation", "db.set.&quot;d&quot; is a derivation"),
-        ("/bad/key", "kkkkkkkkkk"),
-        (
-            "/bad/value",
-            "the value for state key &quot;big&quot; is 1100002 bytes",
-        ),
-    ];
-    for (path, message) in cases {
-        let reply = server.request(Method::POST, path).send().unwrap();
-        assert_eq!(reply.status(), StatusCode::INTERNAL_SERVER_ERROR, "{path}");
-        let page = reply.text().unwrap();
-        assert!(page.contains(message), "{path}: no {message:?} in {page}");
+    for engine in engines() {
+        let dir = app();
+        let server = TestServer::start(
+            dir.path(),
+            &["--engine", engine, "--dev", "--db", &sqlite(dir.path())],
+        );
+        let cases = [
+            ("/bad/function", "db.set.&quot;f&quot;.inner is a function"),
+            ("/bad/derivation", "db.set.&quot;d&quot; is a derivation"),
+            ("/bad/key", "kkkkkkkkkk"),
+            (
+                "/bad/value",
+                "the value for state key &quot;big&quot; is 1100002 bytes",
+            ),
+        ];
+        for (path, message) in cases {
+            let reply = server.request(Method::POST, path).send().unwrap();
+            assert_eq!(reply.status(), StatusCode::INTERNAL_SERVER_ERROR, "{path}");
+            let page = reply.text().unwrap();
+            assert!(page.contains(message), "{path}: no {message:?} in {page}");
+        }
+        assert_eq!(
+            server.get_text("/get/ok"),
+            "null",
+            "the valid writes of those requests were not stored either"
+        );
     }
-    assert_eq!(
-        server.get_text("/get/ok"),
-        "null",
-        "the valid writes of those requests were not stored either"
-    );
 }
 
 #[test]
 fn get_handlers_may_not_write_unless_the_app_allows_it() {
-    let dir = app();
-    let db = sqlite(dir.path());
-    let strict = TestServer::start(dir.path(), &["--engine", "nix", "--dev", "--db", &db]);
-    let refused = strict.get("/getwrite");
-    assert_eq!(refused.status(), StatusCode::INTERNAL_SERVER_ERROR);
-    assert!(refused
-        .text()
-        .unwrap()
-        .contains("GET and HEAD must not change state"));
-    assert_eq!(strict.get_text("/get/fromget"), "null");
-    drop(strict);
+    for engine in engines() {
+        let dir = app();
+        let db = sqlite(dir.path());
+        let strict = TestServer::start(dir.path(), &["--engine", engine, "--dev", "--db", &db]);
+        let refused = strict.get("/getwrite");
+        assert_eq!(refused.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(refused
+            .text()
+            .unwrap()
+            .contains("GET and HEAD must not change state"));
+        assert_eq!(strict.get_text("/get/fromget"), "null");
+        drop(strict);
 
-    let allowing = TestServer::start(
-        dir.path(),
-        &["--engine", "nix", "--db", &db, "--allow-get-writes"],
-    );
-    assert_eq!(allowing.get_text("/getwrite"), "wrote");
-    assert_eq!(allowing.get_text("/get/fromget"), "1");
+        let allowing = TestServer::start(
+            dir.path(),
+            &["--engine", engine, "--db", &db, "--allow-get-writes"],
+        );
+        assert_eq!(allowing.get_text("/getwrite"), "wrote");
+        assert_eq!(allowing.get_text("/get/fromget"), "1");
+    }
 }

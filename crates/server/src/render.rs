@@ -34,7 +34,9 @@ impl Failure {
             Failure::QueueFull | Failure::StateUnavailable(_) | Failure::Contention(_) => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
-            Failure::Engine(EngineError::Timeout(_)) => StatusCode::GATEWAY_TIMEOUT,
+            Failure::Engine(EngineError::Timeout(_) | EngineError::Steps(_)) => {
+                StatusCode::GATEWAY_TIMEOUT
+            }
             Failure::Engine(EngineError::Limit(_) | EngineError::Unavailable(_)) => {
                 StatusCode::SERVICE_UNAVAILABLE
             }

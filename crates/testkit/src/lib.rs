@@ -11,10 +11,10 @@ use std::time::Duration;
 pub use reqwest::blocking::{Client, Response};
 pub use reqwest::{Method, StatusCode};
 
-/// The engines every example is tested on. The Nix engine needs `nix-instantiate`; the test
-/// command installs it, so its absence is a failure, not a skip.
+/// The engines every example is tested on, embedded first. The Nix engine needs
+/// `nix-instantiate`; the test command installs it, so its absence is a failure, not a skip.
 pub fn engines() -> Vec<&'static str> {
-    vec!["nix"]
+    vec!["embedded", "nix"]
 }
 
 /// A nixweb server for one test; stopped when dropped.

@@ -1,0 +1,205 @@
+//! nixweb-engine-embedded: answers requests with nixweb-eval, inside the server process.
+//!
+//! A pool of evaluation threads (one per core by default) takes jobs from the async side;
+//! no evaluation ever runs on the async runtime. Each thread keeps its evaluator between
+//! requests, so parsed files and imported values that do not depend on the request are
+//! reused, until a file the evaluation looked at changes. Every evaluation is bounded
+//! (time, steps, values, call depth) and confined ([`io::ConfinedIO`]): the app reads only
+//! its own folder and search path, sees only the environment it was given, and fetches only
+//! from allowed hosts. It is not for apps that build derivations: use the Nix engine.
+
+pub mod fetch;
+pub mod io;
+mod worker;
+
+pub use fetch::FetchConfig;
+
+use nixweb_app::engine::{BoxFuture, Engine, EngineError, RouterCall};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Bounds and permissions of the embedded engine.
+#[derive(Debug, Clone)]
+pub struct EmbeddedConfig {
+    /// Evaluation threads.
+    pub workers: usize,
+    /// Steps, call depth and values per request (the deadline comes from each call).
+    pub limits: nixweb_eval::Limits,
+    /// Extra search path entries (`name=path` or `path`), as `-I` gives them.
+    pub search_path: Vec<String>,
+    /// The environment `builtins.getEnv` sees; nothing else of it is visible.
+    pub env: HashMap<String, String>,
+    pub fetch: FetchConfig,
+}
+
+impl EmbeddedConfig {
+    /// Limits that let ordinary apps run and stop runaway ones well before they hurt.
+    pub fn default_limits() -> nixweb_eval::Limits {
+        nixweb_eval::Limits {
+            max_steps: Some(200_000_000),
+            max_depth: Some(100_000),
+            deadline: None,
+            max_allocs: Some(10_000_000),
+        }
+    }
+}
+
+impl Default for EmbeddedConfig {
+    fn default() -> Self {
+        EmbeddedConfig {
+            workers: std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(2),
+            limits: Self::default_limits(),
+            search_path: vec![],
+            env: HashMap::new(),
+            fetch: FetchConfig::default(),
+        }
+    }
+}
+
+/// What every worker shares.
+pub(crate) struct Shared {
+    pub roots: Vec<PathBuf>,
+    pub env: HashMap<String, String>,
+    pub search_path: Vec<String>,
+    pub limits: nixweb_eval::Limits,
+    pub fetcher: Arc<fetch::Fetcher>,
+    /// The expression every worker evaluates once: `request: mode: <router applied to the app>`.
+    pub entry_expr: String,
+    pub workdir: PathBuf,
+    pub router: PathBuf,
+}
+
+pub struct EmbeddedEngine {
+    app_file: PathBuf,
+    jobs: crossbeam_channel::Sender<worker::Job>,
+    /// Holds the router, the library and downloads; removed with the engine.
+    _workdir: tempfile::TempDir,
+}
+
+impl EmbeddedEngine {
+    pub fn new(app_file: &Path, config: EmbeddedConfig) -> Result<Self, EngineError> {
+        let unavailable =
+            |what: &str, e: std::io::Error| EngineError::Unavailable(format!("{what}: {e}"));
+        let workdir = tempfile::Builder::new()
+            .prefix("nixweb-embedded-")
+            .tempdir()
+            .map_err(|e| unavailable("working folder", e))?;
+        let base = workdir
+            .path()
+            .canonicalize()
+            .map_err(|e| unavailable("working folder", e))?;
+        let router = base.join("router.nix");
+        std::fs::write(&router, nixweb_app::ROUTER_NIX).map_err(|e| unavailable("router", e))?;
+        let lib = base.join("lib");
+        nixweb_app::write_nix_lib(&lib).map_err(|e| unavailable("library", e))?;
+        let downloads = base.join("downloads");
+        std::fs::create_dir_all(&downloads).map_err(|e| unavailable("downloads", e))?;
+
+        let app_dir = app_file.parent().unwrap_or(Path::new("/")).to_owned();
+        let mut search_path = vec![format!("nixweb={}", lib.display())];
+        search_path.extend(config.search_path.iter().cloned());
+        // The app may read its folder, nixweb's own files, downloads and the search path.
+        let mut roots = vec![app_dir, base.clone()];
+        for entry in &config.search_path {
+            let path = entry.split_once('=').map(|(_, p)| p).unwrap_or(entry);
+            if let Ok(real) = Path::new(path).canonicalize() {
+                roots.push(real);
+            }
+        }
+        let shared = Arc::new(Shared {
+            roots,
+            env: config.env,
+            search_path,
+            limits: config.limits,
+            fetcher: Arc::new(fetch::Fetcher::new(config.fetch, downloads)),
+            entry_expr: entry_expression(&router, app_file),
+            workdir: base,
+            router,
+        });
+
+        let (sender, receiver) = crossbeam_channel::unbounded();
+        for n in 0..config.workers.max(1) {
+            let (shared, receiver) = (shared.clone(), receiver.clone());
+            std::thread::Builder::new()
+                .name(format!("nixweb-eval-{n}"))
+                .spawn(move || worker::run(shared, receiver))
+                .map_err(|e| unavailable("evaluation thread", e))?;
+        }
+        Ok(EmbeddedEngine {
+            app_file: app_file.to_owned(),
+            jobs: sender,
+            _workdir: workdir,
+        })
+    }
+
+    async fn run(&self, call: RouterCall) -> Result<serde_json::Value, EngineError> {
+        let timeout = call.timeout;
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        self.jobs
+            .send(worker::Job { call, reply })
+            .map_err(|_| EngineError::Unavailable("the evaluation threads have stopped".into()))?;
+        // The evaluator stops itself at the deadline; the grace covers a long single step.
+        match tokio::time::timeout(timeout + Duration::from_secs(2), answer).await {
+            Ok(Ok(result)) => result,
+            Ok(Err(_)) => Err(EngineError::Unavailable("an evaluation thread died".into())),
+            Err(_) => Err(EngineError::Timeout(timeout)),
+        }
+    }
+}
+
+impl Engine for EmbeddedEngine {
+    fn name(&self) -> &'static str {
+        "embedded"
+    }
+
+    fn app_file(&self) -> &Path {
+        &self.app_file
+    }
+
+    fn run_router(
+        &self,
+        call: RouterCall,
+    ) -> BoxFuture<'_, Result<serde_json::Value, EngineError>> {
+        Box::pin(self.run(call))
+    }
+}
+
+/// The router applied to the app, waiting for a request and a mode.
+fn entry_expression(router: &Path, app_file: &Path) -> String {
+    format!(
+        "let router = import {}; in request: mode: router {{ appFile = {}; inherit request mode; \
+         dbPrimops = {{ get = builtins.nixwebStateGet; list = builtins.nixwebStateList; }}; }}",
+        nix_string(&router.display().to_string()),
+        nix_string(&app_file.display().to_string())
+    )
+}
+
+/// A Nix string literal holding `text` exactly.
+fn nix_string(text: &str) -> String {
+    let mut out = String::from("\"");
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '$' => out.push_str("\\$"),
+            '\n' => out.push_str("\\n"),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::nix_string;
+
+    #[test]
+    fn nix_strings_are_escaped() {
+        assert_eq!(nix_string(r#"/a "b" ${c}\d"#), r#""/a \"b\" \${c}\\d""#);
+    }
+}

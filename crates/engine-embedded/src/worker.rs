@@ -1,0 +1,203 @@
+//! One evaluation thread: it owns an evaluator, keeps it (and everything it parsed and
+//! imported) between requests while the files it read are unchanged, and runs the router
+//! for each job under the request's limits.
+
+use crate::io::ConfinedIO;
+use crate::Shared;
+use nixweb_app::engine::{EngineError, RouterCall, SourceLocation, StateReader};
+use nixweb_eval::{ErrorKind, EvalError, Evaluator, Limits, Value};
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+/// A request for a worker, and where to send the answer.
+pub struct Job {
+    pub call: RouterCall,
+    pub reply: tokio::sync::oneshot::Sender<Result<serde_json::Value, EngineError>>,
+}
+
+/// The state reader of the request being evaluated, for the state builtins.
+type ReaderSlot = Rc<RefCell<Option<Arc<dyn StateReader>>>>;
+
+/// An evaluator with the router loaded, valid while the files it read are unchanged.
+struct Loaded {
+    ev: Evaluator,
+    /// `request: mode: …`, the router applied to this app.
+    entry: Value,
+    io: Arc<ConfinedIO>,
+    reader: ReaderSlot,
+}
+
+pub fn run(shared: Arc<Shared>, jobs: crossbeam_channel::Receiver<Job>) {
+    let mut loaded: Option<Loaded> = None;
+    for job in jobs {
+        if loaded.as_ref().is_some_and(Loaded::is_stale) {
+            tracing::debug!(target: "nixweb::embedded", "app files changed: evaluating anew");
+            loaded = None;
+        }
+        let ready = match loaded.take() {
+            Some(l) => Ok(l),
+            None => Loaded::new(&shared),
+        };
+        let (result, keep) = match ready {
+            Ok(mut l) => {
+                let result = l.run(&job.call, &shared);
+                // Fetched data must not outlive its request: values computed from it could
+                // be cached in the evaluator, so a request that fetched starts it afresh.
+                // (Errors need no such care: a failed thunk is restored, as in Nix.)
+                let volatile = l.io.take_volatile();
+                if volatile {
+                    shared.fetcher.clean();
+                }
+                (result, (!volatile).then_some(l))
+            }
+            Err(e) => (Err(e), None),
+        };
+        loaded = keep;
+        // The requester may have given up (timeout); then nobody listens, which is fine.
+        let _ = job.reply.send(result);
+    }
+}
+
+impl Loaded {
+    fn new(shared: &Shared) -> Result<Loaded, EngineError> {
+        let io = Arc::new(ConfinedIO::new(
+            shared.roots.clone(),
+            shared.env.clone(),
+            shared.fetcher.clone(),
+        ));
+        let mut ev = Evaluator::new(io.clone());
+        ev.set_search_path(&shared.search_path);
+        let reader: ReaderSlot = Rc::default();
+        register_state_builtins(&mut ev, &reader);
+        let entry = ev
+            .eval_expr_str(&shared.entry_expr, &shared.workdir)
+            .map_err(|e| eval_error(&ev, &e, shared))?;
+        Ok(Loaded {
+            ev,
+            entry,
+            io,
+            reader,
+        })
+    }
+
+    /// Whether a file this evaluator looked at has changed (or appeared, or gone) since.
+    fn is_stale(&self) -> bool {
+        self.io
+            .seen()
+            .iter()
+            .any(|(path, stamp)| crate::io::Stamp::of(path) != *stamp)
+    }
+
+    fn run(
+        &mut self,
+        call: &RouterCall,
+        shared: &Shared,
+    ) -> Result<serde_json::Value, EngineError> {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0);
+        nixweb_eval::builtins::set_builtin_value(&mut self.ev, "currentTime", Value::Int(now));
+        let deadline = Instant::now() + call.timeout;
+        self.ev.reset_budget(Limits {
+            deadline: Some(deadline),
+            ..shared.limits.clone()
+        });
+        self.io.set_deadline(deadline);
+        *self.reader.borrow_mut() = call.state.as_ref().map(|s| s.reader.clone());
+
+        let request = self.ev.from_json(&call.request);
+        let result = self
+            .ev
+            .call_function(&self.entry, request)
+            .and_then(|f| self.ev.call_function(&f, Value::str(call.mode.as_str())))
+            .and_then(|v| self.ev.to_json(&v));
+
+        *self.reader.borrow_mut() = None;
+        let printed = std::mem::take(&mut self.ev.stderr);
+        if !printed.trim().is_empty() {
+            tracing::debug!(target: "nixweb::embedded", "{}", printed.trim_end());
+        }
+        result.map_err(|e| match e.kind {
+            // Past the deadline, whatever failed (a fetch cut short, the clock check) failed
+            // because time ran out.
+            _ if Instant::now() >= deadline => EngineError::Timeout(call.timeout),
+            ErrorKind::Limit if e.msg.contains("time limit") => EngineError::Timeout(call.timeout),
+            ErrorKind::Limit if e.msg.contains("step limit") => {
+                EngineError::Steps(format!("the {}", e.msg))
+            }
+            ErrorKind::Limit if e.msg.contains("memory limit") => {
+                EngineError::Limit(format!("the {}", e.msg))
+            }
+            _ => eval_error(&self.ev, &e, shared),
+        })
+    }
+}
+
+/// `builtins.nixwebStateGet key` and `builtins.nixwebStateList prefix after limit`, reading
+/// the snapshot of the request under evaluation (the router wraps them as `req.db`).
+fn register_state_builtins(ev: &mut Evaluator, slot: &ReaderSlot) {
+    let no_state = || "nixweb: this request has no state: no database is configured".to_owned();
+    let get_slot = slot.clone();
+    ev.register_builtin("nixwebStateGet", 1, false, move |ev, args| {
+        let reader = get_slot.borrow().clone().ok_or_else(no_state)?;
+        let key = ev.to_json(&args[0]).map_err(|e| e.msg)?;
+        let value = reader
+            .get(key.as_str().unwrap_or_default())
+            .map_err(|e| format!("nixweb: reading state failed: {e}"))?;
+        Ok(value.map(|v| ev.from_json(&v)).unwrap_or(Value::Null))
+    });
+    let list_slot = slot.clone();
+    ev.register_builtin("nixwebStateList", 3, false, move |ev, args| {
+        let reader = list_slot.borrow().clone().ok_or_else(no_state)?;
+        let prefix = ev.to_json(&args[0]).map_err(|e| e.msg)?;
+        let after = ev.to_json(&args[1]).map_err(|e| e.msg)?;
+        let limit = ev.to_json(&args[2]).map_err(|e| e.msg)?;
+        let limit = limit
+            .as_u64()
+            .ok_or("nixweb: the limit of a state list must be a non-negative integer")?;
+        let entries = reader
+            .list(
+                prefix.as_str().unwrap_or_default(),
+                after.as_str(),
+                limit as usize,
+            )
+            .map_err(|e| format!("nixweb: reading state failed: {e}"))?;
+        let json: Vec<serde_json::Value> = entries
+            .into_iter()
+            .map(|(key, value)| serde_json::json!({ "key": key, "value": value }))
+            .collect();
+        Ok(ev.from_json(&serde_json::Value::Array(json)))
+    });
+}
+
+/// An evaluation error as the server shows it: Nix's text, and the first location that is
+/// in the app rather than in nixweb's router.
+fn eval_error(ev: &Evaluator, e: &EvalError, shared: &Shared) -> EngineError {
+    let positions = std::iter::once(e.pos).chain(e.trace.iter().map(|(pos, _)| *pos));
+    let locations: Vec<SourceLocation> = positions
+        .filter_map(|pos| {
+            let path = ev.sources.get(pos.file)?.path.clone()?;
+            let (line, column) = ev.sources.line_col(pos)?;
+            Some(SourceLocation {
+                file: path,
+                line,
+                column,
+            })
+        })
+        .collect();
+    let location = locations
+        .iter()
+        .find(|l| l.file != shared.router)
+        .or(locations.first())
+        .cloned();
+    // With the trace: it is what locates a `throw` (the log and --dev pages are for people
+    // fixing the app; clients never see it).
+    let message = nixweb_eval::error::format_error(e, &ev.sources, true);
+    EngineError::Eval {
+        message: message.trim_end().to_owned(),
+        location,
+    }
+}

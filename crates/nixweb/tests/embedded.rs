@@ -1,0 +1,230 @@
+//! What the embedded engine promises beyond the contract both engines share: bounded
+//! evaluations, confinement, reuse of evaluated files until they change, guarded fetches.
+
+use nixweb_testkit::{StatusCode, TestServer};
+use std::net::TcpListener;
+use std::time::{Duration, Instant};
+
+fn app(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in files {
+        std::fs::write(dir.path().join(name), text).unwrap();
+    }
+    dir
+}
+
+fn embedded(dir: &tempfile::TempDir, flags: &[&str]) -> TestServer {
+    let mut all = vec!["--engine", "embedded"];
+    all.extend_from_slice(flags);
+    TestServer::start(dir.path(), &all)
+}
+
+/// Status and body of GET `path`.
+fn get(server: &TestServer, path: &str) -> (StatusCode, String) {
+    let reply = server.get(path);
+    (reply.status(), reply.text().unwrap())
+}
+
+const RUNAWAY: &str = r#"{
+  loop.GET = let f = x: f x; in f 1;
+  spin.GET = toString (builtins.length (builtins.filter (x: x == 0) (builtins.genList (x: x) 900000)));
+  string.GET = let f = s: if builtins.stringLength s < 0 then s else f (s + s); in f "x";
+  deep.GET = let f = n: if n == 0 then 0 else 1 + f (n - 1); in toString (f 1000000);
+  ok.GET = "ok";
+}"#;
+
+#[test]
+fn runaway_evaluations_are_stopped_and_the_worker_serves_on() {
+    let dir = app(&[("default.nix", RUNAWAY)]);
+    // One worker, so the request after each runaway lands on the worker that ran it.
+    let server = embedded(
+        &dir,
+        &[
+            "--workers",
+            "1",
+            "--dev",
+            "--max-steps",
+            "2000000",
+            "--max-values",
+            "1000000",
+        ],
+    );
+    let cases = [
+        (
+            "/loop",
+            StatusCode::GATEWAY_TIMEOUT,
+            "step limit (2000000) exceeded",
+        ),
+        (
+            "/spin",
+            StatusCode::GATEWAY_TIMEOUT,
+            "step limit (2000000) exceeded",
+        ),
+        ("/string", StatusCode::SERVICE_UNAVAILABLE, "memory limit"),
+        (
+            "/deep",
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "maximum call depth (100000) exceeded",
+        ),
+    ];
+    for (path, status, message) in cases {
+        let (got, text) = get(&server, path);
+        assert_eq!(got, status, "{path}: {text}");
+        assert!(text.contains(message), "{path}: no {message:?} in {text}");
+        assert_eq!(
+            get(&server, "/ok"),
+            (StatusCode::OK, "ok".into()),
+            "after {path}"
+        );
+    }
+}
+
+#[test]
+fn the_clock_stops_an_endless_loop_too() {
+    let dir = app(&[("default.nix", RUNAWAY)]);
+    let server = embedded(&dir, &["--workers", "1", "--eval-timeout", "1"]);
+    let started = Instant::now();
+    assert_eq!(get(&server, "/loop").0, StatusCode::GATEWAY_TIMEOUT);
+    assert!(started.elapsed() < Duration::from_secs(20));
+    assert_eq!(get(&server, "/ok").1, "ok");
+}
+
+const SNOOPING: &str = r#"{
+  passwd.GET = builtins.readFile "/etc/passwd";
+  climbing.GET = builtins.readFile (./. + "/../../../../../../../../etc/passwd");
+  importing.GET = import /etc/passwd;
+  listing.GET = { json = builtins.attrNames (builtins.readDir /etc); };
+  exists.GET = { json = builtins.pathExists /etc/passwd; };
+  own.GET = builtins.readFile ./data.txt;
+  file.":name".GET = req: builtins.readFile (./. + "/${req.params.name}");
+  env.GET = { json = { home = builtins.getEnv "HOME"; given = builtins.getEnv "NIXWEB_TEST_GIVEN"; }; };
+}"#;
+
+#[test]
+fn apps_read_only_their_own_folder() {
+    let dir = app(&[("default.nix", SNOOPING), ("data.txt", "mine")]);
+    let server = embedded(&dir, &["--dev"]);
+    for path in ["/passwd", "/climbing", "/importing", "/listing"] {
+        let (status, text) = get(&server, path);
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR, "{path}");
+        assert!(
+            text.contains("access to &#39;/etc") || text.contains("access to '/etc"),
+            "{path}: {text}"
+        );
+        assert!(text.contains("forbidden"), "{path}: {text}");
+        assert!(!text.contains("root:x:0"), "{path} leaked /etc/passwd");
+    }
+    assert_eq!(
+        get(&server, "/exists").1,
+        "false",
+        "outside the app, nothing exists"
+    );
+    assert_eq!(get(&server, "/own").1, "mine");
+    assert_eq!(get(&server, "/file/data.txt").1, "mine");
+    assert_eq!(
+        get(&server, "/file/..%2F..%2Fetc%2Fpasswd").0,
+        StatusCode::BAD_REQUEST
+    );
+}
+
+#[test]
+fn apps_see_only_the_environment_they_are_given() {
+    std::env::set_var("NIXWEB_TEST_GIVEN", "granted");
+    let dir = app(&[("default.nix", SNOOPING)]);
+    let server = embedded(&dir, &["--env", "NIXWEB_TEST_GIVEN"]);
+    assert_eq!(get(&server, "/env").1, r#"{"given":"granted","home":""}"#);
+}
+
+#[test]
+fn edits_are_served_without_a_restart() {
+    let dir = app(&[
+        ("default.nix", "{ GET = import ./message.nix; }"),
+        ("message.nix", "\"one\""),
+    ]);
+    let server = embedded(&dir, &["--workers", "1"]);
+    assert_eq!(get(&server, "/").1, "one");
+    std::fs::write(dir.path().join("message.nix"), "\"two, a longer message\"").unwrap();
+    assert_eq!(get(&server, "/").1, "two, a longer message");
+    // A file that did not exist when the app looked for it counts too.
+    std::fs::write(
+        dir.path().join("default.nix"),
+        "{ GET = if builtins.pathExists ./extra.nix then import ./extra.nix else \"no extra\"; }",
+    )
+    .unwrap();
+    assert_eq!(get(&server, "/").1, "no extra");
+    std::fs::write(dir.path().join("extra.nix"), "\"extra\"").unwrap();
+    assert_eq!(get(&server, "/").1, "extra");
+}
+
+/// `big` costs about 420,000 steps and so does `other`: 700,000 steps pay for one of them
+/// but not both. `/both` fits only when `big` comes from an earlier request.
+const CACHED: &str = r#"
+let
+  sum = n: builtins.foldl' (a: b: a + b) 0 (builtins.genList (x: x) n);
+  big = sum 100000;
+  other = sum 100001;
+in {
+  first.GET = toString big;
+  both.GET = toString (big + other);
+}"#;
+
+#[test]
+fn values_that_do_not_depend_on_the_request_are_reused() {
+    let dir = app(&[("default.nix", CACHED)]);
+    let flags = ["--workers", "1", "--max-steps", "700000"];
+    let cold = embedded(&dir, &flags);
+    assert_eq!(
+        get(&cold, "/both").0,
+        StatusCode::GATEWAY_TIMEOUT,
+        "computing both at once is over budget"
+    );
+    drop(cold);
+    let warm = embedded(&dir, &flags);
+    assert_eq!(get(&warm, "/first").1, "4999950000");
+    assert_eq!(
+        get(&warm, "/both").1,
+        "10000000000",
+        "big was computed by the first request and reused"
+    );
+}
+
+#[test]
+fn fetches_go_only_to_allowed_hosts_and_never_outlive_the_deadline() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = listener.local_addr().unwrap();
+    // Accepts and never answers.
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().flatten() {
+            held.push(stream);
+        }
+    });
+    let source = format!(
+        r#"{{ slow.GET = builtins.readFile (builtins.fetchurl "http://{address}/x"); ok.GET = "ok"; }}"#
+    );
+    let dir = app(&[("default.nix", &source)]);
+
+    let closed = embedded(&dir, &["--dev"]);
+    let (status, text) = get(&closed, "/slow");
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(text.contains("--allow-fetch 127.0.0.1"), "{text}");
+
+    let open = embedded(
+        &dir,
+        &[
+            "--allow-fetch",
+            "127.0.0.1",
+            "--workers",
+            "1",
+            "--eval-timeout",
+            "1",
+        ],
+    );
+    assert_eq!(get(&open, "/slow").0, StatusCode::GATEWAY_TIMEOUT);
+    let started = Instant::now();
+    assert_eq!(get(&open, "/ok").1, "ok");
+    assert!(
+        started.elapsed() < Duration::from_secs(8),
+        "the worker stayed stuck in the fetch"
+    );
+}
