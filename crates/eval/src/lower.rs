@@ -99,7 +99,10 @@ fn convert_parse_error(err: &rnix::ParseError, file: u32, text: &str) -> ParseEr
             if token.len() > 1 && token.ends_with('/') && token.contains('/') {
                 ("path has a trailing slash".to_string(), e)
             } else {
-                (format!("syntax error, unexpected {:?}", got), s)
+                (
+                    format!("syntax error, unexpected {}", bison_token_name(*got)),
+                    s,
+                )
             }
         }
         E::DuplicatedArgs(r, name) => (
@@ -121,6 +124,59 @@ fn convert_parse_error(err: &rnix::ParseError, file: u32, text: &str) -> ParseEr
         },
         first: None,
     }
+}
+
+/// How Nix 2.8's (bison) parser names a token in "unexpected ..." messages.
+fn bison_token_name(kind: rnix::SyntaxKind) -> String {
+    use rnix::SyntaxKind::*;
+    let name = match kind {
+        TOKEN_ADD => "'+'",
+        TOKEN_SUB => "'-'",
+        TOKEN_MUL => "'*'",
+        TOKEN_DIV => "'/'",
+        TOKEN_COLON => "':'",
+        TOKEN_SEMICOLON => "';'",
+        TOKEN_ASSIGN => "'='",
+        TOKEN_COMMA => "','",
+        TOKEN_DOT => "'.'",
+        TOKEN_QUESTION => "'?'",
+        TOKEN_AT => "'@'",
+        TOKEN_INVERT => "'!'",
+        TOKEN_LESS => "'<'",
+        TOKEN_MORE => "'>'",
+        TOKEN_L_BRACE => "'{'",
+        TOKEN_R_BRACE => "'}'",
+        TOKEN_L_BRACK => "'['",
+        TOKEN_R_BRACK => "']'",
+        TOKEN_L_PAREN => "'('",
+        TOKEN_R_PAREN => "')'",
+        TOKEN_REC => "REC",
+        TOKEN_OR => "OR_KW",
+        TOKEN_LET => "LET",
+        TOKEN_IN => "IN",
+        TOKEN_IF => "IF",
+        TOKEN_THEN => "THEN",
+        TOKEN_ELSE => "ELSE",
+        TOKEN_ASSERT => "ASSERT",
+        TOKEN_WITH => "WITH",
+        TOKEN_INHERIT => "INHERIT",
+        TOKEN_ELLIPSIS => "ELLIPSIS",
+        TOKEN_EQUAL => "EQ",
+        TOKEN_NOT_EQUAL => "NEQ",
+        TOKEN_LESS_OR_EQ => "LEQ",
+        TOKEN_MORE_OR_EQ => "GEQ",
+        TOKEN_AND_AND => "AND",
+        TOKEN_OR_OR => "OR",
+        TOKEN_IMPLICATION => "IMPL",
+        TOKEN_UPDATE => "UPDATE",
+        TOKEN_CONCAT => "CONCAT",
+        TOKEN_IDENT => "ID",
+        TOKEN_INTEGER => "INT",
+        TOKEN_FLOAT => "FLOAT",
+        TOKEN_INTERPOL_START => "DOLLAR_CURLY",
+        other => return format!("{:?}", other),
+    };
+    name.to_string()
 }
 
 /// Removes `.`, `..` and repeated slashes without touching the filesystem, as Nix does.
@@ -604,7 +660,9 @@ impl<'a> Lowerer<'a> {
                 ast::Entry::Inherit(inh) => {
                     let from = inh.from().and_then(|f| f.expr());
                     for attr in inh.attrs() {
-                        let pos = self.pos_of(attr.syntax());
+                        let mut pos = self.pos_of(attr.syntax());
+                        // Nix 2.8 records an inherited name's position one column early.
+                        pos.offset = pos.offset.saturating_sub(1);
                         let name = match self.key_name(&attr)? {
                             KeyName::Static(s) => s,
                             KeyName::Dynamic(_) => {
@@ -913,7 +971,17 @@ impl<'a> Lowerer<'a> {
 
 fn path_text(path: &[ast::Attr]) -> String {
     path.iter()
-        .map(|a| a.syntax().text().to_string())
+        .map(|a| {
+            let constant = match a {
+                ast::Attr::Ident(i) => Some(i.syntax().text().to_string()),
+                ast::Attr::Str(s) => const_str(s),
+                ast::Attr::Dynamic(d) => match d.expr().map(strip_parens) {
+                    Some(ast::Expr::Str(s)) => const_str(&s),
+                    _ => None,
+                },
+            };
+            constant.unwrap_or_else(|| a.syntax().text().to_string())
+        })
         .collect::<Vec<_>>()
         .join(".")
 }

@@ -306,10 +306,10 @@ fn register_core(reg: &mut Registry) {
             let mut seen = false;
             while lo < hi {
                 let mid = (lo + hi) / 2;
-                if ev.less_than(&done[mid], &key, pos)? {
-                    lo = mid + 1;
-                } else if ev.less_than(&key, &done[mid], pos)? {
+                if ev.less_than(&key, &done[mid], pos)? {
                     hi = mid;
+                } else if ev.less_than(&done[mid], &key, pos)? {
+                    lo = mid + 1;
                 } else {
                     seen = true;
                     break;

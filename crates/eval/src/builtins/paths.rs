@@ -61,7 +61,7 @@ pub fn copy_path_to_store(ev: &mut Evaluator, path: &str, pos: Pos) -> EResult<S
     if let Some(p) = ev.copied_paths.get(path) {
         return Ok(p.clone());
     }
-    let result = add_path(ev, path, None, true, None, pos)?;
+    let (result, _) = add_path(ev, path, None, true, None, pos)?;
     ev.copied_paths.insert(path.to_string(), result.clone());
     Ok(result)
 }
@@ -75,7 +75,7 @@ pub fn add_path(
     recursive: bool,
     filter: Option<Value>,
     pos: Pos,
-) -> EResult<String> {
+) -> EResult<(String, nixweb_store::Hash)> {
     if ev.io.file_type(Path::new(path)).is_none() {
         return err(
             format!("getting status of '{}': No such file or directory", path),
@@ -132,7 +132,7 @@ pub fn add_path(
         return Err(e);
     }
     match result {
-        Ok((sp, _)) => Ok(store.print(&sp)),
+        Ok((sp, hash)) => Ok((store.print(&sp), hash)),
         Err(e) => err(e.to_string(), pos),
     }
 }
@@ -214,7 +214,7 @@ pub fn register(reg: &mut Registry) {
     reg.add("filterSource", 2, |ev, a, pos| {
         let f = ev.force(&a[0])?;
         let p = ev.coerce_to_path(&a[1], pos)?;
-        let out = add_path(ev, &p, None, true, Some(f), pos)?;
+        let (out, _) = add_path(ev, &p, None, true, Some(f), pos)?;
         Ok(path_ctx_string(out))
     });
     reg.add("path", 1, |ev, a, pos| {
@@ -235,7 +235,26 @@ pub fn register(reg: &mut Registry) {
             Some(r) => ev.force_bool(&r, pos)?,
             None => true,
         };
-        let out = add_path(ev, &path, name.as_deref(), recursive, filter, pos)?;
+        let expected = match args.get("sha256").cloned() {
+            Some(h) => Some(ev.force_string(&h, pos)?.s.to_string()),
+            None => None,
+        };
+        let (out, hash) = add_path(ev, &path, name.as_deref(), recursive, filter, pos)?;
+        if let Some(expected) = expected {
+            let matches =
+                nixweb_store::Hash::parse_any(&expected, Some(nixweb_store::HashAlgo::Sha256))
+                    .map(|h| h.bytes() == hash.bytes())
+                    .unwrap_or(false);
+            if !matches {
+                return err(
+                    format!(
+                        "store path mismatch in (possibly filtered) path added from '{}'",
+                        path
+                    ),
+                    pos,
+                );
+            }
+        }
         Ok(path_ctx_string(out))
     });
     reg.add("toFile", 2, |ev, a, pos| {

@@ -5,35 +5,42 @@ use crate::error::err;
 use crate::source::Pos;
 use crate::value::*;
 
-fn from_toml(v: &toml::Value) -> Value {
-    match v {
+fn from_toml(v: &toml::Value) -> Result<Value, String> {
+    Ok(match v {
         toml::Value::String(s) => Value::str(s.as_str()),
         toml::Value::Integer(i) => Value::Int(*i),
         toml::Value::Float(f) => Value::Float(*f),
         toml::Value::Boolean(b) => Value::Bool(*b),
-        toml::Value::Datetime(d) => Value::str(d.to_string()),
+        toml::Value::Datetime(_) => return Err("Dates and times are not supported".into()),
         toml::Value::Array(items) => {
-            Value::list(items.iter().map(|i| Thunk::value(from_toml(i))).collect())
+            let mut out = Vec::with_capacity(items.len());
+            for i in items {
+                out.push(Thunk::value(from_toml(i)?));
+            }
+            Value::list(out)
         }
         toml::Value::Table(t) => {
-            let entries = t
-                .iter()
-                .map(|(k, v)| Attr {
+            let mut entries = Vec::with_capacity(t.len());
+            for (k, v) in t {
+                entries.push(Attr {
                     name: k.as_str().into(),
-                    value: Thunk::value(from_toml(v)),
+                    value: Thunk::value(from_toml(v)?),
                     pos: Pos::NONE,
-                })
-                .collect();
+                });
+            }
             Value::attrs(Attrs::from_unsorted(entries))
         }
-    }
+    })
 }
 
 pub fn register(reg: &mut Registry) {
     reg.add("fromTOML", 1, |ev, a, pos| {
         let s = ev.force_string(&a[0], pos)?;
         match s.s.parse::<toml::Table>() {
-            Ok(t) => Ok(from_toml(&toml::Value::Table(t))),
+            Ok(t) => match from_toml(&toml::Value::Table(t)) {
+                Ok(v) => Ok(v),
+                Err(msg) => err(format!("while parsing a TOML string: {}", msg), pos),
+            },
             Err(e) => err(format!("while parsing a TOML string: {}", e.message()), pos),
         }
     });
