@@ -160,3 +160,18 @@ pub fn did_you_mean<'a>(query: &str, candidates: impl Iterator<Item = &'a str>) 
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggestions_like_nix() {
+        assert_eq!(did_you_mean("b", ["a"].into_iter()).as_deref(), Some("Did you mean a?"));
+        assert_eq!(
+            did_you_mean("y", ["x", "z"].into_iter()).as_deref(),
+            Some("Did you mean one of x or z?")
+        );
+        assert_eq!(did_you_mean("hello", ["x"].into_iter()), None);
+    }
+}

@@ -996,3 +996,61 @@ fn const_str(s: &ast::Str) -> Option<String> {
     }
     Some(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lower(text: &str) -> PResult<ExprRef> {
+        let mut globals = HashMap::new();
+        globals.insert(Rc::from("builtins"), 0);
+        globals.insert(Rc::from("__findFile"), 1);
+        globals.insert(Rc::from("__nixPath"), 2);
+        globals.insert(Rc::from("__sub"), 3);
+        parse_and_lower(text, 0, Path::new("/base"), &globals, None)
+    }
+
+    #[test]
+    fn rejects_what_nix_rejects_at_parse_time() {
+        for (text, msg) in [
+            ("{ x = 1; x = 2; }", "attribute 'x' already defined"),
+            ("{ a.b = 1; a = 2; }", "attribute 'a' already defined"),
+            ("{ a.b = 1; a = { c = 2; b = 3; }; }", "attribute 'b' already defined"),
+            ("let { x = 1; inherit x; body = x; }", "attribute 'x' already defined"),
+            ("{x, y, x}: x", "duplicate formal function argument 'x'"),
+            ("args@{args, x}: x", "duplicate formal function argument 'args'"),
+            ("x: y", "undefined variable 'y'"),
+            ("[ a: a ]", "syntax error, unexpected ':'"),
+            ("1.0e-400", "invalid float '1.0e-400'"),
+        ] {
+            let e = lower(text).expect_err(text);
+            assert_eq!(e.msg, msg, "{text}");
+        }
+    }
+
+    #[test]
+    fn accepts_merges_and_crlf() {
+        lower("{ a.b = 1; a.c = 2; a = { d = 3; }; }").unwrap();
+        lower("{ a = { b = 1; }; a.c = 2; }").unwrap();
+        let text = normalise_newlines("let\r\n  x = 1;\r\nin x");
+        lower(&text).unwrap();
+    }
+
+    #[test]
+    fn resolves_variables_lexically_before_with() {
+        let e = lower("let a = 1; in with { a = 2; }; a").unwrap();
+        let Expr::Let(_, body) = &*e else { panic!() };
+        let Expr::With { body, .. } = &**body else { panic!() };
+        assert!(matches!(&**body, Expr::Var(Var::Local { depth: 1, slot: 0 }, _)));
+        let e = lower("with { a = 2; }; b").unwrap();
+        let Expr::With { body, .. } = &*e else { panic!() };
+        assert!(matches!(&**body, Expr::Var(Var::With(n), _) if &**n == "b"));
+    }
+
+    #[test]
+    fn relative_paths_resolve_against_the_base_directory() {
+        let e = lower("./a/../b/./c").unwrap();
+        assert!(matches!(&*e, Expr::Path(p) if &**p == "/base/b/c"));
+        assert_eq!(canon_path("/a//b/../c/"), "/a/c");
+    }
+}

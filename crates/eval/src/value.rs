@@ -327,3 +327,34 @@ impl Drop for Thunk {
         DROP_DEPTH.with(|d| d.set(depth));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn attrs(names: &[&str]) -> Attrs {
+        Attrs::from_unsorted(
+            names
+                .iter()
+                .map(|n| Attr {
+                    name: (*n).into(),
+                    value: Thunk::value(Value::str(*n)),
+                    pos: Pos::NONE,
+                })
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn attrs_are_sorted_and_update_prefers_the_right() {
+        let a = attrs(&["b", "a", "c"]);
+        let names: Vec<&str> = a.entries.iter().map(|e| &*e.name).collect();
+        assert_eq!(names, ["a", "b", "c"]);
+        let mut right = attrs(&["c", "d"]);
+        right.insert("c".into(), Thunk::value(Value::Int(1)), Pos::NONE);
+        let merged = a.update(&right);
+        assert_eq!(merged.len(), 4);
+        assert!(matches!(merged.get("c").unwrap().get(), Some(Value::Int(1))));
+        assert!(merged.get("zz").is_none());
+    }
+}

@@ -397,3 +397,24 @@ pub fn compare_versions(a: &str, b: &str) -> i64 {
     }
     0
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_compare_like_nix() {
+        assert_eq!(compare_versions("1.0", "2.3"), -1);
+        assert_eq!(compare_versions("2.1", "2.3"), -1);
+        assert_eq!(compare_versions("2.3", "2.3"), 0);
+        assert_eq!(compare_versions("2.5", "2.3"), 1);
+        assert_eq!(compare_versions("3.1", "2.3"), 1);
+        assert_eq!(compare_versions("2.3.1", "2.3"), 1);
+        assert_eq!(compare_versions("2.3.1", "2.3a"), 1);
+        assert_eq!(compare_versions("2.3pre1", "2.3"), -1);
+        assert_eq!(compare_versions("2.3pre3", "2.3pre12"), -1);
+        assert_eq!(compare_versions("2.3a", "2.3c"), -1);
+        assert_eq!(compare_versions("2.3pre1", "2.3c"), -1);
+        assert_eq!(compare_versions("2.3pre1", "2.3q"), -1);
+    }
+}
