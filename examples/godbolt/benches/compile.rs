@@ -4,7 +4,7 @@
 //!     cargo bench -p example-godbolt [-- ROUNDS]
 //!
 //! Every program carries a fresh comment, so neither side can reuse an earlier result; a
-//! last row shows nixweb answering a repeated program from the Nix store.
+//! repeated program is answered from the Nix store, and GET / shows a request's fixed cost.
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -41,15 +41,21 @@ fn main() {
     let mut cached: Vec<Duration> = (0..rounds)
         .map(|_| timed(|| through_nixweb(&repeated)))
         .collect();
+    // The fixed cost of a request: the page, one nix-instantiate and no build.
+    let mut page: Vec<Duration> = (0..rounds)
+        .map(|_| timed(|| assert!(common::server().get_text("/").contains("Run"))))
+        .collect();
     std::fs::remove_dir_all(&work).unwrap();
 
     let n = median(&mut nixweb);
     let d = median(&mut direct);
     let c = median(&mut cached);
+    let p = median(&mut page);
     println!("hello world, g++ -O2, compile and run, {rounds} rounds (median, min..max)");
     println!("  through nixweb:       {}", summary(n, &nixweb));
     println!("  g++ directly:         {}", summary(d, &direct));
     println!("  nixweb, same program: {}", summary(c, &cached));
+    println!("  nixweb, GET / only:   {}", summary(p, &page));
     println!(
         "  ratio nixweb / direct: {:.2}",
         n.as_secs_f64() / d.as_secs_f64()

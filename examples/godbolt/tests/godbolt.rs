@@ -387,3 +387,21 @@ fn with_nixpkgs_on_the_search_path_it_uses_pkgs_gcc() {
         "host gcc"
     );
 }
+
+#[test]
+fn binary_output_becomes_valid_text_and_html_is_escaped() {
+    let code = fresh(
+        "#include <stdio.h>\nint main(void) { static const char out[] = \"a\\xff\\xfe\\0b<script>\\xc3\\xa9\\n\"; fwrite(out, 1, sizeof out - 1, stdout); }",
+    );
+    let r = compile(&code, "c", "");
+    assert_eq!(r["programOutput"], "ab<script>é\n", "{r}");
+    let html = server()
+        .request(Method::POST, "/compile")
+        .form(&[("code", code.as_str()), ("language", "c")])
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(html.contains("ab&lt;script&gt;é"), "{html}");
+    assert!(!html.contains("<script>"), "{html}");
+}
