@@ -5,15 +5,16 @@
 //!
 //! SQLite runs on a file in a temporary directory. PostgreSQL runs when
 //! NIXWEB_TEST_POSTGRES (or NIXWEB_BENCH_POSTGRES) holds a URL, in schema
-//! `nixweb_state_bench`, which is dropped first.
+//! `nixweb_state_bench`, which is dropped first, once per commit mode ("postgres" is the
+//! default, parallel SERIALIZABLE commits; "pg-lock" is commits taking turns on a lock).
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
 use nixweb_state::{
-    PostgresBackend, PostgresOptions, SqliteBackend, SqliteOptions, StateBackend, StateError,
-    Writes,
+    CommitMode, PostgresBackend, PostgresOptions, SqliteBackend, SqliteOptions, StateBackend,
+    StateError, Writes,
 };
 use serde_json::json;
 
@@ -39,18 +40,24 @@ fn main() {
         .filter(|url| !url.is_empty());
     match url {
         Some(url) => {
-            let schema = "nixweb_state_bench";
-            let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
-            client
-                .batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
-                .unwrap();
-            drop(client);
-            let options = PostgresOptions {
-                schema: Some(schema.into()),
-                ..PostgresOptions::default()
-            };
-            let backend = PostgresBackend::open(&url, options).expect("opening PostgreSQL");
-            run("postgres", Arc::new(backend), 10_000, 2_000, 1_000);
+            for (name, commit_mode) in [
+                ("postgres", CommitMode::Serializable),
+                ("pg-lock", CommitMode::Serialized),
+            ] {
+                let schema = "nixweb_state_bench";
+                let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+                client
+                    .batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
+                    .unwrap();
+                drop(client);
+                let options = PostgresOptions {
+                    schema: Some(schema.into()),
+                    commit_mode,
+                    ..PostgresOptions::default()
+                };
+                let backend = PostgresBackend::open(&url, options).expect("opening PostgreSQL");
+                run(name, Arc::new(backend), 10_000, 2_000, 1_000);
+            }
         }
         None => println!("postgres: skipped (set NIXWEB_TEST_POSTGRES to a URL)"),
     }

@@ -63,8 +63,9 @@
 //!   with its own durability settings (synchronous by default).
 //! - Several processes may share one store (one SQLite file, one PostgreSQL database):
 //!   correctness rests on the database's locking and isolation, never on in-process locks.
-//! - Conflicts can be spurious on PostgreSQL (serializable isolation locks index pages, not
-//!   only keys), rarely; never on SQLite. A retry resolves them.
+//! - Conflicts can be spurious on PostgreSQL in its default [`CommitMode`] (serializable
+//!   isolation locks index pages, not only keys), rarely; never on SQLite. A retry clears
+//!   them.
 //! - Validation re-reads what the snapshot read, so a commit costs about as much as the
 //!   reads it validates: a request that lists thousands of rows pays for them twice.
 //! - If the connection fails during the final step of a commit, the answer is
@@ -79,8 +80,9 @@
 //! # Threads and async code
 //! The API is synchronous and blocking: from async code call it through
 //! `tokio::task::spawn_blocking`. The PostgreSQL client runs its own small tokio runtime
-//! internally and cannot be driven from a thread that is inside a tokio runtime; the
-//! PostgreSQL backend detects that and answers [`StateError::Backend`] instead of panicking.
+//! inside every call, which panics on a thread that drives async tasks: never call
+//! `open`, `begin`, `get`, `list` or `commit` of a PostgreSQL store there (blocking-pool
+//! threads are fine). Dropping a store or a snapshot is safe on any thread.
 
 mod keys;
 mod pool;
@@ -92,7 +94,7 @@ mod writes;
 
 use std::sync::Arc;
 
-pub use crate::postgres::{PostgresBackend, PostgresOptions};
+pub use crate::postgres::{CommitMode, PostgresBackend, PostgresOptions};
 pub use crate::retry::transact;
 pub use crate::sqlite::{SqliteBackend, SqliteOptions};
 

@@ -1,13 +1,19 @@
 //! The PostgreSQL backend: one table shared by any number of nixweb processes.
 //!
-//! - A snapshot is a `REPEATABLE READ READ ONLY` transaction on a pooled connection; its
-//!   snapshot is taken at `begin` (by a first statement), not at the handler's first read.
-//! - A commit ends it and runs a `SERIALIZABLE` transaction on the same connection that
-//!   re-reads the read set, compares, and writes. PostgreSQL's serializable isolation makes
-//!   those validations and writes correct across processes (no in-process lock is involved);
-//!   a serialization failure (SQLSTATE 40001) or deadlock (40P01) is a [`StateError::Conflict`].
-//!   Serializable isolation may also abort a commit whose reads did not really change (its
-//!   predicate locks are coarser than keys): that too is a Conflict, and the retry succeeds.
+//! - A snapshot is a read-only transaction on a pooled connection, its snapshot taken at
+//!   `begin` (by a first statement), not at the handler's first read.
+//! - A commit ends it and, on the same connection, runs a transaction that re-reads the read
+//!   set, compares, and writes. Correctness across processes rests on PostgreSQL alone, in
+//!   one of two ways ([`CommitMode`]):
+//!   - `Serializable` (default): commits are `SERIALIZABLE` transactions running side by
+//!     side; a serialization failure (SQLSTATE 40001) or deadlock (40P01) is a
+//!     [`StateError::Conflict`], sometimes a spurious one (predicate locks are coarser than
+//!     keys), which a retry clears. Snapshots are `SERIALIZABLE READ ONLY DEFERRABLE`, so
+//!     that read-only requests are serializable too (they may wait at `begin` for commits
+//!     in flight, and never fail).
+//!   - `Serialized`: commits take turns on an advisory lock of the table and validate with
+//!     fresh reads (`READ COMMITTED` after the lock); snapshots are `REPEATABLE READ READ
+//!     ONLY`. Never a spurious conflict, but one writing commit at a time.
 //! - Versions come from a sequence, one number per commit.
 //! - Keys are `text COLLATE "C"`, which orders by bytes like SQLite; values are JSON in a
 //!   `text` column (not `jsonb`, which would rewrite numbers and key order).
@@ -41,6 +47,28 @@ pub struct PostgresOptions {
     pub max_connections: usize,
     /// How long `begin` waits for a free connection when all are in use.
     pub pool_wait: Duration,
+    /// How commits that write are kept serializable; see [`CommitMode`].
+    pub commit_mode: CommitMode,
+}
+
+/// How commits that write are kept serializable on PostgreSQL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CommitMode {
+    /// Writing commits take turns on a lock of the table (a transaction-level advisory
+    /// lock, so across processes too) and validate with fresh reads after taking it. Commit
+    /// order is then the serial order, so read-only snapshots, which see a prefix of the
+    /// commits, are serializable too. Costs: one writing commit at a time per table, about
+    /// half the write throughput of `Serializable` with four concurrent writers.
+    Serialized,
+    /// Writing commits run side by side in `SERIALIZABLE` transactions, and PostgreSQL
+    /// aborts those that cannot be serialized (a Conflict, sometimes spurious). The serial
+    /// order may then differ from commit order, so a plain snapshot could see a state that
+    /// no serial order passes through (the "read-only transaction anomaly"); snapshots are
+    /// therefore `SERIALIZABLE READ ONLY DEFERRABLE`, which PostgreSQL starts only once it
+    /// can guarantee them safe: `begin` may wait for writing commits in flight. Faster under
+    /// many concurrent writers. The default.
+    #[default]
+    Serializable,
 }
 
 impl Default for PostgresOptions {
@@ -49,6 +77,7 @@ impl Default for PostgresOptions {
             schema: None,
             max_connections: 16,
             pool_wait: Duration::from_secs(30),
+            commit_mode: CommitMode::default(),
         }
     }
 }
@@ -63,6 +92,56 @@ pub struct PostgresBackend {
 struct Queries {
     table: String,
     sequence: String,
+    /// Starts a snapshot, per [`CommitMode`].
+    begin_snapshot: &'static str,
+    /// Ends the snapshot and starts the write transaction, per [`CommitMode`].
+    start_commit: String,
+}
+
+/// A stable 64-bit FNV-1a hash, to derive a table's advisory lock from its name.
+fn lock_key(name: &str) -> i64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in name.bytes() {
+        hash = (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
+    }
+    hash as i64
+}
+
+impl Queries {
+    fn new(schema: Option<&str>, mode: CommitMode) -> Self {
+        let (table, sequence) = match schema {
+            Some(schema) => (
+                format!("{}.nixweb_state", quote_identifier(schema)),
+                format!("{}.nixweb_state_version", quote_identifier(schema)),
+            ),
+            None => ("nixweb_state".into(), "nixweb_state_version".into()),
+        };
+        // The ROLLBACK ends whatever an abandoned snapshot may have left open (it only warns
+        // when there is none); the SELECT takes the snapshot now. One round trip.
+        let begin_snapshot = match mode {
+            CommitMode::Serialized => {
+                "ROLLBACK; BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SELECT 1"
+            }
+            CommitMode::Serializable => {
+                "ROLLBACK; BEGIN ISOLATION LEVEL SERIALIZABLE READ ONLY DEFERRABLE; SELECT 1"
+            }
+        };
+        let start_commit = match mode {
+            // READ COMMITTED: each validation read takes a fresh snapshot, after the lock
+            // (a SERIALIZABLE snapshot would date from before the wait).
+            CommitMode::Serialized => format!(
+                "COMMIT; BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock({})",
+                lock_key(&format!("nixweb-state commit {table}"))
+            ),
+            CommitMode::Serializable => "COMMIT; BEGIN ISOLATION LEVEL SERIALIZABLE".into(),
+        };
+        Queries {
+            table,
+            sequence,
+            begin_snapshot,
+            start_commit,
+        }
+    }
 }
 
 /// A client with the statements it has prepared, so each query is parsed once per connection.
@@ -145,16 +224,7 @@ impl PostgresBackend {
         let config: postgres::Config = url
             .parse()
             .map_err(|e| backend_error("parsing the URL", e))?;
-        let queries = Arc::new(match &options.schema {
-            Some(schema) => Queries {
-                table: format!("{}.nixweb_state", quote_identifier(schema)),
-                sequence: format!("{}.nixweb_state_version", quote_identifier(schema)),
-            },
-            None => Queries {
-                table: "nixweb_state".into(),
-                sequence: "nixweb_state_version".into(),
-            },
-        });
+        let queries = Arc::new(Queries::new(options.schema.as_deref(), options.commit_mode));
 
         let connect_queries = Arc::clone(&queries);
         let connect = move || -> Result<PgConn, StateError> {
@@ -273,11 +343,8 @@ impl StateBackend for PostgresBackend {
         let mut last_error = None;
         for _ in 0..=self.max_connections {
             let mut conn = self.pool.get()?;
-            // The ROLLBACK ends whatever an abandoned snapshot may have left open (it only
-            // warns when there is none); the SELECT takes the snapshot now. One round trip.
-            match conn.client.batch_execute(
-                "ROLLBACK; BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SELECT 1",
-            ) {
+            let begin = conn.queries.begin_snapshot;
+            match conn.client.batch_execute(begin) {
                 Ok(()) => {
                     return Ok(Box::new(PostgresSnapshot {
                         conn: Some(conn),
@@ -363,11 +430,11 @@ impl Snapshot for PostgresSnapshot {
             .take()
             .ok_or_else(|| StateError::Backend("postgres: snapshot already committed".into()))?;
         let start = if operations.is_empty() {
-            "COMMIT"
+            "COMMIT".to_owned()
         } else {
-            "COMMIT; BEGIN ISOLATION LEVEL SERIALIZABLE"
+            conn.queries.start_commit.clone()
         };
-        if let Err(e) = conn.client.batch_execute(start) {
+        if let Err(e) = conn.client.batch_execute(&start) {
             return Err(abandon(
                 conn,
                 backend_error("starting commit", describe(&e)),

@@ -9,7 +9,7 @@ mod common;
 use std::sync::Arc;
 
 use common::{increment_concurrently, put, read, Backend};
-use nixweb_state::{open, PostgresBackend, PostgresOptions, StateError};
+use nixweb_state::{open, CommitMode, PostgresBackend, PostgresOptions, StateError};
 use serde_json::json;
 
 fn postgres_url() -> Option<String> {
@@ -39,8 +39,13 @@ fn fresh_schema(url: &str, name: &str) -> String {
 }
 
 fn open_in(url: &str, schema: &str) -> Backend {
+    open_with(url, schema, CommitMode::default())
+}
+
+fn open_with(url: &str, schema: &str, commit_mode: CommitMode) -> Backend {
     let options = PostgresOptions {
         schema: Some(schema.to_owned()),
+        commit_mode,
         ..PostgresOptions::default()
     };
     Arc::new(PostgresBackend::open(url, options).unwrap())
@@ -53,6 +58,33 @@ fn fresh(name: &str) -> Option<Backend> {
 }
 
 backend_suite!(fresh);
+
+/// The same behaviour with commits taking turns on the table's advisory lock.
+mod serialized_commits {
+    use super::*;
+
+    fn fresh(name: &str) -> Option<Backend> {
+        let url = postgres_url()?;
+        let schema = fresh_schema(&url, &format!("lock_{name}"));
+        Some(open_with(&url, &schema, CommitMode::Serialized))
+    }
+
+    backend_suite!(fresh);
+
+    #[test]
+    fn two_backends_increment_and_append_exactly() {
+        let Some(url) = postgres_url() else { return };
+        let schema = fresh_schema(&url, "lock_two_backends");
+        let backends = [
+            open_with(&url, &schema, CommitMode::Serialized),
+            open_with(&url, &schema, CommitMode::Serialized),
+        ];
+        increment_concurrently(&backends, "counter", 8, 200);
+        assert_eq!(read(&backends[0], "counter"), Some(json!(200)));
+        crate::common::append_concurrently(&backends, "items/", 8, 100);
+        crate::common::check_appends(&backends[1], "items/", 100);
+    }
+}
 
 #[test]
 fn two_backends_increment_exactly() {

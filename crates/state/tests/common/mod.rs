@@ -50,7 +50,7 @@ macro_rules! backend_suite {
             #[test]
             fn $name() {
                 if let Some(backend) = $fresh(stringify!($name)) {
-                    common::$name(&backend);
+                    $crate::common::$name(&backend);
                 }
             }
         )*
