@@ -405,3 +405,20 @@ fn binary_output_becomes_valid_text_and_html_is_escaped() {
     assert!(html.contains("ab&lt;script&gt;é"), "{html}");
     assert!(!html.contains("<script>"), "{html}");
 }
+
+#[test]
+fn nix_own_build_timeout_backs_up_the_builder() {
+    // With Nix's `timeout` below the builder's 10 s, Nix stops the build itself: the request
+    // fails (500) instead of reporting the builder's "Timeout".
+    let mut flags = SERVE_FLAGS.to_vec();
+    flags.extend(["--nix-option", "timeout", "2"]);
+    let short = TestServer::start(example_godbolt::app_dir(), &flags);
+    let code = fresh("int main() { for (;;) {} }");
+    let reply = short
+        .request(Method::POST, "/compile")
+        .form(&[("code", code.as_str())])
+        .send()
+        .unwrap();
+    assert_eq!(reply.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(!reply.text().unwrap().contains("Timeout: the program ran"));
+}
