@@ -167,7 +167,10 @@ mod tests {
 
     #[test]
     fn suggestions_like_nix() {
-        assert_eq!(did_you_mean("b", ["a"].into_iter()).as_deref(), Some("Did you mean a?"));
+        assert_eq!(
+            did_you_mean("b", ["a"].into_iter()).as_deref(),
+            Some("Did you mean a?")
+        );
         assert_eq!(
             did_you_mean("y", ["x", "z"].into_iter()).as_deref(),
             Some("Did you mean one of x or z?")

@@ -84,7 +84,7 @@ impl Evaluator {
             allocs: 0,
             stderr: String::new(),
             empty_env: Rc::new(Env {
-                slots: Box::new([]),
+                slots: Slots::empty(),
                 parent: None,
                 with: None,
             }),
@@ -129,6 +129,14 @@ impl Evaluator {
             })
             .collect();
         crate::builtins::set_builtin_value(self, "nixPath", Value::list(list));
+    }
+
+    /// The host's current directory (falling back to `$PWD`, then `/`).
+    pub fn cwd(&self) -> String {
+        match self.io.current_dir() {
+            Some(d) => d.to_string_lossy().into_owned(),
+            None => self.io.get_env("PWD").unwrap_or_else(|| "/".into()),
+        }
     }
 
     pub fn define_global(&mut self, name: &str, value: Thunk) {
@@ -493,7 +501,7 @@ impl Evaluator {
             Expr::With { namespace, body } => {
                 let ns = self.thunk_of(namespace, env);
                 let new_env = Rc::new(Env {
-                    slots: Box::new([]),
+                    slots: Slots::empty(),
                     parent: Some(env.clone()),
                     with: Some(ns),
                 });
@@ -584,6 +592,7 @@ impl Evaluator {
             }
         }
         self.count_string(out.len(), *pos)?;
+        self.count_alloc(out.len() / 16, *pos)?;
         Ok(Value::String(NixStr::with_ctx(out, ctx)))
     }
 
@@ -733,7 +742,7 @@ impl Evaluator {
             .map(|_| Thunk(Rc::new(std::cell::RefCell::new(ThunkState::Blackhole))))
             .collect();
         let new_env = Rc::new(Env {
-            slots: slots.into_boxed_slice(),
+            slots: Slots::from(slots),
             parent: Some(env.clone()),
             with: None,
         });
@@ -880,7 +889,7 @@ impl Evaluator {
     fn bind_lambda(&mut self, c: &Closure, arg: Thunk, pos: Pos) -> EResult<Rc<Env>> {
         match &c.lambda.formals {
             None => Ok(Rc::new(Env {
-                slots: Box::new([arg]),
+                slots: Slots::One(arg),
                 parent: Some(c.env.clone()),
                 with: None,
             })),
@@ -970,7 +979,7 @@ impl Evaluator {
             slots.push(arg);
         }
         let env = Rc::new(Env {
-            slots: slots.into_boxed_slice(),
+            slots: Slots::from(slots),
             parent: Some(c.env.clone()),
             with: None,
         });
@@ -1100,6 +1109,8 @@ impl Evaluator {
             _ => {
                 let mut s = self.coerce_to_string(l, pos, false, true, &mut ctx)?;
                 s.push_str(&self.coerce_to_string(r, pos, false, true, &mut ctx)?);
+                // Strings count against the allocation budget too (16 bytes per unit).
+                self.count_alloc(s.len() / 16, pos)?;
                 self.count_string(s.len(), pos)?;
                 Ok(Value::String(NixStr::with_ctx(s, ctx)))
             }
@@ -1487,7 +1498,7 @@ impl Evaluator {
                 let abs = if candidate.starts_with('/') {
                     candidate
                 } else {
-                    let cwd = self.io.get_env("PWD").unwrap_or_else(|| "/".into());
+                    let cwd = self.cwd();
                     format!("{}/{}", cwd, candidate)
                 };
                 return Ok(Value::Path(crate::lower::canon_path(&abs).into()));

@@ -75,7 +75,7 @@ fn run(ev: &mut Evaluator, opts: &InstantiateOptions, stdout: &mut String) -> ER
             let p = if p.is_absolute() {
                 p.clone()
             } else {
-                let cwd = ev.io.get_env("PWD").unwrap_or_else(|| "/".into());
+                let cwd = ev.cwd();
                 PathBuf::from(crate::lower::canon_path(&format!(
                     "{}/{}",
                     cwd,
@@ -139,7 +139,7 @@ fn build_auto_args(ev: &mut Evaluator, opts: &InstantiateOptions) -> EResult<Att
         let t = match arg {
             ArgValue::Str(s) => Thunk::value(Value::str(s.as_str())),
             ArgValue::Expr(e) => {
-                let cwd = ev.io.get_env("PWD").unwrap_or_else(|| "/".into());
+                let cwd = ev.cwd();
                 let expr = ev.parse(e, None, std::path::Path::new(&cwd))?;
                 Thunk::pending(expr, ev.empty_env.clone())
             }

@@ -59,6 +59,11 @@ pub trait EvalIO: Send + Sync {
         false
     }
     fn get_env(&self, name: &str) -> Option<String>;
+    /// The directory relative paths (search path entries, files named on the command
+    /// line) are taken from.
+    fn current_dir(&self) -> Option<PathBuf> {
+        None
+    }
     /// Seconds since the epoch, for `builtins.currentTime`.
     fn current_time(&self) -> i64 {
         0
@@ -130,6 +135,10 @@ impl EvalIO for StdIO {
         std::fs::metadata(path)
             .map(|m| m.permissions().mode() & 0o100 != 0)
             .unwrap_or(false)
+    }
+
+    fn current_dir(&self) -> Option<PathBuf> {
+        std::env::current_dir().ok()
     }
 
     fn current_time(&self) -> i64 {

@@ -1015,10 +1015,19 @@ mod tests {
         for (text, msg) in [
             ("{ x = 1; x = 2; }", "attribute 'x' already defined"),
             ("{ a.b = 1; a = 2; }", "attribute 'a' already defined"),
-            ("{ a.b = 1; a = { c = 2; b = 3; }; }", "attribute 'b' already defined"),
-            ("let { x = 1; inherit x; body = x; }", "attribute 'x' already defined"),
+            (
+                "{ a.b = 1; a = { c = 2; b = 3; }; }",
+                "attribute 'b' already defined",
+            ),
+            (
+                "let { x = 1; inherit x; body = x; }",
+                "attribute 'x' already defined",
+            ),
             ("{x, y, x}: x", "duplicate formal function argument 'x'"),
-            ("args@{args, x}: x", "duplicate formal function argument 'args'"),
+            (
+                "args@{args, x}: x",
+                "duplicate formal function argument 'args'",
+            ),
             ("x: y", "undefined variable 'y'"),
             ("[ a: a ]", "syntax error, unexpected ':'"),
             ("1.0e-400", "invalid float '1.0e-400'"),
@@ -1040,10 +1049,17 @@ mod tests {
     fn resolves_variables_lexically_before_with() {
         let e = lower("let a = 1; in with { a = 2; }; a").unwrap();
         let Expr::Let(_, body) = &*e else { panic!() };
-        let Expr::With { body, .. } = &**body else { panic!() };
-        assert!(matches!(&**body, Expr::Var(Var::Local { depth: 1, slot: 0 }, _)));
+        let Expr::With { body, .. } = &**body else {
+            panic!()
+        };
+        assert!(matches!(
+            &**body,
+            Expr::Var(Var::Local { depth: 1, slot: 0 }, _)
+        ));
         let e = lower("with { a = 2; }; b").unwrap();
-        let Expr::With { body, .. } = &*e else { panic!() };
+        let Expr::With { body, .. } = &*e else {
+            panic!()
+        };
         assert!(matches!(&**body, Expr::Var(Var::With(n), _) if &**n == "b"));
     }
 

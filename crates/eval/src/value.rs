@@ -150,9 +150,48 @@ impl std::fmt::Debug for Closure {
 /// A run-time scope: one per let/rec/lambda/with. `with` scopes have no slots and carry
 /// the (lazy) attribute set instead.
 pub struct Env {
-    pub slots: Box<[Thunk]>,
+    pub slots: Slots,
     pub parent: Option<Rc<Env>>,
     pub with: Option<Thunk>,
+}
+
+/// The bindings of a scope. Most scopes are single-argument lambdas, so one binding is
+/// stored inline, saving an allocation per call.
+pub enum Slots {
+    One(Thunk),
+    Many(Box<[Thunk]>),
+}
+
+impl Slots {
+    pub fn empty() -> Slots {
+        Slots::Many(Box::new([]))
+    }
+}
+
+impl std::ops::Deref for Slots {
+    type Target = [Thunk];
+    fn deref(&self) -> &[Thunk] {
+        match self {
+            Slots::One(t) => std::slice::from_ref(t),
+            Slots::Many(b) => b,
+        }
+    }
+}
+
+impl From<Vec<Thunk>> for Slots {
+    fn from(mut v: Vec<Thunk>) -> Slots {
+        if v.len() == 1 {
+            Slots::One(v.pop().unwrap())
+        } else {
+            Slots::Many(v.into_boxed_slice())
+        }
+    }
+}
+
+impl FromIterator<Thunk> for Slots {
+    fn from_iter<I: IntoIterator<Item = Thunk>>(iter: I) -> Slots {
+        Slots::from(iter.into_iter().collect::<Vec<_>>())
+    }
 }
 
 #[derive(Clone)]
@@ -354,7 +393,10 @@ mod tests {
         right.insert("c".into(), Thunk::value(Value::Int(1)), Pos::NONE);
         let merged = a.update(&right);
         assert_eq!(merged.len(), 4);
-        assert!(matches!(merged.get("c").unwrap().get(), Some(Value::Int(1))));
+        assert!(matches!(
+            merged.get("c").unwrap().get(),
+            Some(Value::Int(1))
+        ));
         assert!(merged.get("zz").is_none());
     }
 }
