@@ -4,8 +4,8 @@
 
 mod common;
 
-use common::{compile, fresh, server, SERVE_FLAGS};
-use nixweb_testkit::{Method, StatusCode, TestServer};
+use common::{compile, fresh, serve, server};
+use nixweb_testkit::{Method, StatusCode};
 use std::time::Instant;
 
 #[test]
@@ -346,9 +346,7 @@ fn results_are_not_rooted_so_garbage_collection_frees_them() {
 
 #[test]
 fn without_the_sandbox_the_builder_refuses_to_run_code() {
-    let mut flags = SERVE_FLAGS.to_vec();
-    flags.extend(["--nix-option", "sandbox", "false"]);
-    let unsandboxed = TestServer::start(example_godbolt::app_dir(), &flags);
+    let unsandboxed = serve(&["--nix-option", "sandbox", "false"]);
     let code = fresh("#include <cstdio>\nint main() { puts(\"should not run\"); }");
     let html = unsandboxed
         .request(Method::POST, "/compile")
@@ -368,9 +366,7 @@ fn without_the_sandbox_the_builder_refuses_to_run_code() {
 fn with_nixpkgs_on_the_search_path_it_uses_pkgs_gcc() {
     let fake = example_godbolt::app_dir().join("tests/fake-nixpkgs");
     let nix_path = format!("nixpkgs={}", fake.display());
-    let mut flags = SERVE_FLAGS.to_vec();
-    flags.extend(["--nix-option", "nix-path", &nix_path]);
-    let with_nixpkgs = TestServer::start(example_godbolt::app_dir(), &flags);
+    let with_nixpkgs = serve(&["--nix-option", "nix-path", &nix_path]);
     let code = fresh("#include <cstdio>\nint main() { puts(\"built with pkgs.gcc\"); }");
     let reply = with_nixpkgs
         .request(Method::POST, "/compile")
@@ -410,9 +406,7 @@ fn binary_output_becomes_valid_text_and_html_is_escaped() {
 fn nix_own_build_timeout_backs_up_the_builder() {
     // With Nix's `timeout` below the builder's 10 s, Nix stops the build itself: the request
     // fails (500) instead of reporting the builder's "Timeout".
-    let mut flags = SERVE_FLAGS.to_vec();
-    flags.extend(["--nix-option", "timeout", "2"]);
-    let short = TestServer::start(example_godbolt::app_dir(), &flags);
+    let short = serve(&["--nix-option", "timeout", "2"]);
     let code = fresh("int main() { for (;;) {} }");
     let reply = short
         .request(Method::POST, "/compile")

@@ -7,35 +7,16 @@ use serde_json::Value;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
 
-/// The serve flags of examples/godbolt/nixweb.toml, given as flags.
-pub const SERVE_FLAGS: &[&str] = &[
-    "--engine",
-    "nix",
-    "--eval-timeout",
-    "30",
-    "--workers",
-    "2",
-    "--nix-option",
-    "extra-sandbox-paths",
-    "/bin /usr /lib /lib64",
-    "--nix-option",
-    "sandbox-fallback",
-    "false",
-    "--nix-option",
-    "timeout",
-    "25",
-    "--nix-option",
-    "sandbox-dev-shm-size",
-    "64M",
-    "--nix-option",
-    "keep-build-log",
-    "false",
-];
-
 /// One server for every test of a test binary (builds queue on its two workers).
 pub fn server() -> &'static TestServer {
     static SERVER: OnceLock<TestServer> = OnceLock::new();
-    SERVER.get_or_init(|| TestServer::start(example_godbolt::app_dir(), SERVE_FLAGS))
+    SERVER.get_or_init(|| serve(&[]))
+}
+
+/// `nixweb serve examples/godbolt` with extra flags; everything else comes from the app's
+/// nixweb.toml, as for someone who runs it by hand.
+pub fn serve(flags: &[&str]) -> TestServer {
+    TestServer::start(example_godbolt::app_dir(), flags)
 }
 
 /// `code` with a comment no other request carries, so Nix builds it instead of answering
