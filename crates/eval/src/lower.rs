@@ -425,7 +425,7 @@ impl<'a> Lowerer<'a> {
             ast::Expr::UnaryOp(u) => {
                 let inner = self.lower(u.expr().ok_or_else(|| self.missing(&node))?)?;
                 match u.operator() {
-                    Some(ast::UnaryOpKind::Invert) => Expr::Not(inner, pos),
+                    Some(ast::UnaryOpKind::Invert) => Expr::Not(inner, Pos::NONE),
                     Some(ast::UnaryOpKind::Negate) => match self.overridden("__sub", pos) {
                         Some(f) => {
                             let zero = Rc::new(Expr::Int(0));
@@ -482,6 +482,13 @@ impl<'a> Lowerer<'a> {
                         });
                     }
                 }
+                // Where Nix 2.8 reports errors of each operator: `+` at its right operand,
+                // `//` and comparisons nowhere.
+                let pos = match op {
+                    BinOp::Add => b.rhs().map(|r| self.pos_of(r.syntax())).unwrap_or(pos),
+                    BinOp::Update | BinOp::Lt | BinOp::Gt | BinOp::Le | BinOp::Ge => Pos::NONE,
+                    _ => pos,
+                };
                 Expr::Binary { op, lhs, rhs, pos }
             }
             ast::Expr::Select(s) => {
