@@ -256,6 +256,9 @@ pub fn corpus(args: &CorpusArgs) -> Result<bool> {
         .collect();
 
     let mut problems = 0;
+    // How many recorded errors the engine reproduces whole (positions and code frames too),
+    // a finer measure than the first-line comparison that decides pass or fail.
+    let (mut error_cases, mut errors_in_full) = (0, 0);
     if args.live {
         problems += check_records_live(&setup, &cases, &invocations, &actual, &records, &dir)?;
     }
@@ -272,6 +275,12 @@ pub fn corpus(args: &CorpusArgs) -> Result<bool> {
             problems += 1;
             continue;
         };
+        if let Recorded::Error(_) = want {
+            error_cases += 1;
+            if want.matches(actual, true) {
+                errors_in_full += 1;
+            }
+        }
         if want.matches(actual, args.full_errors) {
             row.passed += 1;
             continue;
@@ -300,6 +309,7 @@ pub fn corpus(args: &CorpusArgs) -> Result<bool> {
     }
     let rows: Vec<Row> = rows.into_values().collect();
     println!("\n{}", table::render("corpus topic", &rows));
+    println!("error messages matching in full (not just their first line): {errors_in_full} of {error_cases}");
     if problems > 0 {
         println!(
             "{problems} case(s) unrecorded or recorded wrongly: \
