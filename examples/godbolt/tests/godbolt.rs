@@ -262,6 +262,8 @@ int main() {{
     std::cout << "root " << (access("/root", F_OK) == 0 ? "exists" : "absent") << "\n";
     std::cout << "home " << (access("/home", F_OK) == 0 ? "exists" : "absent") << "\n";
     std::cout << "usr " << (access("/usr/bin", W_OK) == 0 ? "writable" : "read-only") << "\n";
+    std::cout << "tmp " << (access("/tmp", W_OK) == 0 ? "writable" : "read-only") << "\n";
+    std::cout << "cwd " << (access(".", W_OK) == 0 ? "writable" : "read-only") << "\n";
     try_connect("127.0.0.1", {port});
     try_connect("1.1.1.1", 80);
     addrinfo *found;
@@ -282,6 +284,8 @@ int main() {{
         "root absent",
         "home absent",
         "usr read-only",
+        "tmp read-only",
+        "cwd read-only",
         &format!("connect 127.0.0.1:{port} failed"),
         "connect 1.1.1.1:80 failed",
         "dns failed",
