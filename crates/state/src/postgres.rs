@@ -116,14 +116,11 @@ impl Queries {
             ),
             None => ("nixweb_state".into(), "nixweb_state_version".into()),
         };
-        // The ROLLBACK ends whatever an abandoned snapshot may have left open (it only warns
-        // when there is none); the SELECT takes the snapshot now. One round trip.
+        // The SELECT takes the snapshot now, in the same round trip.
         let begin_snapshot = match mode {
-            CommitMode::Serialized => {
-                "ROLLBACK; BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SELECT 1"
-            }
+            CommitMode::Serialized => "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SELECT 1",
             CommitMode::Serializable => {
-                "ROLLBACK; BEGIN ISOLATION LEVEL SERIALIZABLE READ ONLY DEFERRABLE; SELECT 1"
+                "BEGIN ISOLATION LEVEL SERIALIZABLE READ ONLY DEFERRABLE; SELECT 1"
             }
         };
         let start_commit = match mode {
@@ -149,6 +146,10 @@ struct PgConn {
     client: OwnedClient,
     statements: HashMap<String, Statement>,
     queries: Arc<Queries>,
+    /// A transaction may be open: set by BEGIN, cleared by a COMMIT or ROLLBACK that
+    /// succeeded. A connection back in the pool with it set (its snapshot's rollback never
+    /// ran) is rolled back before its next use.
+    in_transaction: bool,
 }
 
 /// A client that may be dropped anywhere. Closing a client blocks on its runtime, which
@@ -234,6 +235,7 @@ impl PostgresBackend {
             Ok(PgConn {
                 client: OwnedClient(Some(client)),
                 statements: HashMap::new(),
+                in_transaction: false,
                 queries: Arc::clone(&connect_queries),
             })
         };
@@ -343,13 +345,18 @@ impl StateBackend for PostgresBackend {
         let mut last_error = None;
         for _ in 0..=self.max_connections {
             let mut conn = self.pool.get()?;
-            let begin = conn.queries.begin_snapshot;
-            match conn.client.batch_execute(begin) {
+            let begin = if conn.in_transaction {
+                format!("ROLLBACK; {}", conn.queries.begin_snapshot)
+            } else {
+                conn.queries.begin_snapshot.to_owned()
+            };
+            match conn.client.batch_execute(&begin) {
                 Ok(()) => {
+                    conn.in_transaction = true;
                     return Ok(Box::new(PostgresSnapshot {
                         conn: Some(conn),
                         reads: ReadSet::default(),
-                    }))
+                    }));
                 }
                 Err(e) => {
                     last_error = Some(backend_error("starting snapshot", describe(&e)));
@@ -441,13 +448,25 @@ impl Snapshot for PostgresSnapshot {
             ));
         }
         if operations.is_empty() {
+            conn.in_transaction = false;
             return Ok(());
         }
 
         match validate_and_write(&mut conn, &self.reads, &operations) {
             Ok(true) => match conn.client.batch_execute("COMMIT") {
-                Ok(()) => Ok(()),
-                Err(e) => Err(abandon(conn, classify("committing", e))),
+                Ok(()) => {
+                    conn.in_transaction = false;
+                    Ok(())
+                }
+                Err(e) => {
+                    // A COMMIT that fails ends the transaction (as a rollback) by itself.
+                    if conn.client.is_closed() {
+                        conn.discard();
+                    } else {
+                        conn.in_transaction = false;
+                    }
+                    Err(classify("committing", e))
+                }
             },
             Ok(false) => Err(abandon(conn, StateError::Conflict)),
             Err(e) => Err(abandon(conn, e)),
@@ -457,10 +476,8 @@ impl Snapshot for PostgresSnapshot {
 
 /// Rolls back whatever transaction is open, keeps the connection only if that worked, and
 /// passes `error` on.
-fn abandon(mut conn: Pooled<PgConn>, error: StateError) -> StateError {
-    if conn.client.is_closed() || conn.client.batch_execute("ROLLBACK").is_err() {
-        conn.discard();
-    }
+fn abandon(conn: Pooled<PgConn>, error: StateError) -> StateError {
+    end_transaction(conn);
     error
 }
 
@@ -532,7 +549,8 @@ impl Drop for PostgresSnapshot {
         // An abandoned snapshot: end its transaction before the connection is reused. That
         // blocks on the client's runtime, which panics on a thread running async tasks (a
         // server dropping an unfinished request), so inside a runtime it is done on the
-        // runtime's blocking pool. Should that never run, `begin` rolls back first anyway.
+        // runtime's blocking pool. Should that never run (the runtime shutting down), the
+        // connection returns to the pool marked `in_transaction` and is rolled back then.
         if let Some(conn) = self.conn.take() {
             match tokio::runtime::Handle::try_current() {
                 Ok(runtime) => drop(runtime.spawn_blocking(move || end_transaction(conn))),
@@ -542,8 +560,11 @@ impl Drop for PostgresSnapshot {
     }
 }
 
+/// Rolls back whatever transaction is open; keeps the connection only if that worked.
 fn end_transaction(mut conn: Pooled<PgConn>) {
     if conn.client.is_closed() || conn.client.batch_execute("ROLLBACK").is_err() {
         conn.discard();
+    } else {
+        conn.in_transaction = false;
     }
 }
