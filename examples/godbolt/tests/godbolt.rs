@@ -420,3 +420,45 @@ fn nix_own_build_timeout_backs_up_the_builder() {
     assert_eq!(reply.status(), StatusCode::INTERNAL_SERVER_ERROR);
     assert!(!reply.text().unwrap().contains("Timeout: the program ran"));
 }
+
+#[test]
+fn builds_run_two_at_a_time() {
+    // Three programs that never end, each naming its process so the host can count them;
+    // nixweb's two workers (nixweb.toml) let at most two run at once.
+    let name = format!("busy{}", std::process::id() % 100_000);
+    let code = |n: usize| {
+        fresh(&format!(
+            "#include <sys/prctl.h>\nint main() {{ prctl(PR_SET_NAME, \"{name}\"); for (;;) {{}} }} // {n}"
+        ))
+    };
+    let count_running = || {
+        let out = std::process::Command::new("pgrep")
+            .args(["-c", "-x", &name])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout)
+            .trim()
+            .parse::<usize>()
+            .unwrap_or(0)
+    };
+    let most = std::thread::scope(|scope| {
+        let runs: Vec<_> = (0..3)
+            .map(|n| {
+                let code = code(n);
+                scope.spawn(move || compile(&code, "c++", ""))
+            })
+            .collect();
+        let mut most = 0;
+        while !runs.iter().all(|r| r.is_finished()) {
+            most = most.max(count_running());
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        for run in runs {
+            assert_eq!(run.join().unwrap()["timedOut"], true);
+        }
+        most
+    });
+    eprintln!("at most {most} of the programs ran at once");
+    assert!(most >= 1, "the programs were seen running");
+    assert!(most <= 2, "{most} builds ran at once");
+}

@@ -1,6 +1,6 @@
 # <nixweb/cc.nix>: compile and run a C or C++ program inside the Nix build sandbox.
 #
-#   cc = import <nixweb/cc.nix> { };          # or { pkgs = import <nixpkgs> { }; }
+#   cc = import <nixweb/cc.nix> { };          # or { pkgs = …; limits = { runSeconds = 5; }; }
 #   result = cc.run { code = "int main(){}"; language = "c++"; flags = "-O2"; };
 #
 # The program is built by a derivation, read back with import-from-derivation, so the app
@@ -16,6 +16,7 @@
     let found = builtins.tryEval (import <nixpkgs>);
     in if found.success then found.value { } else null
   )
+, limits ? { }  # overrides for the defaults below, e.g. { runSeconds = 5; }
 }:
 
 let
@@ -98,6 +99,8 @@ let
     fi
     cat compile.raw run.raw | clean > "$out/output.log"
   '';
+
+  givenLimits = limits;  # the argument; inside the set below, `limits` is the merged one
 in
 rec {
   toolchain = if pkgs != null then nixpkgsToolchain else hostToolchain;
@@ -110,7 +113,7 @@ rec {
     memoryMiB = 1024;      # address space per process
     fileMiB = 16;          # largest file a process may write (output floods stop here)
     processes = 64;        # fork bombs stop here
-  };
+  } // givenLimits;
 
   # Why `args` cannot be run, or null when it can.
   check = { code, language ? "c++", flags ? "", ... }:
