@@ -248,6 +248,7 @@ fn the_program_sees_no_host_files_and_no_network() {
 #include <arpa/inet.h>
 #include <netdb.h>
 #include <unistd.h>
+#include <pwd.h>
 static void try_connect(const char *ip, int port) {{
     int s = socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in a{{}}; a.sin_family = AF_INET; a.sin_port = htons(port);
@@ -256,6 +257,8 @@ static void try_connect(const char *ip, int port) {{
     std::cout << "connect " << ip << ":" << port << (ok ? " succeeded" : " failed") << "\n";
 }}
 int main() {{
+    passwd *me = getpwuid(getuid());
+    std::cout << "user " << (me ? me->pw_name : "?") << " uid " << getuid() << "\n";
     std::ifstream passwd("/etc/passwd");
     std::cout << "passwd: " << passwd.rdbuf() << "\n";
     std::cout << "shadow " << (fopen("/etc/shadow", "r") ? "readable" : "unreadable") << "\n";
@@ -280,6 +283,7 @@ int main() {{
     );
     assert!(out.contains("passwd: root:x:0:0:Nix build user"), "{out}");
     for line in [
+        "user nixbld uid 1000",
         "shadow unreadable",
         "root absent",
         "home absent",
