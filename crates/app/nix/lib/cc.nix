@@ -25,7 +25,9 @@ let
   nixpkgsToolchain = {
     name = "nixpkgs gcc ${pkgs.gcc.version or ""}";
     shell = "${pkgs.bash}/bin/bash";
-    path = builtins.concatStringsSep ":" (map (p: "${p}/bin") [ pkgs.gcc pkgs.coreutils ]);
+    # glibc.bin for iconv, which keeps invalid UTF-8 out of the result.
+    path = builtins.concatStringsSep ":"
+      (map (p: "${p}/bin") (filter (p: p != null) [ pkgs.gcc pkgs.coreutils (pkgs.glibc.bin or null) ]));
   };
   hostToolchain = {
     name = "host gcc";
@@ -52,8 +54,13 @@ let
     mkdir -p "$out"
     echo 0 > "$out/compile.timeout"; echo 0 > "$out/run.timeout"; echo none > "$out/run.status"
 
-    # Printable text only: no NUL bytes, valid UTF-8 (Nix strings and JSON need both).
-    clean() { tail -c "$outputBytes" | tr -d '\000' | { iconv -c -f UTF-8 -t UTF-8 2>/dev/null || cat; }; }
+    # Text Nix and JSON can carry: no NUL bytes, and (where iconv exists) valid UTF-8.
+    if command -v iconv > /dev/null; then
+      validUtf8() { iconv -c -f UTF-8 -t UTF-8 2>/dev/null; true; }
+    else
+      validUtf8() { cat; }
+    fi
+    clean() { tail -c "$outputBytes" | tr -d '\000' | validUtf8; }
 
     # In Nix's sandbox /etc/passwd is Nix's own; the host's means there is no sandbox.
     read -r firstUser < /etc/passwd || firstUser=
