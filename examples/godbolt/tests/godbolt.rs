@@ -150,6 +150,29 @@ fn code_over_64_kib_is_413() {
     };
     assert_eq!(status_of(&too_big), StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(status_of(&just_fits), StatusCode::OK);
+
+    // By GET the code is in the URL, which the HTTP layer refuses (414) before the app.
+    // Raw TCP, because HTTP clients refuse to send such a URL at all.
+    use std::io::{Read, Write};
+    let address = s.url("").trim_start_matches("http://").to_owned();
+    let mut tcp = std::net::TcpStream::connect(address).unwrap();
+    let encoded: String = too_big
+        .bytes()
+        .map(|b| match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect();
+    let request =
+        format!("GET /compile?code={encoded} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    let _ = tcp.write_all(request.as_bytes());
+    let mut reply = String::new();
+    let _ = tcp.read_to_string(&mut reply);
+    assert!(
+        reply.starts_with("HTTP/1.1 414") || reply.starts_with("HTTP/1.1 413"),
+        "{}",
+        reply.lines().next().unwrap_or("")
+    );
 }
 
 #[test]
