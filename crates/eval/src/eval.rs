@@ -59,6 +59,10 @@ pub struct Evaluator {
     /// Helper primops shared by builtins (kept here, not in thread-locals, so that an
     /// evaluator's values never share reference counts with another thread's).
     pub apply_op: Rc<PrimOp>,
+    /// Scopes whose bindings may refer back to the scope itself (let, rec, defaults):
+    /// the only places reference cycles form. See `gc.rs`.
+    pub cyclic_envs: Vec<std::rc::Weak<Env>>,
+    pub cyclic_prune_at: usize,
     /// Function calls currently nested (tail calls included).
     pub call_depth: usize,
     /// Beyond this many nested calls evaluation fails with Nix's "stack overflow" error.
@@ -94,6 +98,8 @@ impl Evaluator {
             copied_paths: HashMap::new(),
             regex_cache: HashMap::new(),
             apply_op: Rc::new(crate::builtins::attrs::apply_primop()),
+            cyclic_envs: Vec::new(),
+            cyclic_prune_at: 4096,
             call_depth: 0,
             max_call_depth: 4_000_000,
             identity_op: Rc::new(crate::builtins::identity_primop()),
@@ -736,16 +742,13 @@ impl Evaluator {
 
     /// Builds the scope of a `rec` set or `let`: slots hold the static attributes.
     fn rec_env(&mut self, a: &Rc<AttrsExpr>, env: &Rc<Env>) -> Rc<Env> {
-        let slots: Vec<Thunk> = a
-            .attrs
-            .iter()
-            .map(|_| Thunk(Rc::new(std::cell::RefCell::new(ThunkState::Blackhole))))
-            .collect();
+        let slots: Vec<Thunk> = a.attrs.iter().map(|_| Thunk::blackhole()).collect();
         let new_env = Rc::new(Env {
             slots: Slots::from(slots),
             parent: Some(env.clone()),
             with: None,
         });
+        self.register_cyclic(&new_env);
         for (def, slot) in a.attrs.iter().zip(new_env.slots.iter()) {
             let state = match &*def.value {
                 Expr::Int(i) => ThunkState::Done(Value::Int(*i)),
@@ -939,7 +942,7 @@ impl Evaluator {
                 Some(t) => slots.push(t.clone()),
                 None => match &f.default {
                     Some(d) => {
-                        let t = Thunk(Rc::new(std::cell::RefCell::new(ThunkState::Blackhole)));
+                        let t = Thunk::blackhole();
                         defaults.push((i, d.clone()));
                         slots.push(t);
                     }
@@ -983,6 +986,9 @@ impl Evaluator {
             parent: Some(c.env.clone()),
             with: None,
         });
+        if !defaults.is_empty() {
+            self.register_cyclic(&env);
+        }
         for (i, d) in defaults {
             *env.slots[i].0.borrow_mut() = ThunkState::Pending(d, env.clone());
         }

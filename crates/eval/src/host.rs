@@ -26,6 +26,7 @@ impl Evaluator {
         self.steps = 0;
         self.allocs = 0;
         self.depth = 0;
+        self.call_depth = 0;
     }
 
     /// Calls a function value (lambda, builtin, or set with `__functor`) with an argument.
@@ -240,6 +241,14 @@ impl Session {
 
     pub fn type_name(&self, h: Handle) -> Result<&'static str, SessionError> {
         Ok(self.get(h)?.type_name())
+    }
+
+    /// Frees cyclic garbage not reachable from the handles still held (call between
+    /// requests). Returns how many scopes were freed.
+    pub fn collect_garbage(&mut self) -> usize {
+        let held: Vec<Value> = self.values.iter().flatten().cloned().collect();
+        let roots: Vec<&Value> = held.iter().collect();
+        self.ev.collect_garbage(&roots)
     }
 
     /// Lets go of a value (handles are not reused).

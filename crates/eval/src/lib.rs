@@ -13,6 +13,7 @@ pub mod ast;
 pub mod builtins;
 pub mod error;
 pub mod eval;
+pub mod gc;
 pub mod host;
 pub mod instantiate;
 pub mod io;

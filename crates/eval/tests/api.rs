@@ -309,3 +309,39 @@ fn dropping_deeply_nested_values_does_not_overflow_the_stack() {
         "let f = n: acc: if n == 0 then 0 else f (n - 1) { inherit acc; }; in f 200000 { }";
     assert_eq!(eval_with(Limits::default(), lazy_chain).unwrap(), "0");
 }
+
+#[test]
+fn garbage_collection_frees_cycles_but_keeps_roots() {
+    let mut ev = Evaluator::new(Arc::new(StdIO));
+    let app = ev
+        .eval_expr_str(
+            "let helper = x: x + 1; in { handle = n: let loop = i: if i == 0 then helper n else loop (i - 1); in loop 3; }",
+            Path::new("/"),
+        )
+        .unwrap();
+    let handle = ev.get_attr(&app, "handle").unwrap().unwrap();
+    let live = |ev: &Evaluator| {
+        ev.cyclic_envs
+            .iter()
+            .filter(|w| w.strong_count() > 0)
+            .count()
+    };
+    for round in 0..3 {
+        for i in 0..200 {
+            let r = ev
+                .call_function(&handle, nixweb_eval::Value::Int(i))
+                .unwrap();
+            assert!(matches!(r, nixweb_eval::Value::Int(n) if n == i + 1));
+        }
+        // Every call leaves a `let loop = ...` scope in a cycle until collected.
+        assert!(live(&ev) >= 200, "round {round}: {}", live(&ev));
+        let freed = ev.collect_garbage(&[&app]);
+        assert!(freed >= 200, "round {round}: freed {freed}");
+        assert!(live(&ev) <= 2, "round {round}: {} still alive", live(&ev));
+    }
+    // The app still works after collection.
+    let r = ev
+        .call_function(&handle, nixweb_eval::Value::Int(41))
+        .unwrap();
+    assert!(matches!(r, nixweb_eval::Value::Int(42)));
+}

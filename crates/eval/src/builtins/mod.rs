@@ -207,6 +207,7 @@ fn register_core(reg: &mut Registry) {
             parent: None,
             with: None,
         });
+        ev.register_cyclic(&env);
         ev.eval(&e, &env)
     });
     reg.add("seq", 2, |ev, a, _| {

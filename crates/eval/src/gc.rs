@@ -1,0 +1,118 @@
+//! Breaking reference cycles. Values are reference counted, and a `let`/`rec` scope (or a
+//! function's default arguments) whose bindings capture the scope itself forms a cycle
+//! that counting never frees. The evaluator remembers such scopes weakly; `collect_garbage`
+//! marks everything reachable from the given roots (plus globals and the import cache) and
+//! empties the remembered scopes that were not reached, which breaks their cycles.
+//! Dropping an evaluator empties all of them.
+
+use std::collections::HashSet;
+use std::rc::Rc;
+
+use crate::eval::Evaluator;
+use crate::value::{Env, Thunk, ThunkState, Value};
+
+enum Item {
+    Env(Rc<Env>),
+    Thunk(Thunk),
+    Value(Value),
+}
+
+impl Evaluator {
+    pub fn register_cyclic(&mut self, env: &Rc<Env>) {
+        self.cyclic_envs.push(Rc::downgrade(env));
+        if self.cyclic_envs.len() >= self.cyclic_prune_at {
+            self.cyclic_envs.retain(|w| w.strong_count() > 0);
+            self.cyclic_prune_at = (self.cyclic_envs.len() * 2).max(4096);
+        }
+    }
+
+    /// Frees unreachable cyclic garbage. `roots` must include every value the host still
+    /// holds: scopes reachable only from other values are emptied, and forcing a value
+    /// that depended on them afterwards fails. Returns how many scopes were emptied.
+    pub fn collect_garbage(&mut self, roots: &[&Value]) -> usize {
+        let mut marked: HashSet<usize> = HashSet::new();
+        let mut work: Vec<Item> = roots.iter().map(|v| Item::Value((*v).clone())).collect();
+        work.extend(self.globals.iter().cloned().map(Item::Thunk));
+        work.extend(self.import_cache.values().cloned().map(Item::Value));
+        while let Some(item) = work.pop() {
+            match item {
+                Item::Env(env) => {
+                    if !marked.insert(Rc::as_ptr(&env) as usize) {
+                        continue;
+                    }
+                    work.extend(env.slots.iter().cloned().map(Item::Thunk));
+                    if let Some(p) = &env.parent {
+                        work.push(Item::Env(p.clone()));
+                    }
+                    if let Some(w) = &env.with {
+                        work.push(Item::Thunk(w.clone()));
+                    }
+                }
+                Item::Thunk(t) => {
+                    if !marked.insert(Rc::as_ptr(&t.0) as *const u8 as usize) {
+                        continue;
+                    }
+                    match &*t.0.borrow() {
+                        ThunkState::Done(v) => work.push(Item::Value(v.clone())),
+                        ThunkState::Pending(_, env) => work.push(Item::Env(env.clone())),
+                        ThunkState::Apply(f, arg) => {
+                            work.push(Item::Value(f.clone()));
+                            work.push(Item::Thunk(arg.clone()));
+                        }
+                        ThunkState::Blackhole => {}
+                    }
+                }
+                Item::Value(v) => match v {
+                    Value::Attrs(a) if marked.insert(Rc::as_ptr(&a) as *const u8 as usize) => {
+                        work.extend(a.entries.iter().map(|e| Item::Thunk(e.value.clone())));
+                    }
+                    Value::List(l) if marked.insert(Rc::as_ptr(&l) as *const u8 as usize) => {
+                        work.extend(l.iter().cloned().map(Item::Thunk));
+                    }
+                    Value::Lambda(c) => work.push(Item::Env(c.env.clone())),
+                    Value::PrimOpApp(_, args) => work.extend(args.iter().cloned().map(Item::Thunk)),
+                    _ => {}
+                },
+            }
+        }
+        let mut emptied = 0;
+        let mut dropped = Vec::new();
+        for weak in std::mem::take(&mut self.cyclic_envs) {
+            let Some(env) = weak.upgrade() else { continue };
+            if marked.contains(&(Rc::as_ptr(&env) as usize)) {
+                self.cyclic_envs.push(weak);
+                continue;
+            }
+            emptied += 1;
+            for slot in env.slots.iter() {
+                if let Ok(mut s) = slot.0.try_borrow_mut() {
+                    dropped.push(std::mem::replace(&mut *s, ThunkState::Blackhole));
+                }
+            }
+        }
+        // Dropped only now, after every cycle is cut, so nothing is freed mid-walk.
+        drop(dropped);
+        emptied
+    }
+
+    /// Empties every remembered scope (used when the evaluator goes away).
+    fn break_all_cycles(&mut self) {
+        let mut dropped = Vec::new();
+        for weak in std::mem::take(&mut self.cyclic_envs) {
+            if let Some(env) = weak.upgrade() {
+                for slot in env.slots.iter() {
+                    if let Ok(mut s) = slot.0.try_borrow_mut() {
+                        dropped.push(std::mem::replace(&mut *s, ThunkState::Blackhole));
+                    }
+                }
+            }
+        }
+        drop(dropped);
+    }
+}
+
+impl Drop for Evaluator {
+    fn drop(&mut self) {
+        self.break_all_cycles();
+    }
+}
