@@ -489,3 +489,14 @@ fn builds_run_two_at_a_time() {
     assert!(most >= 1, "the programs were seen running");
     assert!(most <= 2, "{most} builds ran at once");
 }
+
+#[test]
+fn the_program_gets_256_mib_of_memory() {
+    let code = fresh(
+        "#include <cstdio>\n#include <cstdlib>\n#include <cstring>\n\
+         static bool get(size_t mib) { void *p = malloc(mib << 20); if (p) memset(p, 1, mib << 20); bool ok = p; free(p); return ok; }\n\
+         int main() { printf(\"100 MiB %s, 512 MiB %s\\n\", get(100) ? \"yes\" : \"no\", get(512) ? \"yes\" : \"no\"); }",
+    );
+    let r = compile(&code, "c++", "");
+    assert_eq!(r["programOutput"], "100 MiB yes, 512 MiB no\n", "{r}");
+}

@@ -73,7 +73,7 @@ let
     cp "$source" "$file"
     read -r -a flagWords <<< "$flags"
     started=$SECONDS
-    ( ulimit -v "$memoryKiB" -f "$fileKiB"
+    ( ulimit -v "$compileMemoryKiB" -f "$fileKiB"
       exec timeout -k 1 "$compileSeconds" "$compiler" "''${flagWords[@]}" -o program "$file" ) > compile.raw 2>&1 < /dev/null
     status=$?
     if [ "$status" -ge 124 ] && [ $((SECONDS - started)) -ge "$compileSeconds" ]; then
@@ -87,7 +87,7 @@ let
       # The program may not create files: only run.raw, opened here, is writable.
       chmod a-w . 2>/dev/null
       started=$SECONDS
-      ( ulimit -v "$memoryKiB" -f "$fileKiB" -u "$processes"
+      ( ulimit -v "$runMemoryKiB" -f "$fileKiB" -u "$processes"
         exec timeout -k 1 "$runSeconds" ./program ) > run.raw 2>&1 < /dev/null
       status=$?
       # Whatever the program left behind (a fork bomb's children) goes now; the builder is
@@ -117,9 +117,12 @@ rec {
     runSeconds = 10;       # the program's wall-clock limit
     compileSeconds = 10;   # the compiler's
     outputBytes = 4096;    # kept from the end of each of compiler and program output
-    memoryMiB = 1024;      # address space per process
+    compileMiB = 1024;     # address space of each compiler process
+    runMiB = 256;          # address space of each process of the program
     fileMiB = 16;          # largest file a process may write (output floods stop here)
-    processes = 64;        # fork bombs stop here
+    processes = 32;        # processes and threads of the build user: fork bombs stop here
+    # Per-process limits bound the program's memory only together: at worst
+    # processes × runMiB (8 GiB) per build, times the builds that run at once.
   } // givenLimits;
 
   # Why `args` cannot be run, or null when it can.
@@ -149,7 +152,8 @@ rec {
       runSeconds = toString limits.runSeconds;
       compileSeconds = toString limits.compileSeconds;
       outputBytes = toString limits.outputBytes;
-      memoryKiB = toString (limits.memoryMiB * 1024);
+      compileMemoryKiB = toString (limits.compileMiB * 1024);
+      runMemoryKiB = toString (limits.runMiB * 1024);
       fileKiB = toString (limits.fileMiB * 1024);
       processes = toString limits.processes;
     };
