@@ -11,6 +11,8 @@ const LANG_NIX_PATH: [&str; 2] = ["lang/dir3", "lang/dir4"];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Category {
+    /// The output checks at the top of lang.sh, before the per-file loops.
+    Preamble,
     EvalOkay,
     EvalOkayXml,
     EvalFail,
@@ -19,7 +21,8 @@ pub enum Category {
 }
 
 impl Category {
-    pub const ALL: [Category; 5] = [
+    pub const ALL: [Category; 6] = [
+        Category::Preamble,
         Category::EvalOkay,
         Category::EvalOkayXml,
         Category::EvalFail,
@@ -29,6 +32,7 @@ impl Category {
 
     pub fn label(self) -> &'static str {
         match self {
+            Category::Preamble => "lang.sh preamble",
             Category::EvalOkay => "eval-okay .exp",
             Category::EvalOkayXml => "eval-okay .exp.xml",
             Category::EvalFail => "eval-fail",
@@ -46,6 +50,8 @@ pub struct Case {
     pub invocation: Invocation,
     /// The exact stdout required (eval-okay only).
     pub expected_stdout: Option<String>,
+    /// Preamble only: text that must (true) or must not (false) appear in the output.
+    pub output_needle: Option<(String, bool)>,
 }
 
 #[derive(Debug, PartialEq)]
@@ -85,7 +91,7 @@ pub fn discover(tests_dir: &Path) -> Result<Vec<Case>> {
     stems.sort();
 
     let cwd = tests_dir.to_path_buf();
-    let mut cases = Vec::new();
+    let mut cases = preamble_cases(&cwd);
     for prefix in ["parse-fail-", "parse-okay-", "eval-fail-", "eval-okay-"] {
         for stem in stems.iter().filter(|s| s.starts_with(prefix)) {
             let file = PathBuf::from("lang").join(format!("{stem}.nix"));
@@ -104,6 +110,7 @@ pub fn discover(tests_dir: &Path) -> Result<Vec<Case>> {
                         category,
                         invocation: Invocation::new(Input::Stdin(text), Mode::Parse, cwd.clone()),
                         expected_stdout: None,
+                        output_needle: None,
                     });
                 }
                 "eval-fail-" => cases.push(Case {
@@ -118,6 +125,7 @@ pub fn discover(tests_dir: &Path) -> Result<Vec<Case>> {
                         cwd.clone(),
                     ),
                     expected_stdout: None,
+                    output_needle: None,
                 }),
                 _ => cases.extend(eval_okay_cases(tests_dir, stem, &file)?),
             }
@@ -130,6 +138,33 @@ pub fn discover(tests_dir: &Path) -> Result<Vec<Case>> {
             .push(("TEST_VAR".to_owned(), "foo".to_owned()));
     }
     Ok(cases)
+}
+
+/// lang.sh first checks that `builtins.trace` prints and that `addErrorContext` stays
+/// quiet when nothing fails. Its third check needs `--show-trace`, which the embedded API
+/// has no option for, so it is left out.
+fn preamble_cases(cwd: &Path) -> Vec<Case> {
+    let non_strict = Mode::Eval {
+        strict: false,
+        xml: false,
+    };
+    [
+        ("preamble-trace", r#"builtins.trace "Hello" 123"#, true),
+        (
+            "preamble-addErrorContext-quiet",
+            r#"builtins.addErrorContext "Hello" 123"#,
+            false,
+        ),
+    ]
+    .into_iter()
+    .map(|(id, expr, must_appear)| Case {
+        id: id.to_owned(),
+        category: Category::Preamble,
+        invocation: Invocation::new(Input::Expr(expr.to_owned()), non_strict, cwd.to_path_buf()),
+        expected_stdout: None,
+        output_needle: Some(("Hello".to_owned(), must_appear)),
+    })
+    .collect()
 }
 
 fn eval_okay_cases(tests_dir: &Path, stem: &str, file: &Path) -> Result<Vec<Case>> {
@@ -158,6 +193,7 @@ fn eval_okay_cases(tests_dir: &Path, stem: &str, file: &Path) -> Result<Vec<Case
             category: Category::EvalOkay,
             invocation,
             expected_stdout: Some(std::fs::read_to_string(&exp)?),
+            output_needle: None,
         });
     }
     let exp_xml = lang.join(format!("{stem}.exp.xml"));
@@ -174,6 +210,7 @@ fn eval_okay_cases(tests_dir: &Path, stem: &str, file: &Path) -> Result<Vec<Case
                 tests_dir.to_path_buf(),
             ),
             expected_stdout: Some(std::fs::read_to_string(&exp_xml)?),
+            output_needle: None,
         });
     }
     Ok(cases)
@@ -183,6 +220,19 @@ fn eval_okay_cases(tests_dir: &Path, stem: &str, file: &Path) -> Result<Vec<Case
 pub fn judge(case: &Case, outcome: &Outcome) -> Verdict {
     let fail = |reason: String, detail: String| Verdict::Fail { reason, detail };
     match case.category {
+        Category::Preamble => {
+            // lang.sh greps stdout and stderr together; it does not look at the exit code.
+            let (needle, must_appear) = case.output_needle.clone().unwrap_or_default();
+            let output = format!("{}{}", outcome.stdout, outcome.stderr);
+            if outcome.exit_code < 0 {
+                fail(outcome.summary(), outcome.stderr.clone())
+            } else if output.contains(&needle) == must_appear {
+                Verdict::Pass
+            } else {
+                let what = if must_appear { "missing" } else { "unexpected" };
+                fail(format!("{what} {needle:?} in the output"), output)
+            }
+        }
         Category::ParseFail | Category::EvalFail => {
             if outcome.succeeded() {
                 fail(
@@ -232,6 +282,7 @@ mod tests {
             category,
             invocation: Invocation::new(Input::Expr("1".into()), Mode::Parse, ".".into()),
             expected_stdout: expected.map(str::to_owned),
+            output_needle: None,
         }
     }
 
@@ -264,6 +315,24 @@ mod tests {
         ));
         let timed_out = Outcome::runner_failure("timed out after 20 s".into());
         assert!(matches!(judge(&c, &timed_out), Verdict::Fail { .. }));
+    }
+
+    #[test]
+    fn preamble_checks_the_output_text() {
+        let mut c = case(Category::Preamble, None);
+        c.output_needle = Some(("Hello".into(), true));
+        let traced = Outcome {
+            stdout: "123\n".into(),
+            stderr: "trace: Hello\n".into(),
+            exit_code: 0,
+        };
+        assert_eq!(judge(&c, &traced), Verdict::Pass);
+        assert!(matches!(
+            judge(&c, &outcome("123\n", 0)),
+            Verdict::Fail { .. }
+        ));
+        c.output_needle = Some(("Hello".into(), false));
+        assert!(matches!(judge(&c, &traced), Verdict::Fail { .. }));
     }
 
     #[test]
