@@ -500,3 +500,58 @@ fn the_program_gets_256_mib_of_memory() {
     let r = compile(&code, "c++", "");
     assert_eq!(r["programOutput"], "100 MiB yes, 512 MiB no\n", "{r}");
 }
+
+#[test]
+fn nix_garbage_collects_what_requests_leave_behind() {
+    // nixweb.toml asks Nix to collect garbage when free space runs low (min-free). Here, in
+    // a throwaway store so the machine's own is untouched, "low" is always: every build
+    // collects, and what earlier requests left must be gone.
+    let store = tempfile::Builder::new()
+        .prefix("godbolt-store-")
+        .tempdir()
+        .unwrap();
+    let url = format!("local?root={}", store.path().display());
+    let always = "1000000000000000000";
+    let gc = serve(&[
+        "--nix-option",
+        "store",
+        &url,
+        "--nix-option",
+        "min-free",
+        always,
+        "--nix-option",
+        "max-free",
+        always,
+        "--nix-option",
+        "min-free-check-interval",
+        "0",
+    ]);
+    let results_in_store = || {
+        std::fs::read_dir(store.path().join("nix/store"))
+            .unwrap()
+            .filter(|e| {
+                let name = e.as_ref().unwrap().file_name();
+                name.to_string_lossy().ends_with("-nixweb-cc-run")
+            })
+            .count()
+    };
+    for n in 0..3 {
+        let code = fresh(&format!(
+            "#include <cstdio>\nint main() {{ printf(\"{n}\"); }}"
+        ));
+        let r: serde_json::Value = gc
+            .request(Method::POST, "/compile")
+            .header("Accept", "application/json")
+            .form(&[("code", code.as_str())])
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        assert_eq!(r["programOutput"], n.to_string(), "{r}");
+        assert!(
+            results_in_store() <= 1,
+            "{} results kept",
+            results_in_store()
+        );
+    }
+}
