@@ -27,6 +27,9 @@ pub struct EvalError {
     pub trace: Vec<(Pos, String)>,
     /// "Did you mean ...?" line printed after the source excerpt.
     pub hint: Option<String>,
+    /// Whether Nix would suggest `--show-trace` (it does for attribute and context
+    /// frames, not for function-call frames).
+    pub trace_hint: bool,
 }
 
 pub type EResult<T> = Result<T, Box<EvalError>>;
@@ -39,7 +42,19 @@ impl EvalError {
             pos,
             trace: Vec::new(),
             hint: None,
+            trace_hint: false,
         })
+    }
+
+    /// Adds an enclosing frame (innermost first); bounded so deep recursion stays cheap.
+    pub fn add_trace(&mut self, pos: Pos, msg: String, hint: bool) {
+        if self.kind == ErrorKind::Limit {
+            return;
+        }
+        if self.trace.len() < 64 {
+            self.trace.push((pos, msg));
+        }
+        self.trace_hint |= hint;
     }
 
     pub fn with_hint(mut self: Box<Self>, hint: Option<String>) -> Box<Self> {
@@ -101,24 +116,24 @@ fn excerpt(out: &mut String, sources: &Sources, pos: Pos) {
 }
 
 /// Renders an error as Nix 2.8 does on stderr (`error: ...` plus source excerpt).
+/// With `show_trace`, the enclosing frames follow, innermost first, as `--show-trace` prints.
 pub fn format_error(e: &EvalError, sources: &Sources, show_trace: bool) -> String {
     let mut out = String::new();
-    if show_trace {
-        for (pos, msg) in e.trace.iter().rev() {
-            out.push_str(&format!("       … {}\n", msg));
-            excerpt(&mut out, sources, *pos);
-            out.push('\n');
-        }
-    }
     out.push_str(&format!("error: {}\n", e.msg));
     excerpt(&mut out, sources, e.pos);
     if let Some(h) = &e.hint {
         out.push_str(&format!("       {}\n", h));
     }
+    if show_trace {
+        for (pos, msg) in &e.trace {
+            out.push_str(&format!("\n       … {}\n", msg));
+            excerpt(&mut out, sources, *pos);
+        }
+    }
     if out.ends_with("\n\n") {
         out.pop();
     }
-    if !show_trace && !e.trace.is_empty() {
+    if !show_trace && e.trace_hint {
         out.push_str("(use '--show-trace' to show detailed location information)\n");
     }
     out

@@ -19,6 +19,9 @@ use crate::value::*;
 enum Step {
     Done(Value),
     Tail(ExprRef, Rc<Env>),
+    /// A lambda called in tail position: its body, scope, and (for traces) the lambda and
+    /// the call site.
+    Call(ExprRef, Rc<Env>, Rc<Lambda>, Pos),
 }
 
 /// Resource limits. `None` means unlimited.
@@ -63,6 +66,8 @@ pub struct Evaluator {
     /// the only places reference cycles form. See `gc.rs`.
     pub cyclic_envs: Vec<std::rc::Weak<Env>>,
     pub cyclic_prune_at: usize,
+    /// Lambdas called in tail position by the active evaluation loops, for traces.
+    pub tail_frames: Vec<(Rc<Lambda>, Pos)>,
     /// Function calls currently nested (tail calls included).
     pub call_depth: usize,
     /// Beyond this many nested calls evaluation fails with Nix's "stack overflow" error.
@@ -100,6 +105,7 @@ impl Evaluator {
             apply_op: Rc::new(crate::builtins::attrs::apply_primop()),
             cyclic_envs: Vec::new(),
             cyclic_prune_at: 4096,
+            tail_frames: Vec::new(),
             call_depth: 0,
             max_call_depth: 4_000_000,
             identity_op: Rc::new(crate::builtins::identity_primop()),
@@ -365,10 +371,11 @@ impl Evaluator {
                 }
                 for attr in &a.entries {
                     let v = self.force(&attr.value).map_err(|mut e| {
-                        e.trace.push((
+                        e.add_trace(
                             attr.pos,
                             format!("while evaluating the attribute '{}'", attr.name),
-                        ));
+                            true,
+                        );
                         e
                     })?;
                     self.force_deep_inner(&v, seen)?;
@@ -418,13 +425,19 @@ impl Evaluator {
         // Tail positions (if branches, let/with/assert bodies, lambda bodies) continue in
         // this loop instead of recursing, so the Rust stack grows only for non-tail
         // evaluation.
+        let base_calls = self.call_depth;
+        let base_frames = self.tail_frames.len();
         let (mut e, mut env) = match self.eval_step(e, env)? {
             Step::Done(v) => return Ok(v),
             Step::Tail(e, env) => (e, env),
+            Step::Call(e, env, lambda, pos) => {
+                self.call_depth += 1;
+                self.tail_frames.push((lambda, pos));
+                (e, env)
+            }
         };
         // Calls made in tail position still count as nesting, as they would in Nix (which
         // reports a stack overflow); they are given back when this loop returns.
-        let base_calls = self.call_depth;
         let result = loop {
             if self.call_depth > self.max_call_depth {
                 break Err(EvalError::new(
@@ -436,9 +449,16 @@ impl Evaluator {
             match self.eval_step(&e, &env) {
                 Ok(Step::Done(v)) => break Ok(v),
                 Ok(Step::Tail(e2, env2)) => {
-                    if matches!(&*e, Expr::Apply { .. }) {
-                        self.call_depth += 1;
+                    e = e2;
+                    env = env2;
+                }
+                Ok(Step::Call(e2, env2, lambda, pos)) => {
+                    self.call_depth += 1;
+                    // Only the innermost few frames are kept for traces.
+                    if self.tail_frames.len() - base_frames >= 16 {
+                        self.tail_frames.remove(base_frames);
                     }
+                    self.tail_frames.push((lambda, pos));
                     e = e2;
                     env = env2;
                 }
@@ -446,6 +466,16 @@ impl Evaluator {
             }
         };
         self.call_depth = base_calls;
+        let result = match result {
+            Err(mut err) => {
+                for (lambda, pos) in self.tail_frames[base_frames..].iter().rev() {
+                    add_call_frames(&mut err, lambda, *pos);
+                }
+                Err(err)
+            }
+            ok => ok,
+        };
+        self.tail_frames.truncate(base_frames);
         result
     }
 
@@ -461,7 +491,12 @@ impl Evaluator {
                 if let Value::Lambda(c) = &f {
                     self.tick(*pos)?;
                     let new_env = self.bind_lambda(c, a, *pos)?;
-                    return Ok(Step::Tail(c.lambda.body.clone(), new_env));
+                    return Ok(Step::Call(
+                        c.lambda.body.clone(),
+                        new_env,
+                        c.lambda.clone(),
+                        *pos,
+                    ));
                 }
                 self.call(f, a, *pos).map(Step::Done)
             }
@@ -651,10 +686,11 @@ impl Evaluator {
             match found {
                 Some(t) => {
                     v = self.force(&t).map_err(|mut e| {
-                        if e.trace.len() < 64 {
-                            e.trace
-                                .push((*pos, format!("while evaluating the attribute '{}'", key)));
-                        }
+                        e.add_trace(
+                            *pos,
+                            format!("while evaluating the attribute '{}'", key),
+                            true,
+                        );
                         e
                     })?
                 }
@@ -848,7 +884,10 @@ impl Evaluator {
         match f {
             Value::Lambda(c) => {
                 let env = self.bind_lambda(&c, arg, pos)?;
-                self.eval(&c.lambda.body, &env)
+                self.eval(&c.lambda.body, &env).map_err(|mut e| {
+                    add_call_frames(&mut e, &c.lambda, pos);
+                    e
+                })
             }
             Value::PrimOp(op) => {
                 if op.arity == 1 {
@@ -1524,6 +1563,18 @@ impl Evaluator {
             ),
             pos,
         ))
+    }
+}
+
+/// The two frames `--show-trace` shows for a function call.
+fn add_call_frames(e: &mut EvalError, lambda: &Lambda, call_pos: Pos) {
+    let what = match &*lambda.name.borrow() {
+        Some(n) => format!("while evaluating '{}'", n),
+        None => "while evaluating anonymous lambda".to_string(),
+    };
+    e.add_trace(lambda.pos, what, false);
+    if !call_pos.is_none() {
+        e.add_trace(call_pos, "from call site".to_string(), false);
     }
 }
 

@@ -345,3 +345,42 @@ fn garbage_collection_frees_cycles_but_keeps_roots() {
         .unwrap();
     assert!(matches!(r, nixweb_eval::Value::Int(42)));
 }
+
+#[test]
+fn show_trace_output_like_nix() {
+    let mut ev = Evaluator::new(Arc::new(StdIO));
+    let e = ev
+        .eval_expr_str("let f = x: x.a; in f {}", Path::new("/"))
+        .unwrap_err();
+    // Recorded from nix-instantiate 2.8 --show-trace.
+    let want = "error: attribute 'a' missing
+
+       at «string»:1:12:
+
+            1| let f = x: x.a; in f {}
+             |            ^
+
+       … while evaluating 'f'
+
+       at «string»:1:9:
+
+            1| let f = x: x.a; in f {}
+             |         ^
+
+       … from call site
+
+       at «string»:1:20:
+
+            1| let f = x: x.a; in f {}
+             |                    ^
+";
+    assert_eq!(
+        nixweb_eval::error::format_error(&e, &ev.sources, true),
+        want
+    );
+    // Without --show-trace, Nix gives no hint for call frames alone.
+    assert_eq!(
+        ev.format_error(&e),
+        "error: attribute 'a' missing\n\n       at «string»:1:12:\n\n            1| let f = x: x.a; in f {}\n             |            ^\n"
+    );
+}

@@ -76,13 +76,14 @@ fn derivation_strict(ev: &mut Evaluator, a: &[Thunk], pos: Pos) -> EResult<Value
             continue;
         }
         let v = ev.force(&attr.value).map_err(|mut e| {
-            e.trace.push((
+            e.add_trace(
                 attr.pos,
                 format!(
                     "while evaluating the attribute '{}' of the derivation '{}'",
                     key, name
                 ),
-            ));
+                true,
+            );
             e
         })?;
         if ignore_nulls && matches!(v, Value::Null) {

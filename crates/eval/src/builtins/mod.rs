@@ -242,7 +242,7 @@ fn register_core(reg: &mut Registry) {
             Ok(v) => Ok(v),
             Err(mut e) => {
                 if let Ok(Value::String(s)) = msg {
-                    e.trace.push((pos, s.s.to_string()));
+                    e.add_trace(pos, s.s.to_string(), true);
                 }
                 Err(e)
             }
