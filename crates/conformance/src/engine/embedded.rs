@@ -61,3 +61,43 @@ fn options(invocation: &Invocation) -> InstantiateOptions {
         search_path,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    #[test]
+    fn options_follow_the_command_line() {
+        let mut inv = Invocation::new(
+            Input::File("lang/x.nix".into()),
+            Mode::Eval {
+                strict: true,
+                xml: true,
+            },
+            PathBuf::from("/tests"),
+        );
+        inv.apply_flags("-I lang/dir1 --argstr s v -A a.b").unwrap();
+        inv.nix_path = vec!["lang/dir3".into()];
+        let opts = options(&inv);
+        assert!(
+            matches!(&opts.source, Source::File(p) if p == &PathBuf::from("/tests/lang/x.nix"))
+        );
+        assert!(opts.strict);
+        assert!(matches!(opts.format, OutputFormat::Xml { location: false }));
+        assert_eq!(opts.search_path, ["lang/dir1", "lang/dir3"]);
+        assert_eq!(opts.attr_paths, ["a.b"]);
+        assert!(matches!(&opts.args[..], [(n, ArgValue::Str(v))] if n == "s" && v == "v"));
+    }
+
+    #[test]
+    fn parse_mode_is_a_lazy_evaluation_of_the_text() {
+        let inv = Invocation::new(Input::Stdin("1".into()), Mode::Parse, PathBuf::from("/t"));
+        let opts = options(&inv);
+        assert!(!opts.strict);
+        assert!(matches!(opts.format, OutputFormat::Nix));
+        assert!(
+            matches!(&opts.source, Source::Expr { text, base_dir } if text == "1" && base_dir == &PathBuf::from("/t"))
+        );
+    }
+}
