@@ -105,6 +105,11 @@ struct Queries {
     start_commit: String,
 }
 
+/// A commit transaction is never idle for long unless its client is gone (a killed process
+/// whose connection the server has not noticed, a network cut): the server then ends it, so
+/// that its locks do not stop every other writer.
+const COMMIT_TIMEOUT: &str = "SET LOCAL idle_in_transaction_session_timeout = '20s';";
+
 /// A stable 64-bit FNV-1a hash, to derive a table's advisory lock from its name.
 fn lock_key(name: &str) -> i64 {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
@@ -134,10 +139,13 @@ impl Queries {
             // READ COMMITTED: each validation read takes a fresh snapshot, after the lock
             // (a SERIALIZABLE snapshot would date from before the wait).
             CommitMode::Serialized => format!(
-                "COMMIT; BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock({})",
+                "COMMIT; BEGIN ISOLATION LEVEL READ COMMITTED; {COMMIT_TIMEOUT}
+                 SELECT pg_advisory_xact_lock({})",
                 lock_key(&format!("nixweb-state commit {table}"))
             ),
-            CommitMode::Serializable => "COMMIT; BEGIN ISOLATION LEVEL SERIALIZABLE".into(),
+            CommitMode::Serializable => {
+                format!("COMMIT; BEGIN ISOLATION LEVEL SERIALIZABLE; {COMMIT_TIMEOUT}")
+            }
         };
         Queries {
             table,
