@@ -163,6 +163,10 @@ pub trait Snapshot: Send {
 
 /// Opens a store from a URL: `sqlite:/path/to/app.db` (or a plain path) for SQLite,
 /// `postgres://user:pw@host/db` or `postgresql://…` for PostgreSQL, with default options.
+///
+/// Several apps can share one PostgreSQL database with a schema each, chosen in the URL:
+/// `postgres://user:pw@host/db?options=-c%20search_path%3Dmyapp` (the schema must exist;
+/// [`PostgresOptions::schema`] creates it instead).
 pub fn open(url: &str) -> Result<Arc<dyn StateBackend>, StateError> {
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         Ok(Arc::new(PostgresBackend::open(

@@ -264,3 +264,27 @@ fn a_role_without_create_rights_uses_existing_tables() {
         Some(json!("written by the limited role"))
     );
 }
+
+#[test]
+fn a_url_can_choose_the_schema_through_search_path() {
+    let Some(url) = postgres_url() else { return };
+    let schema = fresh_schema(&url, "search_path");
+    let mut admin = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    admin
+        .batch_execute(&format!("CREATE SCHEMA \"{schema}\""))
+        .unwrap();
+    let separator = if url.contains('?') { '&' } else { '?' };
+    let backend = open(&format!(
+        "{url}{separator}options=-c%20search_path%3D{schema}"
+    ))
+    .unwrap();
+    put(&backend, &[("k", json!("in its schema"))], &[]);
+    let rows = admin
+        .query(
+            &format!("SELECT value FROM \"{schema}\".nixweb_state WHERE key = 'k'"),
+            &[],
+        )
+        .unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].get::<_, String>(0), "\"in its schema\"");
+}
