@@ -23,8 +23,9 @@
 //!   compares: any difference (changed, deleted or created key; a row entering or leaving a
 //!   listed range, which covers phantoms) is a conflict and nothing is written. Otherwise the
 //!   writes are applied with one fresh version in the same transaction.
-//! - A commit without writes succeeds at once: its reads came from one consistent snapshot,
-//!   so a read-only request is serializable as of that snapshot and never conflicts.
+//! - A commit without writes succeeds at once: its reads came from one snapshot that shows a
+//!   state of the serial order, so a read-only request is serializable as of that snapshot
+//!   and never conflicts.
 //! - Within one [`Writes`], deletes apply before sets (a key in both ends up set), and for a
 //!   key set twice the last value wins.
 //!
@@ -56,8 +57,9 @@
 //! floats; object key order is kept.
 //!
 //! # Guarantees and limits
-//! - Serializable: every committed request behaves as if requests ran one at a time, in
-//!   commit order; a request that read data changed by an earlier commit is refused
+//! - Serializable: every request, read-only ones included, behaves as if requests ran one
+//!   at a time, in commit order (in some serial order with [`CommitMode::Serializable`]); a
+//!   request that read data changed by an earlier commit is refused
 //!   ([`StateError::Conflict`]) and re-run by the caller.
 //! - Durable: SQLite syncs its WAL on every commit (`synchronous=FULL`); PostgreSQL commits
 //!   with its own durability settings (synchronous by default).
