@@ -21,7 +21,7 @@ enum Step {
     Tail(ExprRef, Rc<Env>),
     /// A lambda called in tail position: its body, scope, and (for traces) the lambda and
     /// the call site.
-    Call(ExprRef, Rc<Env>, Rc<Lambda>, Pos),
+    Call(ExprRef, Rc<Env>, Rc<Closure>, Pos),
 }
 
 /// Resource limits. `None` means unlimited.
@@ -66,8 +66,6 @@ pub struct Evaluator {
     /// the only places reference cycles form. See `gc.rs`.
     pub cyclic_envs: Vec<std::rc::Weak<Env>>,
     pub cyclic_prune_at: usize,
-    /// Lambdas called in tail position by the active evaluation loops, for traces.
-    pub tail_frames: Vec<(Rc<Lambda>, Pos)>,
     /// Function calls currently nested (tail calls included).
     pub call_depth: usize,
     /// Beyond this many nested calls evaluation fails with Nix's "stack overflow" error.
@@ -105,7 +103,6 @@ impl Evaluator {
             apply_op: Rc::new(crate::builtins::attrs::apply_primop()),
             cyclic_envs: Vec::new(),
             cyclic_prune_at: 4096,
-            tail_frames: Vec::new(),
             call_depth: 0,
             max_call_depth: 4_000_000,
             identity_op: Rc::new(crate::builtins::identity_primop()),
@@ -426,13 +423,14 @@ impl Evaluator {
         // this loop instead of recursing, so the Rust stack grows only for non-tail
         // evaluation.
         let base_calls = self.call_depth;
-        let base_frames = self.tail_frames.len();
+        // The innermost call made in tail position, for the error trace.
+        let mut last_call: Option<(Rc<Closure>, Pos)> = None;
         let (mut e, mut env) = match self.eval_step(e, env)? {
             Step::Done(v) => return Ok(v),
             Step::Tail(e, env) => (e, env),
             Step::Call(e, env, lambda, pos) => {
                 self.call_depth += 1;
-                self.tail_frames.push((lambda, pos));
+                last_call = Some((lambda, pos));
                 (e, env)
             }
         };
@@ -454,11 +452,7 @@ impl Evaluator {
                 }
                 Ok(Step::Call(e2, env2, lambda, pos)) => {
                     self.call_depth += 1;
-                    // Only the innermost few frames are kept for traces.
-                    if self.tail_frames.len() - base_frames >= 16 {
-                        self.tail_frames.remove(base_frames);
-                    }
-                    self.tail_frames.push((lambda, pos));
+                    last_call = Some((lambda, pos));
                     e = e2;
                     env = env2;
                 }
@@ -466,17 +460,13 @@ impl Evaluator {
             }
         };
         self.call_depth = base_calls;
-        let result = match result {
-            Err(mut err) => {
-                for (lambda, pos) in self.tail_frames[base_frames..].iter().rev() {
-                    add_call_frames(&mut err, lambda, *pos);
-                }
+        match (result, last_call) {
+            (Err(mut err), Some((closure, pos))) => {
+                add_call_frames(&mut err, &closure.lambda, pos);
                 Err(err)
             }
-            ok => ok,
-        };
-        self.tail_frames.truncate(base_frames);
-        result
+            (result, _) => result,
+        }
     }
 
     fn eval_step(&mut self, e: &ExprRef, env: &Rc<Env>) -> EResult<Step> {
@@ -488,17 +478,15 @@ impl Evaluator {
             Expr::Apply { fun, arg, pos } => {
                 let f = self.eval(fun, env)?;
                 let a = self.thunk_of(arg, env);
-                if let Value::Lambda(c) = &f {
-                    self.tick(*pos)?;
-                    let new_env = self.bind_lambda(c, a, *pos)?;
-                    return Ok(Step::Call(
-                        c.lambda.body.clone(),
-                        new_env,
-                        c.lambda.clone(),
-                        *pos,
-                    ));
+                match f {
+                    Value::Lambda(c) => {
+                        self.tick(*pos)?;
+                        let new_env = self.bind_lambda(&c, a, *pos)?;
+                        let body = c.lambda.body.clone();
+                        Ok(Step::Call(body, new_env, c, *pos))
+                    }
+                    f => self.call(f, a, *pos).map(Step::Done),
                 }
-                self.call(f, a, *pos).map(Step::Done)
             }
             Expr::If {
                 cond,
