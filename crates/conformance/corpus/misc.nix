@@ -57,3 +57,18 @@ builtins.tail (builtins.tail [ 1 2 ])
 builtins.elem null [ null ]
 builtins.elem (x: x) [ (x: x) ]
 builtins.zipAttrsWith (n: vs: builtins.foldl' builtins.add 0 vs) [ { a = 1; } { a = 2; b = 3; } { b = 4; } ]
+import ./data/hello.txt
+import ./data
+import ./data/tree/sub
+import ./data/nope.nix
+(import (./data + "/add.nix")) { y = 1; }
+import (toString ./data/tree)
+builtins.scopedImport { builtins = { length = _: 42; }; } ./data/tree/sub/attrs.nix
+builtins.scopedImport { a = 1; } ./data/values.nix == import ./data/values.nix
+let __nixPath = [ { prefix = "d"; path = toString ./data; } ]; in <d/hello.txt>
+let __nixPath = [ { prefix = "d"; path = toString ./data; } ]; in builtins.readFile <d/hello.txt>
+let __findFile = path: name: "found ${name}"; in <anything/here>
+let __nixPath = [ ]; in <missing>
+builtins.findFile [ { prefix = "x"; path = "/nonexistent"; } ] "x/y"
+builtins.findFile [ { prefix = "a/b"; path = toString ./data; } ] "a/b/hello.txt"
+builtins.findFile [ { path = toString ./data/tree; prefix = ""; } { path = toString ./data; prefix = ""; } ] "sub"
