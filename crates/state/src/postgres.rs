@@ -103,6 +103,8 @@ struct Queries {
     begin_snapshot: &'static str,
     /// Ends the snapshot and starts the write transaction, per [`CommitMode`].
     start_commit: String,
+    /// Takes the table's commit lock ([`CommitMode::Serialized`] only).
+    commit_lock: Option<String>,
 }
 
 /// A commit transaction is never idle for long unless its client is gone (a killed process
@@ -135,23 +137,28 @@ impl Queries {
                 "BEGIN ISOLATION LEVEL SERIALIZABLE READ ONLY DEFERRABLE; SELECT 1"
             }
         };
-        let start_commit = match mode {
-            // READ COMMITTED: each validation read takes a fresh snapshot, after the lock
-            // (a SERIALIZABLE snapshot would date from before the wait).
-            CommitMode::Serialized => format!(
-                "COMMIT; BEGIN ISOLATION LEVEL READ COMMITTED; {COMMIT_TIMEOUT}
-                 SELECT pg_advisory_xact_lock({})",
-                lock_key(&format!("nixweb-state commit {table}"))
+        let (start_commit, commit_lock) = match mode {
+            // READ COMMITTED: each validation read takes a fresh snapshot, so the one after
+            // the lock sees every earlier commit (a SERIALIZABLE snapshot would date from
+            // before the wait).
+            CommitMode::Serialized => (
+                format!("COMMIT; BEGIN ISOLATION LEVEL READ COMMITTED; {COMMIT_TIMEOUT}"),
+                Some(format!(
+                    "SELECT pg_advisory_xact_lock({})",
+                    lock_key(&format!("nixweb-state commit {table}"))
+                )),
             ),
-            CommitMode::Serializable => {
-                format!("COMMIT; BEGIN ISOLATION LEVEL SERIALIZABLE; {COMMIT_TIMEOUT}")
-            }
+            CommitMode::Serializable => (
+                format!("COMMIT; BEGIN ISOLATION LEVEL SERIALIZABLE; {COMMIT_TIMEOUT}"),
+                None,
+            ),
         };
         Queries {
             table,
             sequence,
             begin_snapshot,
             start_commit,
+            commit_lock,
         }
     }
 }
@@ -496,8 +503,7 @@ fn abandon(conn: Pooled<PgConn>, error: StateError) -> StateError {
     error
 }
 
-/// Inside the serializable transaction: false when a read changed, else writes and returns
-/// true.
+/// Inside the write transaction: false when a read changed, else writes and returns true.
 fn validate_and_write(
     conn: &mut PgConn,
     reads: &ReadSet,
@@ -505,6 +511,16 @@ fn validate_and_write(
 ) -> Result<bool, StateError> {
     if !reads.still_valid(&mut WriteTxn(conn))? {
         return Ok(false);
+    }
+    if let Some(lock) = conn.queries.commit_lock.clone() {
+        // Validated once without the lock, so that a commit already doomed does not queue
+        // for it (hot keys); validated again with it, which is what counts.
+        conn.client
+            .batch_execute(&lock)
+            .map_err(|e| classify("taking the commit lock", e))?;
+        if !reads.still_valid(&mut WriteTxn(conn))? {
+            return Ok(false);
+        }
     }
     let (deletes, sets) = split(operations);
     let table = conn.queries.table.clone();
