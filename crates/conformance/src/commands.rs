@@ -249,6 +249,16 @@ pub fn corpus(args: &CorpusArgs) -> Result<bool> {
         engine.name()
     );
     let records = corpus::load_records(&dir)?;
+    if args.run.only.is_empty() {
+        let keys: BTreeSet<(String, String)> = cases
+            .iter()
+            .map(|c| (c.topic.clone(), c.expr.clone()))
+            .collect();
+        let orphans = records.keys().filter(|k| !keys.contains(*k)).count();
+        if orphans > 0 {
+            println!("note: {orphans} recorded answer(s) belong to no case; --record drops them");
+        }
+    }
     let outcomes = parallel_map(&invocations, setup.jobs, |i| setup.isolation.run(i));
     let actual: Vec<Recorded> = outcomes
         .iter()
