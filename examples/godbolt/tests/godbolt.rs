@@ -125,7 +125,15 @@ fn bad_requests_are_refused_before_building() {
         status_of(&[("code", "int main(){}"), ("language", "rust")]),
         StatusCode::BAD_REQUEST
     );
-    for flags in ["-o /tmp/x", "@/etc/passwd", "-O2 ;rm", "$(id)"] {
+    for flags in [
+        "-o /tmp/x",
+        "-o/tmp/x",
+        "-fdump-tree-all",
+        "-save-temps",
+        "@/etc/passwd",
+        "-O2 ;rm",
+        "$(id)",
+    ] {
         assert_eq!(
             status_of(&[("code", "int main(){}"), ("flags", flags)]),
             StatusCode::BAD_REQUEST,

@@ -43,8 +43,11 @@ let
   # One flag: a dash, then letters, digits and = + , . : / _ -. No spaces, quotes or `@file`.
   flagPattern = "-[A-Za-z0-9][A-Za-z0-9=+,.:/_-]*";
   words = s: filter (w: isString w && w != "") (split "[ \t\n]+" s);
-  # -o would move the program away from where the builder runs it.
-  badFlags = flags: filter (w: match flagPattern w == null || w == "-o") (words flags);
+  # Refused although well-formed: -o moves the program away from where the builder runs it;
+  # dumps and saved temporaries fill the disk; plugins, wrappers and spec files run other code.
+  deniedPattern = "-o.*|-fdump.*|-save-temps.*|-fplugin.*|-wrapper|-specs.*";
+  badFlags = flags:
+    filter (w: match flagPattern w == null || match deniedPattern w != null) (words flags);
 
   # The builder. Limits are set in subshells, so the builder itself can always finish and
   # write its report: one file per fact, read back by `run`.
