@@ -536,10 +536,14 @@ impl Evaluator {
                 });
                 Ok(Step::Tail(body.clone(), new_env))
             }
+            Expr::Binary { op, lhs, rhs, pos } => {
+                self.eval_binary(*op, lhs, rhs, env, *pos).map(Step::Done)
+            }
             _ => self.eval_simple(e, env).map(Step::Done),
         }
     }
 
+    #[inline(never)]
     fn eval_simple(&mut self, e: &ExprRef, env: &Rc<Env>) -> EResult<Value> {
         match &**e {
             Expr::Int(i) => Ok(Value::Int(*i)),

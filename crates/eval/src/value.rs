@@ -9,57 +9,6 @@ use crate::source::Pos;
 
 pub type Symbol = Rc<str>;
 
-/// Reference cycles, and how a long-running host frees them.
-///
-/// Values are reference-counted, and laziness makes cycles: a `let` or `rec` scope holds
-/// thunks that point back at the scope. Such garbage is never freed by counting alone. A
-/// host that keeps evaluating in one thread for a long time (a server) turns on tracking:
-/// every thunk that can later be overwritten (the only way a cycle can form) is noted, and
-/// once the host has dropped its evaluator, [`cycles::break_all`] empties those thunks, so
-/// everything they held is freed. The command line never needs it: the process ends.
-pub mod cycles {
-    use super::{Thunk, ThunkState};
-    use std::cell::RefCell;
-    use std::rc::{Rc, Weak};
-
-    thread_local! {
-        static TRACKED: RefCell<Option<Vec<Weak<RefCell<ThunkState>>>>> = const { RefCell::new(None) };
-    }
-
-    /// Starts noting this thread's thunks (until [`break_all`]).
-    pub fn track_this_thread() {
-        TRACKED.with(|t| t.borrow_mut().get_or_insert_with(Vec::new).clear());
-    }
-
-    /// How many thunks are noted, live or not.
-    pub fn count() -> usize {
-        TRACKED.with(|t| t.borrow().as_ref().map_or(0, Vec::len))
-    }
-
-    pub(super) fn tracked(state: ThunkState) -> Thunk {
-        let rc = Rc::new(RefCell::new(state));
-        TRACKED.with(|t| {
-            if let Some(list) = t.borrow_mut().as_mut() {
-                list.push(Rc::downgrade(&rc));
-            }
-        });
-        Thunk(rc)
-    }
-
-    /// Empties every noted thunk still alive, freeing what cycles held, and starts noting
-    /// afresh. Call only when no value of this thread is in use any more.
-    pub fn break_all() {
-        let list = TRACKED.with(|t| t.borrow_mut().as_mut().map(std::mem::take));
-        for weak in list.into_iter().flatten() {
-            if let Some(rc) = weak.upgrade() {
-                let old = std::mem::replace(&mut *rc.borrow_mut(), ThunkState::Blackhole);
-                drop(rc);
-                drop(old);
-            }
-        }
-    }
-}
-
 /// String context: which store paths a string refers to, encoded as Nix does
 /// (`/nix/store/x` plain, `=/nix/store/x.drv` whole derivation, `!out!/nix/store/x.drv`).
 pub type Context = BTreeSet<String>;
@@ -270,14 +219,14 @@ impl Thunk {
         Thunk(Rc::new(RefCell::new(ThunkState::Done(v))))
     }
     pub fn pending(e: ExprRef, env: Rc<Env>) -> Thunk {
-        cycles::tracked(ThunkState::Pending(e, env))
+        Thunk(Rc::new(RefCell::new(ThunkState::Pending(e, env))))
     }
     pub fn apply(f: Value, arg: Thunk) -> Thunk {
-        cycles::tracked(ThunkState::Apply(f, arg))
+        Thunk(Rc::new(RefCell::new(ThunkState::Apply(f, arg))))
     }
     /// A thunk to be filled in later (`rec` and `let` slots, defaults of formals).
     pub fn blackhole() -> Thunk {
-        cycles::tracked(ThunkState::Blackhole)
+        Thunk(Rc::new(RefCell::new(ThunkState::Blackhole)))
     }
     /// The value if already computed.
     pub fn get(&self) -> Option<Value> {

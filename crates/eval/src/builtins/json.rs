@@ -162,82 +162,6 @@ pub fn from_serde(j: &serde_json::Value) -> Value {
     }
 }
 
-/// Builds Nix values straight from the JSON parser, without an intermediate tree.
-struct NixValueSeed;
-
-impl<'de> serde::de::DeserializeSeed<'de> for NixValueSeed {
-    type Value = Value;
-    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
-        d.deserialize_any(NixValueVisitor)
-    }
-}
-
-struct NixValueVisitor;
-
-impl<'de> serde::de::Visitor<'de> for NixValueVisitor {
-    type Value = Value;
-    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        f.write_str("a JSON value")
-    }
-    fn visit_unit<E>(self) -> Result<Value, E> {
-        Ok(Value::Null)
-    }
-    fn visit_none<E>(self) -> Result<Value, E> {
-        Ok(Value::Null)
-    }
-    fn visit_bool<E>(self, b: bool) -> Result<Value, E> {
-        Ok(Value::Bool(b))
-    }
-    fn visit_i64<E>(self, i: i64) -> Result<Value, E> {
-        Ok(Value::Int(i))
-    }
-    fn visit_u64<E>(self, u: u64) -> Result<Value, E> {
-        // Nix 2.8 wraps integers above the signed range.
-        Ok(Value::Int(u as i64))
-    }
-    fn visit_f64<E>(self, f: f64) -> Result<Value, E> {
-        Ok(Value::Float(f))
-    }
-    fn visit_str<E>(self, s: &str) -> Result<Value, E> {
-        // Nix strings end at a NUL byte.
-        Ok(Value::str(s.split('\0').next().unwrap_or("")))
-    }
-    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
-        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));
-        while let Some(v) = seq.next_element_seed(NixValueSeed)? {
-            items.push(Thunk::value(v));
-        }
-        Ok(Value::list(items))
-    }
-    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-        let mut entries: Vec<Attr> = Vec::new();
-        while let Some(k) = map.next_key::<String>()? {
-            let v = map.next_value_seed(NixValueSeed)?;
-            entries.push(Attr {
-                name: k.into(),
-                value: Thunk::value(v),
-                pos: Pos::NONE,
-            });
-        }
-        // A repeated key keeps its last value, as Nix's parser does.
-        entries.reverse();
-        entries.sort_by(|a, b| a.name.cmp(&b.name));
-        entries.dedup_by(|later, earlier| later.name == earlier.name);
-        Ok(Value::attrs(Attrs { entries }))
-    }
-}
-
-/// Parses JSON text into a Nix value.
-pub fn parse_json(text: &str) -> Result<Value, String> {
-    use serde::de::DeserializeSeed;
-    let mut de = serde_json::Deserializer::from_str(text);
-    let v = NixValueSeed
-        .deserialize(&mut de)
-        .map_err(|e| e.to_string())?;
-    de.end().map_err(|e| e.to_string())?;
-    Ok(v)
-}
-
 pub fn register(reg: &mut Registry) {
     reg.add("toJSON", 1, |ev, a, pos| {
         let v = ev.force(&a[0])?;
@@ -248,7 +172,7 @@ pub fn register(reg: &mut Registry) {
     });
     reg.add("fromJSON", 1, |ev, a, pos| {
         let s = ev.force_string(&a[0], pos)?;
-        match parse_json(&s.s) {
+        match super::json_parse::parse(&s.s) {
             Ok(v) => Ok(v),
             Err(e) => err(e, pos),
         }

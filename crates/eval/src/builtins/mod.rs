@@ -16,6 +16,7 @@ pub mod derivation;
 pub mod fetch;
 pub mod hashing;
 pub mod json;
+pub mod json_parse;
 pub mod lists;
 pub mod paths;
 pub mod strings;

@@ -1,0 +1,397 @@
+//! A JSON parser for `builtins.fromJSON` that builds Nix values directly and reports
+//! errors in the words of Nix 2.8's JSON library (nlohmann/json), positions included.
+
+use crate::source::Pos;
+use crate::value::*;
+
+struct Parser<'a> {
+    text: &'a [u8],
+    i: usize,
+}
+
+type PResult<T> = Result<T, String>;
+
+fn show_char(c: u8) -> String {
+    (c as char).to_string()
+}
+
+impl Parser<'_> {
+    fn peek(&self) -> Option<u8> {
+        self.text.get(self.i).copied()
+    }
+
+    fn skip_ws(&mut self) {
+        while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+            self.i += 1;
+        }
+    }
+
+    /// "parse error at line L, column C" for the character at `at` (or end of input).
+    fn error(&self, at: usize, context: &str, detail: &str) -> String {
+        let before = &self.text[..at.min(self.text.len())];
+        let line = before.iter().filter(|&&c| c == b'\n').count() + 1;
+        let col = before.len()
+            - before
+                .iter()
+                .rposition(|&c| c == b'\n')
+                .map_or(0, |p| p + 1)
+            + 1;
+        format!(
+            "[json.exception.parse_error.101] parse error at line {}, column {}: syntax error while parsing {} - {}",
+            line, col, context, detail
+        )
+    }
+
+    /// Where nlohmann/json reports an unexpected token: at its last character.
+    fn token_end(&self) -> usize {
+        let mut j = self.i;
+        match self.peek() {
+            Some(b'"') => {
+                j += 1;
+                while j < self.text.len() && self.text[j] != b'"' {
+                    j += if self.text[j] == b'\\' { 2 } else { 1 };
+                }
+                j.min(self.text.len())
+            }
+            Some(b'-' | b'0'..=b'9') => {
+                while j + 1 < self.text.len()
+                    && matches!(
+                        self.text[j + 1],
+                        b'0'..=b'9' | b'.' | b'e' | b'E' | b'+' | b'-'
+                    )
+                {
+                    j += 1;
+                }
+                j
+            }
+            _ => j,
+        }
+    }
+
+    fn unexpected(&self, context: &str, expected: &str) -> String {
+        let at = self.token_end();
+        let detail = match self.peek() {
+            None => format!("unexpected end of input; expected {}", expected),
+            Some(c @ (b'[' | b']' | b'{' | b'}' | b',' | b':')) => {
+                format!("unexpected '{}'; expected {}", show_char(c), expected)
+            }
+            Some(b'"') => format!("unexpected string literal; expected {}", expected),
+            Some(b'-' | b'0'..=b'9') => format!("unexpected number literal; expected {}", expected),
+            Some(c) => format!(
+                "invalid literal; last read: '{}'; expected {}",
+                show_char(c),
+                expected
+            ),
+        };
+        self.error(at, context, &detail)
+    }
+
+    fn value(&mut self) -> PResult<Value> {
+        self.skip_ws();
+        const LITERAL: &str = "'[', '{', or a literal";
+        match self.peek() {
+            Some(b'{') => self.object(),
+            Some(b'[') => self.array(),
+            Some(b'"') => Ok(Value::str(self.string()?)),
+            Some(b'-' | b'0'..=b'9') => self.number(),
+            Some(b't') => self.literal("true", Value::Bool(true)),
+            Some(b'f') => self.literal("false", Value::Bool(false)),
+            Some(b'n') => self.literal("null", Value::Null),
+            Some(c @ (b']' | b'}' | b',' | b':')) => Err(self.error(
+                self.i,
+                "value",
+                &format!("unexpected '{}'; expected {}", show_char(c), LITERAL),
+            )),
+            Some(c) => Err(self.error(
+                self.i,
+                "value",
+                &format!("invalid literal; last read: '{}'", show_char(c)),
+            )),
+            None => Err(self.error(
+                self.i,
+                "value",
+                &format!("unexpected end of input; expected {}", LITERAL),
+            )),
+        }
+    }
+
+    fn literal(&mut self, word: &str, v: Value) -> PResult<Value> {
+        let start = self.i;
+        for expected in word.bytes() {
+            if self.peek() != Some(expected) {
+                let end = (self.i + 1).min(self.text.len());
+                let read = String::from_utf8_lossy(&self.text[start..end]).into_owned();
+                return Err(self.error(
+                    self.i,
+                    "value",
+                    &format!("invalid literal; last read: '{}'", read),
+                ));
+            }
+            self.i += 1;
+        }
+        Ok(v)
+    }
+
+    fn number(&mut self) -> PResult<Value> {
+        let start = self.i;
+        if self.peek() == Some(b'-') {
+            self.i += 1;
+        }
+        let digits = |p: &mut Self| {
+            let s = p.i;
+            while matches!(p.peek(), Some(b'0'..=b'9')) {
+                p.i += 1;
+            }
+            p.i - s
+        };
+        if self.peek() == Some(b'0') {
+            self.i += 1;
+        } else if digits(self) == 0 {
+            let read =
+                String::from_utf8_lossy(&self.text[start..(self.i + 1).min(self.text.len())])
+                    .into_owned();
+            return Err(self.error(
+                self.i,
+                "value",
+                &format!(
+                    "invalid number; expected digit after '-'; last read: '{}'",
+                    read
+                ),
+            ));
+        }
+        let mut is_float = false;
+        if self.peek() == Some(b'.') {
+            is_float = true;
+            self.i += 1;
+            if digits(self) == 0 {
+                let read =
+                    String::from_utf8_lossy(&self.text[start..(self.i + 1).min(self.text.len())])
+                        .into_owned();
+                return Err(self.error(
+                    self.i,
+                    "value",
+                    &format!(
+                        "invalid number; expected digit after '.'; last read: '{}'",
+                        read
+                    ),
+                ));
+            }
+        }
+        if matches!(self.peek(), Some(b'e' | b'E')) {
+            is_float = true;
+            self.i += 1;
+            if matches!(self.peek(), Some(b'+' | b'-')) {
+                self.i += 1;
+            }
+            if digits(self) == 0 {
+                let read =
+                    String::from_utf8_lossy(&self.text[start..(self.i + 1).min(self.text.len())])
+                        .into_owned();
+                return Err(self.error(
+                    self.i,
+                    "value",
+                    &format!(
+                        "invalid number; expected digit after exponent sign; last read: '{}'",
+                        read
+                    ),
+                ));
+            }
+        }
+        let text = std::str::from_utf8(&self.text[start..self.i]).unwrap_or("0");
+        if !is_float {
+            if let Ok(i) = text.parse::<i64>() {
+                return Ok(Value::Int(i));
+            }
+            // Nix 2.8 wraps integers between 2^63 and 2^64.
+            if let Ok(u) = text.parse::<u64>() {
+                return Ok(Value::Int(u as i64));
+            }
+        }
+        let f: f64 = text.parse().unwrap_or(f64::INFINITY);
+        if f.is_infinite() {
+            return Err(format!(
+                "[json.exception.out_of_range.406] number overflow parsing '{}'",
+                text
+            ));
+        }
+        Ok(Value::Float(f))
+    }
+
+    fn hex4(&mut self, start: usize) -> PResult<u32> {
+        let mut v = 0u32;
+        for _ in 0..4 {
+            let d = self.peek().and_then(|c| (c as char).to_digit(16));
+            match d {
+                Some(d) => {
+                    v = v * 16 + d;
+                    self.i += 1;
+                }
+                None => {
+                    let read = String::from_utf8_lossy(
+                        &self.text[start..(self.i + 1).min(self.text.len())],
+                    )
+                    .into_owned();
+                    return Err(self.error(self.i, "value", &format!("invalid string: '\\u' must be followed by 4 hex digits; last read: '{}'", read)));
+                }
+            }
+        }
+        Ok(v)
+    }
+
+    fn string(&mut self) -> PResult<String> {
+        let start = self.i;
+        self.i += 1;
+        let mut out: Vec<u8> = Vec::new();
+        loop {
+            match self.peek() {
+                None => {
+                    let read = String::from_utf8_lossy(&self.text[start..]).into_owned();
+                    return Err(self.error(
+                        self.i,
+                        "value",
+                        &format!(
+                            "invalid string: missing closing quote; last read: '{}'",
+                            read
+                        ),
+                    ));
+                }
+                Some(b'"') => {
+                    self.i += 1;
+                    break;
+                }
+                Some(b'\\') => {
+                    self.i += 1;
+                    let c = self.peek();
+                    self.i += 1;
+                    match c {
+                        Some(b'"') => out.push(b'"'),
+                        Some(b'\\') => out.push(b'\\'),
+                        Some(b'/') => out.push(b'/'),
+                        Some(b'b') => out.push(8),
+                        Some(b'f') => out.push(12),
+                        Some(b'n') => out.push(b'\n'),
+                        Some(b'r') => out.push(b'\r'),
+                        Some(b't') => out.push(b'\t'),
+                        Some(b'u') => {
+                            let mut cp = self.hex4(start)?;
+                            if (0xD800..0xDC00).contains(&cp)
+                                && self.text[self.i..].starts_with(b"\\u")
+                            {
+                                self.i += 2;
+                                let low = self.hex4(start)?;
+                                cp = 0x10000
+                                    + ((cp - 0xD800) << 10)
+                                    + (low.wrapping_sub(0xDC00) & 0x3ff);
+                            }
+                            let ch = char::from_u32(cp).unwrap_or('\u{fffd}');
+                            let mut buf = [0u8; 4];
+                            out.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
+                        }
+                        _ => {
+                            let read = String::from_utf8_lossy(
+                                &self.text[start..self.i.min(self.text.len())],
+                            )
+                            .into_owned();
+                            return Err(self.error(self.i - 1, "value", &format!("invalid string: forbidden character after backslash; last read: '{}'", read)));
+                        }
+                    }
+                }
+                Some(c) if c < 0x20 => {
+                    let read = String::from_utf8_lossy(&self.text[start..=self.i]).into_owned();
+                    return Err(self.error(self.i, "value", &format!("invalid string: control character U+{:04X} must be escaped; last read: '{}'", c, read)));
+                }
+                Some(_) => {
+                    // Copy a run of plain characters at once.
+                    let run_start = self.i;
+                    while matches!(self.peek(), Some(c) if c >= 0x20 && c != b'"' && c != b'\\') {
+                        self.i += 1;
+                    }
+                    out.extend_from_slice(&self.text[run_start..self.i]);
+                }
+            }
+        }
+        // Nix strings end at a NUL byte.
+        if let Some(n) = out.iter().position(|&c| c == 0) {
+            out.truncate(n);
+        }
+        Ok(String::from_utf8_lossy(&out).into_owned())
+    }
+
+    fn array(&mut self) -> PResult<Value> {
+        self.i += 1;
+        let mut items = Vec::new();
+        self.skip_ws();
+        if self.peek() == Some(b']') {
+            self.i += 1;
+            return Ok(Value::list(items));
+        }
+        loop {
+            items.push(Thunk::value(self.value()?));
+            self.skip_ws();
+            match self.peek() {
+                Some(b',') => self.i += 1,
+                Some(b']') => {
+                    self.i += 1;
+                    return Ok(Value::list(items));
+                }
+                _ => return Err(self.unexpected("array", "']'")),
+            }
+        }
+    }
+
+    fn object(&mut self) -> PResult<Value> {
+        self.i += 1;
+        let mut entries: Vec<Attr> = Vec::new();
+        self.skip_ws();
+        if self.peek() == Some(b'}') {
+            self.i += 1;
+            return Ok(Value::attrs(Attrs::new()));
+        }
+        loop {
+            self.skip_ws();
+            if self.peek() != Some(b'"') {
+                return Err(self.unexpected("object key", "string literal"));
+            }
+            let key = self.string()?;
+            self.skip_ws();
+            if self.peek() != Some(b':') {
+                return Err(self.unexpected("object separator", "':'"));
+            }
+            self.i += 1;
+            let v = self.value()?;
+            entries.push(Attr {
+                name: key.into(),
+                value: Thunk::value(v),
+                pos: Pos::NONE,
+            });
+            self.skip_ws();
+            match self.peek() {
+                Some(b',') => self.i += 1,
+                Some(b'}') => {
+                    self.i += 1;
+                    break;
+                }
+                _ => return Err(self.unexpected("object", "'}'")),
+            }
+        }
+        // A repeated key keeps its last value.
+        entries.reverse();
+        entries.sort_by(|a, b| a.name.cmp(&b.name));
+        entries.dedup_by(|later, earlier| later.name == earlier.name);
+        Ok(Value::attrs(Attrs { entries }))
+    }
+}
+
+/// Parses JSON text into a Nix value, or returns Nix's error message.
+pub fn parse(text: &str) -> Result<Value, String> {
+    let mut p = Parser {
+        text: text.as_bytes(),
+        i: 0,
+    };
+    let v = p.value()?;
+    p.skip_ws();
+    if p.peek().is_some() {
+        return Err(p.unexpected("value", "end of input"));
+    }
+    Ok(v)
+}
