@@ -563,3 +563,28 @@ fn nix_garbage_collects_what_requests_leave_behind() {
         );
     }
 }
+
+#[test]
+fn killing_its_supervisors_does_not_free_the_program() {
+    // Signals to the builder (process 1 of the sandbox) are ignored; killing `timeout`
+    // ends the run at once, and the builder then kills the program too.
+    let name = format!("escape{}", std::process::id() % 100_000);
+    let code = fresh(&format!(
+        "#include <csignal>\n#include <cstdio>\n#include <sys/prctl.h>\n#include <unistd.h>\n\
+         int main() {{ prctl(PR_SET_NAME, \"{name}\");\n\
+         for (int s = 1; s < 32; s++) if (s != SIGCHLD) kill(1, s);\n\
+         kill(getppid(), SIGKILL); puts(\"escaped?\"); fflush(stdout); for (;;) {{}} }}"
+    ));
+    let r = compile(&code, "c++", "");
+    assert_eq!(r["ran"], true, "{r}");
+    assert_eq!(r["exitCode"], 137, "the supervisor was killed: {r}");
+    let survivors = std::process::Command::new("pgrep")
+        .args(["-x", &name])
+        .output()
+        .unwrap();
+    assert!(
+        survivors.stdout.is_empty(),
+        "the program outlived its build: {}",
+        String::from_utf8_lossy(&survivors.stdout)
+    );
+}
