@@ -201,10 +201,21 @@ impl Evaluator {
         if let Some(text) = crate::builtins::corepkgs::lookup(path) {
             return Ok(text.to_string());
         }
+        // Nix checks the path exists first ("getting status"), then reads it ("opening").
+        if self.io.file_type(path).is_none() {
+            return Err(EvalError::new(
+                ErrorKind::Eval,
+                format!(
+                    "getting status of '{}': No such file or directory",
+                    path.display()
+                ),
+                pos,
+            ));
+        }
         let bytes = self.io.read_file(path).map_err(|e| {
             EvalError::new(
                 ErrorKind::Eval,
-                format!("getting status of '{}': {}", path.display(), io_msg(&e)),
+                format!("opening file '{}': {}", path.display(), io_msg(&e)),
                 pos,
             )
         })?;
@@ -222,6 +233,16 @@ impl Evaluator {
         let mut path = path.to_path_buf();
         if self.io.file_type(&path) == Some(crate::io::FileType::Directory) {
             path = path.join("default.nix");
+            if self.io.file_type(&path).is_none() {
+                return Err(EvalError::new(
+                    ErrorKind::Eval,
+                    format!(
+                        "opening file '{}': No such file or directory",
+                        path.display()
+                    ),
+                    Pos::NONE,
+                ));
+            }
         }
         if let Some(v) = self.import_cache.get(&path) {
             return Ok(v.clone());

@@ -404,7 +404,11 @@ impl<'a> Lowerer<'a> {
             },
             ast::Expr::Assert(a) => {
                 let c = a.condition().ok_or_else(|| self.missing(&node))?;
-                let text: Rc<str> = crate::show::show(&c).into();
+                let text: Rc<str> = crate::show::Show {
+                    base: self.base_dir,
+                }
+                .show(&c)
+                .into();
                 Expr::Assert {
                     cond: self.lower(c)?,
                     body: self.lower(a.body().ok_or_else(|| self.missing(&node))?)?,
