@@ -59,14 +59,16 @@ impl Writer {
         let (jobs, queue) = mpsc::channel();
         let stats = Arc::new(GroupStats::default());
         let counts = Arc::clone(&stats);
-        let wal = WalLimit {
+        let mut wal = WalLimit {
             file: PathBuf::from(format!("{}-wal", database.display())),
             limit: options.wal_size_limit,
             busy_timeout: options.busy_timeout,
+            spacing: 0,
+            countdown: 0,
         };
         std::thread::Builder::new()
             .name("nixweb-state-sqlite-writer".into())
-            .spawn(move || write_groups(&conn, &queue, &counts, &wal))
+            .spawn(move || write_groups(&conn, &queue, &counts, &mut wal))
             .map_err(|e| backend_error("starting the writer thread", e))?;
         Ok(Writer { jobs, stats })
     }
@@ -100,22 +102,45 @@ struct WalLimit {
     limit: u64,
     /// The connection's usual busy timeout, restored after the restart.
     busy_timeout: Duration,
+    /// Groups to let pass before the next attempt: doubles after each failed attempt (up to
+    /// [`MAX_RESTART_SPACING`]), so that a server whose snapshots never stop does not pay the
+    /// wait on every commit.
+    spacing: u32,
+    /// Groups left before the next attempt.
+    countdown: u32,
 }
+
+const MAX_RESTART_SPACING: u32 = 256;
 
 impl WalLimit {
     /// Restarts the WAL when it has outgrown the limit: waits (a little) for the snapshots
-    /// still reading it, copies it into the database, and lets the next write start it over
-    /// (`journal_size_limit` then cuts the file back). Failing is harmless: the next group
-    /// tries again.
-    fn restart_if_large(&self, conn: &Connection) {
+    /// older than the last commit, copies the WAL into the database, and lets the next write
+    /// start it over (`journal_size_limit` then cuts the file back). A failed attempt is
+    /// harmless: a later group tries again.
+    fn restart_if_large(&mut self, conn: &Connection) {
         let size = std::fs::metadata(&self.file).map_or(0, |m| m.len());
         if size <= self.limit {
             return;
         }
+        if self.countdown > 0 {
+            self.countdown -= 1;
+            return;
+        }
         // Commits wait meanwhile: do not wait long for a slow snapshot.
         let _ = conn.busy_timeout(Duration::from_millis(200));
-        let _ = conn.query_row("PRAGMA wal_checkpoint(RESTART)", [], |_| Ok(()));
+        // The first column says whether the checkpoint was blocked.
+        let done = conn
+            .query_row("PRAGMA wal_checkpoint(RESTART)", [], |row| {
+                row.get::<_, i64>(0)
+            })
+            .is_ok_and(|busy| busy == 0);
         let _ = conn.busy_timeout(self.busy_timeout);
+        self.spacing = if done {
+            0
+        } else {
+            (self.spacing * 2).clamp(1, MAX_RESTART_SPACING)
+        };
+        self.countdown = self.spacing;
     }
 }
 
@@ -123,7 +148,7 @@ fn write_groups(
     conn: &Connection,
     queue: &mpsc::Receiver<Job>,
     stats: &GroupStats,
-    wal: &WalLimit,
+    wal: &mut WalLimit,
 ) {
     while let Ok(first) = queue.recv() {
         let mut group = vec![first];
