@@ -203,6 +203,16 @@ impl Evaluator {
         }
         // Nix checks the path exists first ("getting status"), then reads it ("opening").
         if self.io.file_type(path).is_none() {
+            // A host that refuses the path (confinement) says why, rather than "missing".
+            if let Err(e) = self.io.read_file(path) {
+                if e.get_ref().is_some() {
+                    return Err(EvalError::new(
+                        ErrorKind::Eval,
+                        format!("opening file '{}': {}", path.display(), io_msg(&e)),
+                        pos,
+                    ));
+                }
+            }
             return Err(EvalError::new(
                 ErrorKind::Eval,
                 format!(

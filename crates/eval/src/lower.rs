@@ -83,24 +83,68 @@ pub fn parse_and_lower(
 fn convert_parse_error(err: &rnix::ParseError, file: u32, text: &str) -> ParseError {
     use rnix::ParseError as E;
     let (msg, offset) = match err {
-        E::Unexpected(r) | E::UnexpectedExtra(r) | E::UnexpectedDoubleBind(r) => {
+        E::UnexpectedExtra(r) => {
+            let s: usize = r.start().into();
+            let token = text.get(s..usize::from(r.end())).unwrap_or("").trim();
+            let name = rnix::tokenize(token)
+                .next()
+                .map(|(kind, _)| bison_token_name(kind))
+                .unwrap_or_else(|| format!("'{}'", token));
+            (
+                format!("syntax error, unexpected {}, expecting end of file", name),
+                s,
+            )
+        }
+        E::Unexpected(r) | E::UnexpectedDoubleBind(r) => {
             let s: usize = r.start().into();
             let e: usize = r.end().into();
             let token = text.get(s..e).unwrap_or("").trim();
             if token.len() > 1 && token.ends_with('/') {
                 ("path has a trailing slash".to_string(), e)
             } else {
-                (format!("syntax error, unexpected '{}'", token), s)
+                // Name the first offending token as Nix's parser would.
+                let first = rnix::tokenize(token).find(|(k, _)| {
+                    !matches!(
+                        k,
+                        rnix::SyntaxKind::TOKEN_WHITESPACE | rnix::SyntaxKind::TOKEN_COMMENT
+                    )
+                });
+                let name = match first {
+                    Some((kind, _)) => bison_token_name(kind),
+                    None => format!("'{}'", token),
+                };
+                (format!("syntax error, unexpected {}", name), s)
             }
         }
-        E::UnexpectedWanted(got, r, _) => {
+        E::UnexpectedWanted(got, r, wanted) => {
             let (s, e) = (usize::from(r.start()), usize::from(r.end()));
             let token = text.get(s..e).unwrap_or("");
             if token.len() > 1 && token.ends_with('/') && token.contains('/') {
                 ("path has a trailing slash".to_string(), e)
+            } else if wanted.contains(&rnix::SyntaxKind::TOKEN_STRING_END) {
+                // An unterminated string: Nix reaches the end of the file inside it.
+                let before = &text[..s.min(text.len())];
+                let indented = before.rfind("''").map(|p| p as i64).unwrap_or(-1)
+                    > before.rfind('"').map(|p| p as i64).unwrap_or(-1);
+                let expected = if indented {
+                    "IND_STR or DOLLAR_CURLY or IND_STRING_CLOSE"
+                } else {
+                    "'\"'"
+                };
+                (
+                    format!(
+                        "syntax error, unexpected end of file, expecting {}",
+                        expected
+                    ),
+                    text.len(),
+                )
             } else {
                 (
-                    format!("syntax error, unexpected {}", bison_token_name(*got)),
+                    format!(
+                        "syntax error, unexpected {}{}",
+                        bison_token_name(*got),
+                        expecting(wanted)
+                    ),
                     s,
                 )
             }
@@ -109,8 +153,12 @@ fn convert_parse_error(err: &rnix::ParseError, file: u32, text: &str) -> ParseEr
             format!("duplicate formal function argument '{}'", name),
             usize::from(r.start()),
         ),
-        E::UnexpectedEOF | E::UnexpectedEOFWanted(_) => (
+        E::UnexpectedEOF => (
             "syntax error, unexpected end of file".to_string(),
+            text.len(),
+        ),
+        E::UnexpectedEOFWanted(wanted) => (
+            format!("syntax error, unexpected end of file{}", expecting(wanted)),
             text.len(),
         ),
         E::RecursionLimitExceeded => ("expression nested too deeply".to_string(), 0),
@@ -124,6 +172,23 @@ fn convert_parse_error(err: &rnix::ParseError, file: u32, text: &str) -> ParseEr
         },
         first: None,
     }
+}
+
+/// Bison's ", expecting A or B" suffix (it lists at most four alternatives).
+fn expecting(wanted: &[rnix::SyntaxKind]) -> String {
+    use rnix::SyntaxKind::{TOKEN_IDENT, TOKEN_OR, TOKEN_STRING_END};
+    if wanted.contains(&TOKEN_STRING_END) {
+        return ", expecting '\"'".to_string();
+    }
+    if wanted.contains(&TOKEN_IDENT) && wanted.contains(&TOKEN_OR) {
+        // An attribute name.
+        return ", expecting ID or OR_KW or DOLLAR_CURLY or '\"'".to_string();
+    }
+    if wanted.is_empty() || wanted.len() > 4 {
+        return String::new();
+    }
+    let names: Vec<String> = wanted.iter().map(|k| bison_token_name(*k)).collect();
+    format!(", expecting {}", names.join(" or "))
 }
 
 /// How Nix 2.8's (bison) parser names a token in "unexpected ..." messages.
@@ -174,6 +239,7 @@ fn bison_token_name(kind: rnix::SyntaxKind) -> String {
         TOKEN_INTEGER => "INT",
         TOKEN_FLOAT => "FLOAT",
         TOKEN_INTERPOL_START => "DOLLAR_CURLY",
+        TOKEN_STRING_START => "'\"'",
         other => return format!("{:?}", other),
     };
     name.to_string()
