@@ -126,6 +126,9 @@ impl EmbeddedEngine {
             let (shared, receiver) = (shared.clone(), receiver.clone());
             std::thread::Builder::new()
                 .name(format!("nixweb-eval-{n}"))
+                // Freeing a deep structure recurses in drop; the evaluator itself grows its
+                // stack on the heap as it needs.
+                .stack_size(64 * 1024 * 1024)
                 .spawn(move || worker::run(shared, receiver))
                 .map_err(|e| unavailable("evaluation thread", e))?;
         }

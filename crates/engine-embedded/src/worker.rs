@@ -11,6 +11,9 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
+/// Cyclic scopes remembered before the first collection of an evaluator.
+const MIN_COLLECT_AT: usize = 2_000;
+
 /// A request for a worker, and where to send the answer.
 pub struct Job {
     pub call: RouterCall,
@@ -23,6 +26,8 @@ type ReaderSlot = Rc<RefCell<Option<Arc<dyn StateReader>>>>;
 /// An evaluator with the router loaded, valid while the files it read are unchanged.
 struct Loaded {
     ev: Evaluator,
+    /// Collect cyclic garbage once this many cyclic scopes are remembered.
+    collect_at: usize,
     /// `request: mode: …`, the router applied to this app.
     entry: Value,
     io: Arc<ConfinedIO>,
@@ -40,7 +45,7 @@ pub fn run(shared: Arc<Shared>, jobs: crossbeam_channel::Receiver<Job>) {
             Some(l) => Ok(l),
             None => Loaded::new(&shared),
         };
-        let (result, keep) = match ready {
+        let result = match ready {
             Ok(mut l) => {
                 let result = l.run(&job.call, &shared);
                 // Fetched data must not outlive its request: values computed from it could
@@ -49,12 +54,14 @@ pub fn run(shared: Arc<Shared>, jobs: crossbeam_channel::Receiver<Job>) {
                 let volatile = l.io.take_volatile();
                 if volatile {
                     shared.fetcher.clean();
+                } else {
+                    l.collect_garbage_now_and_then();
+                    loaded = Some(l);
                 }
-                (result, (!volatile).then_some(l))
+                result
             }
-            Err(e) => (Err(e), None),
+            Err(e) => Err(e),
         };
-        loaded = keep;
         // The requester may have given up (timeout); then nobody listens, which is fine.
         let _ = job.reply.send(result);
     }
@@ -79,7 +86,20 @@ impl Loaded {
             entry,
             io,
             reader,
+            collect_at: MIN_COLLECT_AT,
         })
+    }
+
+    /// Frees the reference cycles left by finished requests (scopes that refer to
+    /// themselves), keeping everything the app's cached values still reach. Runs once the
+    /// cyclic scopes have doubled since the last run, so its cost (proportional to what is
+    /// cached) is spread thinly over many requests.
+    fn collect_garbage_now_and_then(&mut self) {
+        if self.ev.cyclic_envs.len() >= self.collect_at {
+            let entry = self.entry.clone();
+            self.ev.collect_garbage(&[&entry]);
+            self.collect_at = (self.ev.cyclic_envs.len() * 2).max(MIN_COLLECT_AT);
+        }
     }
 
     /// Whether a file this evaluator looked at has changed (or appeared, or gone) since.

@@ -31,6 +31,9 @@ const RUNAWAY: &str = r#"{
   string.GET = let f = s: if builtins.stringLength s < 0 then s else f (s + s); in f "x";
   deep.GET = let f = n: if n == 0 then 0 else 1 + f (n - 1); in toString (f 1000000);
   ok.GET = "ok";
+  # Ten billion additions in constant memory: only the clock can stop it.
+  forever.GET = let count = n: builtins.foldl' (a: _: a + 1) 0 (builtins.genList (x: x) n);
+                in toString (builtins.foldl' (a: _: a + count 100000) 0 (builtins.genList (x: x) 100000));
 }"#;
 
 #[test]
@@ -82,9 +85,22 @@ fn runaway_evaluations_are_stopped_and_the_worker_serves_on() {
 #[test]
 fn the_clock_stops_an_endless_loop_too() {
     let dir = app(&[("default.nix", RUNAWAY)]);
-    let server = embedded(&dir, &["--workers", "1", "--eval-timeout", "1"]);
+    let unbounded = "1000000000000000";
+    let server = embedded(
+        &dir,
+        &[
+            "--workers",
+            "1",
+            "--eval-timeout",
+            "1",
+            "--max-steps",
+            unbounded,
+            "--max-values",
+            unbounded,
+        ],
+    );
     let started = Instant::now();
-    assert_eq!(get(&server, "/loop").0, StatusCode::GATEWAY_TIMEOUT);
+    assert_eq!(get(&server, "/forever").0, StatusCode::GATEWAY_TIMEOUT);
     assert!(started.elapsed() < Duration::from_secs(20));
     assert_eq!(get(&server, "/ok").1, "ok");
 }
