@@ -239,6 +239,7 @@ fn bison_token_name(kind: rnix::SyntaxKind) -> String {
         TOKEN_INTEGER => "INT",
         TOKEN_FLOAT => "FLOAT",
         TOKEN_INTERPOL_START => "DOLLAR_CURLY",
+        TOKEN_ERROR => "invalid token",
         TOKEN_STRING_START => "'\"'",
         other => return format!("{:?}", other),
     };
