@@ -60,3 +60,24 @@ builtins.toJSON (derivation { name = "j"; system = "s"; builder = "/b"; })
 builtins.split "(é)" "aéb"
 builtins.stringLength (builtins.substring 0 1 "é")
 builtins.substring 1 1 "é" == builtins.substring 1 1 "é"
+let x = { a = x; }; in x
+let x = [ x ]; in x
+let x = { a = x; b = 1; }; in [ x x ]
+let x = { a = y; }; y = { b = x; }; in x
+let x = { a = x; }; in builtins.deepSeq x 1
+let x = [ 1 x ]; in builtins.length x
+let s = { a = [ s ]; }; in s
+let l = [ 1 ]; in { a = l; b = { c = l; }; }
+let e = { }; in [ e e ]
+let e = [ ]; in [ e e ]
+let s = "str"; in [ s s ]
+let f = x: x; in [ f f ]
+builtins.fromJSON "\"\\u0001\""
+builtins.fromJSON "\"\\u007f\""
+builtins.add 1
+[ builtins.add (builtins.add 1) builtins.map ]
+{ f = builtins.map (x: x); }
+builtins.toXML (builtins.fromJSON "\"\\u0001\"")
+builtins.toJSON (builtins.fromJSON "\"\\u0001\\u001f\"")
+builtins.toXML [ (x: x) builtins.add ]
+builtins.toXML (builtins.add 1)
