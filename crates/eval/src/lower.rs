@@ -83,6 +83,16 @@ pub fn parse_and_lower(
 fn convert_parse_error(err: &rnix::ParseError, file: u32, text: &str) -> ParseError {
     use rnix::ParseError as E;
     let (msg, offset) = match err {
+        E::UnexpectedExtra(r)
+            if text
+                .get(usize::from(r.start())..usize::from(r.end()))
+                .is_some_and(|t| t.trim().len() > 1 && t.trim().ends_with('/')) =>
+        {
+            (
+                "path has a trailing slash".to_string(),
+                usize::from(r.end()),
+            )
+        }
         E::UnexpectedExtra(r) => {
             let s: usize = r.start().into();
             let token = text.get(s..usize::from(r.end())).unwrap_or("").trim();
@@ -143,7 +153,7 @@ fn convert_parse_error(err: &rnix::ParseError, file: u32, text: &str) -> ParseEr
                     format!(
                         "syntax error, unexpected {}{}",
                         bison_token_name(*got),
-                        expecting(wanted)
+                        expecting(wanted, &text[..s.min(text.len())])
                     ),
                     s,
                 )
@@ -158,7 +168,10 @@ fn convert_parse_error(err: &rnix::ParseError, file: u32, text: &str) -> ParseEr
             text.len(),
         ),
         E::UnexpectedEOFWanted(wanted) => (
-            format!("syntax error, unexpected end of file{}", expecting(wanted)),
+            format!(
+                "syntax error, unexpected end of file{}",
+                expecting(wanted, text)
+            ),
             text.len(),
         ),
         E::RecursionLimitExceeded => ("expression nested too deeply".to_string(), 0),
@@ -175,12 +188,17 @@ fn convert_parse_error(err: &rnix::ParseError, file: u32, text: &str) -> ParseEr
 }
 
 /// Bison's ", expecting A or B" suffix (it lists at most four alternatives).
-fn expecting(wanted: &[rnix::SyntaxKind]) -> String {
+fn expecting(wanted: &[rnix::SyntaxKind], before: &str) -> String {
     use rnix::SyntaxKind::{TOKEN_IDENT, TOKEN_OR, TOKEN_STRING_END};
     if wanted.contains(&TOKEN_STRING_END) {
         return ", expecting '\"'".to_string();
     }
     if wanted.contains(&TOKEN_IDENT) && wanted.contains(&TOKEN_OR) {
+        // After a '.', bison expects an attribute name; at the start of a binding it
+        // has too many alternatives to list.
+        if !before.trim_end().ends_with('.') {
+            return String::new();
+        }
         // An attribute name.
         return ", expecting ID or OR_KW or DOLLAR_CURLY or '\"'".to_string();
     }

@@ -96,6 +96,9 @@ fn print_thunk(out: &mut String, t: &Thunk, seen: &mut HashSet<usize>) {
 /// so a small root list is never "seen".
 fn identity(v: &Value, holder: Option<usize>) -> Option<usize> {
     match v {
+        // Empty sets and lists are never reported as repeated.
+        Value::Attrs(a) if a.is_empty() => None,
+        Value::List(l) if l.is_empty() => None,
         Value::Attrs(a) => Some(Rc::as_ptr(a) as *const u8 as usize),
         Value::List(l) if l.len() > 2 => Some(Rc::as_ptr(l) as *const u8 as usize),
         Value::List(_) => holder,
