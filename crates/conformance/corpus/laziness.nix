@@ -53,3 +53,44 @@ builtins.removeAttrs { a = throw "a"; b = 1; } [ "a" ]
 assert true; 1
 assert false; 1
 assert 1 == 1 -> throw "implication forced"; 1
+builtins.foldl' (a: b: b) 0 [ (throw "accumulator forced") 1 ]
+builtins.foldl' (a: b: [ b ]) 0 [ (throw "inside list not forced") ]
+builtins.foldl' (a: b: { x = b; }) 0 [ (throw "inside set not forced") ]
+builtins.length (builtins.attrValues { a = throw "a"; })
+builtins.attrNames (builtins.listToAttrs [ { name = "n"; value = throw "v"; } ])
+builtins.listToAttrs [ { name = throw "name is forced"; value = 1; } ]
+builtins.length (builtins.catAttrs "a" [ { a = throw "x"; } ])
+builtins.elem 1 [ 1 (throw "after") ]
+builtins.elem 2 [ 1 (throw "before match") 2 ]
+builtins.length (builtins.partition (x: true) [ (throw "e") ]).right
+(builtins.partition (x: x > 1) [ 1 2 ]).wrong
+builtins.attrNames (builtins.groupBy (x: "k") [ (throw "value") ])
+builtins.attrNames (builtins.zipAttrsWith (n: v: throw "f") [ { a = 1; } ])
+builtins.length (builtins.genericClosure { startSet = [ { key = 1; extra = throw "extra"; } ]; operator = x: [ ]; })
+builtins.concatStringsSep "" [ "a" (throw "every element forced") ]
+builtins.length (builtins.sort (a: b: false) [ (throw "single element never compared") ])
+builtins.typeOf (builtins.tryEval [ (throw "lazy element") ]).value
+builtins.seq [ (throw "list elements not forced") ] "ok"
+builtins.seq (x: throw "function body") "ok"
+(let f = { a ? throw "default forced only if used" }: 1; in f { })
+(let f = { a ? throw "default used" }: a; in f { })
+builtins.head (builtins.map (x: x * 2) [ 1 (throw "not mapped") ])
+builtins.length (builtins.filter (x: true) [ (throw "predicate ignores it") ])
+builtins.length (builtins.filter (x: x) [ (throw "predicate forces it") ])
+builtins.length (builtins.concatMap (x: [ x x ]) [ (throw "e") ])
+builtins.length (builtins.tail [ (throw "head") 1 ])
+({ a = throw "a"; } // { a = 1; }).a
+(rec { a = throw "a"; b = 1; }).b
+let inherit ({ a = throw "a"; b = 2; }) a b; in b
+builtins.isAttrs { a = throw "a"; }
+builtins.isList [ (throw "x") ]
+builtins.typeOf (throw "typeOf forces")
+builtins.functionArgs ({ a ? throw "not forced" }: a)
+builtins.attrNames (builtins.functionArgs ({ a ? throw "x", b }: a))
+builtins.toJSON [ 1 (throw "toJSON forces") ]
+builtins.length (builtins.fromJSON "[1, 2]")
+builtins.stringLength (builtins.toString [ 1 (throw "toString forces") ])
+builtins.hasAttr "a" (builtins.mapAttrs (n: v: throw n) { a = 1; })
+(builtins.mapAttrs (n: v: throw n) { a = 1; }) ? a
+builtins.length (builtins.split "(a)" "xax")
+builtins.head (builtins.genList (i: if i == 0 then "first" else throw "rest") 3)
