@@ -118,6 +118,10 @@ pub fn register(reg: &mut Registry) {
         let f = ev.force(&a[0])?;
         let l = ev.force_list(&a[1], pos)?;
         let mut items: Vec<Thunk> = l.to_vec();
+        // Nix forces every element first, even when nothing gets compared.
+        for t in &items {
+            ev.force(t)?;
+        }
         if matches!(&f, Value::PrimOp(op) if op.name == "lessThan") {
             // Nix compares directly when the comparator is lessThan itself.
             let mut vals = Vec::with_capacity(items.len());
@@ -158,6 +162,8 @@ pub fn register(reg: &mut Registry) {
         let l = ev.force_list(&a[1], pos)?;
         let (mut right, mut wrong) = (Vec::new(), Vec::new());
         for t in l.iter() {
+            // Nix forces each element before calling the predicate.
+            ev.force(t)?;
             if truthy(ev, f.clone(), t.clone(), pos)? {
                 right.push(t.clone());
             } else {
