@@ -97,7 +97,7 @@ mod writes;
 
 use std::sync::Arc;
 
-pub use crate::postgres::{CommitMode, PostgresBackend, PostgresOptions};
+pub use crate::postgres::{CommitMode, PostgresBackend, PostgresOptions, COMMIT_MODE_PARAMETER};
 pub use crate::retry::transact;
 pub use crate::sqlite::{SqliteBackend, SqliteOptions};
 
@@ -169,7 +169,8 @@ pub trait Snapshot: Send {
 ///
 /// Several apps can share one PostgreSQL database with a schema each, chosen in the URL:
 /// `postgres://user:pw@host/db?options=-c%20search_path%3Dmyapp` (the schema must exist;
-/// [`PostgresOptions::schema`] creates it instead).
+/// [`PostgresOptions::schema`] creates it instead). `nixweb_commit_mode=serialized` in the
+/// query chooses [`CommitMode::Serialized`].
 pub fn open(url: &str) -> Result<Arc<dyn StateBackend>, StateError> {
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         Ok(Arc::new(PostgresBackend::open(

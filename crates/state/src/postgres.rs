@@ -239,10 +239,52 @@ fn classify(context: &str, e: postgres::Error) -> StateError {
 /// An arbitrary fixed number: the advisory lock that serialises schema creation.
 const SCHEMA_LOCK: i64 = 0x6e69_7877_6562_5354;
 
+/// The URL parameter that chooses the [`CommitMode`]: `serializable` or `serialized`.
+pub const COMMIT_MODE_PARAMETER: &str = "nixweb_commit_mode";
+
+/// Takes [`COMMIT_MODE_PARAMETER`] out of `url` (the client refuses parameters it does not
+/// know): the URL without it, and the mode it names if any.
+fn take_commit_mode(url: &str) -> Result<(String, Option<CommitMode>), StateError> {
+    let Some((base, query)) = url.split_once('?') else {
+        return Ok((url.to_owned(), None));
+    };
+    let mut mode = None;
+    let mut kept = Vec::new();
+    for pair in query.split('&') {
+        match pair.split_once('=') {
+            Some((COMMIT_MODE_PARAMETER, value)) => {
+                mode = Some(match value {
+                    "serializable" => CommitMode::Serializable,
+                    "serialized" => CommitMode::Serialized,
+                    other => {
+                        return Err(StateError::Backend(format!(
+                            "postgres: {COMMIT_MODE_PARAMETER}={other:?} in the URL: \
+                             expected serializable or serialized"
+                        )))
+                    }
+                });
+            }
+            _ => kept.push(pair),
+        }
+    }
+    let url = if kept.is_empty() {
+        base.to_owned()
+    } else {
+        format!("{base}?{}", kept.join("&"))
+    };
+    Ok((url, mode))
+}
+
 impl PostgresBackend {
     /// Connects to `url` (`postgres://user:pw@host[:port]/db`, also `postgresql://`) and
-    /// creates the schema if it is absent.
-    pub fn open(url: &str, options: PostgresOptions) -> Result<Self, StateError> {
+    /// creates the schema if it is absent. A `nixweb_commit_mode=serialized` (or
+    /// `serializable`) parameter in the URL overrides `options.commit_mode`, so that a
+    /// deployment can choose it in its database URL.
+    pub fn open(url: &str, mut options: PostgresOptions) -> Result<Self, StateError> {
+        let (url, mode) = take_commit_mode(url)?;
+        if let Some(mode) = mode {
+            options.commit_mode = mode;
+        }
         let config: postgres::Config = url
             .parse()
             .map_err(|e| backend_error("parsing the URL", e))?;
@@ -596,5 +638,34 @@ fn end_transaction(mut conn: Pooled<PgConn>) {
         conn.discard();
     } else {
         conn.in_transaction = false;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commit_mode_comes_out_of_the_url() {
+        let (url, mode) = take_commit_mode("postgres://u:p@h/db").unwrap();
+        assert_eq!((url.as_str(), mode), ("postgres://u:p@h/db", None));
+        let (url, mode) =
+            take_commit_mode("postgres://u:p@h/db?nixweb_commit_mode=serialized").unwrap();
+        assert_eq!(
+            (url.as_str(), mode),
+            ("postgres://u:p@h/db", Some(CommitMode::Serialized))
+        );
+        let (url, mode) = take_commit_mode(
+            "postgres://h/db?application_name=a&nixweb_commit_mode=serializable&sslmode=disable",
+        )
+        .unwrap();
+        assert_eq!(
+            (url.as_str(), mode),
+            (
+                "postgres://h/db?application_name=a&sslmode=disable",
+                Some(CommitMode::Serializable)
+            )
+        );
+        assert!(take_commit_mode("postgres://h/db?nixweb_commit_mode=fast").is_err());
     }
 }

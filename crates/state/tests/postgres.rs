@@ -288,3 +288,15 @@ fn a_url_can_choose_the_schema_through_search_path() {
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0].get::<_, String>(0), "\"in its schema\"");
 }
+
+#[test]
+fn the_url_can_choose_serialized_commits() {
+    let Some(url) = postgres_url() else { return };
+    let separator = if url.contains('?') { '&' } else { '?' };
+    let backend = open(&format!("{url}{separator}nixweb_commit_mode=serialized")).unwrap();
+    // The default table is shared: this test keeps to keys of its own.
+    put(&backend, &[("url_commit_mode/k", json!(1))], &[]);
+    assert_eq!(read(&backend, "url_commit_mode/k"), Some(json!(1)));
+    put(&backend, &[], &["url_commit_mode/k"]);
+    assert!(open(&format!("{url}{separator}nixweb_commit_mode=fast")).is_err());
+}
