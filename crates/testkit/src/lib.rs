@@ -8,6 +8,8 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
 
+pub mod browser;
+
 pub use reqwest::blocking::{Client, Response};
 pub use reqwest::{Method, StatusCode};
 

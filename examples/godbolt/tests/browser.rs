@@ -4,86 +4,12 @@
 
 mod common;
 
-use fantoccini::{key::Key, Client, ClientBuilder, Locator};
-use std::net::{TcpListener, TcpStream};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use nixweb_testkit::browser::fantoccini::{key::Key, Client, Locator};
+use nixweb_testkit::browser::Driver;
 use std::time::Duration;
 
-/// chromedriver on a free loopback port; killed when dropped.
-struct Driver {
-    child: Child,
-    port: u16,
-    profile: tempfile::TempDir,
-}
-
-impl Driver {
-    fn start() -> Driver {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = Command::new("chromedriver")
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("chromedriver runs (apt-get install chromium chromium-driver)");
-        // Ready when it accepts connections; it fails the test if it never does.
-        let mut attempts = 0;
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            attempts += 1;
-            assert!(attempts < 300, "chromedriver did not start listening");
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        Driver {
-            child,
-            port,
-            profile: tempfile::Builder::new()
-                .prefix("godbolt-chromium-")
-                .tempdir()
-                .unwrap(),
-        }
-    }
-
-    async fn browser(&self) -> Client {
-        let args = [
-            "--headless=new",
-            "--no-sandbox",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--no-first-run",
-            "--disable-gpu",
-            "--disable-dev-shm-usage",
-            "--window-size=1100,900",
-            &format!("--user-data-dir={}", self.profile.path().display()),
-        ];
-        let mut capabilities = serde_json::Map::new();
-        capabilities.insert(
-            "goog:chromeOptions".into(),
-            serde_json::json!({ "args": args, "binary": "/usr/bin/chromium" }),
-        );
-        ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-            .capabilities(capabilities)
-            .connect(&format!("http://127.0.0.1:{}", self.port))
-            .await
-            .expect("a browser session")
-    }
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn screenshot_path() -> PathBuf {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let dir = root.join("target/test-artifacts");
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join("godbolt.png")
+fn screenshot_path() -> std::path::PathBuf {
+    nixweb_testkit::browser::artifact_path("godbolt.png")
 }
 
 #[test]

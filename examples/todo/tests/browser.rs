@@ -1,0 +1,178 @@
+//! A person using the todo list in a real browser (headless Chromium): add items, toggle
+//! one, delete one, and find the list as it was after the server restarts.
+//! Leaves screenshots in target/test-artifacts/todo-*.png.
+
+use nixweb_testkit::browser::fantoccini::{Client, Locator};
+use nixweb_testkit::browser::{artifact_path, Driver};
+use nixweb_testkit::TestServer;
+use std::time::Duration;
+
+fn start(db: &std::path::Path) -> TestServer {
+    let db = format!("sqlite:{}", db.display());
+    TestServer::start(example_todo::app_dir(), &["--db", &db])
+}
+
+/// The titles in the list, each with whether it is done, read in one go (HTMX may swap
+/// the list at any moment).
+async fn items(browser: &Client) -> Vec<(String, bool)> {
+    let rows = browser
+        .execute(
+            "return [...document.querySelectorAll('#list li')]
+                .map(li => [li.querySelector('.title').textContent, li.classList.contains('done')]);",
+            vec![],
+        )
+        .await
+        .unwrap();
+    rows.as_array()
+        .unwrap()
+        .iter()
+        .map(|row| {
+            (
+                row[0].as_str().unwrap().to_owned(),
+                row[1].as_bool().unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// Waits (a bounded while) until the list shows `expected`.
+async fn wait_for(browser: &Client, expected: &[(&str, bool)]) {
+    let expected: Vec<(String, bool)> = expected.iter().map(|(t, d)| (t.to_string(), *d)).collect();
+    let mut seen = Vec::new();
+    for _ in 0..100 {
+        seen = items(browser).await;
+        if seen == expected {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the list shows {seen:?}, not {expected:?}");
+}
+
+async fn add(browser: &Client, title: &str) {
+    let input = browser
+        .find(Locator::Css("input[name=title]"))
+        .await
+        .unwrap();
+    input.send_keys(title).await.unwrap();
+    browser
+        .find(Locator::Css("form button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
+
+#[test]
+fn a_person_adds_toggles_and_deletes_and_the_list_survives_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("todo.db");
+    let driver = Driver::start();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+
+    let server = start(&db);
+    let url = server.url("/");
+    runtime.block_on(async {
+        let browser = driver.browser().await;
+        browser.goto(&url).await.unwrap();
+        wait_for(&browser, &[]).await;
+
+        add(&browser, "Buy milk").await;
+        wait_for(&browser, &[("Buy milk", false)]).await;
+        add(&browser, "Write <b>tests</b>").await;
+        wait_for(
+            &browser,
+            &[("Buy milk", false), ("Write <b>tests</b>", false)],
+        )
+        .await;
+        add(&browser, "Call Ada").await;
+        wait_for(
+            &browser,
+            &[
+                ("Buy milk", false),
+                ("Write <b>tests</b>", false),
+                ("Call Ada", false),
+            ],
+        )
+        .await;
+
+        // Toggle the first: HTMX swaps in the new list without a page load.
+        browser
+            .find(Locator::Css("#todo-0000000001 input[type=checkbox]"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        wait_for(
+            &browser,
+            &[
+                ("Buy milk", true),
+                ("Write <b>tests</b>", false),
+                ("Call Ada", false),
+            ],
+        )
+        .await;
+        let count = browser
+            .find(Locator::Id("count"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert_eq!(count, "2 left");
+
+        browser
+            .find(Locator::Css("#todo-0000000003 button.delete"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        wait_for(
+            &browser,
+            &[("Buy milk", true), ("Write <b>tests</b>", false)],
+        )
+        .await;
+        std::fs::write(
+            artifact_path("todo-before-restart.png"),
+            browser.screenshot().await.unwrap(),
+        )
+        .unwrap();
+        browser.close().await.unwrap();
+    });
+    drop(server);
+
+    let server = start(&db);
+    let url = server.url("/");
+    runtime.block_on(async {
+        let browser = driver.browser().await;
+        browser.goto(&url).await.unwrap();
+        wait_for(
+            &browser,
+            &[("Buy milk", true), ("Write <b>tests</b>", false)],
+        )
+        .await;
+        std::fs::write(
+            artifact_path("todo-after-restart.png"),
+            browser.screenshot().await.unwrap(),
+        )
+        .unwrap();
+        // Everything the page loaded came from nixweb itself.
+        let resources = browser
+            .execute(
+                "return performance.getEntriesByType('resource').map(e => e.name);",
+                vec![],
+            )
+            .await
+            .unwrap();
+        for resource in resources.as_array().unwrap() {
+            assert!(
+                resource.as_str().unwrap().starts_with(&url),
+                "loaded from elsewhere: {resource}"
+            );
+        }
+        browser.close().await.unwrap();
+    });
+}
