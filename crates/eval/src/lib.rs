@@ -11,6 +11,7 @@
 
 pub mod ast;
 pub mod builtins;
+pub mod coerce;
 pub mod error;
 pub mod eval;
 pub mod gc;
@@ -18,6 +19,7 @@ pub mod host;
 pub mod instantiate;
 pub mod io;
 pub mod lower;
+pub mod ops;
 pub mod print;
 pub mod show;
 pub mod source;

@@ -1,0 +1,292 @@
+//! Nix's operators on values: arithmetic with 64-bit wrap-around, `+` on strings and
+//! paths, `//`, `++`, deep equality and ordering. Shared by the evaluator and builtins.
+
+use std::rc::Rc;
+
+use crate::ast::{BinOp, ExprRef};
+use crate::error::{err, EResult};
+use crate::eval::{as_f64, Evaluator, STACK_GROW, STACK_RED_ZONE};
+use crate::source::Pos;
+use crate::value::*;
+
+impl Evaluator {
+    // ---------------------------------------------------------------- operators
+
+    pub(crate) fn eval_binary(
+        &mut self,
+        op: BinOp,
+        lhs: &ExprRef,
+        rhs: &ExprRef,
+        env: &Rc<Env>,
+        pos: Pos,
+    ) -> EResult<Value> {
+        self.tick(pos)?;
+        match op {
+            BinOp::And | BinOp::Or | BinOp::Impl => {
+                let l = self.eval_bool(lhs, env, pos)?;
+                let short = match op {
+                    BinOp::And => (!l).then_some(false),
+                    BinOp::Or => l.then_some(true),
+                    _ => (!l).then_some(true),
+                };
+                if let Some(v) = short {
+                    return Ok(Value::Bool(v));
+                }
+                Ok(Value::Bool(self.eval_bool(rhs, env, pos)?))
+            }
+            _ => {
+                let l = self.eval(lhs, env)?;
+                let r = self.eval(rhs, env)?;
+                self.binary_values(op, l, r, pos)
+            }
+        }
+    }
+
+    fn eval_bool(&mut self, e: &ExprRef, env: &Rc<Env>, pos: Pos) -> EResult<bool> {
+        match self.eval(e, env)? {
+            Value::Bool(b) => Ok(b),
+            other => err(
+                format!(
+                    "value is {} while a Boolean was expected",
+                    other.type_desc()
+                ),
+                pos,
+            ),
+        }
+    }
+
+    pub fn binary_values(&mut self, op: BinOp, l: Value, r: Value, pos: Pos) -> EResult<Value> {
+        match op {
+            BinOp::Eq => Ok(Value::Bool(self.values_equal(&l, &r, pos)?)),
+            BinOp::Neq => Ok(Value::Bool(!self.values_equal(&l, &r, pos)?)),
+            BinOp::Lt => Ok(Value::Bool(self.less_than(&l, &r, pos)?)),
+            BinOp::Gt => Ok(Value::Bool(self.less_than(&r, &l, pos)?)),
+            BinOp::Le => Ok(Value::Bool(!self.less_than(&r, &l, pos)?)),
+            BinOp::Ge => Ok(Value::Bool(!self.less_than(&l, &r, pos)?)),
+            BinOp::Update => match (&l, &r) {
+                (Value::Attrs(a), Value::Attrs(b)) => {
+                    if b.is_empty() {
+                        return Ok(l.clone());
+                    }
+                    if a.is_empty() {
+                        return Ok(r.clone());
+                    }
+                    self.count_alloc(a.len() + b.len(), pos)?;
+                    Ok(Value::attrs(a.update(b)))
+                }
+                (Value::Attrs(_), other) | (other, _) => err(
+                    format!("value is {} while a set was expected", other.type_desc()),
+                    pos,
+                ),
+            },
+            BinOp::Concat => match (&l, &r) {
+                (Value::List(a), Value::List(b)) => {
+                    self.count_alloc(a.len() + b.len(), pos)?;
+                    let mut out = Vec::with_capacity(a.len() + b.len());
+                    out.extend(a.iter().cloned());
+                    out.extend(b.iter().cloned());
+                    Ok(Value::list(out))
+                }
+                (Value::List(_), other) | (other, _) => err(
+                    format!("value is {} while a list was expected", other.type_desc()),
+                    pos,
+                ),
+            },
+            BinOp::Add => match (&l, &r) {
+                (Value::Path(_), _) | (Value::String(_), _) => self.concat_add(&l, &r, pos),
+                (Value::Attrs(_), _) if !matches!(r, Value::Int(_) | Value::Float(_)) => {
+                    self.concat_add(&l, &r, pos)
+                }
+                _ => self.arith(op, l, r, pos),
+            },
+            _ => self.arith(op, l, r, pos),
+        }
+    }
+
+    fn concat_add(&mut self, l: &Value, r: &Value, pos: Pos) -> EResult<Value> {
+        let mut ctx = Context::new();
+        match l {
+            Value::Path(p) => {
+                let s = self.coerce_to_string(r, pos, false, false, &mut ctx)?;
+                if !ctx.is_empty() {
+                    return err(
+                        "a string that refers to a store path cannot be appended to a path",
+                        pos,
+                    );
+                }
+                Ok(Value::Path(
+                    crate::lower::canon_path(&format!("{}{}", p, s)).into(),
+                ))
+            }
+            _ => {
+                let mut s = self.coerce_to_string(l, pos, false, true, &mut ctx)?;
+                s.push_str(&self.coerce_to_string(r, pos, false, true, &mut ctx)?);
+                // Strings count against the allocation budget too (16 bytes per unit).
+                self.count_alloc(s.len() / 16, pos)?;
+                self.count_string(s.len(), pos)?;
+                Ok(Value::String(NixStr::with_ctx(s, ctx)))
+            }
+        }
+    }
+
+    pub fn arith(&mut self, op: BinOp, l: Value, r: Value, pos: Pos) -> EResult<Value> {
+        match (&l, &r) {
+            (Value::Int(a), Value::Int(b)) => Ok(Value::Int(match op {
+                BinOp::Add => a.wrapping_add(*b),
+                BinOp::Sub => a.wrapping_sub(*b),
+                BinOp::Mul => a.wrapping_mul(*b),
+                BinOp::Div => {
+                    if *b == 0 {
+                        return err("division by zero", pos);
+                    }
+                    match a.checked_div(*b) {
+                        Some(q) => q,
+                        None => return err("overflow in integer division", pos),
+                    }
+                }
+                _ => unreachable!(),
+            })),
+            (Value::Int(_) | Value::Float(_), Value::Int(_) | Value::Float(_)) => {
+                let a = as_f64(&l);
+                let b = as_f64(&r);
+                Ok(Value::Float(match op {
+                    BinOp::Add => a + b,
+                    BinOp::Sub => a - b,
+                    BinOp::Mul => a * b,
+                    BinOp::Div => {
+                        if b == 0.0 {
+                            return err("division by zero", pos);
+                        }
+                        a / b
+                    }
+                    _ => unreachable!(),
+                }))
+            }
+            (Value::Int(_) | Value::Float(_), other) | (other, _) => {
+                if op == BinOp::Add {
+                    return err(
+                        format!("cannot add {} to {}", r.type_desc(), l.type_desc()),
+                        pos,
+                    );
+                }
+                err(
+                    format!(
+                        "value is {} while an integer was expected",
+                        other.type_desc()
+                    ),
+                    pos,
+                )
+            }
+        }
+    }
+
+    /// Nix's `==`: deep, forcing as needed; functions are never equal.
+    pub fn values_equal(&mut self, a: &Value, b: &Value, pos: Pos) -> EResult<bool> {
+        stacker::maybe_grow(STACK_RED_ZONE, STACK_GROW, || {
+            self.values_equal_inner(a, b, pos)
+        })
+    }
+
+    fn values_equal_inner(&mut self, a: &Value, b: &Value, pos: Pos) -> EResult<bool> {
+        Ok(match (a, b) {
+            (Value::Int(x), Value::Int(y)) => x == y,
+            (Value::Int(_) | Value::Float(_), Value::Int(_) | Value::Float(_)) => {
+                as_f64(a) == as_f64(b)
+            }
+            (Value::String(x), Value::String(y)) => x.s == y.s,
+            (Value::Path(x), Value::Path(y)) => x == y,
+            (Value::Null, Value::Null) => true,
+            (Value::Bool(x), Value::Bool(y)) => x == y,
+            (Value::List(x), Value::List(y)) => {
+                if Rc::ptr_eq(x, y) {
+                    return Ok(true);
+                }
+                if x.len() != y.len() {
+                    return Ok(false);
+                }
+                for (tx, ty) in x.iter().zip(y.iter()) {
+                    // Nix compares element pointers first: the same function is equal here.
+                    if tx.ptr_eq(ty) {
+                        continue;
+                    }
+                    let vx = self.force(tx)?;
+                    let vy = self.force(ty)?;
+                    if !self.values_equal(&vx, &vy, pos)? {
+                        return Ok(false);
+                    }
+                }
+                true
+            }
+            (Value::Attrs(x), Value::Attrs(y)) => {
+                if Rc::ptr_eq(x, y) {
+                    return Ok(true);
+                }
+                if self.is_derivation(x)? && self.is_derivation(y)? {
+                    if let (Some(ox), Some(oy)) = (x.get("outPath"), y.get("outPath")) {
+                        let (ox, oy) = (ox.clone(), oy.clone());
+                        let vx = self.force(&ox)?;
+                        let vy = self.force(&oy)?;
+                        return self.values_equal(&vx, &vy, pos);
+                    }
+                }
+                if x.len() != y.len() {
+                    return Ok(false);
+                }
+                for (ax, ay) in x.entries.iter().zip(y.entries.iter()) {
+                    if ax.name != ay.name {
+                        return Ok(false);
+                    }
+                }
+                for (ax, ay) in x.entries.iter().zip(y.entries.iter()) {
+                    if ax.value.ptr_eq(&ay.value) {
+                        continue;
+                    }
+                    let vx = self.force(&ax.value)?;
+                    let vy = self.force(&ay.value)?;
+                    if !self.values_equal(&vx, &vy, pos)? {
+                        return Ok(false);
+                    }
+                }
+                true
+            }
+            _ => false,
+        })
+    }
+
+    pub fn is_derivation(&mut self, a: &Attrs) -> EResult<bool> {
+        match a.get("type").cloned() {
+            Some(t) => match self.force(&t)? {
+                Value::String(s) => Ok(&*s.s == "derivation"),
+                _ => Ok(false),
+            },
+            None => Ok(false),
+        }
+    }
+
+    pub fn less_than(&mut self, a: &Value, b: &Value, pos: Pos) -> EResult<bool> {
+        Ok(match (a, b) {
+            (Value::Int(x), Value::Int(y)) => x < y,
+            (Value::Int(_) | Value::Float(_), Value::Int(_) | Value::Float(_)) => {
+                as_f64(a) < as_f64(b)
+            }
+            (Value::String(x), Value::String(y)) => x.s < y.s,
+            (Value::Path(x), Value::Path(y)) => x < y,
+            (Value::List(x), Value::List(y)) => {
+                for (tx, ty) in x.iter().zip(y.iter()) {
+                    let vx = self.force(tx)?;
+                    let vy = self.force(ty)?;
+                    if !self.values_equal(&vx, &vy, pos)? {
+                        return self.less_than(&vx, &vy, pos);
+                    }
+                }
+                x.len() < y.len()
+            }
+            _ => {
+                return err(
+                    format!("cannot compare {} with {}", a.type_desc(), b.type_desc()),
+                    pos,
+                )
+            }
+        })
+    }
+}
