@@ -1,13 +1,22 @@
-//! nixweb-eval: an evaluator for the Nix language that runs inside the nixweb process.
+//! nixweb-eval: an evaluator for the Nix language (as of Nix 2.8) that runs inside the
+//! nixweb process.
 //!
 //! It is for evaluating Nix files and expressions with bounded time, steps, memory and
-//! depth, with all I/O going through a host-supplied trait. It is not a store or a builder:
-//! derivations get their store paths computed (see `nixweb-store`), never built.
+//! depth, with all file, environment and network access going through a host-supplied
+//! `EvalIO`. It is not a store or a builder: derivations get their store paths computed
+//! (see `nixweb-store`), never built, and nothing is written anywhere.
 //!
 //! Pipeline: `lower` parses with rnix and lowers to `ast` (resolving variables and
-//! rejecting what Nix rejects at parse time); `eval` evaluates lazily over `value`s;
-//! `builtins` holds the primops by family; `print` and `instantiate` produce
-//! `nix-instantiate --eval` output.
+//! rejecting what Nix rejects at parse time); `eval` evaluates lazily over `value`s, with
+//! `ops` (operators, equality) and `coerce` (string coercion, type checks); `builtins`
+//! holds the primops by family; `print`, `builtins::json` and `builtins::xml` render
+//! values; `error` renders errors; `instantiate` is `nix-instantiate --eval`.
+//!
+//! Embedding: `Evaluator` (one thread at a time, `!Send`) evaluates files and expressions,
+//! calls functions, converts to and from JSON, takes host builtins and `Limits`; values are
+//! reference counted, so a long-lived evaluator should call `collect_garbage` with the
+//! values it keeps (see `gc`). `Session` wraps an evaluator behind handles and JSON so it
+//! can move between threads.
 
 pub mod ast;
 pub mod builtins;
