@@ -6,7 +6,7 @@
 //! SQLite runs on a file in a temporary directory. PostgreSQL runs when
 //! NIXWEB_TEST_POSTGRES (or NIXWEB_BENCH_POSTGRES) holds a URL, in schema
 //! `nixweb_state_bench`, which is dropped first, once per commit mode ("postgres" is the
-//! default, parallel SERIALIZABLE commits; "pg-lock" is commits taking turns on a lock).
+//! default, commits taking turns on a lock; "pg-ssi" is parallel SERIALIZABLE commits).
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -41,8 +41,8 @@ fn main() {
     match url {
         Some(url) => {
             for (name, commit_mode) in [
-                ("postgres", CommitMode::Serializable),
-                ("pg-lock", CommitMode::Serialized),
+                ("postgres", CommitMode::Serialized),
+                ("pg-ssi", CommitMode::Serializable),
             ] {
                 let schema = "nixweb_state_bench";
                 let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();

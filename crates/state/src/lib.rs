@@ -65,10 +65,10 @@
 //!   with its own durability settings (synchronous by default).
 //! - Several processes may share one store (one SQLite file, one PostgreSQL database):
 //!   correctness rests on the database's locking and isolation, never on in-process locks.
-//! - Conflicts are never spurious on SQLite; on PostgreSQL's default
-//!   [`CommitMode::Serializable`] they can be, rarely (serializable isolation locks index
-//!   pages, not only keys; about one in 2,000 commits on distinct keys in the benchmark),
-//!   and never with [`CommitMode::Serialized`]. A retry clears them.
+//! - Conflicts are never spurious on SQLite and on PostgreSQL's default
+//!   [`CommitMode::Serialized`]; with [`CommitMode::Serializable`] they can be, rarely
+//!   (serializable isolation locks index pages, not only keys; about one in 1,000 commits
+//!   on distinct keys in the benchmark). A retry clears them.
 //! - Validation re-reads what the snapshot read, so a commit costs about as much as the
 //!   reads it validates: a request that lists thousands of rows pays for them twice.
 //! - If the connection fails during the final step of a commit, the answer is
@@ -169,8 +169,8 @@ pub trait Snapshot: Send {
 ///
 /// Several apps can share one PostgreSQL database with a schema each, chosen in the URL:
 /// `postgres://user:pw@host/db?options=-c%20search_path%3Dmyapp` (the schema must exist;
-/// [`PostgresOptions::schema`] creates it instead). `nixweb_commit_mode=serialized` in the
-/// query chooses [`CommitMode::Serialized`].
+/// [`PostgresOptions::schema`] creates it instead). `nixweb_commit_mode=serializable` in
+/// the query chooses [`CommitMode::Serializable`].
 pub fn open(url: &str) -> Result<Arc<dyn StateBackend>, StateError> {
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         Ok(Arc::new(PostgresBackend::open(

@@ -59,14 +59,14 @@ fn fresh(name: &str) -> Option<Backend> {
 
 backend_suite!(fresh);
 
-/// The same behaviour with commits taking turns on the table's advisory lock.
-mod serialized_commits {
+/// The same behaviour with commits in parallel SERIALIZABLE transactions.
+mod serializable_commits {
     use super::*;
 
     fn fresh(name: &str) -> Option<Backend> {
         let url = postgres_url()?;
-        let schema = fresh_schema(&url, &format!("lock_{name}"));
-        Some(open_with(&url, &schema, CommitMode::Serialized))
+        let schema = fresh_schema(&url, &format!("ssi_{name}"));
+        Some(open_with(&url, &schema, CommitMode::Serializable))
     }
 
     backend_suite!(fresh);
@@ -74,10 +74,10 @@ mod serialized_commits {
     #[test]
     fn two_backends_increment_and_append_exactly() {
         let Some(url) = postgres_url() else { return };
-        let schema = fresh_schema(&url, "lock_two_backends");
+        let schema = fresh_schema(&url, "ssi_two_backends");
         let backends = [
-            open_with(&url, &schema, CommitMode::Serialized),
-            open_with(&url, &schema, CommitMode::Serialized),
+            open_with(&url, &schema, CommitMode::Serializable),
+            open_with(&url, &schema, CommitMode::Serializable),
         ];
         increment_concurrently(&backends, "counter", 8, 200);
         assert_eq!(read(&backends[0], "counter"), Some(json!(200)));
@@ -290,10 +290,10 @@ fn a_url_can_choose_the_schema_through_search_path() {
 }
 
 #[test]
-fn the_url_can_choose_serialized_commits() {
+fn the_url_can_choose_the_commit_mode() {
     let Some(url) = postgres_url() else { return };
     let separator = if url.contains('?') { '&' } else { '?' };
-    let backend = open(&format!("{url}{separator}nixweb_commit_mode=serialized")).unwrap();
+    let backend = open(&format!("{url}{separator}nixweb_commit_mode=serializable")).unwrap();
     // The default table is shared: this test keeps to keys of its own.
     put(&backend, &[("url_commit_mode/k", json!(1))], &[]);
     assert_eq!(read(&backend, "url_commit_mode/k"), Some(json!(1)));
