@@ -73,6 +73,9 @@
 //!   reads it validates: a request that lists thousands of rows pays for them twice.
 //! - If the connection fails during the final step of a commit, the answer is
 //!   [`StateError::Backend`] and whether the writes landed is unknown.
+//! - An open snapshot holds a pooled connection until it is committed or dropped, so the
+//!   pool size bounds the snapshots open at once per store (SQLite 64, PostgreSQL 16 by
+//!   default; see [`SqliteOptions`], [`PostgresOptions`]); `begin` waits up to 30 s for one.
 //!
 //! # Tests
 //! `cargo test -p nixweb-state` runs every behaviour on both backends. The PostgreSQL tests
