@@ -158,3 +158,76 @@ pub struct Lambda {
     pub pos: Pos,
     pub name: std::cell::RefCell<Option<Rc<str>>>,
 }
+
+// A deeply nested expression (a long `a + b + ...` chain, an `if ... else if ...` ladder)
+// would be freed recursively, one stack frame per level. Dropping takes the children of
+// the common nesting forms out first and frees them from a worklist instead.
+thread_local! {
+    static HOLE: ExprRef = Rc::new(Expr::Int(0));
+}
+
+fn take(slot: &mut ExprRef, out: &mut Vec<ExprRef>) {
+    let hole = HOLE.with(|h| h.clone());
+    out.push(std::mem::replace(slot, hole));
+}
+
+fn take_children(e: &mut Expr, out: &mut Vec<ExprRef>) {
+    match e {
+        Expr::Binary { lhs, rhs, .. } => {
+            take(lhs, out);
+            take(rhs, out);
+        }
+        Expr::Apply { fun, arg, .. } => {
+            take(fun, out);
+            take(arg, out);
+        }
+        Expr::If {
+            cond, then, else_, ..
+        } => {
+            take(cond, out);
+            take(then, out);
+            take(else_, out);
+        }
+        Expr::Assert { cond, body, .. } => {
+            take(cond, out);
+            take(body, out);
+        }
+        Expr::With { namespace, body } => {
+            take(namespace, out);
+            take(body, out);
+        }
+        Expr::Let(_, body) => take(body, out),
+        Expr::Not(inner, _) | Expr::Neg(inner, _) => take(inner, out),
+        Expr::Select { expr, .. } | Expr::HasAttr { expr, .. } => take(expr, out),
+        Expr::List(items) => out.append(items),
+        _ => {}
+    }
+}
+
+impl Drop for Expr {
+    fn drop(&mut self) {
+        if !matches!(
+            self,
+            Expr::Binary { .. }
+                | Expr::Apply { .. }
+                | Expr::If { .. }
+                | Expr::Assert { .. }
+                | Expr::With { .. }
+                | Expr::Let(..)
+                | Expr::Not(..)
+                | Expr::Neg(..)
+                | Expr::Select { .. }
+                | Expr::HasAttr { .. }
+                | Expr::List(_)
+        ) {
+            return;
+        }
+        let mut work = Vec::new();
+        take_children(self, &mut work);
+        while let Some(child) = work.pop() {
+            if let Ok(mut inner) = Rc::try_unwrap(child) {
+                take_children(&mut inner, &mut work);
+            }
+        }
+    }
+}

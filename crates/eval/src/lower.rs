@@ -50,6 +50,21 @@ pub fn parse_and_lower(
     globals: &HashMap<Rc<str>, u32>,
     outer_scope: Option<&[Rc<str>]>,
 ) -> PResult<ExprRef> {
+    // Parsing, lowering and dropping the syntax tree all recurse with the nesting of the
+    // source; a long `a + b + ...` chain would overflow an ordinary thread stack. They run
+    // on a generous stack of their own (only the pages used are ever touched).
+    stacker::grow(64 * 1024 * 1024, || {
+        parse_and_lower_here(text, file, base_dir, globals, outer_scope)
+    })
+}
+
+fn parse_and_lower_here(
+    text: &str,
+    file: u32,
+    base_dir: &Path,
+    globals: &HashMap<Rc<str>, u32>,
+    outer_scope: Option<&[Rc<str>]>,
+) -> PResult<ExprRef> {
     let parse = rnix::Root::parse(text);
     if let Some(err) = parse.errors().first() {
         return Err(convert_parse_error(err, file, text));

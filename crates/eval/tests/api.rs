@@ -384,3 +384,15 @@ fn show_trace_output_like_nix() {
         "error: attribute 'a' missing\n\n       at «string»:1:12:\n\n            1| let f = x: x.a; in f {}\n             |            ^\n"
     );
 }
+
+#[test]
+fn deeply_nested_sources_parse_evaluate_and_drop() {
+    let chain = vec!["1"; 50_000].join(" + ");
+    assert_eq!(eval_with(Limits::default(), &chain).unwrap(), "50000");
+    let lets = (1..5000)
+        .map(|i| format!("x{i} = x{} + 1;", i - 1))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let lets = format!("let x0 = 0; {lets} in x4999");
+    assert_eq!(eval_with(Limits::default(), &lets).unwrap(), "4999");
+}
