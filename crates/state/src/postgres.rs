@@ -63,8 +63,8 @@ pub enum CommitMode {
     /// order is then the serial order, so read-only snapshots, which see a prefix of the
     /// commits, are serializable too, and never wait. No spurious conflicts either. Costs:
     /// one writing commit (and its disk sync) at a time per table. The default: in the
-    /// benchmark, with readers beside writers, reads ran 2.5 to 3 times and writes 1.5 to 1.9
-    /// times as fast as with `Serializable` (with writers only, 0.6 times as fast).
+    /// benchmark, with readers beside writers, reads ran 2.5 to 3.6 times and writes 1.5 to
+    /// 1.9 times as fast as with `Serializable` (with writers only, 0.6 to 1.1 times).
     #[default]
     Serialized,
     /// Writing commits run side by side in `SERIALIZABLE` transactions, and PostgreSQL
