@@ -77,3 +77,29 @@ rec { x = 1; __overrides = { x = 2; }; y = x; }.y
 { a = { b = { c = { }; }; }; }
 { "with space".x = 1; }
 builtins.attrNames { a = 1; "a" = 2; }
+{ a = { b = 1; }; a = { c = 2; }; }
+{ a = { b = 1; }; a.c.d = 2; }
+{ a.b.c = 1; a.b.d = 2; a.e = 3; }
+{ a.b = 1; a = { b = 2; }; }
+{ a = rec { b = 1; }; a.c = 2; }
+{ a = rec { b = 1; c = b; }; a.d = 3; }
+{ a = { b = 1; c = b; }; }
+{ ${"a"}.b = 1; a.c = 2; }
+{ a.${"b"} = 1; a.c = 2; }
+{ a.${"b"} = 1; a.${"b"} = 2; }
+let b = "x"; in { a.${b}.c = 1; a.${b}.d = 2; }
+rec { a.b = 1; c = a; }
+rec { a = { b = c; }; c = 1; a.d = c; }
+{ inherit ({ x = 1; }) x; x.y = 2; }
+let x = { y = 1; }; in { inherit x; x.z = 2; }
+{ a = 1; } // { a.b = 2; }
+{ a.b = 1; }.a // { c = 2; }
+({ a = { b = 1; }; } // { a = { c = 2; }; }).a
+builtins.attrNames { z.a = 1; a.z = 1; m = 1; }
+{ "a.b".c = 1; }
+{ a."b.c" = 1; }
+{ a = { }; a.b = 1; }
+{ a.b = { }; a.b.c = 1; }
+{ a = let x = 1; in { b = x; }; a.c = 2; }
+{ a = with { }; { b = 1; }; a.c = 2; }
+{ a = import ./data/tree/sub/attrs.nix; a.b = 2; }
