@@ -89,6 +89,8 @@ impl Isolation {
             .arg(&result)
             .arg("--memory-limit-mb")
             .arg(self.memory_limit_mb.to_string())
+            .arg("--cpu-limit-secs")
+            .arg((self.timeout.as_secs() + 10).to_string())
             .current_dir(&invocation.cwd)
             .env_clear()
             .envs(base_env(self.scratch.path()))
@@ -152,9 +154,15 @@ pub fn run_one(
     request: &Path,
     result: &Path,
     memory_limit_mb: u64,
+    cpu_limit_secs: u64,
 ) -> Result<()> {
     if memory_limit_mb > 0 && engine == EngineKind::Embedded {
-        limit_memory(memory_limit_mb);
+        limit(libc::RLIMIT_AS, memory_limit_mb.saturating_mul(1024 * 1024));
+    }
+    // The child sits in its own process group, out of reach of a Ctrl-C aimed at the
+    // runner; a CPU limit ends a runaway case even if the runner is gone.
+    if cpu_limit_secs > 0 {
+        limit(libc::RLIMIT_CPU, cpu_limit_secs);
     }
     let invocation: Invocation = serde_json::from_slice(&std::fs::read(request)?)?;
     let outcome = crate::engine::run_here(engine, &invocation);
@@ -165,16 +173,16 @@ pub fn run_one(
     Ok(())
 }
 
-/// Caps the address space so a runaway evaluation fails this case instead of the machine.
-fn limit_memory(megabytes: u64) {
-    let bytes = megabytes.saturating_mul(1024 * 1024) as libc::rlim_t;
+/// Sets a resource limit of this process (and of what it starts), so a runaway case
+/// fails by itself instead of costing the machine.
+fn limit(resource: libc::__rlimit_resource_t, value: u64) {
     let limit = libc::rlimit {
-        rlim_cur: bytes,
-        rlim_max: bytes,
+        rlim_cur: value as libc::rlim_t,
+        rlim_max: value as libc::rlim_t,
     };
     // SAFETY: setrlimit reads the struct we pass and affects only this process.
     unsafe {
-        libc::setrlimit(libc::RLIMIT_AS, &limit);
+        libc::setrlimit(resource, &limit);
     }
 }
 

@@ -52,6 +52,8 @@ enum Command {
         result: PathBuf,
         #[arg(long, default_value_t = 0)]
         memory_limit_mb: u64,
+        #[arg(long, default_value_t = 0)]
+        cpu_limit_secs: u64,
     },
 }
 
@@ -130,7 +132,9 @@ fn main() -> ExitCode {
             request,
             result,
             memory_limit_mb,
-        } => isolation::run_one(engine, &request, &result, memory_limit_mb).map(|()| true),
+            cpu_limit_secs,
+        } => isolation::run_one(engine, &request, &result, memory_limit_mb, cpu_limit_secs)
+            .map(|()| true),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,
