@@ -39,6 +39,9 @@ pub struct ConfinedIO {
     started: std::time::SystemTime,
     /// When the request under evaluation must be answered; fetches may not outlast it.
     deadline: Mutex<Option<std::time::Instant>>,
+    /// Paths already judged, with their resolved form. Valid for the life of this value:
+    /// the worker replaces it whenever a file it looked at changes.
+    judged: Mutex<HashMap<PathBuf, Option<PathBuf>>>,
 }
 
 impl ConfinedIO {
@@ -57,6 +60,7 @@ impl ConfinedIO {
             volatile: AtomicBool::new(false),
             started: std::time::SystemTime::now(),
             deadline: Mutex::new(None),
+            judged: Mutex::default(),
         }
     }
 
@@ -75,26 +79,44 @@ impl ConfinedIO {
         self.volatile.swap(false, Ordering::SeqCst)
     }
 
-    fn allowed(&self, path: &Path) -> std::io::Result<PathBuf> {
+    /// The path, if the app may look at it: its real location (symbolic links resolved, so
+    /// a link cannot lead outside) lies below a root.
+    fn judge(&self, path: &Path) -> Option<PathBuf> {
+        if let Some(judged) = self.judged.lock().expect("judged lock").get(path) {
+            return judged.clone();
+        }
         let normal = normalise(path);
-        // Resolve symbolic links where the path exists, so a link cannot lead outside.
         let real = std::fs::canonicalize(&normal).unwrap_or_else(|_| normal.clone());
-        if self.roots.iter().any(|root| real.starts_with(root)) {
-            self.seen
-                .lock()
-                .expect("seen lock")
-                .entry(normal.clone())
-                .or_insert_with(|| Stamp::of(&normal));
-            Ok(normal)
-        } else {
-            Err(std::io::Error::new(
+        let judged = self
+            .roots
+            .iter()
+            .any(|root| real.starts_with(root))
+            .then(|| {
+                let stamp = Stamp::of(&normal);
+                self.seen
+                    .lock()
+                    .expect("seen lock")
+                    .entry(normal.clone())
+                    .or_insert(stamp);
+                normal
+            });
+        self.judged
+            .lock()
+            .expect("judged lock")
+            .insert(path.to_owned(), judged.clone());
+        judged
+    }
+
+    fn allowed(&self, path: &Path) -> std::io::Result<PathBuf> {
+        self.judge(path).ok_or_else(|| {
+            std::io::Error::new(
                 std::io::ErrorKind::PermissionDenied,
                 format!(
                     "access to '{}' is forbidden: a nixweb app may read only its own folder and its search path",
                     path.display()
                 ),
-            ))
-        }
+            )
+        })
     }
 }
 
@@ -155,10 +177,9 @@ impl EvalIO for ConfinedIO {
     }
 
     fn canonicalize(&self, path: &Path) -> PathBuf {
-        match self.allowed(path) {
-            Ok(path) => std::fs::canonicalize(&path).unwrap_or(path),
-            Err(_) => path.to_owned(),
-        }
+        // Imports are cached under this name; the normal form is enough, and judging it
+        // resolves links once per path.
+        self.judge(path).unwrap_or_else(|| path.to_owned())
     }
 
     fn get_env(&self, name: &str) -> Option<String> {

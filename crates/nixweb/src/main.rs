@@ -4,6 +4,11 @@ use clap::Parser;
 use nixweb::{cli, commands};
 use std::io::IsTerminal;
 
+// Evaluation allocates and frees many small values; mimalloc does that markedly faster than
+// the system allocator (see BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> std::process::ExitCode {
     let cli = cli::Cli::parse();
     tracing_subscriber::fmt()

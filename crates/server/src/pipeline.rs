@@ -63,6 +63,31 @@ pub struct Nixweb {
     config: ServerConfig,
     admission: Admission,
     state: Option<Arc<AppState>>,
+    ids: RequestIds,
+}
+
+/// Request ids: a random prefix per server and a counter, unique without a system call per
+/// request (as a fresh random UUID would cost).
+struct RequestIds {
+    prefix: String,
+    counter: std::sync::atomic::AtomicU64,
+}
+
+impl RequestIds {
+    fn new() -> Self {
+        let random = uuid::Uuid::new_v4().simple().to_string();
+        RequestIds {
+            prefix: random[..16].to_owned(),
+            counter: Default::default(),
+        }
+    }
+
+    fn next(&self) -> String {
+        let n = self
+            .counter
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        format!("{}{n:08x}", self.prefix)
+    }
 }
 
 impl Nixweb {
@@ -74,6 +99,7 @@ impl Nixweb {
             config,
             admission,
             state,
+            ids: RequestIds::new(),
         }
     }
 
@@ -92,7 +118,7 @@ impl Nixweb {
         remote_addr: Option<IpAddr>,
     ) -> http::Response<Body> {
         let started = Instant::now();
-        let id = uuid::Uuid::new_v4().simple().to_string();
+        let id = self.ids.next();
         let method = request.method().clone();
         let path = request.uri().path().to_owned();
 
