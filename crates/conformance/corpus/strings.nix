@@ -117,3 +117,44 @@ line"
 "crlf"
 builtins.substring 0 1 "\n"
 "${"a" + "b"}"
+builtins.substring 0 9223372036854775807 "abc"
+builtins.substring 9223372036854775807 1 "abc"
+builtins.substring 1 (-5) "abc"
+builtins.substring 0 (-1) ""
+builtins.substring 3 0 "abc"
+builtins.replaceStrings [ "é" ] [ "e" ] "café"
+builtins.replaceStrings [ "" ] [ "é" ] "ab"
+builtins.replaceStrings [ "ab" "b" ] [ "1" "2" ] "abbab"
+builtins.replaceStrings [ "a" ] [ "${"b"}" ] "aaa"
+builtins.hashString "sha256" "é"
+builtins.hashString "md5" "\n"
+builtins.toJSON "\u00e9"
+builtins.toJSON "é\n☃"
+builtins.toXML "é☃"
+builtins.split "é" "aébéc"
+builtins.stringLength "\r\n"
+builtins.concatStringsSep "\n" [ "a" "b" ]
+builtins.concatStringsSep "${"-"}" [ "a" "b" ]
+toString [ [ [ ] ] ]
+toString [ [ "a" ] [ ] "b" ]
+toString [ null null ]
+toString [ 1.5 true "x" ]
+toString ./data + "/x"
+"${./data}/x"
+"prefix-${toString 1}-${builtins.typeOf 1}"
+''${toString 1}''
+''${"\n"}''
+''a''\rb''
+''a\rb''
+''trailing ''
+''  ''
+''''
+""
+"${""}"
+builtins.stringLength "${""}${""}"
+"a" < "aa"
+"Z" < "a"
+"10" < "9"
+builtins.sort builtins.lessThan [ "b" "aa" "a" "ab" "" "B" ]
+builtins.match "(.*)" ""
+builtins.elemAt (builtins.match "(.)(.)" "ab") 1
