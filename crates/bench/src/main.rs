@@ -39,6 +39,8 @@ struct Target {
     /// The command that starts it; it must print "… listening on http://ADDR".
     command: Vec<String>,
     path: String,
+    /// A wrk Lua script (for POSTs), if any.
+    script: Option<String>,
 }
 
 struct Measurement {
@@ -52,11 +54,12 @@ struct Measurement {
 }
 
 fn parse_target(spec: &str, args: &Args) -> Result<Target> {
-    // name|path|program arg arg…  (program "nixweb" and "bare" resolve to the built binaries)
-    let mut parts = spec.splitn(3, '|');
+    // name|path|program arg arg…[|wrk script]  ("nixweb" and "bare" are the built binaries)
+    let mut parts = spec.split('|');
     let (Some(name), Some(path), Some(command)) = (parts.next(), parts.next(), parts.next()) else {
-        bail!("a target is NAME|PATH|COMMAND, not {spec:?}");
+        bail!("a target is NAME|PATH|COMMAND[|SCRIPT], not {spec:?}");
     };
+    let script = parts.next().map(str::to_owned);
     let mut command: Vec<String> = command.split_whitespace().map(str::to_owned).collect();
     match command.first().map(String::as_str) {
         Some("nixweb") => command[0] = args.nixweb.display().to_string(),
@@ -67,6 +70,7 @@ fn parse_target(spec: &str, args: &Args) -> Result<Target> {
         name: name.to_owned(),
         command,
         path: path.to_owned(),
+        script,
     })
 }
 
@@ -101,8 +105,9 @@ fn rss(pid: u32) -> Result<(u64, u64)> {
 }
 
 /// Runs wrk and reads requests/s, p50 and p99 from its --latency report.
-fn wrk(url: &str, args: &Args, seconds: u64) -> Result<(f64, f64, f64, u64)> {
-    let output = Command::new("wrk")
+fn wrk(url: &str, args: &Args, seconds: u64, script: Option<&str>) -> Result<(f64, f64, f64, u64)> {
+    let mut command = Command::new("wrk");
+    command
         .args([
             "--latency",
             "-t",
@@ -110,7 +115,12 @@ fn wrk(url: &str, args: &Args, seconds: u64) -> Result<(f64, f64, f64, u64)> {
             "-c",
             &args.connections.to_string(),
         ])
-        .args(["-d", &format!("{seconds}s"), "--timeout", "30s", url])
+        .args(["-d", &format!("{seconds}s"), "--timeout", "30s"]);
+    if let Some(script) = script {
+        command.args(["-s", script]);
+    }
+    let output = command
+        .arg(url)
         .output()
         .context("cannot run wrk: apt-get install wrk")?;
     let text = String::from_utf8_lossy(&output.stdout);
@@ -149,8 +159,9 @@ fn measure(target: &Target, args: &Args) -> Result<Measurement> {
     std::thread::sleep(Duration::from_millis(300));
     let (idle_rss_kib, _) = rss(child.id())?;
     // Warm-up: caches filled, connections and threads created.
-    wrk(&url, args, 2)?;
-    let (requests_per_second, p50_ms, p99_ms, non_2xx) = wrk(&url, args, args.duration)?;
+    wrk(&url, args, 2, target.script.as_deref())?;
+    let (requests_per_second, p50_ms, p99_ms, non_2xx) =
+        wrk(&url, args, args.duration, target.script.as_deref())?;
     let (_, peak_rss_kib) = rss(child.id())?;
     child.kill()?;
     child.wait()?;
