@@ -62,3 +62,31 @@ builtins.fromJSON "  "
 builtins.fromJSON "\"unterminated"
 builtins.toJSON { a = throw "forced by toJSON"; }
 builtins.toJSON [ (builtins.tryEval 1) ]
+builtins.toJSON { p = ./data/hello.txt; }
+builtins.toJSON [ ./data/tree ]
+builtins.toJSON { d = derivation { name = "j"; system = "s"; builder = "/b"; }; }
+builtins.toJSON { outPath = ./data/hello.txt; }
+builtins.toJSON { __toString = s: 1; }
+builtins.toJSON (builtins.fromJSON "\"\\u007f\\u0080\"")
+builtins.toJSON "\u{1F600}"
+builtins.toJSON (builtins.fromJSON ''"\ud83d\ude00"'')
+builtins.fromJSON ''"\ud800"''
+builtins.fromJSON ''"\x"''
+builtins.fromJSON ''{"a":1,}''
+builtins.fromJSON ''{"a" 1}''
+builtins.fromJSON ''{1:2}''
+builtins.fromJSON "[[[[[[[[[[1]]]]]]]]]]"
+builtins.length (builtins.fromJSON (builtins.concatStringsSep "" (builtins.genList (_: "[") 200 ++ builtins.genList (_: "]") 200)))
+builtins.fromJSON "-"
+builtins.fromJSON "1."
+builtins.fromJSON ".5"
+builtins.fromJSON "1e5"
+builtins.fromJSON "-1E-2"
+builtins.fromJSON "true false"
+builtins.fromJSON "tru"
+builtins.fromJSON "\"a\nb\""
+builtins.fromJSON "\"tab\there\""
+builtins.fromJSON "\t[ 1 ]\n"
+builtins.toJSON { a = 1; } == builtins.toJSON { a = 1; }
+builtins.toJSON [ { b = 1; a = 2; } ]
+builtins.toJSON (builtins.attrNames { b = 1; a = 2; })
