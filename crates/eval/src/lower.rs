@@ -58,6 +58,8 @@ pub fn parse_and_lower(
     })
 }
 
+const MAX_SYNTAX_DEPTH: usize = 250_000;
+
 fn parse_and_lower_here(
     text: &str,
     file: u32,
@@ -66,6 +68,27 @@ fn parse_and_lower_here(
     outer_scope: Option<&[Rc<str>]>,
 ) -> PResult<ExprRef> {
     let parse = rnix::Root::parse(text);
+    // rowan frees syntax trees recursively; one nested beyond what our parsing stack can
+    // free is refused (Nix's own parser gives up far earlier) and deliberately leaked.
+    let mut depth = 0usize;
+    let mut max_depth = 0usize;
+    for event in parse.syntax().preorder() {
+        match event {
+            rnix::WalkEvent::Enter(_) => {
+                depth += 1;
+                max_depth = max_depth.max(depth);
+            }
+            rnix::WalkEvent::Leave(_) => depth -= 1,
+        }
+    }
+    if max_depth > MAX_SYNTAX_DEPTH {
+        std::mem::forget(parse);
+        return Err(ParseError {
+            msg: "expression nested too deeply".into(),
+            pos: Pos { file, offset: 0 },
+            first: None,
+        });
+    }
     if let Some(err) = parse.errors().first() {
         return Err(convert_parse_error(err, file, text));
     }
@@ -407,6 +430,11 @@ impl<'a> Lowerer<'a> {
     }
 
     pub fn lower(&mut self, e: ast::Expr) -> PResult<ExprRef> {
+        // Lowering recurses with the nesting of the source; grow the stack as needed.
+        stacker::maybe_grow(128 * 1024, 4 * 1024 * 1024, || self.lower_node(e))
+    }
+
+    fn lower_node(&mut self, e: ast::Expr) -> PResult<ExprRef> {
         let pos = self.pos_of(e.syntax());
         let node = e.syntax().clone();
         let out = match e {
