@@ -56,3 +56,29 @@ let f = { a ? b, b ? c, c ? 3 }: a; in f { }
 ({ a }@a: a)
 (a: { a }: a) 1 { a = 2; }
 let id = x: x; in id id id 3
+({ a ? b, b ? 1 }@args: args) { }
+({ a ? 1 }@args: args.a or "missing") { }
+(args@{ a ? 1, ... }: builtins.attrNames args) { b = 2; }
+({ a ? x, ... }: a) { x = 1; }
+(let x = 5; in { a ? x }: a) { }
+({ x ? 1, y ? x + 1, z ? y * 2 }: [ x y z ]) { x = 10; }
+({ x ? y, y ? 1 }: x) { y = 7; }
+let f = a: b: { inherit a b; }; in f 1 2
+let f = a: { b ? a }: b; in f 3 { }
+let mk = n: x: x + n; adders = builtins.map mk [ 1 2 3 ]; in builtins.map (f: f 10) adders
+let counter = { n = 0; inc = self: self // { n = self.n + 1; }; }; in (counter.inc (counter.inc counter)).n
+let compose = builtins.foldl' (f: g: x: g (f x)) (x: x); in compose [ (x: x + 1) (x: x * 2) ] 5
+let curry = f: a: b: f { inherit a b; }; in curry ({ a, b }: a - b) 10 4
+let uncurry = f: { a, b }: f a b; in uncurry (a: b: a * b) { a = 6; b = 7; }
+let flip = f: a: b: f b a; in flip builtins.sub 1 10
+(x: y: x) 1 2 3
+builtins.functionArgs (args@{ a, b ? 1 }: a)
+builtins.functionArgs ({ ... }: 1)
+builtins.functionArgs (builtins.map)
+builtins.isFunction (import ./data/add.nix)
+builtins.functionArgs (import ./data/add.nix)
+(import ./data/add.nix) { y = 1; z = 2; }
+let f = { }: 1; in f { a = 1; }
+let f = { a }: a; in f { }
+let f = x: x; in f
+({ a, b }: a) { b = 1; a = 2; c = 3; }
