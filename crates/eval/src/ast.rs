@@ -196,10 +196,47 @@ fn take_children(e: &mut Expr, out: &mut Vec<ExprRef>) {
             take(namespace, out);
             take(body, out);
         }
-        Expr::Let(_, body) => take(body, out),
+        Expr::Let(a, body) => {
+            take(body, out);
+            if let Some(a) = Rc::get_mut(a) {
+                for def in &mut a.attrs {
+                    take(&mut def.value, out);
+                }
+            }
+        }
         Expr::Not(inner, _) | Expr::Neg(inner, _) => take(inner, out),
         Expr::Select { expr, .. } | Expr::HasAttr { expr, .. } => take(expr, out),
         Expr::List(items) => out.append(items),
+        Expr::Lambda(l) => {
+            if let Some(l) = Rc::get_mut(l) {
+                take(&mut l.body, out);
+                if let Some(f) = &mut l.formals {
+                    for formal in &mut f.entries {
+                        if let Some(d) = &mut formal.default {
+                            take(d, out);
+                        }
+                    }
+                }
+            }
+        }
+        Expr::Attrs(a) => {
+            if let Some(a) = Rc::get_mut(a) {
+                for def in &mut a.attrs {
+                    take(&mut def.value, out);
+                }
+                for (k, v, _) in &mut a.dynamic {
+                    take(k, out);
+                    take(v, out);
+                }
+            }
+        }
+        Expr::Interp { parts, .. } | Expr::InterpPath { parts, .. } => {
+            for part in parts {
+                if let StrPart::Expr(e, _) = part {
+                    take(e, out);
+                }
+            }
+        }
         _ => {}
     }
 }
@@ -219,6 +256,10 @@ impl Drop for Expr {
                 | Expr::Select { .. }
                 | Expr::HasAttr { .. }
                 | Expr::List(_)
+                | Expr::Lambda(_)
+                | Expr::Attrs(_)
+                | Expr::Interp { .. }
+                | Expr::InterpPath { .. }
         ) {
             return;
         }

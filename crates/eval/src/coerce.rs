@@ -21,6 +21,19 @@ impl Evaluator {
         copy_to_store: bool,
         ctx: &mut Context,
     ) -> EResult<String> {
+        stacker::maybe_grow(crate::eval::STACK_RED_ZONE, crate::eval::STACK_GROW, || {
+            self.coerce_to_string_here(v, pos, coerce_more, copy_to_store, ctx)
+        })
+    }
+
+    fn coerce_to_string_here(
+        &mut self,
+        v: &Value,
+        pos: Pos,
+        coerce_more: bool,
+        copy_to_store: bool,
+        ctx: &mut Context,
+    ) -> EResult<String> {
         match v {
             Value::String(s) => {
                 if let Some(c) = &s.ctx {

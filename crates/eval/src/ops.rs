@@ -264,6 +264,12 @@ impl Evaluator {
     }
 
     pub fn less_than(&mut self, a: &Value, b: &Value, pos: Pos) -> EResult<bool> {
+        stacker::maybe_grow(STACK_RED_ZONE, STACK_GROW, || {
+            self.less_than_here(a, b, pos)
+        })
+    }
+
+    fn less_than_here(&mut self, a: &Value, b: &Value, pos: Pos) -> EResult<bool> {
         Ok(match (a, b) {
             (Value::Int(x), Value::Int(y)) => x < y,
             (Value::Int(_) | Value::Float(_), Value::Int(_) | Value::Float(_)) => {

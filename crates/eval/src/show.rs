@@ -127,6 +127,10 @@ impl Show<'_> {
     }
 
     pub fn show(&self, e: &ast::Expr) -> String {
+        stacker::maybe_grow(128 * 1024, 4 * 1024 * 1024, || self.show_node(e))
+    }
+
+    fn show_node(&self, e: &ast::Expr) -> String {
         use ast::BinOpKind as K;
         match e {
             ast::Expr::Paren(p) => self.opt(p.expr()),

@@ -396,3 +396,15 @@ fn deeply_nested_sources_parse_evaluate_and_drop() {
     let lets = format!("let x0 = 0; {lets} in x4999");
     assert_eq!(eval_with(Limits::default(), &lets).unwrap(), "4999");
 }
+
+#[test]
+fn deep_values_are_compared_coerced_and_serialised_without_overflow() {
+    let expr = "let l = builtins.foldl' (acc: x: [acc]) [] (builtins.genList (x: x) 100000);
+        s = builtins.foldl' (acc: x: { a = acc; }) {} (builtins.genList (x: x) 100000);
+      in [ (builtins.stringLength (toString l)) (l < l) (l == l) (s == s)
+           (builtins.stringLength (builtins.toJSON s)) ]";
+    assert_eq!(
+        eval_with(Limits::default(), expr).unwrap(),
+        "[ 0 false true true 600002 ]"
+    );
+}
