@@ -215,6 +215,7 @@ pub fn find_along_attr_path(
             }
             (Value::Attrs(a), _) => {
                 let t = a.get(part).cloned().ok_or_else(|| {
+                    let hint = crate::error::did_you_mean(part, a.entries.iter().map(|e| &*e.name));
                     EvalError::new(
                         ErrorKind::Eval,
                         format!(
@@ -223,6 +224,7 @@ pub fn find_along_attr_path(
                         ),
                         Pos::NONE,
                     )
+                    .with_hint(hint)
                 })?;
                 v = ev.force(&t)?;
             }
