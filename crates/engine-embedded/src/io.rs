@@ -136,19 +136,6 @@ fn normalise(path: &Path) -> PathBuf {
     out
 }
 
-fn file_type_of(meta: &std::fs::Metadata) -> FileType {
-    let t = meta.file_type();
-    if t.is_symlink() {
-        FileType::Symlink
-    } else if t.is_dir() {
-        FileType::Directory
-    } else if t.is_file() {
-        FileType::Regular
-    } else {
-        FileType::Unknown
-    }
-}
-
 impl EvalIO for ConfinedIO {
     fn read_file(&self, path: &Path) -> std::io::Result<Vec<u8>> {
         std::fs::read(self.allowed(path)?)
@@ -160,8 +147,8 @@ impl EvalIO for ConfinedIO {
         for entry in std::fs::read_dir(path)? {
             let entry = entry?;
             let kind = entry
-                .metadata()
-                .map(|m| file_type_of(&m))
+                .file_type()
+                .map(FileType::from_std)
                 .unwrap_or(FileType::Unknown);
             entries.push((entry.file_name().to_string_lossy().into_owned(), kind));
         }
@@ -173,7 +160,7 @@ impl EvalIO for ConfinedIO {
         let path = self.allowed(path).ok()?;
         std::fs::symlink_metadata(path)
             .ok()
-            .map(|m| file_type_of(&m))
+            .map(|m| FileType::from_std(m.file_type()))
     }
 
     fn canonicalize(&self, path: &Path) -> PathBuf {

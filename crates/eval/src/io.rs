@@ -14,6 +14,19 @@ pub enum FileType {
 }
 
 impl FileType {
+    /// The kind of a file system entry, not following a final symbolic link.
+    pub fn from_std(ft: std::fs::FileType) -> FileType {
+        if ft.is_symlink() {
+            FileType::Symlink
+        } else if ft.is_dir() {
+            FileType::Directory
+        } else if ft.is_file() {
+            FileType::Regular
+        } else {
+            FileType::Unknown
+        }
+    }
+
     pub fn as_nix_str(self) -> &'static str {
         match self {
             FileType::Regular => "regular",
@@ -88,16 +101,7 @@ impl EvalIO for StdIO {
         let mut out = Vec::new();
         for entry in std::fs::read_dir(path)? {
             let entry = entry?;
-            let ft = entry.file_type()?;
-            let kind = if ft.is_symlink() {
-                FileType::Symlink
-            } else if ft.is_dir() {
-                FileType::Directory
-            } else if ft.is_file() {
-                FileType::Regular
-            } else {
-                FileType::Unknown
-            };
+            let kind = FileType::from_std(entry.file_type()?);
             out.push((entry.file_name().to_string_lossy().into_owned(), kind));
         }
         Ok(out)
@@ -105,16 +109,7 @@ impl EvalIO for StdIO {
 
     fn file_type(&self, path: &Path) -> Option<FileType> {
         let md = std::fs::symlink_metadata(path).ok()?;
-        let ft = md.file_type();
-        Some(if ft.is_symlink() {
-            FileType::Symlink
-        } else if ft.is_dir() {
-            FileType::Directory
-        } else if ft.is_file() {
-            FileType::Regular
-        } else {
-            FileType::Unknown
-        })
+        Some(FileType::from_std(md.file_type()))
     }
 
     fn canonicalize(&self, path: &Path) -> PathBuf {

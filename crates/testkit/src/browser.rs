@@ -87,3 +87,21 @@ pub fn artifact_path(name: &str) -> PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     dir.join(name)
 }
+
+/// Every URL the page loaded (scripts, styles, images, fetches), from the browser's own
+/// record, so a test can check that a page works with no internet.
+pub async fn loaded_resources(browser: &Client) -> Vec<String> {
+    let names = browser
+        .execute(
+            "return performance.getEntriesByType('resource').map(e => e.name);",
+            vec![],
+        )
+        .await
+        .expect("the page's resource list");
+    names
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|v| v.as_str().expect("a URL").to_owned())
+        .collect()
+}

@@ -5,7 +5,7 @@
 mod common;
 
 use nixweb_testkit::browser::fantoccini::{key::Key, Client, Locator};
-use nixweb_testkit::browser::Driver;
+use nixweb_testkit::browser::{loaded_resources, Driver};
 use std::time::Duration;
 
 fn screenshot_path() -> std::path::PathBuf {
@@ -81,19 +81,7 @@ async fn drive(browser: &Client, url: &str, nonce: u32) -> (String, String, Vec<
     .await;
     let c_output = run_and_read(browser, "from C").await;
 
-    let resources = browser
-        .execute(
-            "return performance.getEntriesByType('resource').map(e => e.name);",
-            vec![],
-        )
-        .await
-        .unwrap();
-    let resources = resources
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_str().unwrap().to_owned())
-        .collect();
+    let resources = loaded_resources(browser).await;
     (output, c_output, resources)
 }
 

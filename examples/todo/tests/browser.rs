@@ -3,7 +3,7 @@
 //! Leaves screenshots in target/test-artifacts/todo-*.png.
 
 use nixweb_testkit::browser::fantoccini::{Client, Locator};
-use nixweb_testkit::browser::{artifact_path, Driver};
+use nixweb_testkit::browser::{artifact_path, loaded_resources, Driver};
 use nixweb_testkit::TestServer;
 use std::time::Duration;
 
@@ -160,16 +160,9 @@ fn a_person_adds_toggles_and_deletes_and_the_list_survives_a_restart() {
         )
         .unwrap();
         // Everything the page loaded came from nixweb itself.
-        let resources = browser
-            .execute(
-                "return performance.getEntriesByType('resource').map(e => e.name);",
-                vec![],
-            )
-            .await
-            .unwrap();
-        for resource in resources.as_array().unwrap() {
+        for resource in loaded_resources(&browser).await {
             assert!(
-                resource.as_str().unwrap().starts_with(&url),
+                resource.starts_with(&url),
                 "loaded from elsewhere: {resource}"
             );
         }
