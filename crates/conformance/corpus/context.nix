@@ -35,3 +35,21 @@ builtins.hasContext (builtins.elemAt (builtins.match "(.*)" "${./data/hello.txt}
 builtins.hasContext (builtins.head (builtins.split "-" "${./data/hello.txt}"))
 builtins.hasContext (builtins.baseNameOf "${./data/hello.txt}")
 builtins.hasContext (builtins.dirOf "${./data/hello.txt}")
+let d = derivation { name = "m"; system = "s"; builder = "/b"; outputs = [ "out" "dev" ]; }; in builtins.getContext "${d.out}${d.dev}"
+let d = derivation { name = "m"; system = "s"; builder = "/b"; }; in builtins.getContext "${d.drvPath}${d}"
+let d = derivation { name = "m"; system = "s"; builder = "/b"; }; in builtins.getContext (builtins.appendContext "x" { ${d.drvPath} = { outputs = [ "out" ]; }; })
+let d = derivation { name = "m"; system = "s"; builder = "/b"; }; in builtins.getContext (builtins.appendContext "x" { ${d.drvPath} = { allOutputs = true; }; })
+builtins.appendContext "x" { "/not/a/store/path" = { path = true; }; }
+builtins.getContext (builtins.toFile "a" "b")
+builtins.getContext (builtins.toFile "ref" "${builtins.toFile "a" "b"}")
+builtins.toFile "ref" "${builtins.toFile "a" "b"}"
+builtins.getContext (builtins.storePath "/nix/store/lfngsssysp6h1v4ccqg23c52s9sjl779-x")
+builtins.getContext (toString (derivation { name = "m"; system = "s"; builder = "/b"; }))
+builtins.getContext (builtins.toJSON { d = derivation { name = "m"; system = "s"; builder = "/b"; }; })
+builtins.hasContext (builtins.toXML "${./data/hello.txt}")
+builtins.getContext (builtins.concatStringsSep "" (builtins.map (n: "${derivation { name = n; system = "s"; builder = "/b"; }}") [ "a" "b" ]))
+builtins.getContext (builtins.substring 0 44 (derivation { name = "m"; system = "s"; builder = "/b"; }).outPath)
+builtins.attrNames (builtins.getContext (builtins.unsafeDiscardOutputDependency (derivation { name = "m"; system = "s"; builder = "/b"; }).drvPath))
+(derivation { name = "ctx"; system = "s"; builder = "/b"; x = builtins.unsafeDiscardStringContext "${./data/hello.txt}"; }).drvPath
+(derivation { name = "ctx"; system = "s"; builder = "/b"; x = "${./data/hello.txt}"; }).drvPath
+(derivation { name = "ctx"; system = "s"; builder = "/b"; x = builtins.unsafeDiscardOutputDependency (derivation { name = "m"; system = "s"; builder = "/b"; }).drvPath; }).drvPath

@@ -13,10 +13,11 @@ use std::time::{Duration, Instant};
 
 /// The fixed environment every case sees, besides what the invocation adds.
 /// `NIX_REMOTE=dummy://` keeps the reference engine from touching a real store, as the
-/// lang tests do; HOME and the caches point into the runner's scratch directory.
-fn base_env(scratch: &Path) -> Vec<(String, String)> {
+/// lang tests do; HOME and the caches are the case's own, so parallel cases share no
+/// state (nor any lock on it).
+fn base_env(case_dir: &Path) -> Vec<(String, String)> {
     let path = std::env::var("PATH").unwrap_or_else(|_| "/usr/bin:/bin".to_owned());
-    let home = scratch.join("home").display().to_string();
+    let home = case_dir.join("home").display().to_string();
     vec![
         ("PATH".into(), path),
         ("HOME".into(), home.clone()),
@@ -42,7 +43,6 @@ impl Isolation {
             .prefix("nixweb-conformance-")
             .tempdir()
             .context("creating a scratch directory")?;
-        std::fs::create_dir_all(scratch.path().join("home/.cache"))?;
         Ok(Isolation {
             exe,
             engine,
@@ -71,7 +71,7 @@ impl Isolation {
     }
 
     fn run_in(&self, dir: &Path, invocation: &Invocation) -> Result<Outcome> {
-        std::fs::create_dir_all(dir)?;
+        std::fs::create_dir_all(dir.join("home/.cache"))?;
         let request = dir.join("request.json");
         let result = dir.join("result.json");
         let child_out = dir.join("child.out");
@@ -93,7 +93,7 @@ impl Isolation {
             .arg((self.timeout.as_secs() + 10).to_string())
             .current_dir(&invocation.cwd)
             .env_clear()
-            .envs(base_env(self.scratch.path()))
+            .envs(base_env(dir))
             // As a shell would set it; evaluators may read the cwd from here.
             .env("PWD", &invocation.cwd)
             .envs(invocation.env.iter().cloned())
