@@ -671,7 +671,7 @@ impl<'a> Lowerer<'a> {
 
     fn lower_str(&mut self, s: &ast::Str) -> PResult<Expr> {
         let mut parts = Vec::new();
-        for part in s.normalized_parts() {
+        for part in string_parts(s) {
             match part {
                 InterpolPart::Literal(l) => {
                     if !l.is_empty() {
@@ -1108,6 +1108,169 @@ impl<'a> Lowerer<'a> {
     }
 }
 
+/// The parts of a string literal with escapes resolved and, for indented strings,
+/// indentation stripped as Nix 2.8 does. Its lexer makes each escape its own token, and
+/// 2.8 ignores those tokens when measuring indentation but treats them as text when
+/// stripping it (so an escaped newline starts a line whose spaces get stripped).
+pub fn string_parts(s: &ast::Str) -> Vec<InterpolPart<String>> {
+    let indented = s.syntax().first_token().is_some_and(|t| t.text() == "''");
+    if !indented {
+        return s.normalized_parts();
+    }
+    enum Seg {
+        Text(String, bool),
+        Interp(ast::Interpol),
+    }
+    let mut segs: Vec<Seg> = Vec::new();
+    let mut first = true;
+    for part in s.parts() {
+        match part {
+            InterpolPart::Literal(l) => {
+                let mut raw = l.syntax().text();
+                if first {
+                    if let Some(p) = raw.find('\n') {
+                        if raw[..p].chars().all(|c| c == ' ') {
+                            raw = &raw[p + 1..];
+                        }
+                    }
+                }
+                for (text, escaped) in lex_indented(raw) {
+                    segs.push(Seg::Text(text, escaped));
+                }
+            }
+            InterpolPart::Interpolation(i) => segs.push(Seg::Interp(i)),
+        }
+        first = false;
+    }
+    // Minimum indentation; interpolations end a line's leading whitespace.
+    let mut at_start = true;
+    let mut min_indent = usize::MAX;
+    let mut cur = 0;
+    for seg in &segs {
+        match seg {
+            Seg::Interp(_) => {
+                if at_start {
+                    at_start = false;
+                    min_indent = min_indent.min(cur);
+                }
+            }
+            Seg::Text(_, true) => {}
+            Seg::Text(text, false) => {
+                for c in text.chars() {
+                    if at_start {
+                        if c == ' ' {
+                            cur += 1;
+                        } else if c == '\n' {
+                            cur = 0;
+                        } else {
+                            at_start = false;
+                            min_indent = min_indent.min(cur);
+                        }
+                    } else if c == '\n' {
+                        at_start = true;
+                        cur = 0;
+                    }
+                }
+            }
+        }
+    }
+    // Strip it from every line, and drop a final line of only spaces.
+    let mut out: Vec<InterpolPart<String>> = Vec::new();
+    let mut at_start = true;
+    let mut dropped = 0;
+    let n = segs.len();
+    for (i, seg) in segs.into_iter().enumerate() {
+        match seg {
+            Seg::Interp(e) => {
+                at_start = false;
+                dropped = 0;
+                out.push(InterpolPart::Interpolation(e));
+            }
+            Seg::Text(text, _) => {
+                let mut s2 = String::with_capacity(text.len());
+                for c in text.chars() {
+                    if at_start {
+                        if c == ' ' {
+                            if dropped >= min_indent {
+                                s2.push(c);
+                            }
+                            dropped += 1;
+                        } else if c == '\n' {
+                            dropped = 0;
+                            s2.push(c);
+                        } else {
+                            at_start = false;
+                            dropped = 0;
+                            s2.push(c);
+                        }
+                    } else {
+                        s2.push(c);
+                        if c == '\n' {
+                            at_start = true;
+                        }
+                    }
+                }
+                if i + 1 == n {
+                    if let Some(p) = s2.rfind('\n') {
+                        if s2[p + 1..].chars().all(|c| c == ' ') {
+                            s2.truncate(p + 1);
+                        }
+                    }
+                }
+                // Adjacent texts are one literal to the evaluator.
+                match out.last_mut() {
+                    Some(InterpolPart::Literal(prev)) => prev.push_str(&s2),
+                    _ => out.push(InterpolPart::Literal(s2)),
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Splits an indented string's text into plain runs and escapes (two quotes before `$`,
+/// `'` or `\x`), resolved; the flag marks escapes.
+fn lex_indented(raw: &str) -> Vec<(String, bool)> {
+    let mut out: Vec<(String, bool)> = Vec::new();
+    let mut plain = String::new();
+    let mut chars = raw.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\'' && chars.peek() == Some(&'\'') {
+            chars.next();
+            let escaped = match chars.next() {
+                Some('$') => "$".to_string(),
+                Some('\'') => "''".to_string(),
+                Some('\\') => match chars.next() {
+                    Some('n') => "\n".to_string(),
+                    Some('r') => "\r".to_string(),
+                    Some('t') => "\t".to_string(),
+                    Some(other) => other.to_string(),
+                    None => String::new(),
+                },
+                Some(other) => {
+                    plain.push_str("''");
+                    plain.push(other);
+                    continue;
+                }
+                None => {
+                    plain.push_str("''");
+                    continue;
+                }
+            };
+            if !plain.is_empty() {
+                out.push((std::mem::take(&mut plain), false));
+            }
+            out.push((escaped, true));
+        } else {
+            plain.push(c);
+        }
+    }
+    if !plain.is_empty() {
+        out.push((plain, false));
+    }
+    out
+}
+
 fn path_text(path: &[ast::Attr]) -> String {
     path.iter()
         .map(|a| {
@@ -1127,7 +1290,7 @@ fn path_text(path: &[ast::Attr]) -> String {
 
 fn const_str(s: &ast::Str) -> Option<String> {
     let mut out = String::new();
-    for p in s.normalized_parts() {
+    for p in string_parts(s) {
         match p {
             InterpolPart::Literal(l) => out.push_str(&l),
             InterpolPart::Interpolation(_) => return None,
@@ -1200,6 +1363,21 @@ mod tests {
             panic!()
         };
         assert!(matches!(&**body, Expr::Var(Var::With(n), _) if &**n == "b"));
+    }
+
+    #[test]
+    fn indented_strings_strip_like_nix_2_8() {
+        // Recorded from nix-instantiate 2.8: an escaped newline starts a line whose
+        // spaces are stripped, but escapes do not count when measuring indentation.
+        let text = "''\n  a\n    b ${\"x\"}\n  ''${y} $x ''\\n ''\\t tab\n''";
+        let e = lower(text).unwrap();
+        let Expr::Interp { parts, .. } = &*e else {
+            panic!("{e:?}")
+        };
+        let StrPart::Lit(last) = parts.last().unwrap() else {
+            panic!()
+        };
+        assert_eq!(&**last, "\n${y} $x \n\t tab\n");
     }
 
     #[test]
