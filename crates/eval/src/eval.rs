@@ -869,8 +869,6 @@ impl Evaluator {
             }
             if let Value::String(s) = &k {
                 if let Some(c) = s.ctx.as_ref().and_then(|c| c.iter().next()) {
-                    let c = c.trim_start_matches('=');
-                    let c = c.rsplit('!').next().unwrap_or(c);
                     return err(
                         format!(
                             "the string '{}' is not allowed to refer to a store path (such as '{}')",
@@ -881,9 +879,13 @@ impl Evaluator {
                 }
             }
             let name = self.force_string_noctx_val(&k, *pos)?;
-            if attrs.contains(&name) {
+            if let Some(first) = attrs.get_attr(&name) {
+                let at = self
+                    .sources
+                    .describe(first.pos)
+                    .replace("«string»", "(string)");
                 return err(
-                    format!("dynamic attribute '{}' already defined", name),
+                    format!("dynamic attribute '{}' already defined at {}", name, at),
                     *pos,
                 );
             }
@@ -993,7 +995,7 @@ impl Evaluator {
                 .describe(lam.pos)
                 .replace("«string»", "(string)");
             match &*lam.name.borrow() {
-                Some(n) => format!("function '{}' at {}", n, at),
+                Some(n) => format!("'{}' at {}", n, at),
                 None => format!("anonymous function at {}", at),
             }
         };

@@ -22,8 +22,9 @@ pub fn register(reg: &mut Registry) {
         Ok(Value::Int(s.len() as i64))
     });
     reg.add("substring", 3, |ev, a, pos| {
-        let start = ev.force_int(&a[0], pos)?;
-        let len = ev.force_int(&a[1], pos)?;
+        // Nix 2.8 keeps both in a C `int`, truncating larger values.
+        let start = ev.force_int(&a[0], pos)? as i32 as i64;
+        let len = ev.force_int(&a[1], pos)? as i32 as i64;
         let v = ev.force(&a[2])?;
         let mut ctx = Context::new();
         let s = ev.coerce_to_string(&v, pos, false, true, &mut ctx)?;
@@ -294,7 +295,14 @@ pub fn register(reg: &mut Registry) {
         let s = ev.force_string(&a[0], pos)?;
         let extra = ev.force_attrs(&a[1], pos)?;
         let mut ctx: Context = s.ctx.as_deref().cloned().unwrap_or_default();
+        let store = ev.store.clone();
         for e in &extra.entries {
+            if store.parse_containing(&e.name).is_err() {
+                return err(
+                    format!("Context key '\"{}\"' is not a store path", e.name),
+                    pos,
+                );
+            }
             let info = ev.force_attrs(&e.value, pos)?;
             if let Some(t) = info.get("path").cloned() {
                 if ev.force_bool(&t, pos)? {
