@@ -28,6 +28,14 @@ impl Parser<'_> {
 
     /// "parse error at line L, column C" for the character at `at` (or end of input).
     fn error(&self, at: usize, context: &str, detail: &str) -> String {
+        if self.text.get(at) == Some(&b'\n') {
+            // nlohmann counts a consumed newline as the start of the next line.
+            let line = self.text[..=at].iter().filter(|&&c| c == b'\n').count() + 1;
+            return format!(
+                "[json.exception.parse_error.101] parse error at line {}, column 0: syntax error while parsing {} - {}",
+                line, context, detail
+            );
+        }
         let before = &self.text[..at.min(self.text.len())];
         let line = before.iter().filter(|&&c| c == b'\n').count() + 1;
         let col = before.len()
@@ -64,6 +72,12 @@ impl Parser<'_> {
                 }
                 j
             }
+            Some(b't' | b'f' | b'n') => {
+                let word = ["true", "false", "null"]
+                    .into_iter()
+                    .find(|w| self.text[j..].starts_with(w.as_bytes()));
+                word.map_or(j, |w| j + w.len() - 1)
+            }
             _ => j,
         }
     }
@@ -76,6 +90,17 @@ impl Parser<'_> {
                 format!("unexpected '{}'; expected {}", show_char(c), expected)
             }
             Some(b'"') => format!("unexpected string literal; expected {}", expected),
+            Some(b't' | b'f' | b'n')
+                if ["true", "false", "null"]
+                    .iter()
+                    .any(|w| self.text[self.i..].starts_with(w.as_bytes())) =>
+            {
+                let word = ["true", "false", "null"]
+                    .into_iter()
+                    .find(|w| self.text[self.i..].starts_with(w.as_bytes()))
+                    .unwrap_or("null");
+                format!("unexpected {} literal; expected {}", word, expected)
+            }
             Some(b'-' | b'0'..=b'9') => format!("unexpected number literal; expected {}", expected),
             Some(c) => format!(
                 "invalid literal; last read: '{}'; expected {}",
@@ -274,14 +299,31 @@ impl Parser<'_> {
                         Some(b't') => out.push(b'\t'),
                         Some(b'u') => {
                             let mut cp = self.hex4(start)?;
-                            if (0xD800..0xDC00).contains(&cp)
-                                && self.text[self.i..].starts_with(b"\\u")
-                            {
-                                self.i += 2;
-                                let low = self.hex4(start)?;
-                                cp = 0x10000
-                                    + ((cp - 0xD800) << 10)
-                                    + (low.wrapping_sub(0xDC00) & 0x3ff);
+                            if (0xD800..0xDC00).contains(&cp) {
+                                let low = if self.text[self.i..].starts_with(b"\\u") {
+                                    self.i += 2;
+                                    Some(self.hex4(start)?)
+                                } else {
+                                    None
+                                };
+                                match low {
+                                    Some(low) if (0xDC00..0xE000).contains(&low) => {
+                                        cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
+                                    }
+                                    _ => {
+                                        let end = (self.i + 1).min(self.text.len());
+                                        let read = String::from_utf8_lossy(&self.text[start..end])
+                                            .into_owned();
+                                        return Err(self.error(
+                                            self.i,
+                                            "value",
+                                            &format!(
+                                                "invalid string: surrogate U+D800..U+DBFF must be followed by U+DC00..U+DFFF; last read: '{}'",
+                                                read
+                                            ),
+                                        ));
+                                    }
+                                }
                             }
                             let ch = char::from_u32(cp).unwrap_or('\u{fffd}');
                             let mut buf = [0u8; 4];
@@ -297,8 +339,32 @@ impl Parser<'_> {
                     }
                 }
                 Some(c) if c < 0x20 => {
-                    let read = String::from_utf8_lossy(&self.text[start..=self.i]).into_owned();
-                    return Err(self.error(self.i, "value", &format!("invalid string: control character U+{:04X} must be escaped; last read: '{}'", c, read)));
+                    const NAMES: [&str; 32] = [
+                        "NUL", "SOH", "STX", "ETX", "EOT", "ENQ", "ACK", "BEL", "BS", "HT", "LF",
+                        "VT", "FF", "CR", "SO", "SI", "DLE", "DC1", "DC2", "DC3", "DC4", "NAK",
+                        "SYN", "ETB", "CAN", "EM", "SUB", "ESC", "FS", "GS", "RS", "US",
+                    ];
+                    let short = match c {
+                        8 => " or \\b",
+                        9 => " or \\t",
+                        10 => " or \\n",
+                        12 => " or \\f",
+                        13 => " or \\r",
+                        _ => "",
+                    };
+                    let read = format!(
+                        "{}<U+{:04X}>",
+                        String::from_utf8_lossy(&self.text[start..self.i]),
+                        c
+                    );
+                    return Err(self.error(
+                        self.i,
+                        "value",
+                        &format!(
+                            "invalid string: control character U+{:04X} ({}) must be escaped to \\u{:04X}{}; last read: '{}'",
+                            c, NAMES[c as usize], c, short, read
+                        ),
+                    ));
                 }
                 Some(_) => {
                     // Copy a run of plain characters at once.
