@@ -92,12 +92,17 @@ impl Evaluator {
                     pos,
                 ),
             },
+            // `+` on anything but numbers is string concatenation (with its coercion
+            // errors); a number plus a non-number is "cannot add".
             BinOp::Add => match (&l, &r) {
-                (Value::Path(_), _) | (Value::String(_), _) => self.concat_add(&l, &r, pos),
-                (Value::Attrs(_), _) if !matches!(r, Value::Int(_) | Value::Float(_)) => {
-                    self.concat_add(&l, &r, pos)
+                (Value::Int(_) | Value::Float(_), Value::Int(_) | Value::Float(_)) => {
+                    self.arith(op, l, r, pos)
                 }
-                _ => self.arith(op, l, r, pos),
+                (Value::Int(_) | Value::Float(_), _) => err(
+                    format!("cannot add {} to {}", r.type_desc(), l.type_desc()),
+                    pos,
+                ),
+                _ => self.concat_add(&l, &r, pos),
             },
             _ => self.arith(op, l, r, pos),
         }
@@ -162,18 +167,23 @@ impl Evaluator {
                     _ => unreachable!(),
                 }))
             }
-            (Value::Int(_) | Value::Float(_), other) | (other, _) => {
-                if op == BinOp::Add {
-                    return err(
-                        format!("cannot add {} to {}", r.type_desc(), l.type_desc()),
-                        pos,
-                    );
-                }
+            _ => {
+                // As Nix: division wants its divisor as a float first; otherwise, when
+                // either side is a float both must be floats, else both integers.
+                let float = matches!(l, Value::Float(_)) || matches!(r, Value::Float(_));
+                let (bad, want) =
+                    if op == BinOp::Div && !matches!(r, Value::Int(_) | Value::Float(_)) {
+                        (&r, "a float")
+                    } else {
+                        let bad = if matches!(l, Value::Int(_) | Value::Float(_)) {
+                            &r
+                        } else {
+                            &l
+                        };
+                        (bad, if float { "a float" } else { "an integer" })
+                    };
                 err(
-                    format!(
-                        "value is {} while an integer was expected",
-                        other.type_desc()
-                    ),
+                    format!("value is {} while {} was expected", bad.type_desc(), want),
                     pos,
                 )
             }

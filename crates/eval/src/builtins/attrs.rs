@@ -129,7 +129,7 @@ pub fn register(reg: &mut Registry) {
         Ok(Value::attrs(Attrs { entries }))
     });
     reg.add("zipAttrsWith", 2, |ev, a, pos| {
-        let f = ev.force(&a[0])?;
+        let f = ev.force_function(&a[0], pos)?;
         let l = ev.force_list(&a[1], pos)?;
         let mut groups: std::collections::BTreeMap<Symbol, Vec<Thunk>> = Default::default();
         for t in l.iter() {

@@ -18,7 +18,7 @@ pub fn register(reg: &mut Registry) {
         ))
     });
     reg.add("filter", 2, |ev, a, pos| {
-        let f = ev.force(&a[0])?;
+        let f = ev.force_function(&a[0], pos)?;
         let l = ev.force_list(&a[1], pos)?;
         let mut out = Vec::new();
         for t in l.iter() {
@@ -74,7 +74,7 @@ pub fn register(reg: &mut Registry) {
         Ok(Value::list(out))
     });
     reg.add("concatMap", 2, |ev, a, pos| {
-        let f = ev.force(&a[0])?;
+        let f = ev.force_function(&a[0], pos)?;
         let l = ev.force_list(&a[1], pos)?;
         let mut out = Vec::new();
         for t in l.iter() {
@@ -92,7 +92,7 @@ pub fn register(reg: &mut Registry) {
         Ok(Value::list(out))
     });
     reg.add("foldl'", 3, |ev, a, pos| {
-        let f = ev.force(&a[0])?;
+        let f = ev.force_function(&a[0], pos)?;
         let mut acc = ev.force(&a[1])?;
         let l = ev.force_list(&a[2], pos)?;
         for t in l.iter() {
@@ -115,7 +115,7 @@ pub fn register(reg: &mut Registry) {
         ))
     });
     reg.add("sort", 2, |ev, a, pos| {
-        let f = ev.force(&a[0])?;
+        let f = ev.force_function(&a[0], pos)?;
         let l = ev.force_list(&a[1], pos)?;
         let mut items: Vec<Thunk> = l.to_vec();
         // Nix forces every element first, even when nothing gets compared.
@@ -158,7 +158,7 @@ pub fn register(reg: &mut Registry) {
         Ok(Value::list(items))
     });
     reg.add("partition", 2, |ev, a, pos| {
-        let f = ev.force(&a[0])?;
+        let f = ev.force_function(&a[0], pos)?;
         let l = ev.force_list(&a[1], pos)?;
         let (mut right, mut wrong) = (Vec::new(), Vec::new());
         for t in l.iter() {
@@ -176,7 +176,7 @@ pub fn register(reg: &mut Registry) {
         ]))
     });
     reg.add("groupBy", 2, |ev, a, pos| {
-        let f = ev.force(&a[0])?;
+        let f = ev.force_function(&a[0], pos)?;
         let l = ev.force_list(&a[1], pos)?;
         let mut groups: std::collections::BTreeMap<Symbol, Vec<Thunk>> = Default::default();
         for t in l.iter() {
@@ -195,7 +195,7 @@ pub fn register(reg: &mut Registry) {
         Ok(Value::attrs(Attrs { entries }))
     });
     reg.add("all", 2, |ev, a, pos| {
-        let f = ev.force(&a[0])?;
+        let f = ev.force_function(&a[0], pos)?;
         let l = ev.force_list(&a[1], pos)?;
         for t in l.iter() {
             if !truthy(ev, f.clone(), t.clone(), pos)? {
@@ -205,7 +205,7 @@ pub fn register(reg: &mut Registry) {
         Ok(Value::Bool(true))
     });
     reg.add("any", 2, |ev, a, pos| {
-        let f = ev.force(&a[0])?;
+        let f = ev.force_function(&a[0], pos)?;
         let l = ev.force_list(&a[1], pos)?;
         for t in l.iter() {
             if truthy(ev, f.clone(), t.clone(), pos)? {

@@ -283,14 +283,20 @@ fn register_core(reg: &mut Registry) {
     });
     reg.add("genericClosure", 1, |ev, a, pos| {
         let args = ev.force_attrs(&a[0], pos)?;
-        let start = args
-            .get("startSet")
-            .cloned()
-            .ok_or_else(|| EvalError::new(ErrorKind::Eval, "attribute 'startSet' required", pos))?;
-        let op = args
-            .get("operator")
-            .cloned()
-            .ok_or_else(|| EvalError::new(ErrorKind::Eval, "attribute 'operator' required", pos))?;
+        let start = args.get("startSet").cloned().ok_or_else(|| {
+            EvalError::new(
+                ErrorKind::Eval,
+                "attribute 'startSet' missing for call to 'genericClosure'",
+                pos,
+            )
+        })?;
+        let op = args.get("operator").cloned().ok_or_else(|| {
+            EvalError::new(
+                ErrorKind::Eval,
+                "attribute 'operator' missing for call to 'genericClosure'",
+                pos,
+            )
+        })?;
         let op = ev.force(&op)?;
         let mut queue: std::collections::VecDeque<Thunk> =
             ev.force_list(&start, pos)?.iter().cloned().collect();

@@ -160,9 +160,7 @@ pub fn register(reg: &mut Registry) {
         Ok(Value::list(out))
     });
     reg.add("splitVersion", 1, |ev, a, pos| {
-        let v = ev.force(&a[0])?;
-        let mut ctx = Context::new();
-        let s = ev.coerce_to_string(&v, pos, false, false, &mut ctx)?;
+        let s = ev.force_string(&a[0], pos)?.s.to_string();
         let mut rest = s.as_str();
         let mut out = Vec::new();
         loop {
@@ -180,9 +178,7 @@ pub fn register(reg: &mut Registry) {
         Ok(Value::Int(compare_versions(&x.s, &y.s)))
     });
     reg.add("parseDrvName", 1, |ev, a, pos| {
-        let v = ev.force(&a[0])?;
-        let mut ctx = Context::new();
-        let s = ev.coerce_to_string(&v, pos, false, false, &mut ctx)?;
+        let s = ev.force_string(&a[0], pos)?.s.to_string();
         let bytes = s.as_bytes();
         let mut name = s.clone();
         let mut version = String::new();
@@ -233,8 +229,10 @@ pub fn register(reg: &mut Registry) {
         Ok(Value::Bool(ev.force_string(&a[0], pos)?.has_context()))
     });
     reg.add("unsafeDiscardStringContext", 1, |ev, a, pos| {
-        let s = ev.force_string(&a[0], pos)?;
-        Ok(Value::String(NixStr::plain(s.s)))
+        let v = ev.force(&a[0])?;
+        let mut ctx = Context::new();
+        let s = ev.coerce_to_string(&v, pos, false, false, &mut ctx)?;
+        Ok(Value::String(NixStr::plain(s)))
     });
     reg.add("unsafeDiscardOutputDependency", 1, |ev, a, pos| {
         let s = ev.force_string(&a[0], pos)?;
