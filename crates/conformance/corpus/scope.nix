@@ -51,3 +51,23 @@ let f = { a ? b, b ? a }: a; in f { }
 let f = args@{ a, ... }: args.b; in f { a = 1; b = 2; }
 let f = { a, ... }@args: builtins.attrNames args; in f { a = 1; c = 2; }
 let f = args@{ a ? 5 }: args ? a; in f { }
+with { a = 1; }; rec { b = a; a = 2; c = b; }
+with { a = 1; }; let inherit a; in a
+let a = 2; in with { a = 1; }; let inherit a; in a
+with { x = 1; }; { inherit x; y = x; }
+with { f = x: x + 1; }; f (with { f = 0; }; f)
+with { a = 1; }; with { b = a + 1; }; with { a = 10; }; b
+with builtins; with { map = 1; }; map
+let map = 1; in with builtins; map
+with { a = throw "with attrs are lazy"; b = 2; }; b
+with rec { a = b; b = 1; }; a
+with { __add = 1; }; __add
+with { }; with { }; 1
+(with { a = 1; }; x: a + x) 1
+let f = with { a = 1; }; x: a; in with { a = 2; }; f 0
+rec { a = 1; b = with { a = 2; }; a; }.b
+rec { a = 1; b = let a = 3; in with { a = 2; }; a; }.b
+let x = { y = 1; }; in with x; y
+let x = 1; in with { x = 2; }; with { x = 3; }; x
+with (import ./data/values.nix); twice
+with { a.b = 1; }; a.b
