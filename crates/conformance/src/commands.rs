@@ -127,6 +127,19 @@ fn one_line(text: &str, limit: usize) -> String {
     }
 }
 
+/// Both texts from a little before where they first differ, so that a short reason
+/// shows the difference rather than a long shared beginning.
+fn from_first_difference(a: &str, b: &str) -> (String, String) {
+    const CONTEXT: usize = 20;
+    let common = a.chars().zip(b.chars()).take_while(|(x, y)| x == y).count();
+    if common <= 2 * CONTEXT {
+        return (a.to_owned(), b.to_owned());
+    }
+    let skip = common - CONTEXT;
+    let cut = |t: &str| format!("…{}", t.chars().skip(skip).collect::<String>());
+    (cut(a), cut(b))
+}
+
 fn indent(text: &str) -> String {
     text.lines().map(|l| format!("    {l}\n")).collect()
 }
@@ -305,10 +318,11 @@ pub fn corpus(args: &CorpusArgs) -> Result<bool> {
         } else {
             actual.headline()
         };
+        let (got_part, want_part) = from_first_difference(&got, &want.headline());
         let reason = format!(
             "got {}; want {}",
-            one_line(&got, 80),
-            one_line(&want.headline(), 80)
+            one_line(&got_part, 80),
+            one_line(&want_part, 80)
         );
         if args.run.verbose || !listed {
             println!("FAIL {}: {}", case.id, case.expr);
@@ -382,6 +396,22 @@ fn check_records_live(
 #[cfg(test)]
 mod tests {
     use super::one_line;
+
+    #[test]
+    fn differences_are_shown_where_they_start() {
+        use super::from_first_difference;
+        let shared = "error: a long shared beginning of the message, ";
+        let (a, b) = from_first_difference(&format!("{shared}x"), &format!("{shared}y"));
+        assert!(
+            a.starts_with('…') && a.ends_with('x') && b.ends_with('y'),
+            "{a} {b}"
+        );
+        assert!(a.chars().count() < shared.len());
+        assert_eq!(
+            from_first_difference("ab", "ac"),
+            ("ab".into(), "ac".into())
+        );
+    }
 
     #[test]
     fn one_line_flattens_escapes_and_cuts() {
