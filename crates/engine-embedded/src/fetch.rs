@@ -269,6 +269,58 @@ mod tests {
             .contains("--engine nix"));
     }
 
+    /// Serves `body` to every connection, on loopback.
+    fn serve(body: &'static [u8]) -> String {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/data", listener.local_addr().unwrap());
+        std::thread::spawn(move || {
+            for mut stream in listener.incoming().flatten() {
+                let _ = stream.read(&mut [0u8; 4096]);
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    body.len()
+                );
+                let _ = stream.write_all(body);
+            }
+        });
+        url
+    }
+
+    #[test]
+    fn hashes_are_verified_and_sizes_capped() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = FetchConfig {
+            allow_hosts: vec!["127.0.0.1".into()],
+            max_bytes: 10,
+            ..FetchConfig::default()
+        };
+        let fetcher = Fetcher::new(config, dir.path().into());
+        let url = serve(b"hello");
+        // sha256 of "hello", in Nix's base-32 and as SRI.
+        for good in [
+            "sha256:094qif9n4cq4fdg459qzbhg1c6wywawwaaivx0k0x8xhbyx4vwic",
+            "sha256-LPJNul+wow4m6DsqxbninhsWHlwfp0JecwQzYpOLmCQ=",
+        ] {
+            let mut req = request("fetchurl", &url);
+            req.sha256 = Some(good.into());
+            let path = fetcher.fetch(&req, None).unwrap();
+            assert_eq!(std::fs::read(path).unwrap(), b"hello");
+        }
+        let mut bad = request("fetchurl", &url);
+        bad.sha256 = Some("sha256-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=".into());
+        assert!(fetcher
+            .fetch(&bad, None)
+            .unwrap_err()
+            .contains("hash mismatch"));
+        let big = serve(b"more than ten bytes");
+        assert!(fetcher
+            .fetch(&request("fetchurl", &big), None)
+            .unwrap_err()
+            .contains("larger than the limit"));
+    }
+
     #[test]
     fn names_cannot_escape() {
         assert_eq!(sanitise("../../etc/passwd"), ".._.._etc_passwd");
