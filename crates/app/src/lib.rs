@@ -25,13 +25,26 @@ pub const NIX_LIB: &[(&str, &str)] = &[
     ("cc.nix", include_str!("../nix/lib/cc.nix")),
 ];
 
-/// Writes [`NIX_LIB`] into `dir` (created if needed), for engines that need real files.
-pub fn write_nix_lib(dir: &std::path::Path) -> std::io::Result<()> {
-    std::fs::create_dir_all(dir)?;
+/// Where [`write_runtime`] put the files engines evaluate.
+pub struct RuntimeFiles {
+    /// [`ROUTER_NIX`], as a file.
+    pub router: std::path::PathBuf,
+    /// The folder holding [`NIX_LIB`]: the search path entry `nixweb=<lib>`.
+    pub lib: std::path::PathBuf,
+}
+
+/// Writes the router and the library into `dir`, for engines that evaluate real files.
+pub fn write_runtime(dir: &std::path::Path) -> std::io::Result<RuntimeFiles> {
+    let files = RuntimeFiles {
+        router: dir.join("router.nix"),
+        lib: dir.join("lib"),
+    };
+    std::fs::write(&files.router, ROUTER_NIX)?;
+    std::fs::create_dir_all(&files.lib)?;
     for (name, text) in NIX_LIB {
-        std::fs::write(dir.join(name), text)?;
+        std::fs::write(files.lib.join(name), text)?;
     }
-    Ok(())
+    Ok(files)
 }
 
 /// The HTTP methods an app can define as route leaves, in the order `Allow` lists them.

@@ -92,10 +92,8 @@ impl EmbeddedEngine {
             .path()
             .canonicalize()
             .map_err(|e| unavailable("working folder", e))?;
-        let router = base.join("router.nix");
-        std::fs::write(&router, nixweb_app::ROUTER_NIX).map_err(|e| unavailable("router", e))?;
-        let lib = base.join("lib");
-        nixweb_app::write_nix_lib(&lib).map_err(|e| unavailable("library", e))?;
+        let nixweb_app::RuntimeFiles { router, lib } =
+            nixweb_app::write_runtime(&base).map_err(|e| unavailable("router and library", e))?;
         let downloads = base.join("downloads");
         std::fs::create_dir_all(&downloads).map_err(|e| unavailable("downloads", e))?;
 

@@ -60,6 +60,8 @@ pub struct NixEngine {
     config: NixConfig,
     workdir: tempfile::TempDir,
     router: PathBuf,
+    /// The library, on the search path as `nixweb`.
+    lib: PathBuf,
     next_request: AtomicU64,
 }
 
@@ -74,15 +76,14 @@ impl NixEngine {
             .map_err(|e| {
                 EngineError::Unavailable(format!("cannot create a working folder: {e}"))
             })?;
-        let router = workdir.path().join("router.nix");
-        std::fs::write(&router, nixweb_app::ROUTER_NIX)
-            .and_then(|()| nixweb_app::write_nix_lib(&workdir.path().join("lib")))
+        let runtime = nixweb_app::write_runtime(workdir.path())
             .map_err(|e| EngineError::Unavailable(format!("cannot write the router: {e}")))?;
         Ok(NixEngine {
             app_file: app_file.to_owned(),
             config,
             workdir,
-            router,
+            router: runtime.router,
+            lib: runtime.lib,
             next_request: AtomicU64::new(0),
         })
     }
@@ -96,10 +97,7 @@ impl NixEngine {
             cmd.arg("--show-trace");
         }
         // <nixweb/…> is the library that ships with nixweb.
-        cmd.arg("-I").arg(format!(
-            "nixweb={}",
-            self.workdir.path().join("lib").display()
-        ));
+        cmd.arg("-I").arg(format!("nixweb={}", self.lib.display()));
         for (name, value) in NixConfig::default_options()
             .iter()
             .chain(&self.config.options)
