@@ -81,11 +81,12 @@ impl Drop for Driver {
     }
 }
 
-/// Where a test leaves its screenshot `name`: target/test-artifacts/NAME.
-pub fn artifact_path(name: &str) -> PathBuf {
+/// Saves what the browser shows as target/test-artifacts/NAME, for people to look at.
+pub async fn save_screenshot(browser: &Client, name: &str) {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/test-artifacts");
     std::fs::create_dir_all(&dir).unwrap();
-    dir.join(name)
+    let png = browser.screenshot().await.expect("a screenshot");
+    std::fs::write(dir.join(name), png).unwrap();
 }
 
 /// Every URL the page loaded (scripts, styles, images, fetches), from the browser's own

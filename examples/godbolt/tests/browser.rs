@@ -5,12 +5,8 @@
 mod common;
 
 use nixweb_testkit::browser::fantoccini::{key::Key, Client, Locator};
-use nixweb_testkit::browser::{loaded_resources, Driver};
+use nixweb_testkit::browser::{loaded_resources, save_screenshot, Driver};
 use std::time::Duration;
-
-fn screenshot_path() -> std::path::PathBuf {
-    nixweb_testkit::browser::artifact_path("godbolt.png")
-}
 
 #[test]
 fn a_browser_types_a_program_clicks_run_and_reads_hello_world() {
@@ -63,8 +59,7 @@ async fn drive(browser: &Client, url: &str, nonce: u32) -> (String, String, Vec<
     )
     .await;
     let output = run_and_read(browser, &format!("Hello World {nonce}")).await;
-    let png = browser.screenshot().await.unwrap();
-    std::fs::write(screenshot_path(), png).unwrap();
+    save_screenshot(browser, "godbolt.png").await;
 
     // The language selector: valid C that C++ rejects (malloc's void * needs no cast in C).
     browser

@@ -3,7 +3,7 @@
 //! Leaves screenshots in target/test-artifacts/todo-*.png.
 
 use nixweb_testkit::browser::fantoccini::{Client, Locator};
-use nixweb_testkit::browser::{artifact_path, loaded_resources, Driver};
+use nixweb_testkit::browser::{loaded_resources, save_screenshot, Driver};
 use nixweb_testkit::TestServer;
 use std::time::Duration;
 
@@ -135,11 +135,7 @@ fn a_person_adds_toggles_and_deletes_and_the_list_survives_a_restart() {
             &[("Buy milk", true), ("Write <b>tests</b>", false)],
         )
         .await;
-        std::fs::write(
-            artifact_path("todo-before-restart.png"),
-            browser.screenshot().await.unwrap(),
-        )
-        .unwrap();
+        save_screenshot(&browser, "todo-before-restart.png").await;
         browser.close().await.unwrap();
     });
     drop(server);
@@ -154,11 +150,7 @@ fn a_person_adds_toggles_and_deletes_and_the_list_survives_a_restart() {
             &[("Buy milk", true), ("Write <b>tests</b>", false)],
         )
         .await;
-        std::fs::write(
-            artifact_path("todo-after-restart.png"),
-            browser.screenshot().await.unwrap(),
-        )
-        .unwrap();
+        save_screenshot(&browser, "todo-after-restart.png").await;
         // Everything the page loaded came from nixweb itself.
         for resource in loaded_resources(&browser).await {
             assert!(
