@@ -75,9 +75,9 @@ fn open_app(app: &Path, run: &RunArgs) -> Result<(Arc<dyn Engine>, ServerConfig)
         .expect("an absolute file has a parent")
         .to_owned();
     let settings = Settings::resolve(&app_dir, run)?;
-    let cores = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(2);
+    let mut config = ServerConfig::for_app_dir(app_dir);
+    // The server's default is one worker per core.
+    let cores = config.workers;
     // A Nix process spends about half its time waiting on the store rather than computing:
     // measured on 2 cores, 4 workers serve 46 requests/s where 2 serve 30 and 8 serve 27.
     // Embedded evaluations are pure CPU: one per core.
@@ -99,7 +99,6 @@ fn open_app(app: &Path, run: &RunArgs) -> Result<(Arc<dyn Engine>, ServerConfig)
             embedded_config(&settings, workers)?,
         )?),
     };
-    let mut config = ServerConfig::for_app_dir(app_dir);
     config.eval_timeout = settings.eval_timeout;
     config.max_body = settings.max_body;
     config.dev = settings.dev;
