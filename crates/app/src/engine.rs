@@ -57,11 +57,11 @@ pub trait StateReader: Send + Sync {
 
 /// How an engine reaches a request's snapshot: in process through `reader`, or over HTTP
 /// on loopback at `http_url` (`/get?key=…`, `/list?prefix=…&after=…&limit=…`) for engines
-/// that evaluate in another process.
+/// that evaluate in another process (see [`Engine::reads_state_over_http`]).
 #[derive(Clone)]
 pub struct StateAccess {
     pub reader: Arc<dyn StateReader>,
-    pub http_url: String,
+    pub http_url: Option<String>,
 }
 
 /// Where an error points in the app's sources.
@@ -103,6 +103,11 @@ pub trait Engine: Send + Sync + 'static {
     fn name(&self) -> &'static str;
     /// The app's entry file.
     fn app_file(&self) -> &std::path::Path;
+    /// Whether this engine reads state over loopback HTTP (it evaluates in another process),
+    /// so each request's snapshot must be given a URL.
+    fn reads_state_over_http(&self) -> bool {
+        false
+    }
     /// Evaluates the router and returns its JSON result.
     fn run_router(&self, call: RouterCall) -> BoxFuture<'_, Result<Value, EngineError>>;
 }

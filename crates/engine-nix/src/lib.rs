@@ -128,10 +128,11 @@ impl NixEngine {
         let n = self.next_request.fetch_add(1, Ordering::Relaxed);
         let request_file = RemoveOnDrop(self.workdir.path().join(format!("request-{n}.json")));
         // State is read over loopback HTTP: the router finds the address in `dbUrl`.
-        let json = match (&call.state, &*call.request) {
-            (Some(state), Value::Object(request)) => {
+        let url = call.state.as_ref().and_then(|state| state.http_url.clone());
+        let json = match (url, &*call.request) {
+            (Some(url), Value::Object(request)) => {
                 let mut request = request.clone();
-                request.insert("dbUrl".into(), state.http_url.clone().into());
+                request.insert("dbUrl".into(), url.into());
                 serde_json::to_vec(&request)
             }
             _ => serde_json::to_vec(&*call.request),
@@ -183,6 +184,10 @@ impl NixEngine {
 impl Engine for NixEngine {
     fn name(&self) -> &'static str {
         "nix"
+    }
+
+    fn reads_state_over_http(&self) -> bool {
+        true
     }
 
     fn app_file(&self) -> &Path {

@@ -191,7 +191,10 @@ impl Nixweb {
             // After repeated conflicts, run alone among this server's requests (other servers
             // sharing the database can still interleave), so hot keys cannot starve anyone.
             let _turn = state.turn(attempt_number).await;
-            let attempt = state.attempt().await.map_err(Failure::StateUnavailable)?;
+            let attempt = state
+                .attempt(self.engine.reads_state_over_http())
+                .await
+                .map_err(Failure::StateUnavailable)?;
             let result = self.run_handler(&request, Some(attempt.access())).await?;
             let outcome = outcome::parse_outcome(&result).map_err(Failure::InvalidResponse)?;
             let writes = match &outcome {

@@ -109,20 +109,27 @@ impl AppState {
             .clone()
     }
 
-    /// A fresh attempt, reachable by the Nix engine through the bridge.
-    pub async fn attempt(self: &Arc<Self>) -> Result<Arc<Attempt>, String> {
-        let bridge = self
-            .bridge
-            .get_or_try_init(Bridge::start)
-            .await
-            .map_err(|e| format!("state bridge: {e}"))?;
+    /// A fresh attempt; `over_http` also makes it reachable through the bridge, for engines
+    /// that evaluate in another process (the others skip the registration and its token).
+    pub async fn attempt(self: &Arc<Self>, over_http: bool) -> Result<Arc<Attempt>, String> {
+        let http = if over_http {
+            let bridge = self
+                .bridge
+                .get_or_try_init(Bridge::start)
+                .await
+                .map_err(|e| format!("state bridge: {e}"))?;
+            Some((bridge.clone(), uuid::Uuid::new_v4().simple().to_string()))
+        } else {
+            None
+        };
         let attempt = Arc::new(Attempt {
             state: self.clone(),
             snapshot: Mutex::new(None),
-            token: uuid::Uuid::new_v4().simple().to_string(),
-            bridge: bridge.clone(),
+            http,
         });
-        bridge.register(&attempt);
+        if let Some((bridge, _)) = &attempt.http {
+            bridge.register(&attempt);
+        }
         Ok(attempt)
     }
 }
@@ -131,8 +138,8 @@ impl AppState {
 pub struct Attempt {
     state: Arc<AppState>,
     snapshot: Mutex<Option<Box<dyn nixweb_state::Snapshot>>>,
-    token: String,
-    bridge: Bridge,
+    /// The bridge and this attempt's unguessable token on it, when read over HTTP.
+    http: Option<(Bridge, String)>,
 }
 
 impl Attempt {
@@ -140,7 +147,10 @@ impl Attempt {
     pub fn access(self: &Arc<Self>) -> StateAccess {
         StateAccess {
             reader: self.clone(),
-            http_url: format!("http://{}/{}", self.bridge.address, self.token),
+            http_url: self
+                .http
+                .as_ref()
+                .map(|(bridge, token)| format!("http://{}/{token}", bridge.address)),
         }
     }
 
@@ -203,7 +213,9 @@ impl Attempt {
 
 impl Drop for Attempt {
     fn drop(&mut self) {
-        self.bridge.unregister(&self.token);
+        if let Some((bridge, token)) = &self.http {
+            bridge.unregister(token);
+        }
     }
 }
 
@@ -267,10 +279,12 @@ impl Bridge {
     }
 
     fn register(&self, attempt: &Arc<Attempt>) {
-        self.attempts
-            .lock()
-            .expect("bridge lock")
-            .insert(attempt.token.clone(), Arc::downgrade(attempt));
+        if let Some((_, token)) = &attempt.http {
+            self.attempts
+                .lock()
+                .expect("bridge lock")
+                .insert(token.clone(), Arc::downgrade(attempt));
+        }
     }
 
     fn unregister(&self, token: &str) {
