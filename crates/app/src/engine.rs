@@ -108,6 +108,12 @@ pub trait Engine: Send + Sync + 'static {
     fn reads_state_over_http(&self) -> bool {
         false
     }
+    /// How many calls per worker the server may hand over at once. An engine with its own
+    /// queue (the embedded engine's threads) asks for more than one, so a worker that
+    /// finishes a request finds the next one waiting instead of sleeping until it arrives.
+    fn calls_per_worker(&self) -> usize {
+        1
+    }
     /// Evaluates the router and returns its JSON result.
     fn run_router(&self, call: RouterCall) -> BoxFuture<'_, Result<Value, EngineError>>;
 }

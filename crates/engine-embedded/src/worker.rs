@@ -37,6 +37,10 @@ struct Loaded {
 pub fn run(shared: Arc<Shared>, jobs: crossbeam_channel::Receiver<Job>) {
     let mut loaded: Option<Loaded> = None;
     for job in jobs {
+        // Its requester gave up (timed out) while the job waited: nobody wants the answer.
+        if job.reply.is_closed() {
+            continue;
+        }
         if loaded.as_ref().is_some_and(Loaded::is_stale) {
             tracing::debug!(target: "nixweb::embedded", "app files changed: evaluating anew");
             loaded = None;

@@ -92,7 +92,7 @@ impl RequestIds {
 
 impl Nixweb {
     pub fn new(engine: Arc<dyn Engine>, config: ServerConfig) -> Self {
-        let admission = Admission::new(config.workers, config.queue);
+        let admission = Admission::new(config.workers * engine.calls_per_worker(), config.queue);
         let state = config.state.clone().map(AppState::new);
         Nixweb {
             engine,
