@@ -3,16 +3,19 @@
 # Every engine evaluates this file, so route resolution cannot differ between them.
 # It is called with
 #   appFile     the app's entry file (a string holding an absolute path)
-#   requestFile a JSON file holding the request attrset (see docs/app-contract.md), or
-#   request     that attrset itself (engines that can pass values directly)
+#   requestFile a JSON file holding the request attrset (see docs/app-contract.md)
 #   mode        "handle" (resolve and run one request) or "routes" (list the route table)
 #   dbPrimops   optional { get; list; } reading the request's state snapshot; without it,
 #               state is read over HTTP from request.dbUrl (the Nix engine's way)
 # and returns a value made only of JSON-representable data: the engine serialises it and
 # nixweb's Rust side checks it (crates/app/src/outcome.rs).
+#
+# Without requestFile it returns `request: mode: …` instead, for engines that keep their
+# evaluator between requests: everything here that does not depend on the request (these
+# definitions, the imported app, a route tree that is not a function) is then evaluated
+# once, not once per request.
 { appFile
 , requestFile ? null
-, request ? builtins.fromJSON (builtins.readFile requestFile)
 , mode ? "handle"
 , dbPrimops ? null
 }:
@@ -50,14 +53,15 @@ let
     get = key: p.get (checkKey key);
     list = spec: let s = listSpec spec; in p.list s.prefix s.after s.limit;
   };
-  db =
-    if dbPrimops != null then dbFromPrimops dbPrimops
+  noDb = {
+    get = _: throw "nixweb: this request has no state: no database is configured";
+    list = _: throw "nixweb: this request has no state: no database is configured";
+  };
+  primopsDb = if dbPrimops != null then dbFromPrimops dbPrimops else null;
+  dbOf = request:
+    if primopsDb != null then primopsDb
     else if request.dbUrl or null != null then dbOverHttp request.dbUrl
-    else {
-      get = _: throw "nixweb: this request has no state: no database is configured";
-      list = _: throw "nixweb: this request has no state: no database is configured";
-    };
-  req0 = removeAttrs request [ "dbUrl" ] // { inherit db; };
+    else noDb;
 
   methods = [ "GET" "HEAD" "POST" "PUT" "DELETE" "PATCH" "OPTIONS" ];
   isMethod = name: elem name methods;
@@ -75,10 +79,9 @@ let
     let formals = if isFunction f then functionArgs f else { };
     in if formals == { } then f req else f (intersectAttrs formals req);
 
-  routeTree = app:
-    let tree = if isCallable app then callWithRequest app req0 else app;
-    in if isAttrs tree then tree
-       else throw "nixweb: the app must evaluate to a route tree (an attribute set), or to a function returning one, but it gave a ${typeOf tree}";
+  checkTree = tree:
+    if isAttrs tree then tree
+    else throw "nixweb: the app must evaluate to a route tree (an attribute set), or to a function returning one, but it gave a ${typeOf tree}";
 
   hasMethods = node: builtins.any isMethod (attrNames node);
   childNames = node: filter (name: !(isMethod name)) (attrNames node);
@@ -164,7 +167,7 @@ let
       }
     else { kind = "invalid"; type = typeOf r; };
 
-  handle = tree:
+  handle = request: req0: tree:
     let
       found = resolve tree request.segments { };
       node = found.node;
@@ -200,8 +203,18 @@ let
         in here ++ below;
     in { outcome = "routes"; routes = walk tree ""; };
 
-  tree = routeTree (import appFile);
+  app = import appFile;
+  # An app that is a plain route tree is the same for every request.
+  fixedTree = if isCallable app then null else checkTree app;
+
+  serve = request: mode:
+    let
+      req0 = removeAttrs request [ "dbUrl" ] // { db = dbOf request; };
+      tree = if fixedTree != null then fixedTree else checkTree (callWithRequest app req0);
+    in
+    if mode == "routes" then routes tree
+    else if mode == "handle" then handle request req0 tree
+    else throw "nixweb router: unknown mode ${mode}";
 in
-if mode == "routes" then routes tree
-else if mode == "handle" then handle tree
-else throw "nixweb router: unknown mode ${mode}"
+if requestFile == null then serve
+else serve (builtins.fromJSON (builtins.readFile requestFile)) mode

@@ -67,7 +67,8 @@ pub(crate) struct Shared {
     pub search_path: Vec<String>,
     pub limits: nixweb_eval::Limits,
     pub fetcher: Arc<fetch::Fetcher>,
-    /// The expression every worker evaluates once: `request: mode: <router applied to the app>`.
+    /// The expression every worker evaluates once: the router applied to the app, a
+    /// function `request: mode: …`.
     pub entry_expr: String,
     pub workdir: PathBuf,
     pub router: PathBuf,
@@ -177,10 +178,11 @@ impl Engine for EmbeddedEngine {
     }
 }
 
-/// The router applied to the app, waiting for a request and a mode.
+/// The router applied to the app, waiting for a request and a mode (`request: mode: …`).
+/// Given no request file, the router evaluates what does not depend on the request once.
 fn entry_expression(router: &Path, app_file: &Path) -> String {
     format!(
-        "let router = import {}; in request: mode: router {{ appFile = {}; inherit request mode; \
+        "import {} {{ appFile = {}; \
          dbPrimops = {{ get = builtins.nixwebStateGet; list = builtins.nixwebStateList; }}; }}",
         nix_string(&router.display().to_string()),
         nix_string(&app_file.display().to_string())
