@@ -21,9 +21,7 @@ impl Evaluator {
         copy_to_store: bool,
         ctx: &mut Context,
     ) -> EResult<String> {
-        stacker::maybe_grow(crate::eval::STACK_RED_ZONE, crate::eval::STACK_GROW, || {
-            self.coerce_to_string_here(v, pos, coerce_more, copy_to_store, ctx)
-        })
+        crate::stack::ensure(|| self.coerce_to_string_here(v, pos, coerce_more, copy_to_store, ctx))
     }
 
     fn coerce_to_string_here(

@@ -392,7 +392,7 @@ impl Evaluator {
         v: &Value,
         seen: &mut std::collections::HashSet<usize>,
     ) -> EResult<()> {
-        stacker::maybe_grow(STACK_RED_ZONE, STACK_GROW, || match v {
+        crate::stack::ensure(|| match v {
             Value::Attrs(a) => {
                 if !seen.insert(Rc::as_ptr(a) as *const u8 as usize) {
                     return Ok(());
@@ -444,7 +444,7 @@ impl Evaluator {
             _ => {}
         }
         self.enter(Pos::NONE)?;
-        let r = stacker::maybe_grow(STACK_RED_ZONE, STACK_GROW, || self.eval_inner(e, env));
+        let r = crate::stack::ensure(|| self.eval_inner(e, env));
         self.depth -= 1;
         r
     }
@@ -456,6 +456,19 @@ impl Evaluator {
         let base_calls = self.call_depth;
         // The innermost call made in tail position, for the error trace.
         let mut last_call: Option<(Rc<Closure>, Pos)> = None;
+        // Forms that never continue in tail position are evaluated directly, so their
+        // value is not moved through a `Step` first.
+        match &**e {
+            Expr::Binary { op, lhs, rhs, pos } => {
+                return self.eval_binary(*op, lhs, rhs, env, *pos)
+            }
+            Expr::Let(..)
+            | Expr::Apply { .. }
+            | Expr::If { .. }
+            | Expr::Assert { .. }
+            | Expr::With { .. } => {}
+            _ => return self.eval_simple(e, env),
+        }
         let (mut e, mut env) = match self.eval_step(e, env)? {
             Step::Done(v) => return Ok(v),
             Step::Tail(e, env) => (e, env),
@@ -474,6 +487,17 @@ impl Evaluator {
                     "stack overflow (possible infinite recursion)",
                     Pos::NONE,
                 ));
+            }
+            match &*e {
+                Expr::Binary { op, lhs, rhs, pos } => {
+                    break self.eval_binary(*op, lhs, rhs, &env, *pos)
+                }
+                Expr::Let(..)
+                | Expr::Apply { .. }
+                | Expr::If { .. }
+                | Expr::Assert { .. }
+                | Expr::With { .. } => {}
+                _ => break self.eval_simple(&e, &env),
             }
             match self.eval_step(&e, &env) {
                 Ok(Step::Done(v)) => break Ok(v),
@@ -900,7 +924,7 @@ impl Evaluator {
     pub fn call(&mut self, f: Value, arg: Thunk, pos: Pos) -> EResult<Value> {
         self.tick(pos)?;
         self.enter(pos)?;
-        let r = stacker::maybe_grow(STACK_RED_ZONE, STACK_GROW, || self.call_inner(f, arg, pos));
+        let r = crate::stack::ensure(|| self.call_inner(f, arg, pos));
         self.depth -= 1;
         r
     }

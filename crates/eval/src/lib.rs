@@ -32,6 +32,7 @@ pub mod ops;
 pub mod print;
 pub mod show;
 pub mod source;
+mod stack;
 pub mod value;
 
 pub use error::{ErrorKind, EvalError};

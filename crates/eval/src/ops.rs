@@ -5,7 +5,7 @@ use std::rc::Rc;
 
 use crate::ast::{BinOp, ExprRef};
 use crate::error::{err, EResult};
-use crate::eval::{as_f64, Evaluator, STACK_GROW, STACK_RED_ZONE};
+use crate::eval::{as_f64, Evaluator};
 use crate::source::Pos;
 use crate::value::*;
 
@@ -192,9 +192,7 @@ impl Evaluator {
 
     /// Nix's `==`: deep, forcing as needed; functions are never equal.
     pub fn values_equal(&mut self, a: &Value, b: &Value, pos: Pos) -> EResult<bool> {
-        stacker::maybe_grow(STACK_RED_ZONE, STACK_GROW, || {
-            self.values_equal_inner(a, b, pos)
-        })
+        crate::stack::ensure(|| self.values_equal_inner(a, b, pos))
     }
 
     fn values_equal_inner(&mut self, a: &Value, b: &Value, pos: Pos) -> EResult<bool> {
@@ -274,9 +272,7 @@ impl Evaluator {
     }
 
     pub fn less_than(&mut self, a: &Value, b: &Value, pos: Pos) -> EResult<bool> {
-        stacker::maybe_grow(STACK_RED_ZONE, STACK_GROW, || {
-            self.less_than_here(a, b, pos)
-        })
+        crate::stack::ensure(|| self.less_than_here(a, b, pos))
     }
 
     fn less_than_here(&mut self, a: &Value, b: &Value, pos: Pos) -> EResult<bool> {
