@@ -108,9 +108,14 @@ pub fn register(reg: &mut Registry) {
             return err(format!("cannot create list of size {}", n), pos);
         }
         ev.count_alloc(n as usize, pos)?;
+        // The indices first, then the elements: allocated in one run, the elements sit
+        // next to each other in memory rather than interleaved with their (soon freed)
+        // indices, which matters to whatever walks the list later (sort, say).
+        let indices: Vec<Thunk> = (0..n).map(|i| Thunk::value(Value::Int(i))).collect();
         Ok(Value::list(
-            (0..n)
-                .map(|i| Thunk::apply(f.clone(), Thunk::value(Value::Int(i))))
+            indices
+                .into_iter()
+                .map(|i| Thunk::apply(f.clone(), i))
                 .collect(),
         ))
     });
