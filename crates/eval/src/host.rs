@@ -70,9 +70,28 @@ impl Evaluator {
         })
     }
 
+    /// Deeply forces and writes JSON text exactly as `to_json` would convert it (and as
+    /// `builtins.toJSON` prints it, without copying paths to the store), without building
+    /// a `serde_json::Value` in between.
+    pub fn to_json_string(&mut self, v: &Value) -> EResult<String> {
+        let mut ctx = Context::new();
+        let mut out = String::new();
+        crate::builtins::json::to_json(self, v, Pos::NONE, false, &mut ctx, &mut out)?;
+        Ok(out)
+    }
+
     /// Converts JSON into a Nix value (integers stay integers, other numbers are floats).
     pub fn from_json(&self, j: &serde_json::Value) -> Value {
         crate::builtins::json::from_serde(j)
+    }
+
+    /// Parses JSON text straight into a Nix value, as `builtins.fromJSON` does: for the
+    /// JSON `from_json` takes, the same value as `from_json` of the parsed text. (Like
+    /// Nix 2.8, a repeated key keeps its last value, integers between 2^63 and 2^64 wrap,
+    /// and a `\u0000` escape ends its string.) Errors are worded as Nix words them.
+    pub fn from_json_str(&self, text: &str) -> EResult<Value> {
+        crate::builtins::json_parse::parse(text)
+            .map_err(|msg| EvalError::new(ErrorKind::Eval, msg, Pos::NONE))
     }
 
     /// Adds a builtin under `builtins.<name>` and `__<name>` (and as a bare global when

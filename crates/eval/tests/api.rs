@@ -408,3 +408,47 @@ fn deep_values_are_compared_coerced_and_serialised_without_overflow() {
         "[ 0 false true true 600002 ]"
     );
 }
+
+#[test]
+fn json_text_conversions_agree_with_the_serde_ones() {
+    let mut ev = Evaluator::new(Arc::new(StdIO));
+    let docs = [
+        r#"null"#,
+        r#"[true, false, 0, -7, 9007199254740993, 1.5, -2.5e-3, 1e300, "", "a\"b\\c\n\t\u00e9\u0001"]"#,
+        r#"{"b": {"y": [1, {"z": null}], "x": "é"}, "a": [], "": {}, "é": 1, "a b": -0.0}"#,
+        r#"[{"id": 1, "name": "user 1", "tags": ["a", "b"]}, {"id": 2, "name": "user 2", "tags": []}]"#,
+        r#"{"method": "GET", "path": "/users/1", "segments": ["users", "1"], "query": {"page": "2"}}"#,
+    ];
+    for text in docs {
+        let parsed: serde_json::Value = serde_json::from_str(text).unwrap();
+        let via_serde = ev.from_json(&parsed);
+        let via_text = ev.from_json_str(text).unwrap();
+        let print = |v: &nixweb_eval::Value| nixweb_eval::print::print_value(v);
+        ev.force_deep(&via_text).unwrap();
+        ev.force_deep(&via_serde).unwrap();
+        assert_eq!(print(&via_serde), print(&via_text), "{text}");
+        // And back: the text is what the serde value serialises to.
+        let json = ev.to_json(&via_serde).unwrap();
+        let text_out = ev.to_json_string(&via_text).unwrap();
+        let reparsed: serde_json::Value = serde_json::from_str(&text_out).unwrap();
+        assert_eq!(json, reparsed, "{text}");
+        assert_eq!(json, parsed, "{text}");
+    }
+    // Values that are not plain data.
+    let v = ev
+        .eval_expr_str(
+            r#"{ p = /tmp/x; d = { outPath = "out"; }; s = { __toString = s: "str"; }; f = 1.0 / 3; }"#,
+            Path::new("/"),
+        )
+        .unwrap();
+    let text = ev.to_json_string(&v).unwrap();
+    assert_eq!(text, r#"{"d":"out","f":0.333333,"p":"/tmp/x","s":"str"}"#);
+    assert_eq!(
+        ev.to_json(&v).unwrap(),
+        serde_json::from_str::<serde_json::Value>(&text).unwrap()
+    );
+    let f = ev.eval_expr_str("x: x", Path::new("/")).unwrap();
+    assert!(ev.to_json_string(&f).is_err());
+    let e = ev.from_json_str("{\"a\": }").unwrap_err();
+    assert!(e.msg.contains("parse error"), "{}", e.msg);
+}

@@ -7,7 +7,12 @@ use crate::value::*;
 struct Parser<'a> {
     text: &'a [u8],
     i: usize,
+    /// Object keys seen so far: records of the same shape share their names.
+    names: std::collections::HashMap<String, Symbol>,
 }
+
+/// Beyond this many distinct keys, new ones are no longer remembered.
+const MAX_INTERNED_KEYS: usize = 4096;
 
 type PResult<T> = Result<T, String>;
 
@@ -383,6 +388,19 @@ impl Parser<'_> {
         Ok(String::from_utf8_lossy(&out).into_owned())
     }
 
+    /// An object key, shared with earlier equal keys.
+    fn key(&mut self) -> PResult<Symbol> {
+        let key = self.string()?;
+        if let Some(name) = self.names.get(&key) {
+            return Ok(name.clone());
+        }
+        let name: Symbol = key.as_str().into();
+        if self.names.len() < MAX_INTERNED_KEYS {
+            self.names.insert(key, name.clone());
+        }
+        Ok(name)
+    }
+
     fn array(&mut self) -> PResult<Value> {
         self.i += 1;
         let mut items = Vec::new();
@@ -418,7 +436,7 @@ impl Parser<'_> {
             if self.peek() != Some(b'"') {
                 return Err(self.unexpected("object key", "string literal"));
             }
-            let key = self.string()?;
+            let key = self.key()?;
             self.skip_ws();
             if self.peek() != Some(b':') {
                 return Err(self.unexpected("object separator", "':'"));
@@ -426,7 +444,7 @@ impl Parser<'_> {
             self.i += 1;
             let v = self.value()?;
             entries.push(Attr {
-                name: key.into(),
+                name: key,
                 value: Thunk::value(v),
                 pos: Pos::NONE,
             });
@@ -453,6 +471,7 @@ pub fn parse(text: &str) -> Result<Value, String> {
     let mut p = Parser {
         text: text.as_bytes(),
         i: 0,
+        names: Default::default(),
     };
     let v = p.value()?;
     p.skip_ws();
