@@ -83,6 +83,9 @@ pub struct RunArgs {
     /// Development mode: error pages show the Nix error and the source around it.
     #[arg(long)]
     pub dev: bool,
+    /// Log a line per request (method, path, status, time, id) [default: on with --dev].
+    #[arg(long)]
+    pub access_log: bool,
     /// Nix engine: pass `--option NAME VALUE` to Nix (repeatable).
     #[arg(long = "nix-option", num_args = 2, value_names = ["NAME", "VALUE"])]
     pub nix_option: Vec<String>,

@@ -102,6 +102,7 @@ fn open_app(app: &Path, run: &RunArgs) -> Result<(Arc<dyn Engine>, ServerConfig)
     config.eval_timeout = settings.eval_timeout;
     config.max_body = settings.max_body;
     config.dev = settings.dev;
+    config.access_log = settings.access_log;
     config.workers = workers;
     config.queue = settings.queue;
     config.state = Some(StateConfig {

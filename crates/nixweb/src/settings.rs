@@ -21,6 +21,7 @@ pub struct AppFile {
     pub workers: Option<usize>,
     pub queue: Option<usize>,
     pub dev: Option<bool>,
+    pub access_log: Option<bool>,
     pub show_trace: Option<bool>,
     /// Nix engine: `--option NAME VALUE` pairs.
     #[serde(default)]
@@ -67,6 +68,8 @@ pub struct Settings {
     pub workers: Option<usize>,
     pub queue: usize,
     pub dev: bool,
+    /// A line per request in the log.
+    pub access_log: bool,
     pub show_trace: bool,
     /// The file's options, then the flags' (Nix lets the later one win).
     pub nix_options: Vec<(String, String)>,
@@ -136,6 +139,12 @@ impl Settings {
             workers: flags.workers.or(file.workers),
             queue: flags.queue.or(file.queue).unwrap_or(256),
             dev: flags.dev || file.dev.unwrap_or(false),
+            // Off unless asked for (or developing): formatting and writing a line costs about
+            // a fifth of a small request's CPU (measured on hello, see BENCHMARKS.md).
+            access_log: flags.access_log
+                || file
+                    .access_log
+                    .unwrap_or(flags.dev || file.dev.unwrap_or(false)),
             show_trace: flags.show_trace || file.show_trace.unwrap_or(false),
             nix_options,
             db: flags.db.clone().or(file.db).unwrap_or_default(),
@@ -190,6 +199,30 @@ mod tests {
                 ("extra-sandbox-paths".to_owned(), "/bin /usr".to_owned()),
                 ("timeout".to_owned(), "20".to_owned())
             ]
+        );
+    }
+
+    #[test]
+    fn the_access_log_is_off_unless_asked_for_or_developing() {
+        let merged = |text: &str, flags: RunArgs| Settings::merge(file(text), &flags).unwrap();
+        assert!(!merged("", RunArgs::default()).access_log);
+        assert!(merged("dev = true", RunArgs::default()).access_log);
+        assert!(merged("access-log = true", RunArgs::default()).access_log);
+        let dev = RunArgs {
+            dev: true,
+            ..RunArgs::default()
+        };
+        assert!(
+            !merged("access-log = false", dev.clone()).access_log,
+            "the file may turn it off"
+        );
+        let asked = RunArgs {
+            access_log: true,
+            ..RunArgs::default()
+        };
+        assert!(
+            merged("access-log = false", asked).access_log,
+            "the flag wins"
         );
     }
 

@@ -28,6 +28,8 @@ pub struct ServerConfig {
     pub queue: usize,
     /// Show evaluation errors, with their source, in the error page.
     pub dev: bool,
+    /// Log a line per request.
+    pub access_log: bool,
     /// Folders that `file` responses may serve from: the app's folder and the Nix store.
     pub file_roots: Vec<PathBuf>,
     /// The app's state store; None: requests have no state.
@@ -46,6 +48,7 @@ impl ServerConfig {
             workers,
             queue: 256,
             dev: false,
+            access_log: false,
             state: Some(StateConfig {
                 url: format!("sqlite:{}", app_dir.join("nixweb.db").display()),
                 allow_get_writes: false,
@@ -120,7 +123,10 @@ impl Nixweb {
         let started = Instant::now();
         let id = self.ids.next();
         let method = request.method().clone();
-        let path = request.uri().path().to_owned();
+        let logged_path = self
+            .config
+            .access_log
+            .then(|| request.uri().path().to_owned());
 
         let mut response = match self.evaluate(request, remote_addr, &id).await {
             Ok(outcome) => render::outcome(outcome, &method, &self.config.file_roots).await,
@@ -132,12 +138,14 @@ impl Nixweb {
         if let Ok(value) = http::HeaderValue::from_str(&id) {
             response.headers_mut().insert("x-request-id", value);
         }
-        tracing::info!(
-            target: "nixweb::access",
-            "{method} {path} {} {:.1}ms id={id}",
-            response.status().as_u16(),
-            started.elapsed().as_secs_f64() * 1000.0
-        );
+        if let Some(path) = logged_path {
+            tracing::info!(
+                target: "nixweb::access",
+                "{method} {path} {} {:.1}ms id={id}",
+                response.status().as_u16(),
+                started.elapsed().as_secs_f64() * 1000.0
+            );
+        }
         response
     }
 
