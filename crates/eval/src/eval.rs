@@ -353,7 +353,10 @@ impl Evaluator {
         let state = std::mem::replace(&mut *t.0.borrow_mut(), ThunkState::Blackhole);
         let result = match &state {
             ThunkState::Pending(e, env) => self.eval(e, env),
-            ThunkState::Apply(f, arg) => self.call(f.clone(), arg.clone(), Pos::NONE),
+            ThunkState::Apply(f, arg) => match self.force(f) {
+                Ok(f) => self.call(f, arg.clone(), Pos::NONE),
+                Err(e) => Err(e),
+            },
             ThunkState::Blackhole => {
                 return Err(EvalError::new(
                     ErrorKind::InfiniteRecursion,
@@ -879,8 +882,10 @@ impl Evaluator {
                     if let Some(i) = a.attrs.iter().position(|d| d.name == o.name) {
                         let slot = &scope.slots[i];
                         let v = o.value.clone();
-                        *slot.0.borrow_mut() =
-                            ThunkState::Apply(Value::PrimOp(self.identity_op.clone()), v);
+                        *slot.0.borrow_mut() = ThunkState::Apply(
+                            Thunk::value(Value::PrimOp(self.identity_op.clone())),
+                            v,
+                        );
                     }
                     attrs.insert(o.name.clone(), o.value.clone(), o.pos);
                 }

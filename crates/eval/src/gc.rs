@@ -56,7 +56,7 @@ impl Evaluator {
                         ThunkState::Done(v) => work.push(Item::Value(v.clone())),
                         ThunkState::Pending(_, env) => work.push(Item::Env(env.clone())),
                         ThunkState::Apply(f, arg) => {
-                            work.push(Item::Value(f.clone()));
+                            work.push(Item::Thunk(f.clone()));
                             work.push(Item::Thunk(arg.clone()));
                         }
                         ThunkState::Blackhole => {}

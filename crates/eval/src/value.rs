@@ -200,8 +200,10 @@ pub struct Thunk(pub Rc<RefCell<ThunkState>>);
 pub enum ThunkState {
     Done(Value),
     Pending(ExprRef, Rc<Env>),
-    /// Lazy application, used by builtins such as `map` and `genList`.
-    Apply(Value, Thunk),
+    /// Lazy application of a function (a thunk, so that the many applications a `map`
+    /// makes share one, and the state stays small) to an argument, used by builtins such
+    /// as `map` and `genList`.
+    Apply(Thunk, Thunk),
     Blackhole,
 }
 
@@ -221,7 +223,7 @@ impl Thunk {
     pub fn pending(e: ExprRef, env: Rc<Env>) -> Thunk {
         Thunk(Rc::new(RefCell::new(ThunkState::Pending(e, env))))
     }
-    pub fn apply(f: Value, arg: Thunk) -> Thunk {
+    pub fn apply(f: Thunk, arg: Thunk) -> Thunk {
         Thunk(Rc::new(RefCell::new(ThunkState::Apply(f, arg))))
     }
     /// A thunk to be filled in later (`rec` and `let` slots, defaults of formals).

@@ -1,7 +1,5 @@
 //! Builtins over attribute sets.
 
-use std::rc::Rc;
-
 use super::Registry;
 use crate::error::err;
 use crate::source::Pos;
@@ -111,6 +109,7 @@ pub fn register(reg: &mut Registry) {
         let f = ev.force(&a[0])?;
         let s = ev.force_attrs(&a[1], pos)?;
         ev.count_alloc(s.len(), pos)?;
+        let f = Thunk::value(f);
         let entries = s
             .entries
             .iter()
@@ -118,10 +117,7 @@ pub fn register(reg: &mut Registry) {
                 let partial = Thunk::apply(f.clone(), Thunk::value(Value::str(e.name.clone())));
                 Attr {
                     name: e.name.clone(),
-                    value: Thunk::apply(
-                        Value::PrimOpApp(ev.apply_op.clone(), Rc::new(vec![partial])),
-                        e.value.clone(),
-                    ),
+                    value: Thunk::apply(partial, e.value.clone()),
                     pos: e.pos,
                 }
             })
@@ -129,7 +125,7 @@ pub fn register(reg: &mut Registry) {
         Ok(Value::attrs(Attrs { entries }))
     });
     reg.add("zipAttrsWith", 2, |ev, a, pos| {
-        let f = ev.force_function(&a[0], pos)?;
+        let f = Thunk::value(ev.force_function(&a[0], pos)?);
         let l = ev.force_list(&a[1], pos)?;
         let mut groups: std::collections::BTreeMap<Symbol, Vec<Thunk>> = Default::default();
         for t in l.iter() {
@@ -147,10 +143,7 @@ pub fn register(reg: &mut Registry) {
                 let partial = Thunk::apply(f.clone(), Thunk::value(Value::str(name.clone())));
                 Attr {
                     name,
-                    value: Thunk::apply(
-                        Value::PrimOpApp(ev.apply_op.clone(), Rc::new(vec![partial])),
-                        Thunk::value(Value::list(vals)),
-                    ),
+                    value: Thunk::apply(partial, Thunk::value(Value::list(vals))),
                     pos: Pos::NONE,
                 }
             })

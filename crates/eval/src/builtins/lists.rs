@@ -11,6 +11,7 @@ pub fn register(reg: &mut Registry) {
         let f = ev.force(&a[0])?;
         let l = ev.force_list(&a[1], pos)?;
         ev.count_alloc(l.len(), pos)?;
+        let f = Thunk::value(f);
         Ok(Value::list(
             l.iter()
                 .map(|t| Thunk::apply(f.clone(), t.clone()))
@@ -112,6 +113,7 @@ pub fn register(reg: &mut Registry) {
         // next to each other in memory rather than interleaved with their (soon freed)
         // indices, which matters to whatever walks the list later (sort, say).
         let indices: Vec<Thunk> = (0..n).map(|i| Thunk::value(Value::Int(i))).collect();
+        let f = Thunk::value(f);
         Ok(Value::list(
             indices
                 .into_iter()
