@@ -45,16 +45,21 @@ pub fn register(reg: &mut Registry) {
     reg.add("removeAttrs", 2, |ev, a, pos| {
         let s = ev.force_attrs(&a[0], pos)?;
         let names = ev.force_list(&a[1], pos)?;
-        let mut remove = std::collections::HashSet::new();
+        let mut remove = Vec::with_capacity(names.len());
         for n in names.iter() {
-            remove.insert(ev.force_string(n, pos)?.s);
+            remove.push(ev.force_string(n, pos)?.s);
         }
-        let entries = s
+        remove.sort_unstable();
+        let entries: Vec<Attr> = s
             .entries
             .iter()
-            .filter(|e| !remove.contains(&e.name))
+            .filter(|e| remove.binary_search(&e.name).is_err())
             .cloned()
             .collect();
+        if entries.len() == s.len() {
+            // Nothing removed: the set itself will do.
+            return Ok(Value::Attrs(s));
+        }
         Ok(Value::attrs(Attrs { entries }))
     });
     reg.add("listToAttrs", 1, |ev, a, pos| {
@@ -85,12 +90,22 @@ pub fn register(reg: &mut Registry) {
     reg.add("intersectAttrs", 2, |ev, a, pos| {
         let x = ev.force_attrs(&a[0], pos)?;
         let y = ev.force_attrs(&a[1], pos)?;
-        let entries = y
-            .entries
-            .iter()
-            .filter(|e| x.contains(&e.name))
-            .cloned()
-            .collect();
+        // Walk the smaller set, looking names up in the other (both stay sorted).
+        let entries: Vec<Attr> = if x.len() < y.len() {
+            x.entries
+                .iter()
+                .filter_map(|e| y.get_attr(&e.name).cloned())
+                .collect()
+        } else {
+            y.entries
+                .iter()
+                .filter(|e| x.contains(&e.name))
+                .cloned()
+                .collect()
+        };
+        if entries.len() == y.len() {
+            return Ok(Value::Attrs(y));
+        }
         Ok(Value::attrs(Attrs { entries }))
     });
     reg.add("catAttrs", 2, |ev, a, pos| {
