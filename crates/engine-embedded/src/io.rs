@@ -35,6 +35,8 @@ pub struct ConfinedIO {
     fetcher: Arc<Fetcher>,
     /// Every path looked at since the last `take_seen`, with its stamp then.
     seen: Mutex<BTreeMap<PathBuf, Stamp>>,
+    /// Paths added to `seen` since the last `take_fresh`, for the file watch.
+    fresh: Mutex<Vec<(PathBuf, Stamp)>>,
     volatile: AtomicBool,
     started: std::time::SystemTime,
     /// When the request under evaluation must be answered; fetches may not outlast it.
@@ -57,6 +59,7 @@ impl ConfinedIO {
             env,
             fetcher,
             seen: Mutex::default(),
+            fresh: Mutex::default(),
             volatile: AtomicBool::new(false),
             started: std::time::SystemTime::now(),
             deadline: Mutex::new(None),
@@ -72,6 +75,16 @@ impl ConfinedIO {
     /// The paths looked at so far, with their stamps, for staleness checks.
     pub fn seen(&self) -> BTreeMap<PathBuf, Stamp> {
         self.seen.lock().expect("seen lock").clone()
+    }
+
+    /// Whether the evaluation looked at `path`.
+    pub fn depends_on(&self, path: &Path) -> bool {
+        self.seen.lock().expect("seen lock").contains_key(path)
+    }
+
+    /// The paths looked at for the first time since the last call, with their stamps.
+    pub fn take_fresh(&self) -> Vec<(PathBuf, Stamp)> {
+        std::mem::take(&mut *self.fresh.lock().expect("fresh lock"))
     }
 
     /// Whether anything volatile (a fetch) happened since the last call; resets the flag.
@@ -92,12 +105,15 @@ impl ConfinedIO {
             .iter()
             .any(|root| real.starts_with(root))
             .then(|| {
-                let stamp = Stamp::of(&normal);
-                self.seen
-                    .lock()
-                    .expect("seen lock")
-                    .entry(normal.clone())
-                    .or_insert(stamp);
+                let mut seen = self.seen.lock().expect("seen lock");
+                if !seen.contains_key(&normal) {
+                    let stamp = Stamp::of(&normal);
+                    seen.insert(normal.clone(), stamp.clone());
+                    self.fresh
+                        .lock()
+                        .expect("fresh lock")
+                        .push((normal.clone(), stamp));
+                }
                 normal
             });
         self.judged

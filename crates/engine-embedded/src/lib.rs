@@ -10,6 +10,7 @@
 
 pub mod fetch;
 pub mod io;
+pub mod watch;
 mod worker;
 
 pub use fetch::FetchConfig;
@@ -72,6 +73,8 @@ pub(crate) struct Shared {
     pub entry_expr: String,
     pub workdir: PathBuf,
     pub router: PathBuf,
+    /// Tells workers when a file they read changed; None: they compare stamps instead.
+    pub watch: Option<watch::FileWatch>,
 }
 
 pub struct EmbeddedEngine {
@@ -118,6 +121,7 @@ impl EmbeddedEngine {
             entry_expr: entry_expression(&router, app_file),
             workdir: base,
             router,
+            watch: watch::FileWatch::new(),
         });
 
         let (sender, receiver) = crossbeam_channel::unbounded();

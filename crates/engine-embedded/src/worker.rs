@@ -32,6 +32,13 @@ struct Loaded {
     entry: Value,
     io: Arc<ConfinedIO>,
     reader: ReaderSlot,
+    /// The file watch's generation when this evaluator was made: later changes to a file
+    /// it read make it stale.
+    since: u64,
+    /// Without a file watch (or past its limits), staleness is told by comparing stamps.
+    compare_stamps: bool,
+    /// A file changed before the watch covered it.
+    changed_early: bool,
 }
 
 pub fn run(shared: Arc<Shared>, jobs: crossbeam_channel::Receiver<Job>) {
@@ -41,7 +48,7 @@ pub fn run(shared: Arc<Shared>, jobs: crossbeam_channel::Receiver<Job>) {
         if job.reply.is_closed() {
             continue;
         }
-        if loaded.as_ref().is_some_and(Loaded::is_stale) {
+        if loaded.as_ref().is_some_and(|l| l.is_stale(&shared)) {
             tracing::debug!(target: "nixweb::embedded", "app files changed: evaluating anew");
             loaded = None;
         }
@@ -59,6 +66,7 @@ pub fn run(shared: Arc<Shared>, jobs: crossbeam_channel::Receiver<Job>) {
                 if volatile {
                     shared.fetcher.clean();
                 } else {
+                    l.watch_fresh_paths(&shared);
                     l.collect_garbage_now_and_then();
                     loaded = Some(l);
                 }
@@ -82,16 +90,37 @@ impl Loaded {
         ev.set_search_path(&shared.search_path);
         let reader: ReaderSlot = Rc::default();
         register_state_builtins(&mut ev, &reader);
+        let since = shared.watch.as_ref().map_or(0, |w| w.generation());
         let entry = ev
             .eval_expr_str(&shared.entry_expr, &shared.workdir)
             .map_err(|e| eval_error(&ev, &e, shared))?;
-        Ok(Loaded {
+        let mut loaded = Loaded {
             ev,
             entry,
             io,
             reader,
             collect_at: MIN_COLLECT_AT,
-        })
+            since,
+            compare_stamps: shared.watch.is_none(),
+            changed_early: false,
+        };
+        loaded.watch_fresh_paths(shared);
+        Ok(loaded)
+    }
+
+    /// Has the file watch cover the files read for the first time by the last evaluation.
+    fn watch_fresh_paths(&mut self, shared: &Shared) {
+        let fresh = self.io.take_fresh();
+        if fresh.is_empty() || self.compare_stamps {
+            return;
+        }
+        match shared.watch.as_ref().and_then(|w| w.cover(&fresh)) {
+            Some(changed) => self.changed_early |= changed,
+            None => {
+                tracing::debug!(target: "nixweb::embedded", "a folder could not be watched: checking file stamps instead");
+                self.compare_stamps = true;
+            }
+        }
     }
 
     /// Frees the reference cycles left by finished requests (scopes that refer to
@@ -107,11 +136,18 @@ impl Loaded {
     }
 
     /// Whether a file this evaluator looked at has changed (or appeared, or gone) since.
-    fn is_stale(&self) -> bool {
-        self.io
-            .seen()
-            .iter()
-            .any(|(path, stamp)| crate::io::Stamp::of(path) != *stamp)
+    fn is_stale(&self, shared: &Shared) -> bool {
+        match &shared.watch {
+            _ if self.changed_early => true,
+            Some(watch) if !self.compare_stamps => {
+                watch.changed_since(self.since, |path| self.io.depends_on(path))
+            }
+            _ => self
+                .io
+                .seen()
+                .iter()
+                .any(|(path, stamp)| crate::io::Stamp::of(path) != *stamp),
+        }
     }
 
     fn run(
