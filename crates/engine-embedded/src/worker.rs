@@ -39,6 +39,8 @@ struct Loaded {
     compare_stamps: bool,
     /// A file changed before the watch covered it.
     changed_early: bool,
+    /// The value `builtins.currentTime` has now.
+    current_time: i64,
 }
 
 pub fn run(shared: Arc<Shared>, jobs: crossbeam_channel::Receiver<Job>) {
@@ -103,6 +105,7 @@ impl Loaded {
             since,
             compare_stamps: shared.watch.is_none(),
             changed_early: false,
+            current_time: i64::MIN,
         };
         loaded.watch_fresh_paths(shared);
         Ok(loaded)
@@ -159,7 +162,11 @@ impl Loaded {
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_secs() as i64)
             .unwrap_or(0);
-        nixweb_eval::builtins::set_builtin_value(&mut self.ev, "currentTime", Value::Int(now));
+        // Setting it rebuilds the builtins set, so only when the second has changed.
+        if now != self.current_time {
+            nixweb_eval::builtins::set_builtin_value(&mut self.ev, "currentTime", Value::Int(now));
+            self.current_time = now;
+        }
         let deadline = Instant::now() + call.timeout;
         self.ev.reset_budget(Limits {
             deadline: Some(deadline),

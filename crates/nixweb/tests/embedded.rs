@@ -244,3 +244,21 @@ fn fetches_go_only_to_allowed_hosts_and_never_outlive_the_deadline() {
         "the worker stayed stuck in the fetch"
     );
 }
+
+#[test]
+fn handlers_see_the_clock_move_between_requests() {
+    let dir = app(&[("default.nix", "{ GET = _: toString builtins.currentTime; }")]);
+    let server = embedded(&dir, &["--workers", "1"]);
+    let read = || -> i64 { get(&server, "/").1.parse().unwrap() };
+    let first = read();
+    let system = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    assert!((first - system).abs() <= 1, "{first} vs {system}");
+    std::thread::sleep(Duration::from_millis(1100));
+    assert!(
+        read() > first,
+        "the same worker's evaluator saw a later time"
+    );
+}
