@@ -64,7 +64,8 @@ let
     else noDb;
 
   methods = [ "GET" "HEAD" "POST" "PUT" "DELETE" "PATCH" "OPTIONS" ];
-  isMethod = name: elem name methods;
+  methodSet = builtins.listToAttrs (map (name: { inherit name; value = true; }) methods);
+  isMethod = name: methodSet ? ${name};
 
   # Attribute names that capture URL segments: ":name" takes one, ":...name" the rest.
   isRestCapture = name: substring 0 4 name == ":...";
@@ -75,15 +76,17 @@ let
 
   # Call an app function the way callPackage does: a function with formals gets only the
   # attributes it names; a plain `req: …` function gets the whole request.
-  callWithRequest = f: req:
+  # Given the function alone, it returns the function to call with the request, so the
+  # formals are looked at once.
+  callWithRequest = f:
     let formals = if isFunction f then functionArgs f else { };
-    in if formals == { } then f req else f (intersectAttrs formals req);
+    in if formals == { } then f else req: f (intersectAttrs formals req);
 
   checkTree = tree:
     if isAttrs tree then tree
     else throw "nixweb: the app must evaluate to a route tree (an attribute set), or to a function returning one, but it gave a ${typeOf tree}";
 
-  hasMethods = node: builtins.any isMethod (attrNames node);
+  hasMethods = node: intersectAttrs methodSet node != { };
   childNames = node: filter (name: !(isMethod name)) (attrNames node);
 
   # Find the node for `segments`, trying exact names first, then ":name" captures (in name
@@ -206,11 +209,13 @@ let
   app = import appFile;
   # An app that is a plain route tree is the same for every request.
   fixedTree = if isCallable app then null else checkTree app;
+  callApp = callWithRequest app;
 
   serve = request: mode:
     let
-      req0 = removeAttrs request [ "dbUrl" ] // { db = dbOf request; };
-      tree = if fixedTree != null then fixedTree else checkTree (callWithRequest app req0);
+      # Only the Nix engine's requests carry a dbUrl (primops need none).
+      req0 = (if primopsDb != null then request else removeAttrs request [ "dbUrl" ]) // { db = dbOf request; };
+      tree = if fixedTree != null then fixedTree else checkTree (callApp req0);
     in
     if mode == "routes" then routes tree
     else if mode == "handle" then handle request req0 tree
