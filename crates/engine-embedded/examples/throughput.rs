@@ -26,6 +26,10 @@ fn cpu_time() -> Duration {
 }
 
 fn main() {
+    // As the nixweb binary sets it (see crates/nixweb/src/main.rs): mimalloc's
+    // `mi_option_purge_delay` (15 in mimalloc.h's `mi_option_e`), in milliseconds.
+    // SAFETY: setting an option is allowed at any time.
+    unsafe { libmimalloc_sys::mi_option_set(15, 1000) };
     let args: Vec<String> = std::env::args().skip(1).collect();
     let [app, path, rest @ ..] = args.as_slice() else {
         eprintln!("usage: throughput APP_FILE PATH [CALLS]");

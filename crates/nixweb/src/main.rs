@@ -9,7 +9,19 @@ use std::io::IsTerminal;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// mimalloc's `mi_option_purge_delay` (its position in `mi_option_e`, mimalloc.h).
+const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+
 fn main() -> std::process::ExitCode {
+    // Freed memory goes back to the system after a second rather than mimalloc's 10 ms:
+    // each request frees what it allocated, and returning it at once only to fault it back
+    // in for the next request cost 1.5 page faults and about a quarter of a small
+    // request's CPU (crates/engine-embedded/examples/throughput.rs, BENCHMARKS.md).
+    // SAFETY: setting an option is allowed at any time; this one is read when purging.
+    // MIMALLOC_PURGE_DELAY in the environment still decides, as mimalloc documents.
+    if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
+        unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 1000) };
+    }
     let cli = cli::Cli::parse();
     // Log lines go to stderr from a thread of their own, buffered and flushed whenever no
     // more are waiting: under load many lines share one write instead of each costing a
