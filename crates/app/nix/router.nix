@@ -3,10 +3,11 @@
 # Every engine evaluates this file, so route resolution cannot differ between them.
 # It is called with
 #   appFile     the app's entry file (a string holding an absolute path)
-#   requestFile a JSON file holding the request attrset (see docs/app-contract.md)
+#   requestFile a JSON file { request = the request attrset (docs/app-contract.md);
+#               dbUrl = where to read state over HTTP, or null; }
 #   mode        "handle" (resolve and run one request) or "routes" (list the route table)
 #   dbPrimops   optional { get; list; } reading the request's state snapshot; without it,
-#               state is read over HTTP from request.dbUrl (the Nix engine's way)
+#               state is read over HTTP from the request file's dbUrl (the Nix engine's way)
 # and returns a value made only of JSON-representable data: the engine serialises it and
 # nixweb's Rust side checks it (crates/app/src/outcome.rs).
 #
@@ -58,9 +59,9 @@ let
     list = _: throw "nixweb: this request has no state: no database is configured";
   };
   primopsDb = if dbPrimops != null then dbFromPrimops dbPrimops else null;
-  dbOf = request:
+  dbAt = dbUrl:
     if primopsDb != null then primopsDb
-    else if request.dbUrl or null != null then dbOverHttp request.dbUrl
+    else if dbUrl != null then dbOverHttp dbUrl
     else noDb;
 
   methods = [ "GET" "HEAD" "POST" "PUT" "DELETE" "PATCH" "OPTIONS" ];
@@ -211,15 +212,17 @@ let
   fixedTree = if isCallable app then null else checkTree app;
   callApp = callWithRequest app;
 
-  serve = request: mode:
+  serveWith = db: request: mode:
     let
-      # Only the Nix engine's requests carry a dbUrl (primops need none).
-      req0 = (if primopsDb != null then request else removeAttrs request [ "dbUrl" ]) // { db = dbOf request; };
+      req0 = request // { inherit db; };
       tree = if fixedTree != null then fixedTree else checkTree (callApp req0);
     in
     if mode == "routes" then routes tree
     else if mode == "handle" then handle request req0 tree
     else throw "nixweb router: unknown mode ${mode}";
+  serve = serveWith (dbAt null);
 in
 if requestFile == null then serve
-else serve (builtins.fromJSON (builtins.readFile requestFile)) mode
+else
+  let input = builtins.fromJSON (builtins.readFile requestFile);
+  in serveWith (dbAt input.dbUrl) input.request mode

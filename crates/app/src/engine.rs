@@ -35,7 +35,8 @@ impl RouterMode {
 #[derive(Clone)]
 pub struct RouterCall {
     pub mode: RouterMode,
-    pub request: Arc<Value>,
+    /// The request attrset as JSON text ([`crate::request::request_json`]).
+    pub request: Arc<str>,
     /// The evaluation is abandoned (and answered with 504) after this long.
     pub timeout: Duration,
     /// The request's state snapshot, when the app has state.

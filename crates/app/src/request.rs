@@ -1,12 +1,15 @@
 //! HTTP request → the request value (`req`) that handlers receive.
 //!
-//! The value is built as JSON, because that is what every engine can take in: the Nix
-//! engine reads it with `builtins.fromJSON`, the embedded engine converts it directly.
+//! The value is written as JSON text, because that is what every engine can take in: the
+//! Nix engine reads it with `builtins.fromJSON`, the embedded engine parses it straight
+//! into Nix values. (Written from typed fields, with no JSON tree built in between.)
 //! Anything the client got wrong (a body that is not UTF-8, invalid JSON under a JSON
 //! content type, a bad path) is a [`BadRequest`], answered with 400 before any evaluation.
 
 use http::{header, HeaderMap, Method, Uri};
-use serde_json::{Map, Value};
+use serde::Serialize;
+use serde_json::Value;
+use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 /// The client sent something nixweb will not hand to the app; answered with a 400.
@@ -27,12 +30,33 @@ pub struct RequestParts<'a> {
     pub time: u64,
 }
 
-/// Builds the request attrset described in docs/app-contract.md.
-pub fn request_value(parts: &RequestParts) -> Result<Value, BadRequest> {
+/// The request attrset described in docs/app-contract.md, field by field. Maps are sorted,
+/// as Nix sorts attribute names anyway.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RequestAttrs<'a> {
+    method: &'a str,
+    path: &'a str,
+    segments: Vec<String>,
+    query: BTreeMap<String, String>,
+    query_all: BTreeMap<String, Vec<String>>,
+    headers: BTreeMap<&'a str, String>,
+    cookies: BTreeMap<String, String>,
+    body: &'a str,
+    json: Value,
+    form: BTreeMap<String, String>,
+    form_all: BTreeMap<String, Vec<String>>,
+    params: BTreeMap<String, String>,
+    id: &'a str,
+    time: u64,
+    remote_addr: Option<String>,
+}
+
+/// Builds the request attrset described in docs/app-contract.md, as JSON text.
+pub fn request_json(parts: &RequestParts) -> Result<String, BadRequest> {
     let path = parts.uri.path();
     let segments = crate::path::segments(path)?;
     let (query, query_all) = pairs_to_attrs(parts.uri.query().unwrap_or("").as_bytes());
-    let headers = header_attrs(parts.headers);
     let body = std::str::from_utf8(parts.body)
         .map_err(|_| BadRequest("the request body is not UTF-8 text".into()))?;
     let content_type = media_type(parts.headers);
@@ -46,58 +70,48 @@ pub fn request_value(parts: &RequestParts) -> Result<Value, BadRequest> {
     let (form, form_all) = if content_type == "application/x-www-form-urlencoded" {
         pairs_to_attrs(body.as_bytes())
     } else {
-        (Map::new(), Map::new())
+        Default::default()
     };
-
-    let mut req = Map::new();
-    req.insert("method".into(), parts.method.as_str().into());
-    req.insert("path".into(), path.into());
-    req.insert("segments".into(), segments.into());
-    req.insert("query".into(), query.into());
-    req.insert("queryAll".into(), query_all.into());
-    req.insert("headers".into(), headers.into());
-    req.insert("cookies".into(), cookies(parts.headers).into());
-    req.insert("body".into(), body.into());
-    req.insert("json".into(), json);
-    req.insert("form".into(), form.into());
-    req.insert("formAll".into(), form_all.into());
-    req.insert("params".into(), Map::new().into());
-    req.insert("id".into(), parts.id.into());
-    req.insert("time".into(), parts.time.into());
-    req.insert(
-        "remoteAddr".into(),
-        parts
-            .remote_addr
-            .map(|ip| Value::from(ip.to_string()))
-            .unwrap_or(Value::Null),
-    );
-    Ok(Value::Object(req))
+    let attrs = RequestAttrs {
+        method: parts.method.as_str(),
+        path,
+        segments,
+        query,
+        query_all,
+        headers: header_attrs(parts.headers),
+        cookies: cookies(parts.headers),
+        body,
+        json,
+        form,
+        form_all,
+        params: BTreeMap::new(),
+        id: parts.id,
+        time: parts.time,
+        remote_addr: parts.remote_addr.map(|ip| ip.to_string()),
+    };
+    Ok(serde_json::to_string(&attrs).expect("request attributes serialise"))
 }
 
 /// Decodes `a=1&b=2&a=3` into (first value of each key, every value of each key).
 /// The first value wins, as in Flask's `request.args`; `queryAll`/`formAll` keep them all.
-fn pairs_to_attrs(encoded: &[u8]) -> (Map<String, Value>, Map<String, Value>) {
-    let mut first = Map::new();
-    let mut all: Map<String, Value> = Map::new();
+fn pairs_to_attrs(encoded: &[u8]) -> (BTreeMap<String, String>, BTreeMap<String, Vec<String>>) {
+    let mut first = BTreeMap::new();
+    let mut all: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for (key, value) in form_urlencoded::parse(encoded) {
         first
             .entry(key.to_string())
-            .or_insert_with(|| value.to_string().into());
-        match all
-            .entry(key.to_string())
-            .or_insert_with(|| Value::Array(vec![]))
-        {
-            Value::Array(values) => values.push(value.to_string().into()),
-            _ => unreachable!("queryAll entries are always lists"),
-        }
+            .or_insert_with(|| value.to_string());
+        all.entry(key.into_owned())
+            .or_default()
+            .push(value.into_owned());
     }
     (first, all)
 }
 
 /// Header names in lower case; a header sent several times becomes one comma-joined value
 /// (RFC 9110 §5.3), except `cookie`, which HTTP/2 splits and joins with "; ".
-fn header_attrs(headers: &HeaderMap) -> Map<String, Value> {
-    let mut attrs = Map::new();
+fn header_attrs(headers: &HeaderMap) -> BTreeMap<&str, String> {
+    let mut attrs = BTreeMap::new();
     for name in headers.keys() {
         let separator = if name == header::COOKIE { "; " } else { ", " };
         let joined = headers
@@ -106,13 +120,13 @@ fn header_attrs(headers: &HeaderMap) -> Map<String, Value> {
             .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
             .collect::<Vec<_>>()
             .join(separator);
-        attrs.insert(name.as_str().to_owned(), joined.into());
+        attrs.insert(name.as_str(), joined);
     }
     attrs
 }
 
-fn cookies(headers: &HeaderMap) -> Map<String, Value> {
-    let mut jar = Map::new();
+fn cookies(headers: &HeaderMap) -> BTreeMap<String, String> {
+    let mut jar = BTreeMap::new();
     for value in headers.get_all(header::COOKIE) {
         let text = String::from_utf8_lossy(value.as_bytes());
         for pair in text.split(';') {
@@ -120,7 +134,7 @@ fn cookies(headers: &HeaderMap) -> Map<String, Value> {
                 let value = value.trim().trim_matches('"');
                 let decoded = percent_encoding::percent_decode_str(value).decode_utf8_lossy();
                 jar.entry(name.trim().to_owned())
-                    .or_insert_with(|| decoded.into_owned().into());
+                    .or_insert_with(|| decoded.into_owned());
             }
         }
     }
@@ -161,7 +175,7 @@ mod tests {
                 HeaderValue::from_str(value).unwrap(),
             );
         }
-        request_value(&RequestParts {
+        request_json(&RequestParts {
             method: &method,
             uri: &uri,
             headers: &map,
@@ -170,6 +184,7 @@ mod tests {
             id: "req-1",
             time: 1_700_000_000,
         })
+        .map(|text| serde_json::from_str(&text).expect("the request is JSON"))
     }
 
     #[test]
@@ -250,7 +265,7 @@ mod tests {
     fn binary_bodies_are_refused() {
         let method = Method::POST;
         let uri: Uri = "/".parse().unwrap();
-        let result = request_value(&RequestParts {
+        let result = request_json(&RequestParts {
             method: &method,
             uri: &uri,
             headers: &HeaderMap::new(),

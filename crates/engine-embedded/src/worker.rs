@@ -175,10 +175,10 @@ impl Loaded {
         self.io.set_deadline(deadline);
         *self.reader.borrow_mut() = call.state.as_ref().map(|s| s.reader.clone());
 
-        let request = self.ev.from_json(&call.request);
         let result = self
             .ev
-            .call_function(&self.entry, request)
+            .from_json_str(&call.request)
+            .and_then(|request| self.ev.call_function(&self.entry, request))
             .and_then(|f| self.ev.call_function(&f, Value::str(call.mode.as_str())))
             .and_then(|v| self.ev.to_json(&v));
 

@@ -127,17 +127,17 @@ impl NixEngine {
     async fn run(&self, call: RouterCall) -> Result<Value, EngineError> {
         let n = self.next_request.fetch_add(1, Ordering::Relaxed);
         let request_file = RemoveOnDrop(self.workdir.path().join(format!("request-{n}.json")));
-        // State is read over loopback HTTP: the router finds the address in `dbUrl`.
-        let url = call.state.as_ref().and_then(|state| state.http_url.clone());
-        let json = match (url, &*call.request) {
-            (Some(url), Value::Object(request)) => {
-                let mut request = request.clone();
-                request.insert("dbUrl".into(), url.into());
-                serde_json::to_vec(&request)
-            }
-            _ => serde_json::to_vec(&*call.request),
-        }
-        .expect("request values serialise");
+        // State is read over loopback HTTP: the router finds the address in `dbUrl`. (In the
+        // file rather than on the command line, where other users could read it.)
+        let url = call
+            .state
+            .as_ref()
+            .and_then(|state| state.http_url.as_deref());
+        let json = format!(
+            r#"{{"dbUrl":{},"request":{}}}"#,
+            serde_json::to_string(&url).expect("a URL serialises"),
+            call.request
+        );
         tokio::fs::write(&request_file.0, json)
             .await
             .map_err(|e| EngineError::Unavailable(format!("cannot write the request file: {e}")))?;

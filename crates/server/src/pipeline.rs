@@ -9,7 +9,7 @@ use crate::state::{AppState, CommitError, StateConfig};
 use axum::body::Body;
 use nixweb_app::engine::{Engine, RouterCall, RouterMode, StateAccess};
 use nixweb_app::outcome::{self, InvalidResponse, Outcome, Route};
-use nixweb_app::request::{request_value, RequestParts};
+use nixweb_app::request::{request_json, RequestParts};
 use std::net::IpAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -168,7 +168,7 @@ impl Nixweb {
             .await
             .map_err(|_| Failure::BodyTooLarge(self.config.max_body))?;
 
-        let value = request_value(&RequestParts {
+        let value = request_json(&RequestParts {
             method: &parts.method,
             uri: &parts.uri,
             headers: &parts.headers,
@@ -187,7 +187,7 @@ impl Nixweb {
             .enter()
             .await
             .map_err(|_| Failure::QueueFull)?;
-        let request = Arc::new(value);
+        let request: Arc<str> = value.into();
         let Some(state) = &self.state else {
             let result = self.run_handler(&request, None).await?;
             return outcome::parse_outcome(&result).map_err(Failure::InvalidResponse);
@@ -233,7 +233,7 @@ impl Nixweb {
 
     async fn run_handler(
         &self,
-        request: &Arc<serde_json::Value>,
+        request: &Arc<str>,
         state: Option<StateAccess>,
     ) -> Result<serde_json::Value, Failure> {
         self.engine
@@ -253,7 +253,7 @@ impl Nixweb {
             .body(Body::empty())
             .expect("a static request");
         let (parts, _) = request.into_parts();
-        let value = request_value(&RequestParts {
+        let value = request_json(&RequestParts {
             method: &parts.method,
             uri: &parts.uri,
             headers: &parts.headers,
@@ -267,7 +267,7 @@ impl Nixweb {
             .engine
             .run_router(RouterCall {
                 mode: RouterMode::Routes,
-                request: Arc::new(value),
+                request: value.into(),
                 timeout: self.config.eval_timeout,
                 state: None,
             })
