@@ -101,10 +101,8 @@ let
         segment = head segments;
         rest = tail segments;
         names = childNames node;
-        exact =
-          if !(isMethod segment) && node ? ${segment} && isAttrs node.${segment}
-          then resolve node.${segment} rest params
-          else null;
+        exactChild = if isMethod segment then null else node.${segment} or null;
+        exact = if isAttrs exactChild then resolve exactChild rest params else null;
         tryCaptures = candidates:
           if candidates == [ ] then null
           else
