@@ -9,7 +9,13 @@ struct Parser<'a> {
     i: usize,
     /// Object keys seen so far: records of the same shape share their names.
     names: std::collections::HashMap<String, Symbol>,
+    /// Keys read so far; sharing starts past [`SHARE_KEYS_AFTER`].
+    keys_read: usize,
 }
+
+/// Small documents (a web request: twenty-odd keys) are parsed without the sharing table,
+/// whose hashing would cost more than the few repeated names it saves.
+const SHARE_KEYS_AFTER: usize = 64;
 
 /// Beyond this many distinct keys, new ones are no longer remembered.
 const MAX_INTERNED_KEYS: usize = 4096;
@@ -20,7 +26,7 @@ fn show_char(c: u8) -> String {
     (c as char).to_string()
 }
 
-impl Parser<'_> {
+impl<'a> Parser<'a> {
     fn peek(&self) -> Option<u8> {
         self.text.get(self.i).copied()
     }
@@ -122,7 +128,7 @@ impl Parser<'_> {
         match self.peek() {
             Some(b'{') => self.object(),
             Some(b'[') => self.array(),
-            Some(b'"') => Ok(Value::str(self.string()?)),
+            Some(b'"') => Ok(Value::str(&*self.string()?)),
             Some(b'-' | b'0'..=b'9') => self.number(),
             Some(b't') => self.literal("true", Value::Bool(true)),
             Some(b'f') => self.literal("false", Value::Bool(false)),
@@ -268,7 +274,21 @@ impl Parser<'_> {
         Ok(v)
     }
 
-    fn string(&mut self) -> PResult<String> {
+    fn string(&mut self) -> PResult<std::borrow::Cow<'a, str>> {
+        // Most strings hold no escape: they are the text between the quotes, borrowed.
+        let text: &'a [u8] = self.text;
+        let body = &text[self.i + 1..];
+        if let Some(n) = body
+            .iter()
+            .position(|&c| c == b'"' || c == b'\\' || c < 0x20)
+        {
+            if body[n] == b'"' {
+                if let Ok(plain) = std::str::from_utf8(&body[..n]) {
+                    self.i += n + 2;
+                    return Ok(std::borrow::Cow::Borrowed(plain));
+                }
+            }
+        }
         let start = self.i;
         self.i += 1;
         let mut out: Vec<u8> = Vec::new();
@@ -385,18 +405,24 @@ impl Parser<'_> {
         if let Some(n) = out.iter().position(|&c| c == 0) {
             out.truncate(n);
         }
-        Ok(String::from_utf8_lossy(&out).into_owned())
+        Ok(std::borrow::Cow::Owned(
+            String::from_utf8_lossy(&out).into_owned(),
+        ))
     }
 
     /// An object key, shared with earlier equal keys.
     fn key(&mut self) -> PResult<Symbol> {
         let key = self.string()?;
-        if let Some(name) = self.names.get(&key) {
+        self.keys_read += 1;
+        if self.keys_read <= SHARE_KEYS_AFTER {
+            return Ok((&*key).into());
+        }
+        if let Some(name) = self.names.get(&*key) {
             return Ok(name.clone());
         }
-        let name: Symbol = key.as_str().into();
+        let name: Symbol = (&*key).into();
         if self.names.len() < MAX_INTERNED_KEYS {
-            self.names.insert(key, name.clone());
+            self.names.insert(key.into_owned(), name.clone());
         }
         Ok(name)
     }
@@ -472,6 +498,7 @@ pub fn parse(text: &str) -> Result<Value, String> {
         text: text.as_bytes(),
         i: 0,
         names: Default::default(),
+        keys_read: 0,
     };
     let v = p.value()?;
     p.skip_ws();
