@@ -201,9 +201,10 @@ impl Nixweb {
 
         let may_write = !(parts.method == http::Method::GET || parts.method == http::Method::HEAD)
             || state.config().allow_get_writes;
-        let _writer = match may_write {
-            true => Some(self.writers.acquire().await.expect("never closed")),
-            false => None,
+        let _writer = if may_write {
+            Some(self.writers.acquire().await.expect("never closed"))
+        } else {
+            None
         };
         // A transaction per attempt: the handler reads from a snapshot, and its writes land
         // only if nothing it read has changed; otherwise it runs again on a fresh snapshot.
