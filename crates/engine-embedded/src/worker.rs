@@ -180,7 +180,7 @@ impl Loaded {
             .from_json_str(&call.request)
             .and_then(|request| self.ev.call_function(&self.entry, request))
             .and_then(|f| self.ev.call_function(&f, Value::str(call.mode.as_str())))
-            .and_then(|v| self.ev.to_json(&v));
+            .and_then(|v| self.result_json(&v));
 
         *self.reader.borrow_mut() = None;
         let printed = std::mem::take(&mut self.ev.stderr);
@@ -200,6 +200,52 @@ impl Loaded {
             }
             _ => eval_error(&self.ev, &e, shared),
         })
+    }
+}
+
+impl Loaded {
+    /// The router's result as JSON, except that a response's text body is taken from the
+    /// Nix string as it is: a page of HTML would otherwise be escaped into JSON text and
+    /// parsed back (measured: a tenth of the time of a 50 KB page).
+    fn result_json(&mut self, result: &Value) -> nixweb_eval::error::EResult<serde_json::Value> {
+        let Some((body, rest)) = self.split_text_body(result)? else {
+            return self.ev.to_json(result);
+        };
+        let mut json = self.ev.to_json(&rest)?;
+        json["response"]["body"] = serde_json::Value::String(body.to_string());
+        Ok(json)
+    }
+
+    /// For a result `{ response = { body = "…"; … }; … }`: the body, and the result with the
+    /// body set to null.
+    fn split_text_body(
+        &mut self,
+        result: &Value,
+    ) -> nixweb_eval::error::EResult<Option<(Rc<str>, Value)>> {
+        let Value::Attrs(top) = result else {
+            return Ok(None);
+        };
+        let Some(response) = top.get("response") else {
+            return Ok(None);
+        };
+        let Value::Attrs(response) = self.ev.force(response)? else {
+            return Ok(None);
+        };
+        let Some(body) = response.get("body") else {
+            return Ok(None);
+        };
+        let Value::String(body) = self.ev.force(body)? else {
+            return Ok(None);
+        };
+        let replace = |attrs: &nixweb_eval::value::Attrs, name: &str, value: Value| {
+            let mut attrs = attrs.clone();
+            for attr in attrs.entries.iter_mut().filter(|a| &*a.name == name) {
+                attr.value = nixweb_eval::value::Thunk::value(value.clone());
+            }
+            Value::attrs(attrs)
+        };
+        let response = replace(&response, "body", Value::Null);
+        Ok(Some((body.s, replace(top, "response", response))))
     }
 }
 

@@ -262,3 +262,40 @@ fn handlers_see_the_clock_move_between_requests() {
         "the same worker's evaluator saw a later time"
     );
 }
+
+#[test]
+fn text_bodies_arrive_exactly_as_the_nix_engine_gives_them() {
+    // The embedded engine hands a text body over without JSON in between; it must not
+    // differ from the Nix engine's, which goes through JSON.
+    let dir = app(&[(
+        "default.nix",
+        r#"{
+  text.GET = "quote \" backslash \\ tab \t newline \n dollar \${x} unicode é ✓ 🚀 nul-free";
+  big.GET = builtins.concatStringsSep "\n" (builtins.genList (i: "<tr><td>${toString i}</td></tr>") 5000);
+  attrs.GET = { body = "<p>é</p>"; status = 201; headers."x-a" = "b"; };
+  bad.GET = { body = 42; };
+}"#,
+    )]);
+    let mut seen: Vec<Vec<(StatusCode, String)>> = Vec::new();
+    for engine in nixweb_testkit::engines() {
+        let server = TestServer::start(dir.path(), &["--engine", engine]);
+        let replies: Vec<_> = ["/text", "/big", "/attrs", "/bad"]
+            .iter()
+            .map(|path| get(&server, path))
+            .collect();
+        assert_eq!(replies[0].0, StatusCode::OK, "{engine}");
+        assert!(
+            replies[0].1.contains("é ✓ 🚀") && replies[0].1.contains("${x}"),
+            "{engine}"
+        );
+        assert_eq!(replies[1].1.lines().count(), 5000, "{engine}");
+        assert_eq!(
+            replies[2],
+            (StatusCode::CREATED, "<p>é</p>".to_owned()),
+            "{engine}"
+        );
+        assert_eq!(replies[3].0, StatusCode::INTERNAL_SERVER_ERROR, "{engine}");
+        seen.push(replies.into_iter().take(3).collect());
+    }
+    assert!(seen.windows(2).all(|w| w[0] == w[1]), "the engines agree");
+}
