@@ -199,9 +199,7 @@ impl Nixweb {
             return outcome::parse_outcome(&result).map_err(Failure::InvalidResponse);
         };
 
-        let may_write = !(parts.method == http::Method::GET || parts.method == http::Method::HEAD)
-            || state.config().allow_get_writes;
-        let _writer = if may_write {
+        let _writer = if state.config().may_write(&parts.method) {
             Some(self.writers.acquire().await.expect("never closed"))
         } else {
             None

@@ -32,6 +32,14 @@ pub struct StateConfig {
     pub max_attempts: u32,
 }
 
+impl StateConfig {
+    /// Whether a request with this method may write state: any method but GET and HEAD,
+    /// or every method when the app allows GET writes.
+    pub fn may_write(&self, method: &http::Method) -> bool {
+        !(method == http::Method::GET || method == http::Method::HEAD) || self.allow_get_writes
+    }
+}
+
 /// The app's state: the backend (opened lazily) and the bridge for the Nix engine.
 pub struct AppState {
     config: StateConfig,
@@ -168,8 +176,7 @@ impl Attempt {
     /// Commits the writes if nothing read has changed. Blocking: call from a blocking thread.
     pub fn commit(&self, writes: &StateWrites, method: &http::Method) -> Result<(), CommitError> {
         let config = &self.state.config;
-        if (method == http::Method::GET || method == http::Method::HEAD) && !config.allow_get_writes
-        {
+        if !config.may_write(method) {
             return Err(CommitError::Invalid(format!(
                 "a {method} handler returned state writes; GET and HEAD must not change state (browsers prefetch them and \
                  other sites can trigger them), so nixweb refuses unless the app sets allow-get-writes"
