@@ -16,6 +16,8 @@ mod worker;
 pub use fetch::FetchConfig;
 
 use nixweb_app::engine::{BoxFuture, Engine, EngineError, RouterCall};
+// File names go into the entry expression as Nix string literals, quoted as Nix prints them.
+use nixweb_eval::print::escape_string;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -188,33 +190,17 @@ fn entry_expression(router: &Path, app_file: &Path) -> String {
     format!(
         "import {} {{ appFile = {}; \
          dbPrimops = {{ get = builtins.nixwebStateGet; list = builtins.nixwebStateList; }}; }}",
-        nix_string(&router.display().to_string()),
-        nix_string(&app_file.display().to_string())
+        escape_string(&router.display().to_string()),
+        escape_string(&app_file.display().to_string())
     )
-}
-
-/// A Nix string literal holding `text` exactly.
-fn nix_string(text: &str) -> String {
-    let mut out = String::from("\"");
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '$' => out.push_str("\\$"),
-            '\n' => out.push_str("\\n"),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
 }
 
 #[cfg(test)]
 mod tests {
-    use super::nix_string;
+    use super::escape_string;
 
     #[test]
     fn nix_strings_are_escaped() {
-        assert_eq!(nix_string(r#"/a "b" ${c}\d"#), r#""/a \"b\" \${c}\\d""#);
+        assert_eq!(escape_string(r#"/a "b" ${c}\d"#), r#""/a \"b\" \${c}\\d""#);
     }
 }
