@@ -132,19 +132,17 @@ impl Settings {
                 .chunks(2)
                 .map(|pair| (pair[0].clone(), pair[1].clone())),
         );
+        let dev = flags.dev || file.dev.unwrap_or(false);
         Ok(Settings {
             engine: flags.engine.or(file.engine).unwrap_or(EngineKind::Embedded),
             eval_timeout: Duration::from_secs_f64(seconds),
             max_body: flags.max_body.or(file.max_body).unwrap_or(1024 * 1024),
             workers: flags.workers.or(file.workers),
             queue: flags.queue.or(file.queue).unwrap_or(256),
-            dev: flags.dev || file.dev.unwrap_or(false),
+            dev,
             // Off unless asked for (or developing): formatting and writing a line costs about
             // a fifth of a small request's CPU (measured on hello, see BENCHMARKS.md).
-            access_log: flags.access_log
-                || file
-                    .access_log
-                    .unwrap_or(flags.dev || file.dev.unwrap_or(false)),
+            access_log: flags.access_log || file.access_log.unwrap_or(dev),
             show_trace: flags.show_trace || file.show_trace.unwrap_or(false),
             nix_options,
             db: flags.db.clone().or(file.db).unwrap_or_default(),
