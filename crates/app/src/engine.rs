@@ -4,6 +4,7 @@
 //! the app, and hands back the router's JSON. Everything before (HTTP parsing, limits) and
 //! after (checking the outcome, writing HTTP) is shared, so engines stay small.
 
+use crate::request::Request;
 use serde_json::Value;
 use std::future::Future;
 use std::path::PathBuf;
@@ -35,8 +36,8 @@ impl RouterMode {
 #[derive(Clone)]
 pub struct RouterCall {
     pub mode: RouterMode,
-    /// The request attrset as JSON text ([`crate::request::request_json`]).
-    pub request: Arc<str>,
+    /// The request value's fields.
+    pub request: Arc<Request>,
     /// The evaluation is abandoned (and answered with 504) after this long.
     pub timeout: Duration,
     /// The request's state snapshot, when the app has state.

@@ -1,8 +1,8 @@
 //! HTTP request → the request value (`req`) that handlers receive.
 //!
-//! The value is written as JSON text, because that is what every engine can take in: the
-//! Nix engine reads it with `builtins.fromJSON`, the embedded engine parses it straight
-//! into Nix values. (Written from typed fields, with no JSON tree built in between.)
+//! [`Request`] holds the value's fields, typed; each engine makes its Nix value from them
+//! (the Nix engine through JSON text and `builtins.fromJSON`, the embedded engine directly,
+//! with no text in between).
 //! Anything the client got wrong (a body that is not UTF-8, invalid JSON under a JSON
 //! content type, a bad path) is a [`BadRequest`], answered with 400 before any evaluation.
 
@@ -30,66 +30,75 @@ pub struct RequestParts<'a> {
     pub time: u64,
 }
 
-/// The request attrset described in docs/app-contract.md, field by field. Maps are sorted,
-/// as Nix sorts attribute names anyway.
-#[derive(Serialize)]
+/// The request attrset described in docs/app-contract.md, field by field, owned so it can
+/// travel to an evaluation thread. Maps are sorted, as Nix sorts attribute names anyway.
+/// Each engine turns it into its Nix value: the Nix engine through JSON text
+/// ([`Request::to_json`]), the embedded engine directly.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
-struct RequestAttrs<'a> {
-    method: &'a str,
-    path: &'a str,
-    segments: Vec<String>,
-    query: BTreeMap<String, String>,
-    query_all: BTreeMap<String, Vec<String>>,
-    headers: BTreeMap<&'a str, String>,
-    cookies: BTreeMap<String, String>,
-    body: &'a str,
-    json: Value,
-    form: BTreeMap<String, String>,
-    form_all: BTreeMap<String, Vec<String>>,
-    params: BTreeMap<String, String>,
-    id: &'a str,
-    time: u64,
-    remote_addr: Option<String>,
+pub struct Request {
+    pub method: String,
+    pub path: String,
+    pub segments: Vec<String>,
+    pub query: BTreeMap<String, String>,
+    pub query_all: BTreeMap<String, Vec<String>>,
+    pub headers: BTreeMap<String, String>,
+    pub cookies: BTreeMap<String, String>,
+    pub body: String,
+    pub json: Value,
+    pub form: BTreeMap<String, String>,
+    pub form_all: BTreeMap<String, Vec<String>>,
+    /// Always empty here: the router fills it from the route's captures.
+    pub params: BTreeMap<String, String>,
+    pub id: String,
+    pub time: u64,
+    pub remote_addr: Option<String>,
 }
 
-/// Builds the request attrset described in docs/app-contract.md, as JSON text.
-pub fn request_json(parts: &RequestParts) -> Result<String, BadRequest> {
-    let path = parts.uri.path();
-    let segments = crate::path::segments(path)?;
-    let (query, query_all) = pairs_to_attrs(parts.uri.query().unwrap_or("").as_bytes());
-    let body = std::str::from_utf8(parts.body)
-        .map_err(|_| BadRequest("the request body is not UTF-8 text".into()))?;
-    let content_type = media_type(parts.headers);
+impl Request {
+    /// Builds the request value, or says what the client got wrong.
+    pub fn new(parts: &RequestParts) -> Result<Request, BadRequest> {
+        let path = parts.uri.path();
+        let segments = crate::path::segments(path)?;
+        let (query, query_all) = pairs_to_attrs(parts.uri.query().unwrap_or("").as_bytes());
+        let body = std::str::from_utf8(parts.body)
+            .map_err(|_| BadRequest("the request body is not UTF-8 text".into()))?;
+        let content_type = media_type(parts.headers);
 
-    let json = if is_json(&content_type) && !body.trim().is_empty() {
-        serde_json::from_str(body)
-            .map_err(|e| BadRequest(format!("the request body is not valid JSON: {e}")))?
-    } else {
-        Value::Null
-    };
-    let (form, form_all) = if content_type == "application/x-www-form-urlencoded" {
-        pairs_to_attrs(body.as_bytes())
-    } else {
-        Default::default()
-    };
-    let attrs = RequestAttrs {
-        method: parts.method.as_str(),
-        path,
-        segments,
-        query,
-        query_all,
-        headers: header_attrs(parts.headers),
-        cookies: cookies(parts.headers),
-        body,
-        json,
-        form,
-        form_all,
-        params: BTreeMap::new(),
-        id: parts.id,
-        time: parts.time,
-        remote_addr: parts.remote_addr.map(|ip| ip.to_string()),
-    };
-    Ok(serde_json::to_string(&attrs).expect("request attributes serialise"))
+        let json = if is_json(&content_type) && !body.trim().is_empty() {
+            serde_json::from_str(body)
+                .map_err(|e| BadRequest(format!("the request body is not valid JSON: {e}")))?
+        } else {
+            Value::Null
+        };
+        let (form, form_all) = if content_type == "application/x-www-form-urlencoded" {
+            pairs_to_attrs(body.as_bytes())
+        } else {
+            Default::default()
+        };
+        Ok(Request {
+            method: parts.method.as_str().to_owned(),
+            path: path.to_owned(),
+            segments,
+            query,
+            query_all,
+            headers: header_attrs(parts.headers),
+            cookies: cookies(parts.headers),
+            body: body.to_owned(),
+            json,
+            form,
+            form_all,
+            params: BTreeMap::new(),
+            id: parts.id.to_owned(),
+            time: parts.time,
+            remote_addr: parts.remote_addr.map(|ip| ip.to_string()),
+        })
+    }
+
+    /// The request attrset as JSON text, for `builtins.fromJSON`.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("request attributes serialise")
+    }
 }
 
 /// Decodes `a=1&b=2&a=3` into (first value of each key, every value of each key).
@@ -110,7 +119,7 @@ fn pairs_to_attrs(encoded: &[u8]) -> (BTreeMap<String, String>, BTreeMap<String,
 
 /// Header names in lower case; a header sent several times becomes one comma-joined value
 /// (RFC 9110 §5.3), except `cookie`, which HTTP/2 splits and joins with "; ".
-fn header_attrs(headers: &HeaderMap) -> BTreeMap<&str, String> {
+fn header_attrs(headers: &HeaderMap) -> BTreeMap<String, String> {
     let mut attrs = BTreeMap::new();
     for name in headers.keys() {
         let separator = if name == header::COOKIE { "; " } else { ", " };
@@ -120,7 +129,7 @@ fn header_attrs(headers: &HeaderMap) -> BTreeMap<&str, String> {
             .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
             .collect::<Vec<_>>()
             .join(separator);
-        attrs.insert(name.as_str(), joined);
+        attrs.insert(name.as_str().to_owned(), joined);
     }
     attrs
 }
@@ -175,7 +184,7 @@ mod tests {
                 HeaderValue::from_str(value).unwrap(),
             );
         }
-        request_json(&RequestParts {
+        Request::new(&RequestParts {
             method: &method,
             uri: &uri,
             headers: &map,
@@ -184,7 +193,7 @@ mod tests {
             id: "req-1",
             time: 1_700_000_000,
         })
-        .map(|text| serde_json::from_str(&text).expect("the request is JSON"))
+        .map(|request| serde_json::from_str(&request.to_json()).expect("the request is JSON"))
     }
 
     #[test]
@@ -265,7 +274,7 @@ mod tests {
     fn binary_bodies_are_refused() {
         let method = Method::POST;
         let uri: Uri = "/".parse().unwrap();
-        let result = request_json(&RequestParts {
+        let result = Request::new(&RequestParts {
             method: &method,
             uri: &uri,
             headers: &HeaderMap::new(),

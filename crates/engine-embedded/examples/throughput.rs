@@ -5,7 +5,7 @@
 //!     cargo run --release -p nixweb-engine-embedded --example throughput -- APP_FILE PATH [CALLS]
 
 use nixweb_app::engine::{Engine, RouterCall, RouterMode};
-use nixweb_app::request::{request_json, RequestParts};
+use nixweb_app::request::{Request, RequestParts};
 use nixweb_engine_embedded::{EmbeddedConfig, EmbeddedEngine};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -46,17 +46,18 @@ fn main() {
     let in_flight = EmbeddedConfig::default().workers * engine.calls_per_worker();
 
     let uri: http::Uri = path.parse().expect("a path");
-    let request: Arc<str> = request_json(&RequestParts {
-        method: &http::Method::GET,
-        uri: &uri,
-        headers: &http::HeaderMap::new(),
-        body: b"",
-        remote_addr: None,
-        id: "throughput",
-        time: 0,
-    })
-    .expect("a valid request")
-    .into();
+    let request = Arc::new(
+        Request::new(&RequestParts {
+            method: &http::Method::GET,
+            uri: &uri,
+            headers: &http::HeaderMap::new(),
+            body: b"",
+            remote_addr: None,
+            id: "throughput",
+            time: 0,
+        })
+        .expect("a valid request"),
+    );
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     let run = |n: usize| {
         let engine = engine.clone();

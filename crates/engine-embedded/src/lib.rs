@@ -10,6 +10,7 @@
 
 pub mod fetch;
 pub mod io;
+mod request;
 pub mod watch;
 mod worker;
 

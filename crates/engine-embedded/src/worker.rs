@@ -175,9 +175,7 @@ impl Loaded {
         self.io.set_deadline(deadline);
         *self.reader.borrow_mut() = call.state.as_ref().map(|s| s.reader.clone());
 
-        let result = self
-            .ev
-            .from_json_str(&call.request)
+        let result = crate::request::request_value(&self.ev, &call.request)
             .and_then(|request| self.ev.call_function(&self.entry, request))
             .and_then(|f| self.ev.call_function(&f, Value::str(call.mode.as_str())))
             .and_then(|v| self.result_json(&v));

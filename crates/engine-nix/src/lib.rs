@@ -136,7 +136,7 @@ impl NixEngine {
         let json = format!(
             r#"{{"dbUrl":{},"request":{}}}"#,
             serde_json::to_string(&url).expect("a URL serialises"),
-            call.request
+            call.request.to_json()
         );
         tokio::fs::write(&request_file.0, json)
             .await

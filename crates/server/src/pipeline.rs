@@ -9,7 +9,7 @@ use crate::state::{AppState, CommitError, StateConfig};
 use axum::body::Body;
 use nixweb_app::engine::{Engine, RouterCall, RouterMode, StateAccess};
 use nixweb_app::outcome::{self, InvalidResponse, Outcome, Route};
-use nixweb_app::request::{request_json, RequestParts};
+use nixweb_app::request::{Request, RequestParts};
 use std::net::IpAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -174,7 +174,7 @@ impl Nixweb {
             .await
             .map_err(|_| Failure::BodyTooLarge(self.config.max_body))?;
 
-        let value = request_json(&RequestParts {
+        let request = Request::new(&RequestParts {
             method: &parts.method,
             uri: &parts.uri,
             headers: &parts.headers,
@@ -193,7 +193,7 @@ impl Nixweb {
             .enter()
             .await
             .map_err(|_| Failure::QueueFull)?;
-        let request: Arc<str> = value.into();
+        let request = Arc::new(request);
         let Some(state) = &self.state else {
             let result = self.run_handler(&request, None).await?;
             return outcome::parse_outcome(&result).map_err(Failure::InvalidResponse);
@@ -244,7 +244,7 @@ impl Nixweb {
 
     async fn run_handler(
         &self,
-        request: &Arc<str>,
+        request: &Arc<Request>,
         state: Option<StateAccess>,
     ) -> Result<serde_json::Value, Failure> {
         self.engine
@@ -264,7 +264,7 @@ impl Nixweb {
             .body(Body::empty())
             .expect("a static request");
         let (parts, _) = request.into_parts();
-        let value = request_json(&RequestParts {
+        let request = Request::new(&RequestParts {
             method: &parts.method,
             uri: &parts.uri,
             headers: &parts.headers,
@@ -278,7 +278,7 @@ impl Nixweb {
             .engine
             .run_router(RouterCall {
                 mode: RouterMode::Routes,
-                request: value.into(),
+                request: Arc::new(request),
                 timeout: self.config.eval_timeout,
                 state: None,
             })
