@@ -58,16 +58,7 @@ impl Evaluator {
     /// Deeply forces and converts to JSON as `builtins.toJSON` does (paths stay paths,
     /// sets with `outPath` become that string; functions are an error).
     pub fn to_json(&mut self, v: &Value) -> EResult<serde_json::Value> {
-        let mut ctx = Context::new();
-        let mut out = String::new();
-        crate::builtins::json::to_json(self, v, Pos::NONE, false, &mut ctx, &mut out)?;
-        serde_json::from_str(&out).map_err(|e| {
-            EvalError::new(
-                ErrorKind::Eval,
-                format!("internal JSON error: {}", e),
-                Pos::NONE,
-            )
-        })
+        crate::builtins::json::to_serde(self, v, Pos::NONE, &mut Context::new())
     }
 
     /// Deeply forces and writes JSON text exactly as `to_json` would convert it (and as

@@ -447,8 +447,28 @@ fn json_text_conversions_agree_with_the_serde_ones() {
         ev.to_json(&v).unwrap(),
         serde_json::from_str::<serde_json::Value>(&text).unwrap()
     );
+    // Floats as Nix prints them, nested outPaths and paths in lists: data equal to the text.
+    let v = ev
+        .eval_expr_str(
+            r#"[ 3.0 (0.1 + 0.2) 1.0e-7 (-0.0) [ /tmp/y { outPath = { outPath = "deep"; }; } ] ]"#,
+            Path::new("/"),
+        )
+        .unwrap();
+    let text = ev.to_json_string(&v).unwrap();
+    assert_eq!(
+        ev.to_json(&v).unwrap(),
+        serde_json::from_str::<serde_json::Value>(&text).unwrap(),
+        "{text}"
+    );
     let f = ev.eval_expr_str("x: x", Path::new("/")).unwrap();
     assert!(ev.to_json_string(&f).is_err());
+    let in_list = ev.eval_expr_str("[ 1 (x: x) ]", Path::new("/")).unwrap();
+    let e = ev.to_json(&in_list).unwrap_err();
+    assert!(
+        e.msg.contains("cannot convert a function to JSON"),
+        "{}",
+        e.msg
+    );
     let e = ev.from_json_str("{\"a\": }").unwrap_err();
     assert!(e.msg.contains("parse error"), "{}", e.msg);
 }

@@ -110,17 +110,15 @@ pub fn to_json_with(
             Ok(())
         }
         Value::Attrs(a) => {
-            if let Some(t) = a.get("__toString").cloned() {
-                let _ = t;
-                let mut c2 = Context::new();
-                let s = ev.coerce_to_string(v, pos, false, copy_to_store, &mut c2)?;
-                ctx.extend(c2);
-                escape_json(&s, out);
-                return Ok(());
-            }
-            if let Some(t) = a.get("outPath").cloned() {
-                let o = force_or_fail(ev, &t, force, pos)?;
-                return to_json_with(ev, &o, pos, copy_to_store, force, ctx, out);
+            match attrs_as(ev, v, a, pos, copy_to_store, force, ctx)? {
+                AttrsAs::String(s) => {
+                    escape_json(&s, out);
+                    return Ok(());
+                }
+                AttrsAs::OutPath(o) => {
+                    return to_json_with(ev, &o, pos, copy_to_store, force, ctx, out)
+                }
+                AttrsAs::Object => {}
             }
             out.push('{');
             for (i, attr) in a.entries.iter().enumerate() {
@@ -135,6 +133,85 @@ pub fn to_json_with(
             out.push('}');
             Ok(())
         }
+        other => err(format!("cannot convert {} to JSON", other.type_desc()), pos),
+    })
+}
+
+/// How an attribute set appears in JSON, as in Nix: through its `__toString`, as its
+/// `outPath`, or as an object.
+enum AttrsAs {
+    String(String),
+    OutPath(Value),
+    Object,
+}
+
+fn attrs_as(
+    ev: &mut Evaluator,
+    v: &Value,
+    a: &Attrs,
+    pos: Pos,
+    copy_to_store: bool,
+    force: bool,
+    ctx: &mut Context,
+) -> EResult<AttrsAs> {
+    if a.contains("__toString") {
+        let mut c2 = Context::new();
+        let s = ev.coerce_to_string(v, pos, false, copy_to_store, &mut c2)?;
+        ctx.extend(c2);
+        return Ok(AttrsAs::String(s.to_string()));
+    }
+    if let Some(t) = a.get("outPath").cloned() {
+        return Ok(AttrsAs::OutPath(force_or_fail(ev, &t, force, pos)?));
+    }
+    Ok(AttrsAs::Object)
+}
+
+/// The JSON `to_json` would write, as a `serde_json::Value`, built without the text: for
+/// hosts that want the data, not the characters. A float is exactly what parsing Nix's
+/// printed float gives (so `3.0` is the integer `3` if Nix prints it as `3`).
+pub fn to_serde(
+    ev: &mut Evaluator,
+    v: &Value,
+    pos: Pos,
+    ctx: &mut Context,
+) -> EResult<serde_json::Value> {
+    use serde_json::Value as J;
+    stacker::maybe_grow(64 * 1024, 1024 * 1024, || match v {
+        Value::Null => Ok(J::Null),
+        Value::Bool(b) => Ok(J::Bool(*b)),
+        Value::Int(i) => Ok(J::from(*i)),
+        Value::Float(f) => {
+            let printed = format_float(*f);
+            serde_json::from_str(&printed)
+                .or_else(|_| err(format!("cannot convert the float {printed} to JSON"), pos))
+        }
+        Value::String(s) => {
+            if let Some(c) = &s.ctx {
+                ctx.extend(c.iter().cloned());
+            }
+            Ok(J::String(s.s.to_string()))
+        }
+        Value::Path(p) => Ok(J::String(p.to_string())),
+        Value::List(l) => {
+            let mut items = Vec::with_capacity(l.len());
+            for t in l.iter() {
+                let item = ev.force(t)?;
+                items.push(to_serde(ev, &item, pos, ctx)?);
+            }
+            Ok(J::Array(items))
+        }
+        Value::Attrs(a) => match attrs_as(ev, v, a, pos, false, true, ctx)? {
+            AttrsAs::String(s) => Ok(J::String(s)),
+            AttrsAs::OutPath(o) => to_serde(ev, &o, pos, ctx),
+            AttrsAs::Object => {
+                let mut object = serde_json::Map::new();
+                for attr in a.entries.iter() {
+                    let item = ev.force(&attr.value)?;
+                    object.insert(attr.name.to_string(), to_serde(ev, &item, pos, ctx)?);
+                }
+                Ok(J::Object(object))
+            }
+        },
         other => err(format!("cannot convert {} to JSON", other.type_desc()), pos),
     })
 }
