@@ -5,7 +5,9 @@
 //! empties the remembered scopes that were not reached, which breaks their cycles.
 //! Dropping an evaluator empties all of them.
 
-use std::collections::HashSet;
+// Keys are addresses: a multiply-and-rotate hash is enough, and marking hashes every
+// object the app keeps (SipHash made that a quarter of a collection).
+use rustc_hash::FxHashSet;
 use std::rc::Rc;
 
 use crate::eval::Evaluator;
@@ -30,7 +32,7 @@ impl Evaluator {
     /// holds: scopes reachable only from other values are emptied, and forcing a value
     /// that depended on them afterwards fails. Returns how many scopes were emptied.
     pub fn collect_garbage(&mut self, roots: &[&Value]) -> usize {
-        let mut marked: HashSet<usize> = HashSet::new();
+        let mut marked: FxHashSet<usize> = FxHashSet::default();
         let mut work: Vec<Item> = roots.iter().map(|v| Item::Value((*v).clone())).collect();
         work.extend(self.globals.iter().cloned().map(Item::Thunk));
         work.extend(self.import_cache.values().cloned().map(Item::Value));

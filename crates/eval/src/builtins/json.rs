@@ -189,7 +189,7 @@ pub fn to_serde(
             if let Some(c) = &s.ctx {
                 ctx.extend(c.iter().cloned());
             }
-            Ok(J::String(s.s.to_string()))
+            Ok(J::String(String::from(&*s.s)))
         }
         Value::Path(p) => Ok(J::String(p.to_string())),
         Value::List(l) => {
@@ -207,7 +207,7 @@ pub fn to_serde(
                 let mut object = serde_json::Map::new();
                 for attr in a.entries.iter() {
                     let item = ev.force(&attr.value)?;
-                    object.insert(attr.name.to_string(), to_serde(ev, &item, pos, ctx)?);
+                    object.insert(String::from(&*attr.name), to_serde(ev, &item, pos, ctx)?);
                 }
                 Ok(J::Object(object))
             }
