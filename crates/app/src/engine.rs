@@ -116,6 +116,11 @@ pub trait Engine: Send + Sync + 'static {
     fn calls_per_worker(&self) -> usize {
         1
     }
+    /// The result of an earlier evaluation that this request would certainly get again,
+    /// if the engine kept one; the server then answers without evaluating.
+    fn cached(&self, _request: &Request) -> Option<Arc<Value>> {
+        None
+    }
     /// Evaluates the router and returns its JSON result.
     fn run_router(&self, call: RouterCall) -> BoxFuture<'_, Result<Value, EngineError>>;
 }

@@ -8,6 +8,7 @@
 //! its own folder and search path, sees only the environment it was given, and fetches only
 //! from allowed hosts. It is not for apps that build derivations: use the Nix engine.
 
+pub mod cache;
 pub mod fetch;
 pub mod io;
 mod request;
@@ -17,6 +18,7 @@ mod worker;
 pub use fetch::FetchConfig;
 
 use nixweb_app::engine::{BoxFuture, Engine, EngineError, RouterCall};
+use nixweb_app::request::Request;
 // File names go into the entry expression as Nix string literals, quoted as Nix prints them.
 use nixweb_eval::print::escape_string;
 use std::collections::HashMap;
@@ -36,6 +38,9 @@ pub struct EmbeddedConfig {
     /// The environment `builtins.getEnv` sees; nothing else of it is visible.
     pub env: HashMap<String, String>,
     pub fetch: FetchConfig,
+    /// Answer a request from an earlier one's result when it agrees on every request field
+    /// that evaluation used ([`cache`]).
+    pub response_cache: bool,
 }
 
 impl EmbeddedConfig {
@@ -60,6 +65,7 @@ impl Default for EmbeddedConfig {
             search_path: vec![],
             env: HashMap::new(),
             fetch: FetchConfig::default(),
+            response_cache: true,
         }
     }
 }
@@ -78,10 +84,13 @@ pub(crate) struct Shared {
     pub router: PathBuf,
     /// Tells workers when a file they read changed; None: they compare stamps instead.
     pub watch: Option<watch::FileWatch>,
+    /// None when turned off, or without the file watch (it is how entries go stale).
+    pub cache: Option<cache::ResponseCache>,
 }
 
 pub struct EmbeddedEngine {
     app_file: PathBuf,
+    shared: Arc<Shared>,
     jobs: crossbeam_channel::Sender<worker::Job>,
     /// Holds the router, the library and downloads; removed with the engine.
     _workdir: tempfile::TempDir,
@@ -115,6 +124,8 @@ impl EmbeddedEngine {
                 roots.push(real);
             }
         }
+        let watch = watch::FileWatch::new();
+        let cache = (config.response_cache && watch.is_some()).then(cache::ResponseCache::default);
         let shared = Arc::new(Shared {
             roots,
             env: config.env,
@@ -124,10 +135,12 @@ impl EmbeddedEngine {
             entry_expr: entry_expression(&router, app_file),
             workdir: base,
             router,
-            watch: watch::FileWatch::new(),
+            watch,
+            cache,
         });
 
         let (sender, receiver) = crossbeam_channel::unbounded();
+        let engine_shared = shared.clone();
         for n in 0..config.workers.max(1) {
             let (shared, receiver) = (shared.clone(), receiver.clone());
             std::thread::Builder::new()
@@ -140,6 +153,7 @@ impl EmbeddedEngine {
         }
         Ok(EmbeddedEngine {
             app_file: app_file.to_owned(),
+            shared: engine_shared,
             jobs: sender,
             _workdir: workdir,
         })
@@ -175,6 +189,11 @@ impl Engine for EmbeddedEngine {
     /// evaluation holds up nobody: the queue is shared, so free threads take the next job.
     fn calls_per_worker(&self) -> usize {
         4
+    }
+
+    fn cached(&self, request: &Request) -> Option<Arc<serde_json::Value>> {
+        let (cache, watch) = (self.shared.cache.as_ref()?, self.shared.watch.as_ref()?);
+        cache.lookup(request, watch)
     }
 
     fn run_router(

@@ -1,18 +1,27 @@
 //! The request value handlers receive, made directly from [`Request`]'s fields: no JSON
 //! text is written on the async side and parsed again here.
 //!
-//! It must equal what the Nix engine gets from `builtins.fromJSON (request.to_json())`;
+//! Each field is a thunk that, when forced, makes its value and records that it was needed
+//! ([`RequestSlot::forced`]): the response cache ([`crate::cache`]) keys a result by the
+//! fields its evaluation used, and a field nobody forces is never built.
+//!
+//! The value equals what the Nix engine gets from `builtins.fromJSON (request.to_json())`;
 //! the request body's JSON goes through the evaluator's own `fromJSON` parser for that
 //! reason (Nix's treatment of huge integers and `\u0000` included).
 
+use crate::cache::FieldSet;
 use nixweb_app::request::Request;
 use nixweb_eval::error::EResult;
 use nixweb_eval::value::{Attr, Attrs, Symbol, Thunk};
 use nixweb_eval::{Evaluator, Value};
+use std::cell::RefCell;
 use std::collections::BTreeMap;
+use std::rc::Rc;
+use std::sync::Arc;
 
-/// The request's attribute names, sorted as Nix sorts them (byte order).
-const NAMES: [&str; 15] = [
+/// The request's attribute names, sorted as Nix sorts them (byte order). Field `i` below
+/// always means `NAMES[i]`.
+const NAMES: [&str; FIELD_COUNT] = [
     "body",
     "cookies",
     "form",
@@ -29,48 +38,123 @@ const NAMES: [&str; 15] = [
     "segments",
     "time",
 ];
+pub const FIELD_COUNT: usize = 15;
+
+/// The request under evaluation, for the field thunks, and which fields were forced.
+#[derive(Default)]
+pub struct RequestSlot {
+    request: Option<Arc<Request>>,
+    pub forced: FieldSet,
+}
+
+pub type SharedSlot = Rc<RefCell<RequestSlot>>;
+
+impl RequestSlot {
+    /// Starts a request: nothing forced yet.
+    pub fn begin(&mut self, request: Arc<Request>) {
+        self.request = Some(request);
+        self.forced = 0;
+    }
+
+    /// Ends it; returns the fields that were forced.
+    pub fn end(&mut self) -> FieldSet {
+        self.request = None;
+        self.forced
+    }
+}
+
+/// `builtins.nixwebRequestField i`: field `i` of the request under evaluation.
+pub fn register_field_builtin(ev: &mut Evaluator, slot: &SharedSlot) {
+    let slot = slot.clone();
+    ev.register_builtin("nixwebRequestField", 1, false, move |ev, args| {
+        let Value::Int(i) = args[0] else {
+            return Err("nixweb: a request field number must be an integer".into());
+        };
+        let i = usize::try_from(i)
+            .ok()
+            .filter(|&i| i < FIELD_COUNT)
+            .ok_or("nixweb: no such request field")?;
+        let request = {
+            let mut slot = slot.borrow_mut();
+            slot.forced |= 1 << i;
+            slot.request.clone()
+        };
+        let request = request.ok_or("nixweb: the request is over")?;
+        field_value(ev, &request, i).map_err(|e| e.msg)
+    });
+}
 
 thread_local! {
     /// The names as symbols, made once per evaluation thread rather than once per request.
-    static SYMBOLS: [Symbol; 15] = NAMES.map(Symbol::from);
+    static SYMBOLS: [Symbol; FIELD_COUNT] = NAMES.map(Symbol::from);
 }
 
-pub fn request_value(ev: &Evaluator, request: &Request) -> EResult<Value> {
-    let json = match &request.json {
-        serde_json::Value::Null => Value::Null,
-        body => ev.from_json_str(&body.to_string())?,
-    };
-    let values = [
-        string(&request.body),
-        strings(&request.cookies),
-        strings(&request.form),
-        lists(&request.form_all),
-        strings(&request.headers),
-        string(&request.id),
-        json,
-        string(&request.method),
-        strings(&request.params),
-        string(&request.path),
-        strings(&request.query),
-        lists(&request.query_all),
-        request.remote_addr.as_deref().map_or(Value::Null, string),
-        list(&request.segments),
-        Value::Int(request.time as i64),
-    ];
+/// The request attrset; `field` is the value of `builtins.nixwebRequestField`.
+pub fn request_value(field: &Thunk) -> Value {
     let entries = SYMBOLS.with(|symbols| {
         symbols
             .iter()
-            .zip(values)
-            .map(|(name, value)| entry(name.clone(), value))
+            .enumerate()
+            .map(|(i, name)| {
+                let index = Thunk::value(Value::Int(i as i64));
+                entry(name.clone(), Thunk::apply(field.clone(), index))
+            })
             .collect()
     });
-    Ok(Value::attrs(Attrs { entries }))
+    Value::attrs(Attrs { entries })
 }
 
-fn entry(name: Symbol, value: Value) -> Attr {
+fn field_value(ev: &Evaluator, request: &Request, i: usize) -> EResult<Value> {
+    Ok(match NAMES[i] {
+        "body" => string(&request.body),
+        "cookies" => strings(&request.cookies),
+        "form" => strings(&request.form),
+        "formAll" => lists(&request.form_all),
+        "headers" => strings(&request.headers),
+        "id" => string(&request.id),
+        "json" => match &request.json {
+            serde_json::Value::Null => Value::Null,
+            body => ev.from_json_str(&body.to_string())?,
+        },
+        "method" => string(&request.method),
+        "params" => strings(&request.params),
+        "path" => string(&request.path),
+        "query" => strings(&request.query),
+        "queryAll" => lists(&request.query_all),
+        "remoteAddr" => request.remote_addr.as_deref().map_or(Value::Null, string),
+        "segments" => list(&request.segments),
+        "time" => Value::Int(request.time as i64),
+        other => unreachable!("request field {other}"),
+    })
+}
+
+/// Writes field `i` as JSON: two requests agree on the field when these bytes agree.
+pub fn write_field_key(request: &Request, i: usize, out: &mut Vec<u8>) {
+    let written = match NAMES[i] {
+        "body" => serde_json::to_writer(&mut *out, &request.body),
+        "cookies" => serde_json::to_writer(&mut *out, &request.cookies),
+        "form" => serde_json::to_writer(&mut *out, &request.form),
+        "formAll" => serde_json::to_writer(&mut *out, &request.form_all),
+        "headers" => serde_json::to_writer(&mut *out, &request.headers),
+        "id" => serde_json::to_writer(&mut *out, &request.id),
+        "json" => serde_json::to_writer(&mut *out, &request.json),
+        "method" => serde_json::to_writer(&mut *out, &request.method),
+        "params" => serde_json::to_writer(&mut *out, &request.params),
+        "path" => serde_json::to_writer(&mut *out, &request.path),
+        "query" => serde_json::to_writer(&mut *out, &request.query),
+        "queryAll" => serde_json::to_writer(&mut *out, &request.query_all),
+        "remoteAddr" => serde_json::to_writer(&mut *out, &request.remote_addr),
+        "segments" => serde_json::to_writer(&mut *out, &request.segments),
+        "time" => serde_json::to_writer(&mut *out, &request.time),
+        other => unreachable!("request field {other}"),
+    };
+    written.expect("request fields serialise");
+}
+
+fn entry(name: Symbol, value: Thunk) -> Attr {
     Attr {
         name,
-        value: Thunk::value(value),
+        value,
         pos: nixweb_eval::source::Pos::NONE,
     }
 }
@@ -87,7 +171,7 @@ fn list(items: &[String]) -> Value {
 fn attrs<T>(map: &BTreeMap<String, T>, value: impl Fn(&T) -> Value) -> Value {
     let entries = map
         .iter()
-        .map(|(k, v)| entry(Symbol::from(k.as_str()), value(v)))
+        .map(|(k, v)| entry(Symbol::from(k.as_str()), Thunk::value(value(v))))
         .collect();
     Value::attrs(Attrs { entries })
 }
@@ -104,7 +188,6 @@ fn lists(map: &BTreeMap<String, Vec<String>>) -> Value {
 mod tests {
     use super::*;
     use nixweb_app::request::RequestParts;
-    use std::sync::Arc;
 
     fn request(uri: &str, headers: &[(&str, &str)], body: &str) -> Request {
         let uri: http::Uri = uri.parse().unwrap();
@@ -149,8 +232,15 @@ mod tests {
             ),
         ];
         let mut ev = Evaluator::new(Arc::new(nixweb_eval::StdIO));
+        let slot = SharedSlot::default();
+        register_field_builtin(&mut ev, &slot);
+        let field = Thunk::value(
+            ev.eval_expr_str("builtins.nixwebRequestField", std::path::Path::new("/"))
+                .unwrap(),
+        );
         for case in cases {
-            let direct = request_value(&ev, &case).unwrap();
+            slot.borrow_mut().begin(Arc::new(case.clone()));
+            let direct = request_value(&field);
             let parsed = ev.from_json_str(&case.to_json()).unwrap();
             let mut print = |v: &Value| ev.to_json_string(v).unwrap();
             assert_eq!(print(&direct), print(&parsed), "{case:?}");
@@ -161,6 +251,38 @@ mod tests {
                 attrs.entries.windows(2).all(|w| w[0].name < w[1].name),
                 "names in Nix's order"
             );
+        }
+    }
+
+    /// Only the fields an evaluation forces are recorded; the rest are never built.
+    #[test]
+    fn records_which_fields_were_forced() {
+        let mut ev = Evaluator::new(Arc::new(nixweb_eval::StdIO));
+        let slot = SharedSlot::default();
+        register_field_builtin(&mut ev, &slot);
+        let field = Thunk::value(
+            ev.eval_expr_str("builtins.nixwebRequestField", std::path::Path::new("/"))
+                .unwrap(),
+        );
+        let bit = |name: &str| 1 << NAMES.iter().position(|n| *n == name).unwrap();
+        let cases = [
+            (r#"r: r.query.x or "none""#, bit("query")),
+            ("r: builtins.attrNames r", 0),
+            (
+                "r: { inherit (r) id; m = r.method; }",
+                bit("id") | bit("method"),
+            ),
+            ("r: builtins.toJSON r", (1 << FIELD_COUNT) - 1),
+        ];
+        for (handler, expected) in cases {
+            slot.borrow_mut()
+                .begin(Arc::new(request("/a?x=1", &[], "")));
+            let f = ev
+                .eval_expr_str(handler, std::path::Path::new("/"))
+                .unwrap();
+            let result = ev.call_function(&f, request_value(&field)).unwrap();
+            ev.force_deep(&result).unwrap();
+            assert_eq!(slot.borrow_mut().end(), expected, "{handler}");
         }
     }
 }

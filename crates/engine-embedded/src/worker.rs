@@ -2,9 +2,12 @@
 //! imported) between requests while the files it read are unchanged, and runs the router
 //! for each job under the request's limits.
 
+use crate::cache::{FieldSet, ResponseCache};
 use crate::io::ConfinedIO;
+use crate::request::{register_field_builtin, request_value, SharedSlot};
 use crate::Shared;
-use nixweb_app::engine::{EngineError, RouterCall, SourceLocation, StateReader};
+use nixweb_app::engine::{EngineError, RouterCall, RouterMode, SourceLocation, StateReader};
+use nixweb_eval::value::Thunk;
 use nixweb_eval::{ErrorKind, EvalError, Evaluator, Limits, Value};
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -41,6 +44,27 @@ struct Loaded {
     changed_early: bool,
     /// The value `builtins.currentTime` has now.
     current_time: i64,
+    /// The request under evaluation, for the request value's field thunks.
+    request: SharedSlot,
+    /// `builtins.nixwebRequestField`, which the field thunks apply.
+    request_field: Thunk,
+    /// What the last evaluation depended on besides its request fields.
+    last: Dependencies,
+}
+
+/// What an evaluation used, to tell whether its result may be answered again.
+#[derive(Default)]
+struct Dependencies {
+    /// The request fields it forced.
+    fields: FieldSet,
+    /// It read state (through `req.db`); set by the state builtins.
+    state: Rc<std::cell::Cell<bool>>,
+    /// It printed (a trace), which must happen on every request.
+    printed: bool,
+    /// The Unix second of its `builtins.currentTime`.
+    second: u64,
+    /// The file watch's generation before it started.
+    generation: u64,
 }
 
 pub fn run(shared: Arc<Shared>, jobs: crossbeam_channel::Receiver<Job>) {
@@ -50,6 +74,12 @@ pub fn run(shared: Arc<Shared>, jobs: crossbeam_channel::Receiver<Job>) {
         if job.reply.is_closed() {
             continue;
         }
+        // Taken before the staleness check: a file changing between the two makes this
+        // evaluation's result stale in the cache, not fresh.
+        let generation = match (&shared.cache, &shared.watch) {
+            (Some(_), Some(watch)) => watch.generation(),
+            _ => 0,
+        };
         if loaded.as_ref().is_some_and(|l| l.is_stale(&shared)) {
             tracing::debug!(target: "nixweb::embedded", "app files changed: evaluating anew");
             loaded = None;
@@ -60,6 +90,7 @@ pub fn run(shared: Arc<Shared>, jobs: crossbeam_channel::Receiver<Job>) {
         };
         let result = match ready {
             Ok(mut l) => {
+                l.last.generation = generation;
                 let result = l.run(&job.call, &shared);
                 // Fetched data must not outlive its request: values computed from it could
                 // be cached in the evaluator, so a request that fetched starts it afresh.
@@ -69,6 +100,9 @@ pub fn run(shared: Arc<Shared>, jobs: crossbeam_channel::Receiver<Job>) {
                     shared.fetcher.clean();
                 } else {
                     l.watch_fresh_paths(&shared);
+                    if let (Some(cache), Ok(result)) = (&shared.cache, &result) {
+                        l.offer_to_cache(cache, &job.call, result);
+                    }
                     l.collect_garbage_now_and_then();
                     loaded = Some(l);
                 }
@@ -91,7 +125,14 @@ impl Loaded {
         let mut ev = Evaluator::new(io.clone());
         ev.set_search_path(&shared.search_path);
         let reader: ReaderSlot = Rc::default();
-        register_state_builtins(&mut ev, &reader);
+        let last = Dependencies::default();
+        register_state_builtins(&mut ev, &reader, &last.state);
+        let request = SharedSlot::default();
+        register_field_builtin(&mut ev, &request);
+        let request_field = ev
+            .eval_expr_str("builtins.nixwebRequestField", &shared.workdir)
+            .map(Thunk::value)
+            .map_err(|e| eval_error(&ev, &e, shared))?;
         let since = shared.watch.as_ref().map_or(0, |w| w.generation());
         let entry = ev
             .eval_expr_str(&shared.entry_expr, &shared.workdir)
@@ -106,6 +147,9 @@ impl Loaded {
             compare_stamps: shared.watch.is_none(),
             changed_early: false,
             current_time: i64::MIN,
+            request,
+            request_field,
+            last,
         };
         loaded.watch_fresh_paths(shared);
         Ok(loaded)
@@ -136,6 +180,30 @@ impl Loaded {
             self.ev.collect_garbage(&[&entry]);
             self.collect_at = (self.ev.cyclic_envs.len() * 2).max(MIN_COLLECT_AT);
         }
+    }
+
+    /// Stores the last evaluation's result in the response cache if nothing but its request
+    /// fields (and the files the watch covers) could have shaped it.
+    fn offer_to_cache(&self, cache: &ResponseCache, call: &RouterCall, result: &serde_json::Value) {
+        let asks_for_writes = result
+            .get("response")
+            .and_then(|r| r.get("db"))
+            .is_some_and(|db| !db.is_null());
+        let depends_on_more = self.last.state.get() || self.last.printed || asks_for_writes;
+        if call.mode != RouterMode::Handle
+            || depends_on_more
+            || self.compare_stamps
+            || self.changed_early
+        {
+            return;
+        }
+        cache.store(
+            &call.request,
+            self.last.fields,
+            result,
+            self.last.generation,
+            self.last.second,
+        );
     }
 
     /// Whether a file this evaluator looked at has changed (or appeared, or gone) since.
@@ -175,13 +243,20 @@ impl Loaded {
         self.io.set_deadline(deadline);
         *self.reader.borrow_mut() = call.state.as_ref().map(|s| s.reader.clone());
 
-        let result = crate::request::request_value(&self.ev, &call.request)
-            .and_then(|request| self.ev.call_function(&self.entry, request))
+        self.request.borrow_mut().begin(call.request.clone());
+        self.last.state.set(false);
+        self.last.second = now as u64;
+        let request = request_value(&self.request_field);
+        let result = self
+            .ev
+            .call_function(&self.entry, request)
             .and_then(|f| self.ev.call_function(&f, Value::str(call.mode.as_str())))
             .and_then(|v| self.result_json(&v));
 
         *self.reader.borrow_mut() = None;
+        self.last.fields = self.request.borrow_mut().end();
         let printed = std::mem::take(&mut self.ev.stderr);
+        self.last.printed = !printed.is_empty();
         if !printed.trim().is_empty() {
             tracing::debug!(target: "nixweb::embedded", "{}", printed.trim_end());
         }
@@ -247,10 +322,16 @@ impl Loaded {
 
 /// `builtins.nixwebStateGet key` and `builtins.nixwebStateList prefix after limit`, reading
 /// the snapshot of the request under evaluation (the router wraps them as `req.db`).
-fn register_state_builtins(ev: &mut Evaluator, slot: &ReaderSlot) {
+fn register_state_builtins(
+    ev: &mut Evaluator,
+    slot: &ReaderSlot,
+    used: &Rc<std::cell::Cell<bool>>,
+) {
     let no_state = || "nixweb: this request has no state: no database is configured".to_owned();
     let get_slot = slot.clone();
+    let get_used = used.clone();
     ev.register_builtin("nixwebStateGet", 1, false, move |ev, args| {
+        get_used.set(true);
         let reader = get_slot.borrow().clone().ok_or_else(no_state)?;
         let key = ev.to_json(&args[0]).map_err(|e| e.msg)?;
         let value = reader
@@ -259,7 +340,9 @@ fn register_state_builtins(ev: &mut Evaluator, slot: &ReaderSlot) {
         Ok(value.map(|v| ev.from_json(&v)).unwrap_or(Value::Null))
     });
     let list_slot = slot.clone();
+    let list_used = used.clone();
     ev.register_builtin("nixwebStateList", 3, false, move |ev, args| {
+        list_used.set(true);
         let reader = list_slot.borrow().clone().ok_or_else(no_state)?;
         let prefix = ev.to_json(&args[0]).map_err(|e| e.msg)?;
         let after = ev.to_json(&args[1]).map_err(|e| e.msg)?;

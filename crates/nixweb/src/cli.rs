@@ -110,6 +110,10 @@ pub struct RunArgs {
     /// Embedded engine: let builtins.fetchurl fetch from this host, or * (repeatable).
     #[arg(long = "allow-fetch", value_name = "HOST")]
     pub allow_fetch: Vec<String>,
+    /// Embedded engine: evaluate every request; never answer one with the stored result
+    /// of an earlier request that agreed on every field its evaluation used.
+    #[arg(long)]
+    pub no_response_cache: bool,
     /// Embedded engine: evaluation steps per request [default: 200000000]; over: 504.
     #[arg(long)]
     pub max_steps: Option<u64>,

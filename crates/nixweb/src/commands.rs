@@ -136,6 +136,7 @@ fn embedded_config(settings: &Settings, workers: usize) -> Result<EmbeddedConfig
             allow_hosts: settings.allow_fetch.clone(),
             ..FetchConfig::default()
         },
+        response_cache: settings.response_cache,
     })
 }
 

@@ -39,6 +39,8 @@ pub struct AppFile {
     /// Embedded engine: hosts `builtins.fetchurl` may fetch from.
     #[serde(default)]
     pub allow_fetch: Vec<String>,
+    /// Embedded engine: answer requests from the response cache [default: true].
+    pub response_cache: Option<bool>,
     pub max_steps: Option<u64>,
     pub max_depth: Option<usize>,
     pub max_values: Option<u64>,
@@ -81,6 +83,7 @@ pub struct Settings {
     pub include: Vec<String>,
     pub env: Vec<String>,
     pub allow_fetch: Vec<String>,
+    pub response_cache: bool,
     pub max_steps: u64,
     pub max_depth: usize,
     pub max_values: u64,
@@ -154,6 +157,7 @@ impl Settings {
             include: [file.include, flags.include.clone()].concat(),
             env: [file.env, flags.env.clone()].concat(),
             allow_fetch: [file.allow_fetch, flags.allow_fetch.clone()].concat(),
+            response_cache: !flags.no_response_cache && file.response_cache.unwrap_or(true),
             max_steps: flags.max_steps.or(file.max_steps).unwrap_or(200_000_000),
             max_depth: flags.max_depth.or(file.max_depth).unwrap_or(100_000),
             max_values: flags.max_values.or(file.max_values).unwrap_or(10_000_000),
@@ -198,6 +202,18 @@ mod tests {
                 ("timeout".to_owned(), "20".to_owned())
             ]
         );
+    }
+
+    #[test]
+    fn the_response_cache_is_on_unless_turned_off() {
+        let merged = |text: &str, flags: RunArgs| Settings::merge(file(text), &flags).unwrap();
+        assert!(merged("", RunArgs::default()).response_cache);
+        assert!(!merged("response-cache = false", RunArgs::default()).response_cache);
+        let off = RunArgs {
+            no_response_cache: true,
+            ..RunArgs::default()
+        };
+        assert!(!merged("response-cache = true", off).response_cache);
     }
 
     #[test]

@@ -299,3 +299,71 @@ fn text_bodies_arrive_exactly_as_the_nix_engine_gives_them() {
     }
     assert!(seen.windows(2).all(|w| w[0] == w[1]), "the engines agree");
 }
+
+/// Handlers for the response cache: each uses different parts of the request, or
+/// something besides it.
+const CACHE_APP: &str = r#"{ query, ... }: {
+  hello.GET = "Hello, ${query.name or "world"}!";
+  id.GET = req: req.id;
+  agent.GET = req: req.headers.user-agent or "none";
+  traced.GET = builtins.trace "handler ran" "traced";
+  state.GET = req: builtins.toJSON (req.db.get "k");
+  file.GET = builtins.readFile ./message.txt;
+  hello.POST = "posted";
+}"#;
+
+/// Body and whether it was answered from the response cache.
+fn get_cached(server: &TestServer, path: &str, agent: &str) -> (String, bool) {
+    let reply = server
+        .request(nixweb_testkit::Method::GET, path)
+        .header("user-agent", agent)
+        .send()
+        .unwrap();
+    let hit = reply.headers().get("x-nixweb-cache").is_some();
+    (reply.text().unwrap(), hit)
+}
+
+#[test]
+fn a_request_that_agrees_on_every_field_its_handler_used_is_answered_from_the_cache() {
+    let dir = app(&[("default.nix", CACHE_APP), ("message.txt", "one")]);
+    let server = embedded(&dir, &[]);
+    let get = |path: &str, agent: &str| get_cached(&server, path, agent);
+
+    // Same query: the second is a hit, even from another client (headers were not used).
+    assert_eq!(get("/hello?name=Ada", "a"), ("Hello, Ada!".into(), false));
+    assert_eq!(get("/hello?name=Ada", "b"), ("Hello, Ada!".into(), true));
+    assert_eq!(get("/hello?name=Bob", "a"), ("Hello, Bob!".into(), false));
+    assert_eq!(get("/hello", "a"), ("Hello, world!".into(), false));
+    assert_eq!(get("/hello", "a"), ("Hello, world!".into(), true));
+    // A handler that reads a header is keyed by it.
+    assert_eq!(get("/agent", "a"), ("a".into(), false));
+    assert_eq!(get("/agent", "b"), ("b".into(), false));
+    assert_eq!(get("/agent", "b"), ("b".into(), true));
+    // The request id differs every time, so nothing that uses it is reused.
+    let (first, _) = get("/id", "a");
+    let (second, hit) = get("/id", "a");
+    assert!(first != second && !hit);
+    // Traces print on every request; state is read on every request.
+    for path in ["/traced", "/state"] {
+        get(path, "a");
+        assert!(!get(path, "a").1, "{path} was answered from the cache");
+    }
+    // A changed file is seen at once.
+    assert_eq!(get("/file", "a"), ("one".into(), false));
+    assert_eq!(get("/file", "a"), ("one".into(), true));
+    std::fs::write(dir.path().join("message.txt"), "two").unwrap();
+    assert_eq!(get("/file", "a"), ("two".into(), false));
+    // Only GET and HEAD are answered from the cache.
+    for _ in 0..2 {
+        let reply = server
+            .request(nixweb_testkit::Method::POST, "/hello")
+            .send()
+            .unwrap();
+        assert!(reply.headers().get("x-nixweb-cache").is_none());
+        assert_eq!(reply.text().unwrap(), "posted");
+    }
+
+    let uncached = embedded(&dir, &["--no-response-cache"]);
+    get_cached(&uncached, "/hello", "a");
+    assert!(!get_cached(&uncached, "/hello", "a").1);
+}

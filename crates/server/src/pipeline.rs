@@ -134,7 +134,11 @@ impl Nixweb {
             .access_log
             .then(|| request.uri().path().to_owned());
 
-        let mut response = match self.evaluate(request, remote_addr, &id).await {
+        let mut from_cache = false;
+        let mut response = match self
+            .evaluate(request, remote_addr, &id, &mut from_cache)
+            .await
+        {
             Ok(outcome) => render::outcome(outcome, &method, &self.config.file_roots).await,
             Err(failure) => {
                 failure.log(&id);
@@ -143,6 +147,12 @@ impl Nixweb {
         };
         if let Ok(value) = http::HeaderValue::from_str(&id) {
             response.headers_mut().insert("x-request-id", value);
+        }
+        if from_cache {
+            // Says why a handler's side effects (none are allowed to matter) did not run.
+            response
+                .headers_mut()
+                .insert("x-nixweb-cache", http::HeaderValue::from_static("hit"));
         }
         if let Some(path) = logged_path {
             tracing::info!(
@@ -160,6 +170,7 @@ impl Nixweb {
         request: http::Request<Body>,
         remote_addr: Option<IpAddr>,
         id: &str,
+        from_cache: &mut bool,
     ) -> Result<Outcome, Failure> {
         let (parts, body) = request.into_parts();
         let declared = parts
@@ -188,6 +199,11 @@ impl Nixweb {
         })
         .map_err(Failure::BadRequest)?;
 
+        // A result the engine knows this request would get again: no worker, no state.
+        if let Some(result) = self.engine.cached(&request) {
+            *from_cache = true;
+            return outcome::parse_outcome(&result).map_err(Failure::InvalidResponse);
+        }
         let _worker = self
             .admission
             .enter()
