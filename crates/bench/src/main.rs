@@ -1,8 +1,11 @@
 //! nixweb-bench: measures servers under load with wrk and prints a Markdown report.
 //!
 //! Each target runs as its own process (so its memory can be read from /proc), is warmed up,
-//! then loaded by `wrk --latency` at a fixed number of connections. The report gives
-//! requests/s, p50/p99 latency, idle and peak RSS, and ratios between targets of one run.
+//! then loaded by `wrk --latency` at a fixed number of connections. Targets take turns for
+//! several rounds, so a slow minute of a shared machine hits all of them rather than one;
+//! the report gives, per target, the median over rounds of requests/s, p50/p99 latency and
+//! idle RSS, the peak RSS, and the median of its ratios to the first target within each
+//! round (each round's ratios listed too).
 
 use anyhow::{bail, Context, Result};
 use clap::Parser;
@@ -22,6 +25,9 @@ struct Args {
     /// wrk threads.
     #[arg(long, default_value_t = 2)]
     threads: u32,
+    /// Rounds: every target is measured once per round, in turn.
+    #[arg(long, default_value_t = 3)]
+    rounds: usize,
     /// A target: NAME|URL-PATH|COMMAND; COMMAND "nixweb …" and "bare" use the built binaries.
     #[arg(long = "target")]
     targets: Vec<String>,
@@ -44,7 +50,6 @@ struct Target {
 }
 
 struct Measurement {
-    name: String,
     requests_per_second: f64,
     p50_ms: f64,
     p99_ms: f64,
@@ -166,7 +171,6 @@ fn measure(target: &Target, args: &Args) -> Result<Measurement> {
     child.kill()?;
     child.wait()?;
     Ok(Measurement {
-        name: target.name.clone(),
         requests_per_second,
         p50_ms,
         p99_ms,
@@ -186,36 +190,67 @@ fn main() -> Result<()> {
         .iter()
         .map(|t| parse_target(t, &args))
         .collect::<Result<Vec<_>>>()?;
-    let mut results = Vec::new();
-    for target in &targets {
-        eprintln!("bench: {} …", target.name);
-        results.push(measure(target, &args)?);
+    // rounds[r][t]: target t in round r.
+    let mut rounds: Vec<Vec<Measurement>> = Vec::new();
+    for round in 1..=args.rounds.max(1) {
+        let mut this_round = Vec::new();
+        for target in &targets {
+            eprintln!("bench: round {round}: {} …", target.name);
+            this_round.push(measure(target, &args)?);
+        }
+        rounds.push(this_round);
     }
-    let ceiling = results[0].requests_per_second;
     println!(
-        "| target | requests/s | vs {} | p50 | p99 | idle RSS | peak RSS | non-2xx |",
-        results[0].name
+        "| target | requests/s | vs {} | per round | p50 | p99 | idle RSS | peak RSS | non-2xx |",
+        targets[0].name
     );
-    println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
-    for m in &results {
+    println!("| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: |");
+    for (t, target) in targets.iter().enumerate() {
+        let of = |f: fn(&Measurement) -> f64| median(rounds.iter().map(|r| f(&r[t])).collect());
+        let ratios: Vec<f64> = rounds
+            .iter()
+            .map(|r| r[t].requests_per_second / r[0].requests_per_second)
+            .collect();
+        let listed: Vec<String> = ratios.iter().map(|x| format!("{x:.3}")).collect();
+        let peak = rounds.iter().map(|r| r[t].peak_rss_kib).max().unwrap_or(0);
+        let non_2xx: u64 = rounds.iter().map(|r| r[t].non_2xx).sum();
         println!(
-            "| {} | {:.0} | {:.3} | {:.2} ms | {:.2} ms | {:.1} MiB | {:.1} MiB | {} |",
-            m.name,
-            m.requests_per_second,
-            m.requests_per_second / ceiling,
-            m.p50_ms,
-            m.p99_ms,
-            m.idle_rss_kib as f64 / 1024.0,
-            m.peak_rss_kib as f64 / 1024.0,
-            m.non_2xx
+            "| {} | {:.0} | {:.3} | {} | {:.2} ms | {:.2} ms | {:.1} MiB | {:.1} MiB | {} |",
+            target.name,
+            of(|m| m.requests_per_second),
+            median(ratios),
+            listed.join(" "),
+            of(|m| m.p50_ms),
+            of(|m| m.p99_ms),
+            of(|m| m.idle_rss_kib as f64) / 1024.0,
+            peak as f64 / 1024.0,
+            non_2xx
         );
     }
     Ok(())
 }
 
+/// The middle value (the mean of the two middle ones for an even count).
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    let n = values.len();
+    match n {
+        0 => f64::NAN,
+        _ if n % 2 == 1 => values[n / 2],
+        _ => (values[n / 2 - 1] + values[n / 2]) / 2.0,
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::parse_duration;
+    use super::{median, parse_duration};
+
+    #[test]
+    fn medians() {
+        assert_eq!(median(vec![3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(median(vec![4.0, 1.0, 3.0, 2.0]), 2.5);
+        assert!(median(vec![]).is_nan());
+    }
 
     #[test]
     fn wrk_durations() {
