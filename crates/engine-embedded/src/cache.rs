@@ -12,8 +12,8 @@
 //! Only results that depend on nothing else are stored (see `worker.rs`): GET and HEAD
 //! requests whose evaluation read no state, fetched nothing, printed nothing (a trace must
 //! print every time) and asked for no writes, with the file watch in use. An entry is
-//! dropped when any file an evaluation read changes, and at the end of its second, which
-//! is as long as `builtins.currentTime` keeps its value.
+//! dropped when any file an evaluation read changes, and, if its evaluation forced
+//! `builtins.currentTime`, at the end of that second.
 
 use crate::request::{write_field_key, FIELD_COUNT};
 use crate::watch::FileWatch;
@@ -47,8 +47,9 @@ struct Entry {
     result: Arc<serde_json::Value>,
     /// The file watch's generation before the evaluation started.
     generation: u64,
-    /// The Unix second whose `builtins.currentTime` the evaluation saw.
-    second: u64,
+    /// For a result that used `builtins.currentTime`: the Unix second it saw, the only
+    /// one in which the result holds.
+    second: Option<u64>,
     bytes: usize,
 }
 
@@ -63,7 +64,8 @@ impl ResponseCache {
             let inner = self.inner.lock().expect("cache lock");
             inner.shapes.iter().find_map(|&fields| {
                 let entry = inner.entries.get(&(fields, key(request, fields)))?;
-                (entry.second == request.time).then(|| (entry.result.clone(), entry.generation))
+                let current = entry.second.is_none_or(|second| second == request.time);
+                current.then(|| (entry.result.clone(), entry.generation))
             })
         };
         let (result, generation) = found?;
@@ -82,7 +84,7 @@ impl ResponseCache {
         fields: FieldSet,
         result: &serde_json::Value,
         generation: u64,
-        second: u64,
+        second: Option<u64>,
     ) {
         let bytes = approximate_size(result);
         if bytes > MAX_ENTRY_BYTES || !cacheable_method(&request.method) {

@@ -7,7 +7,7 @@ use crate::io::ConfinedIO;
 use crate::request::{register_field_builtin, request_value, SharedSlot};
 use crate::Shared;
 use nixweb_app::engine::{EngineError, RouterCall, RouterMode, SourceLocation, StateReader};
-use nixweb_eval::value::Thunk;
+use nixweb_eval::value::{Thunk, ThunkState};
 use nixweb_eval::{ErrorKind, EvalError, Evaluator, Limits, Value};
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -42,8 +42,11 @@ struct Loaded {
     compare_stamps: bool,
     /// A file changed before the watch covered it.
     changed_early: bool,
-    /// The value `builtins.currentTime` has now.
-    current_time: i64,
+    /// `builtins.currentTime`: before each request, re-pointed at `nixwebClock now`, so
+    /// forcing it records that the evaluation used the time.
+    clock: Thunk,
+    /// `builtins.nixwebClock`.
+    clock_fn: Thunk,
     /// The request under evaluation, for the request value's field thunks.
     request: SharedSlot,
     /// `builtins.nixwebRequestField`, which the field thunks apply.
@@ -61,6 +64,8 @@ struct Dependencies {
     state: Rc<std::cell::Cell<bool>>,
     /// It printed (a trace), which must happen on every request.
     printed: bool,
+    /// It forced `builtins.currentTime` (set by `nixwebClock`).
+    time: Rc<std::cell::Cell<bool>>,
     /// The Unix second of its `builtins.currentTime`.
     second: u64,
     /// The file watch's generation before it started.
@@ -129,9 +134,21 @@ impl Loaded {
         register_state_builtins(&mut ev, &reader, &last.state);
         let request = SharedSlot::default();
         register_field_builtin(&mut ev, &request);
-        let request_field = ev
-            .eval_expr_str("builtins.nixwebRequestField", &shared.workdir)
-            .map(Thunk::value)
+        let time_used = last.time.clone();
+        ev.register_builtin("nixwebClock", 1, false, move |_, args| {
+            time_used.set(true);
+            Ok(args[0].clone())
+        });
+        // Until the first request re-points it, the time the evaluator was made (what the
+        // app's top level sees while it loads).
+        let clock = Thunk::value(Value::Int(unix_now()));
+        nixweb_eval::builtins::set_builtin_thunk(&mut ev, "currentTime", clock.clone());
+        let mut builtin = |name: &str| {
+            ev.eval_expr_str(&format!("builtins.{name}"), &shared.workdir)
+                .map(Thunk::value)
+        };
+        let (request_field, clock_fn) = builtin("nixwebRequestField")
+            .and_then(|field| Ok((field, builtin("nixwebClock")?)))
             .map_err(|e| eval_error(&ev, &e, shared))?;
         let since = shared.watch.as_ref().map_or(0, |w| w.generation());
         let entry = ev
@@ -146,7 +163,8 @@ impl Loaded {
             since,
             compare_stamps: shared.watch.is_none(),
             changed_early: false,
-            current_time: i64::MIN,
+            clock,
+            clock_fn,
             request,
             request_field,
             last,
@@ -197,12 +215,14 @@ impl Loaded {
         {
             return;
         }
+        // A result that used the time holds only while the clock shows the same second.
+        let until_second_ends = self.last.time.get().then_some(self.last.second);
         cache.store(
             &call.request,
             self.last.fields,
             result,
             self.last.generation,
-            self.last.second,
+            until_second_ends,
         );
     }
 
@@ -226,15 +246,12 @@ impl Loaded {
         call: &RouterCall,
         shared: &Shared,
     ) -> Result<serde_json::Value, EngineError> {
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_secs() as i64)
-            .unwrap_or(0);
-        // Setting it rebuilds the builtins set, so only when the second has changed.
-        if now != self.current_time {
-            nixweb_eval::builtins::set_builtin_value(&mut self.ev, "currentTime", Value::Int(now));
-            self.current_time = now;
-        }
+        let now = unix_now();
+        // Re-pointed in place (the builtins set stays as it is): whatever forces it during
+        // this request gets this request's time, and marks the result as depending on it.
+        *self.clock.0.borrow_mut() =
+            ThunkState::Apply(self.clock_fn.clone(), Thunk::value(Value::Int(now)));
+        self.last.time.set(false);
         let deadline = Instant::now() + call.timeout;
         self.ev.reset_budget(Limits {
             deadline: Some(deadline),
@@ -318,6 +335,13 @@ impl Loaded {
         let response = replace(&response, "body", Value::Null);
         Ok(Some((body.s, replace(top, "response", response))))
     }
+}
+
+fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
 }
 
 /// `builtins.nixwebStateGet key` and `builtins.nixwebStateList prefix after limit`, reading

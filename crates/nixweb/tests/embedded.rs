@@ -363,7 +363,35 @@ fn a_request_that_agrees_on_every_field_its_handler_used_is_answered_from_the_ca
         assert_eq!(reply.text().unwrap(), "posted");
     }
 
+    // Results that did not use the time outlive their second; those that did, do not.
+    let dir = app(&[(
+        "default.nix",
+        "{ plain.GET = \"plain\"; clock.GET = _: toString builtins.currentTime; }",
+    )]);
+    let server = embedded(&dir, &[]);
+    let get = |path: &str| get_cached(&server, path, "a");
+    assert!(!get("/plain").1 && get("/plain").1);
+    // Start early in a second, so the next request falls within it.
+    while std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_millis()
+        > 300
+    {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let (time, _) = get("/clock");
+    assert_eq!(
+        get("/clock"),
+        (time.clone(), true),
+        "within the same second"
+    );
+    std::thread::sleep(Duration::from_millis(1100));
+    assert_eq!(get("/plain"), ("plain".into(), true));
+    let (later, hit) = get("/clock");
+    assert!(!hit && later > time, "{later} after {time}");
+
     let uncached = embedded(&dir, &["--no-response-cache"]);
-    get_cached(&uncached, "/hello", "a");
-    assert!(!get_cached(&uncached, "/hello", "a").1);
+    get_cached(&uncached, "/plain", "a");
+    assert!(!get_cached(&uncached, "/plain", "a").1);
 }

@@ -346,13 +346,19 @@ fn register_core(reg: &mut Registry) {
 /// Replaces (or adds) a plain value in the `builtins` set, e.g. `nixPath` once the search
 /// path is known.
 pub fn set_builtin_value(ev: &mut Evaluator, name: &str, v: Value) {
+    set_builtin_thunk(ev, name, Thunk::value(v));
+}
+
+/// Makes `builtins.<name>` and `__<name>` one shared thunk. A host can later change what
+/// it holds in place (through its state) without rebuilding the builtins set.
+pub fn set_builtin_thunk(ev: &mut Evaluator, name: &str, thunk: Thunk) {
     let bt = ev.globals[ev.global_names["builtins"] as usize].clone();
     if let Some(Value::Attrs(b)) = bt.get() {
         let mut b = (*b).clone();
-        b.insert(name.into(), Thunk::value(v.clone()), Pos::NONE);
+        b.insert(name.into(), thunk.clone(), Pos::NONE);
         *bt.0.borrow_mut() = ThunkState::Done(Value::attrs(b));
     }
-    ev.define_global(&format!("__{}", name), Thunk::value(v));
+    ev.define_global(&format!("__{}", name), thunk);
 }
 
 /// `x: x`, for re-pointing a thunk at another thunk.
