@@ -41,7 +41,13 @@ fn main() {
     let app = std::path::Path::new(app)
         .canonicalize()
         .expect("the app file exists");
-    let engine = Arc::new(EmbeddedEngine::new(&app, EmbeddedConfig::default()).expect("engine"));
+    // Every call evaluated: the calls below bypass the response cache, which only the
+    // server consults, so storing results would be wasted work.
+    let config = EmbeddedConfig {
+        response_cache: false,
+        ..EmbeddedConfig::default()
+    };
+    let engine = Arc::new(EmbeddedEngine::new(&app, config).expect("engine"));
     // As many calls in flight as the server lets in: four per evaluation thread.
     let in_flight = EmbeddedConfig::default().workers * engine.calls_per_worker();
 

@@ -85,20 +85,21 @@ pub fn register_field_builtin(ev: &mut Evaluator, slot: &SharedSlot) {
 }
 
 thread_local! {
-    /// The names as symbols, made once per evaluation thread rather than once per request.
-    static SYMBOLS: [Symbol; FIELD_COUNT] = NAMES.map(Symbol::from);
+    /// The names as symbols, and the field numbers as values, made once per evaluation
+    /// thread rather than once per request.
+    static FIELDS: Vec<(Symbol, Thunk)> = NAMES
+        .iter()
+        .enumerate()
+        .map(|(i, name)| (Symbol::from(*name), Thunk::value(Value::Int(i as i64))))
+        .collect();
 }
 
 /// The request attrset; `field` is the value of `builtins.nixwebRequestField`.
 pub fn request_value(field: &Thunk) -> Value {
-    let entries = SYMBOLS.with(|symbols| {
-        symbols
+    let entries = FIELDS.with(|fields| {
+        fields
             .iter()
-            .enumerate()
-            .map(|(i, name)| {
-                let index = Thunk::value(Value::Int(i as i64));
-                entry(name.clone(), Thunk::apply(field.clone(), index))
-            })
+            .map(|(name, index)| entry(name.clone(), Thunk::apply(field.clone(), index.clone())))
             .collect()
     });
     Value::attrs(Attrs { entries })
