@@ -3,7 +3,9 @@
 //! A pool of evaluation threads (one per core by default) takes jobs from the async side;
 //! no evaluation ever runs on the async runtime. Each thread keeps its evaluator between
 //! requests, so parsed files and imported values that do not depend on the request are
-//! reused, until a file the evaluation looked at changes. Every evaluation is bounded
+//! reused, until a file the evaluation looked at changes; a GET or HEAD request that agrees
+//! with an earlier one on every request field that evaluation used is answered from the
+//! response cache ([`cache`]) without evaluating. Every evaluation is bounded
 //! (time, steps, values, call depth) and confined ([`io::ConfinedIO`]): the app reads only
 //! its own folder and search path, sees only the environment it was given, and fetches only
 //! from allowed hosts. It is not for apps that build derivations: use the Nix engine.

@@ -1,4 +1,6 @@
-//! The path of one request: body → request value → worker → engine → outcome → response.
+//! The path of one request: body → request value → worker → engine → outcome → response
+//! (or, when the engine holds a result this request would certainly get again, request
+//! value → that result → response, with no worker).
 //!
 //! [`Nixweb::respond`] is used by the HTTP server and by `nixweb request` alike, so what a
 //! user sees from the command line is exactly what a browser would get.
