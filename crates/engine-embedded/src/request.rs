@@ -105,49 +105,63 @@ pub fn request_value(field: &Thunk) -> Value {
     Value::attrs(Attrs { entries })
 }
 
-fn field_value(ev: &Evaluator, request: &Request, i: usize) -> EResult<Value> {
-    Ok(match NAMES[i] {
-        "body" => string(&request.body),
-        "cookies" => strings(&request.cookies),
-        "form" => strings(&request.form),
-        "formAll" => lists(&request.form_all),
-        "headers" => strings(&request.headers),
-        "id" => string(&request.id),
-        "json" => match &request.json {
-            serde_json::Value::Null => Value::Null,
-            body => ev.from_json_str(&body.to_string())?,
-        },
-        "method" => string(&request.method),
-        "params" => strings(&request.params),
-        "path" => string(&request.path),
-        "query" => strings(&request.query),
-        "queryAll" => lists(&request.query_all),
-        "remoteAddr" => request.remote_addr.as_deref().map_or(Value::Null, string),
-        "segments" => list(&request.segments),
-        "time" => Value::Int(request.time as i64),
+/// Field `i` of a request, borrowed, by the shape of its value. One mapping from numbers
+/// to fields serves both the value a handler sees and the cache key, so the two cannot
+/// disagree on which field is which.
+enum Field<'a> {
+    Text(&'a str),
+    Texts(&'a [String]),
+    Attrs(&'a BTreeMap<String, String>),
+    AttrLists(&'a BTreeMap<String, Vec<String>>),
+    Json(&'a serde_json::Value),
+    MaybeText(Option<&'a str>),
+    Int(u64),
+}
+
+fn field(request: &Request, i: usize) -> Field<'_> {
+    match NAMES[i] {
+        "body" => Field::Text(&request.body),
+        "cookies" => Field::Attrs(&request.cookies),
+        "form" => Field::Attrs(&request.form),
+        "formAll" => Field::AttrLists(&request.form_all),
+        "headers" => Field::Attrs(&request.headers),
+        "id" => Field::Text(&request.id),
+        "json" => Field::Json(&request.json),
+        "method" => Field::Text(&request.method),
+        "params" => Field::Attrs(&request.params),
+        "path" => Field::Text(&request.path),
+        "query" => Field::Attrs(&request.query),
+        "queryAll" => Field::AttrLists(&request.query_all),
+        "remoteAddr" => Field::MaybeText(request.remote_addr.as_deref()),
+        "segments" => Field::Texts(&request.segments),
+        "time" => Field::Int(request.time),
         other => unreachable!("request field {other}"),
+    }
+}
+
+fn field_value(ev: &Evaluator, request: &Request, i: usize) -> EResult<Value> {
+    Ok(match field(request, i) {
+        Field::Text(s) => string(s),
+        Field::Texts(items) => list(items),
+        Field::Attrs(map) => strings(map),
+        Field::AttrLists(map) => lists(map),
+        Field::Json(serde_json::Value::Null) => Value::Null,
+        Field::Json(body) => ev.from_json_str(&body.to_string())?,
+        Field::MaybeText(text) => text.map_or(Value::Null, string),
+        Field::Int(n) => Value::Int(n as i64),
     })
 }
 
 /// Writes field `i` as JSON: two requests agree on the field when these bytes agree.
 pub fn write_field_key(request: &Request, i: usize, out: &mut Vec<u8>) {
-    let written = match NAMES[i] {
-        "body" => serde_json::to_writer(&mut *out, &request.body),
-        "cookies" => serde_json::to_writer(&mut *out, &request.cookies),
-        "form" => serde_json::to_writer(&mut *out, &request.form),
-        "formAll" => serde_json::to_writer(&mut *out, &request.form_all),
-        "headers" => serde_json::to_writer(&mut *out, &request.headers),
-        "id" => serde_json::to_writer(&mut *out, &request.id),
-        "json" => serde_json::to_writer(&mut *out, &request.json),
-        "method" => serde_json::to_writer(&mut *out, &request.method),
-        "params" => serde_json::to_writer(&mut *out, &request.params),
-        "path" => serde_json::to_writer(&mut *out, &request.path),
-        "query" => serde_json::to_writer(&mut *out, &request.query),
-        "queryAll" => serde_json::to_writer(&mut *out, &request.query_all),
-        "remoteAddr" => serde_json::to_writer(&mut *out, &request.remote_addr),
-        "segments" => serde_json::to_writer(&mut *out, &request.segments),
-        "time" => serde_json::to_writer(&mut *out, &request.time),
-        other => unreachable!("request field {other}"),
+    let written = match field(request, i) {
+        Field::Text(s) => serde_json::to_writer(&mut *out, s),
+        Field::Texts(items) => serde_json::to_writer(&mut *out, items),
+        Field::Attrs(map) => serde_json::to_writer(&mut *out, map),
+        Field::AttrLists(map) => serde_json::to_writer(&mut *out, map),
+        Field::Json(value) => serde_json::to_writer(&mut *out, value),
+        Field::MaybeText(text) => serde_json::to_writer(&mut *out, &text),
+        Field::Int(n) => serde_json::to_writer(&mut *out, &n),
     };
     written.expect("request fields serialise");
 }
@@ -211,6 +225,18 @@ mod tests {
         .unwrap()
     }
 
+    /// An evaluator with `builtins.nixwebRequestField`, its slot, and the builtin's value.
+    fn evaluator_with_request_fields() -> (Evaluator, SharedSlot, Thunk) {
+        let mut ev = Evaluator::new(Arc::new(nixweb_eval::StdIO));
+        let slot = SharedSlot::default();
+        register_field_builtin(&mut ev, &slot);
+        let field = Thunk::value(
+            ev.eval_expr_str("builtins.nixwebRequestField", std::path::Path::new("/"))
+                .unwrap(),
+        );
+        (ev, slot, field)
+    }
+
     /// The value made directly equals the one `fromJSON` makes from the request's JSON
     /// text, which is what the Nix engine's handlers get.
     #[test]
@@ -232,13 +258,7 @@ mod tests {
                 "name=Ada&lang=c&lang=cpp",
             ),
         ];
-        let mut ev = Evaluator::new(Arc::new(nixweb_eval::StdIO));
-        let slot = SharedSlot::default();
-        register_field_builtin(&mut ev, &slot);
-        let field = Thunk::value(
-            ev.eval_expr_str("builtins.nixwebRequestField", std::path::Path::new("/"))
-                .unwrap(),
-        );
+        let (mut ev, slot, field) = evaluator_with_request_fields();
         for case in cases {
             slot.borrow_mut().begin(Arc::new(case.clone()));
             let direct = request_value(&field);
@@ -258,13 +278,7 @@ mod tests {
     /// Only the fields an evaluation forces are recorded; the rest are never built.
     #[test]
     fn records_which_fields_were_forced() {
-        let mut ev = Evaluator::new(Arc::new(nixweb_eval::StdIO));
-        let slot = SharedSlot::default();
-        register_field_builtin(&mut ev, &slot);
-        let field = Thunk::value(
-            ev.eval_expr_str("builtins.nixwebRequestField", std::path::Path::new("/"))
-                .unwrap(),
-        );
+        let (mut ev, slot, field) = evaluator_with_request_fields();
         let bit = |name: &str| 1 << NAMES.iter().position(|n| *n == name).unwrap();
         let cases = [
             (r#"r: r.query.x or "none""#, bit("query")),
