@@ -9,6 +9,7 @@ use std::path::Path;
 use std::time::Duration;
 
 pub mod browser;
+pub mod process;
 
 pub use reqwest::blocking::{Client, Response};
 pub use reqwest::{Method, StatusCode};

@@ -1,0 +1,1 @@
+//! Attack cases: see attack.rs.
