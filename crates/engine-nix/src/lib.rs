@@ -23,6 +23,9 @@ pub struct NixConfig {
     pub options: Vec<(String, String)>,
     /// Pass `--show-trace`, so errors carry the chain of calls that led to them.
     pub show_trace: bool,
+    /// Search path entries (`name=path` or `path`), passed as `-I`: the app's own and
+    /// NIX_PATH's, so lookups do not depend on the environment Nix is started with.
+    pub search_path: Vec<String>,
 }
 
 impl Default for NixConfig {
@@ -31,6 +34,7 @@ impl Default for NixConfig {
             nix_instantiate: "nix-instantiate".into(),
             options: vec![],
             show_trace: false,
+            search_path: vec![],
         }
     }
 }
@@ -98,6 +102,9 @@ impl NixEngine {
         }
         // <nixweb/…> is the library that ships with nixweb.
         cmd.arg("-I").arg(format!("nixweb={}", self.lib.display()));
+        for entry in &self.config.search_path {
+            cmd.arg("-I").arg(entry);
+        }
         for (name, value) in NixConfig::default_options()
             .iter()
             .chain(&self.config.options)

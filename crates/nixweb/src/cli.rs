@@ -3,20 +3,40 @@
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
+/// Said under every app command's help: the flags are not the only way to set things.
+const SETTINGS_FILE_HELP: &str =
+    "Every flag of serve, request and routes can also be set in nixweb.toml in the \
+app's folder (e.g. `eval-timeout = 30` for --eval-timeout); a flag wins over the file. \
+See docs/configuration.md.";
+
 #[derive(Parser)]
 #[command(
     name = "nixweb",
     version,
-    about = "Web backends written in the Nix language"
+    about = "Web backends written in the Nix language",
+    after_help = SETTINGS_FILE_HELP
 )]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// How log lines on stderr look: text for people, json (one object per line) for tools.
+    #[arg(long, value_enum, global = true, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+}
+
+#[derive(ValueEnum, Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub enum LogFormat {
+    /// One line per event; a multi-line message continues on lines that repeat its prefix.
+    #[default]
+    Text,
+    /// One JSON object per line.
+    Json,
 }
 
 #[derive(Subcommand)]
 pub enum Command {
     /// Serve an app over HTTP.
+    #[command(after_help = SETTINGS_FILE_HELP)]
     Serve {
         /// The app: a folder holding default.nix, or a .nix file.
         #[arg(default_value = ".")]
@@ -27,10 +47,15 @@ pub enum Command {
         #[arg(long, default_value_t = 8080)]
         port: u16,
         #[command(flatten)]
+        serve: ServeArgs,
+        #[command(flatten)]
         run: RunArgs,
     },
     /// Run one request through an app without a server and print the response.
-    /// Exits 0 for 2xx and 3xx responses, 1 otherwise.
+    ///
+    /// The response goes to stdout, log lines to stderr. Exits 0 for 2xx and 3xx
+    /// responses, 1 otherwise.
+    #[command(after_help = SETTINGS_FILE_HELP)]
     Request {
         /// GET, POST, …
         method: String,
@@ -44,13 +69,19 @@ pub enum Command {
         /// A header, 'Name: value' (repeatable).
         #[arg(short = 'H', long = "header", value_name = "NAME: VALUE")]
         header: Vec<String>,
-        /// The request body; @FILE reads it from a file.
-        #[arg(short = 'd', long = "data")]
-        data: Option<String>,
+        /// A body, as curl sends it: form-encoded (unless -H gives a Content-Type),
+        /// several joined with &; @FILE reads a file (newlines dropped), @- stdin.
+        #[arg(short = 'd', long = "data", value_name = "DATA")]
+        data: Vec<String>,
+        /// A JSON body, as curl sends it: Content-Type and Accept application/json;
+        /// @FILE reads a file, @- stdin.
+        #[arg(long, value_name = "JSON", conflicts_with = "data")]
+        json: Vec<String>,
         #[command(flatten)]
         run: RunArgs,
     },
-    /// Print the app's route table.
+    /// Print the app's route table. A subtree that fails to evaluate is listed with its error.
+    #[command(after_help = SETTINGS_FILE_HELP)]
     Routes {
         #[arg(default_value = ".")]
         app: PathBuf,
@@ -59,6 +90,30 @@ pub enum Command {
     },
     /// Evaluate a Nix file or expression, printing what `nix-instantiate --eval` prints.
     Eval(EvalArgs),
+}
+
+/// Settings only a server has: how many requests it takes at once and how it logs them.
+/// Like [`RunArgs`], each can also come from `nixweb.toml`.
+#[derive(Args, Clone, Default)]
+pub struct ServeArgs {
+    /// Largest request body accepted, in bytes; larger ones get 413 [default: 1048576].
+    #[arg(long, value_name = "BYTES")]
+    pub max_body: Option<usize>,
+    /// Evaluations that may run at once [default: one per core with the embedded engine,
+    /// two per core with the nix engine].
+    #[arg(long)]
+    pub workers: Option<usize>,
+    /// Requests that may wait for a worker before the server answers 503 [default: 256].
+    #[arg(long)]
+    pub queue: Option<usize>,
+    /// Log a line per request (client, method, path, status, bytes, time, user agent, id)
+    /// [default: on with --dev].
+    #[arg(long)]
+    pub access_log: bool,
+    /// Embedded engine: evaluate every request; never answer one with the stored result
+    /// of an earlier request that agreed on every field its evaluation used.
+    #[arg(long)]
+    pub no_response_cache: bool,
 }
 
 /// How an app is evaluated; shared by serve, request and routes. Each setting can also come
@@ -71,25 +126,14 @@ pub struct RunArgs {
     /// Seconds an evaluation may take before it is stopped with 504 [default: 10].
     #[arg(long, value_name = "SECONDS")]
     pub eval_timeout: Option<f64>,
-    /// Largest request body accepted, in bytes; larger ones get 413 [default: 1048576].
-    #[arg(long, value_name = "BYTES")]
-    pub max_body: Option<usize>,
-    /// Evaluations that may run at once [default: twice the cores for the nix engine].
-    #[arg(long)]
-    pub workers: Option<usize>,
-    /// Requests that may wait for a worker before the server answers 503 [default: 256].
-    #[arg(long)]
-    pub queue: Option<usize>,
     /// Development mode: error pages show the Nix error and the source around it.
     #[arg(long)]
     pub dev: bool,
-    /// Log a line per request (method, path, status, time, id) [default: on with --dev].
-    #[arg(long)]
-    pub access_log: bool,
     /// Nix engine: pass `--option NAME VALUE` to Nix (repeatable).
     #[arg(long = "nix-option", num_args = 2, value_names = ["NAME", "VALUE"])]
     pub nix_option: Vec<String>,
-    /// Nix engine: pass --show-trace, so errors carry the chain of calls.
+    /// Show nixweb's own frames (its router's) in error traces too; without it, traces
+    /// show only the app's.
     #[arg(long)]
     pub show_trace: bool,
     /// The state store: sqlite:PATH or postgres://… [default: sqlite:APP/nixweb.db].
@@ -101,7 +145,8 @@ pub struct RunArgs {
     /// Largest state value, in bytes of JSON [default: 1048576].
     #[arg(long, value_name = "BYTES")]
     pub db_max_value: Option<usize>,
-    /// Embedded engine: add a search path entry for <name> lookups (repeatable).
+    /// Add a search path entry for <name> lookups (repeatable); NIX_PATH's entries
+    /// follow these, as with nix-instantiate.
     #[arg(short = 'I', long = "include", value_name = "NAME=PATH|PATH")]
     pub include: Vec<String>,
     /// Embedded engine: let builtins.getEnv see this variable (repeatable).
@@ -110,10 +155,6 @@ pub struct RunArgs {
     /// Embedded engine: let builtins.fetchurl fetch from this host, or * (repeatable).
     #[arg(long = "allow-fetch", value_name = "HOST")]
     pub allow_fetch: Vec<String>,
-    /// Embedded engine: evaluate every request; never answer one with the stored result
-    /// of an earlier request that agreed on every field its evaluation used.
-    #[arg(long)]
-    pub no_response_cache: bool,
     /// Embedded engine: evaluation steps per request [default: 200000000]; over: 504.
     #[arg(long)]
     pub max_steps: Option<u64>,
@@ -121,7 +162,7 @@ pub struct RunArgs {
     #[arg(long)]
     pub max_depth: Option<usize>,
     /// Embedded engine: values allocated per request, strings counted per 32 bytes
-    /// [default: 10000000]; over: 503.
+    /// [default: 10000000]; over: 500.
     #[arg(long)]
     pub max_values: Option<u64>,
 }
@@ -164,9 +205,13 @@ pub struct EvalArgs {
     /// Select an attribute of the result (repeatable).
     #[arg(short = 'A', long = "attr")]
     pub attr: Vec<String>,
-    /// Add a search path entry for <name> lookups (repeatable).
+    /// Add a search path entry for <name> lookups (repeatable); NIX_PATH's entries follow,
+    /// and <nixweb/…> is nixweb's own library.
     #[arg(short = 'I', long = "include")]
     pub include: Vec<String>,
+    /// Embedded engine: let builtins.fetchurl fetch from this host, or * (repeatable).
+    #[arg(long = "allow-fetch", value_name = "HOST")]
+    pub allow_fetch: Vec<String>,
     #[arg(long, value_enum, default_value_t = EngineKind::Embedded)]
     pub engine: EngineKind,
 }

@@ -7,4 +7,7 @@
 
 pub mod cli;
 pub mod commands;
+mod eval;
+pub mod logging;
+mod request;
 pub mod settings;

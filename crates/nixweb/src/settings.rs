@@ -4,7 +4,7 @@
 //! it needs (the godbolt example needs the Nix engine and a sandbox with the host's
 //! compilers). Unknown keys are errors: a misspelt limit must not silently fall back.
 
-use crate::cli::{EngineKind, RunArgs};
+use crate::cli::{EngineKind, RunArgs, ServeArgs};
 use anyhow::{bail, Context, Result};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -90,7 +90,9 @@ pub struct Settings {
 }
 
 impl Settings {
-    pub fn resolve(app_dir: &Path, flags: &RunArgs) -> Result<Settings> {
+    /// The settings for the app in `app_dir`: `serve` holds the server's own flags (the
+    /// defaults for `request` and `routes`), and NIX_PATH adds search path entries.
+    pub fn resolve(app_dir: &Path, flags: &RunArgs, serve: &ServeArgs) -> Result<Settings> {
         let mut file = AppFile::read(app_dir)?;
         // Paths in the file are relative to the app; on the command line, to the shell.
         file.db = file.db.map(|url| match url.strip_prefix("sqlite:") {
@@ -112,7 +114,8 @@ impl Settings {
                 _ => entry,
             })
             .collect();
-        let mut settings = Self::merge(file, flags)?;
+        let nix_path = std::env::var("NIX_PATH").ok();
+        let mut settings = Self::merge(file, flags, serve, nix_path.as_deref())?;
         if settings.db.is_empty() {
             settings.db = format!("sqlite:{}", app_dir.join("nixweb.db").display());
         }
@@ -120,12 +123,19 @@ impl Settings {
     }
 
     /// Merges flags over the file over defaults; `db` stays empty when neither gives one.
-    fn merge(file: AppFile, flags: &RunArgs) -> Result<Settings> {
+    /// Search path entries: the file's, the flags', then NIX_PATH's (as nix-instantiate
+    /// puts `-I` before NIX_PATH).
+    fn merge(
+        file: AppFile,
+        flags: &RunArgs,
+        serve: &ServeArgs,
+        nix_path: Option<&str>,
+    ) -> Result<Settings> {
         let seconds = flags.eval_timeout.or(file.eval_timeout).unwrap_or(10.0);
         if !(seconds.is_finite() && seconds > 0.0) {
             bail!("the evaluation timeout must be a positive number of seconds, not {seconds}");
         }
-        if flags.workers.or(file.workers) == Some(0) {
+        if serve.workers.or(file.workers) == Some(0) {
             bail!("workers must be at least 1");
         }
         let mut nix_options: Vec<(String, String)> = file.nix_options.into_iter().collect();
@@ -139,13 +149,13 @@ impl Settings {
         Ok(Settings {
             engine: flags.engine.or(file.engine).unwrap_or(EngineKind::Embedded),
             eval_timeout: Duration::from_secs_f64(seconds),
-            max_body: flags.max_body.or(file.max_body).unwrap_or(1024 * 1024),
-            workers: flags.workers.or(file.workers),
-            queue: flags.queue.or(file.queue).unwrap_or(256),
+            max_body: serve.max_body.or(file.max_body).unwrap_or(1024 * 1024),
+            workers: serve.workers.or(file.workers),
+            queue: serve.queue.or(file.queue).unwrap_or(256),
             dev,
             // Off unless asked for (or developing): formatting and writing a line costs about
             // a fifth of a small request's CPU (measured on hello, see BENCHMARKS.md).
-            access_log: flags.access_log || file.access_log.unwrap_or(dev),
+            access_log: serve.access_log || file.access_log.unwrap_or(dev),
             show_trace: flags.show_trace || file.show_trace.unwrap_or(false),
             nix_options,
             db: flags.db.clone().or(file.db).unwrap_or_default(),
@@ -154,15 +164,30 @@ impl Settings {
                 .db_max_value
                 .or(file.db_max_value)
                 .unwrap_or(1024 * 1024),
-            include: [file.include, flags.include.clone()].concat(),
+            include: [
+                file.include,
+                flags.include.clone(),
+                search_path_entries(nix_path),
+            ]
+            .concat(),
             env: [file.env, flags.env.clone()].concat(),
             allow_fetch: [file.allow_fetch, flags.allow_fetch.clone()].concat(),
-            response_cache: !flags.no_response_cache && file.response_cache.unwrap_or(true),
+            response_cache: !serve.no_response_cache && file.response_cache.unwrap_or(true),
             max_steps: flags.max_steps.or(file.max_steps).unwrap_or(200_000_000),
             max_depth: flags.max_depth.or(file.max_depth).unwrap_or(100_000),
             max_values: flags.max_values.or(file.max_values).unwrap_or(10_000_000),
         })
     }
+}
+
+/// The entries of a NIX_PATH value (`name=path` or `path`, separated by colons).
+pub fn search_path_entries(nix_path: Option<&str>) -> Vec<String> {
+    nix_path
+        .unwrap_or_default()
+        .split(':')
+        .filter(|entry| !entry.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 #[cfg(test)]
@@ -173,9 +198,14 @@ mod tests {
         toml::from_str(text).unwrap()
     }
 
+    /// Settings from a file's text and the flags, with no server flags and no NIX_PATH.
+    fn merged(text: &str, flags: &RunArgs) -> Result<Settings> {
+        Settings::merge(file(text), flags, &ServeArgs::default(), None)
+    }
+
     #[test]
     fn defaults_without_file_or_flags() {
-        let s = Settings::merge(AppFile::default(), &RunArgs::default()).unwrap();
+        let s = merged("", &RunArgs::default()).unwrap();
         assert_eq!(s.engine, EngineKind::Embedded);
         assert_eq!(s.eval_timeout, Duration::from_secs(10));
         assert_eq!(
@@ -192,7 +222,7 @@ mod tests {
             nix_option: vec!["timeout".into(), "20".into()],
             ..RunArgs::default()
         };
-        let s = Settings::merge(f, &flags).unwrap();
+        let s = Settings::merge(f, &flags, &ServeArgs::default(), None).unwrap();
         assert_eq!(s.eval_timeout, Duration::from_secs(5), "the flag wins");
         assert_eq!(s.workers, Some(2), "the file fills what the flags leave");
         assert_eq!(
@@ -206,38 +236,63 @@ mod tests {
 
     #[test]
     fn the_response_cache_is_on_unless_turned_off() {
-        let merged = |text: &str, flags: RunArgs| Settings::merge(file(text), &flags).unwrap();
-        assert!(merged("", RunArgs::default()).response_cache);
-        assert!(!merged("response-cache = false", RunArgs::default()).response_cache);
-        let off = RunArgs {
+        let merged = |text: &str, serve: ServeArgs| {
+            Settings::merge(file(text), &RunArgs::default(), &serve, None).unwrap()
+        };
+        assert!(merged("", ServeArgs::default()).response_cache);
+        assert!(!merged("response-cache = false", ServeArgs::default()).response_cache);
+        let off = ServeArgs {
             no_response_cache: true,
-            ..RunArgs::default()
+            ..ServeArgs::default()
         };
         assert!(!merged("response-cache = true", off).response_cache);
     }
 
     #[test]
     fn the_access_log_is_off_unless_asked_for_or_developing() {
-        let merged = |text: &str, flags: RunArgs| Settings::merge(file(text), &flags).unwrap();
-        assert!(!merged("", RunArgs::default()).access_log);
-        assert!(merged("dev = true", RunArgs::default()).access_log);
-        assert!(merged("access-log = true", RunArgs::default()).access_log);
+        let merged = |text: &str, flags: RunArgs, serve: ServeArgs| {
+            Settings::merge(file(text), &flags, &serve, None).unwrap()
+        };
+        let none = || (RunArgs::default(), ServeArgs::default());
+        let (flags, serve) = none();
+        assert!(!merged("", flags, serve).access_log);
+        let (flags, serve) = none();
+        assert!(merged("dev = true", flags, serve).access_log);
+        let (flags, serve) = none();
+        assert!(merged("access-log = true", flags, serve).access_log);
         let dev = RunArgs {
             dev: true,
             ..RunArgs::default()
         };
         assert!(
-            !merged("access-log = false", dev.clone()).access_log,
+            !merged("access-log = false", dev, ServeArgs::default()).access_log,
             "the file may turn it off"
         );
-        let asked = RunArgs {
+        let asked = ServeArgs {
             access_log: true,
-            ..RunArgs::default()
+            ..ServeArgs::default()
         };
         assert!(
-            merged("access-log = false", asked).access_log,
+            merged("access-log = false", RunArgs::default(), asked).access_log,
             "the flag wins"
         );
+    }
+
+    #[test]
+    fn nix_path_entries_follow_the_file_and_the_flags() {
+        let flags = RunArgs {
+            include: vec!["flag=/f".into()],
+            ..RunArgs::default()
+        };
+        let s = Settings::merge(
+            file("include = [\"file=/a\"]"),
+            &flags,
+            &ServeArgs::default(),
+            Some("nixpkgs=/n::/plain"),
+        )
+        .unwrap();
+        assert_eq!(s.include, ["file=/a", "flag=/f", "nixpkgs=/n", "/plain"]);
+        assert!(merged("", &RunArgs::default()).unwrap().include.is_empty());
     }
 
     #[test]
@@ -247,14 +302,14 @@ mod tests {
             "unknown keys are refused"
         );
         assert!(toml::from_str::<AppFile>("engine = \"fast\"").is_err());
-        assert!(Settings::merge(file("eval-timeout = 0"), &RunArgs::default()).is_err());
-        assert!(Settings::merge(file("workers = 0"), &RunArgs::default()).is_err());
+        assert!(merged("eval-timeout = 0", &RunArgs::default()).is_err());
+        assert!(merged("workers = 0", &RunArgs::default()).is_err());
     }
 
     #[test]
     fn the_database_defaults_beside_the_app() {
         let dir = tempfile::tempdir().unwrap();
-        let s = Settings::resolve(dir.path(), &RunArgs::default()).unwrap();
+        let s = Settings::resolve(dir.path(), &RunArgs::default(), &ServeArgs::default()).unwrap();
         assert_eq!(
             s.db,
             format!("sqlite:{}", dir.path().join("nixweb.db").display())
@@ -264,7 +319,7 @@ mod tests {
             "db = \"sqlite:data/todo.db\"",
         )
         .unwrap();
-        let s = Settings::resolve(dir.path(), &RunArgs::default()).unwrap();
+        let s = Settings::resolve(dir.path(), &RunArgs::default(), &ServeArgs::default()).unwrap();
         assert_eq!(
             s.db,
             format!("sqlite:{}", dir.path().join("data/todo.db").display())
@@ -274,7 +329,9 @@ mod tests {
             ..RunArgs::default()
         };
         assert_eq!(
-            Settings::resolve(dir.path(), &flags).unwrap().db,
+            Settings::resolve(dir.path(), &flags, &ServeArgs::default())
+                .unwrap()
+                .db,
             "postgres://u@h/d"
         );
     }

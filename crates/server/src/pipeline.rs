@@ -99,6 +99,52 @@ impl RequestIds {
     }
 }
 
+/// What the access log says about a request, taken before the request is consumed.
+struct AccessLine {
+    method: http::Method,
+    path: String,
+    user_agent: Option<http::HeaderValue>,
+}
+
+impl AccessLine {
+    fn of(request: &http::Request<Body>) -> Self {
+        AccessLine {
+            method: request.method().clone(),
+            path: request.uri().path().to_owned(),
+            user_agent: request.headers().get(http::header::USER_AGENT).cloned(),
+        }
+    }
+
+    /// One line: `METHOD PATH STATUS` and, as fields, the client, the body's size in bytes
+    /// (`-` when it is streamed with no known length), the time taken, the user agent.
+    fn log(
+        self,
+        id: &str,
+        client: Option<IpAddr>,
+        response: &http::Response<Body>,
+        started: Instant,
+    ) {
+        use axum::body::HttpBody as _;
+        let bytes = response.body().size_hint().exact();
+        let agent = self
+            .user_agent
+            .as_ref()
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+        tracing::info!(
+            target: "nixweb::access",
+            id,
+            client = client.map(|ip| ip.to_string()).as_deref().unwrap_or("-"),
+            bytes = bytes.map(|n| n.to_string()).as_deref().unwrap_or("-"),
+            ms = format_args!("{:.1}", started.elapsed().as_secs_f64() * 1000.0),
+            agent = agent.as_deref().unwrap_or("-"),
+            "{} {} {}",
+            self.method,
+            self.path,
+            response.status().as_u16(),
+        );
+    }
+}
+
 impl Nixweb {
     pub fn new(engine: Arc<dyn Engine>, config: ServerConfig) -> Self {
         let writers = tokio::sync::Semaphore::new(config.workers.max(1));
@@ -131,10 +177,7 @@ impl Nixweb {
         let started = Instant::now();
         let id = self.ids.next();
         let method = request.method().clone();
-        let logged_path = self
-            .config
-            .access_log
-            .then(|| request.uri().path().to_owned());
+        let logged = self.config.access_log.then(|| AccessLine::of(&request));
 
         let mut from_cache = false;
         let mut response = match self
@@ -156,13 +199,8 @@ impl Nixweb {
                 .headers_mut()
                 .insert("x-nixweb-cache", http::HeaderValue::from_static("hit"));
         }
-        if let Some(path) = logged_path {
-            tracing::info!(
-                target: "nixweb::access",
-                "{method} {path} {} {:.1}ms id={id}",
-                response.status().as_u16(),
-                started.elapsed().as_secs_f64() * 1000.0
-            );
+        if let Some(line) = logged {
+            line.log(&id, remote_addr, &response, started);
         }
         response
     }

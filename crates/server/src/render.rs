@@ -60,9 +60,9 @@ impl Failure {
     pub fn log(&self, id: &str) {
         match self {
             Failure::BodyTooLarge(_) | Failure::BadRequest(_) | Failure::QueueFull => {
-                tracing::warn!(target: "nixweb::request", "id={id}: {self}")
+                tracing::warn!(target: "nixweb::request", id, "{self}")
             }
-            _ => tracing::error!(target: "nixweb::request", "id={id}: {self}"),
+            _ => tracing::error!(target: "nixweb::request", id, "{self}"),
         }
     }
 }

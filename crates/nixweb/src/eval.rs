@@ -1,0 +1,166 @@
+//! `nixweb eval`: what `nix-instantiate --eval` prints, from either engine, with nixweb's own
+//! library on the search path as `<nixweb/…>` (as apps see it).
+
+use crate::cli::{EngineKind, EvalArgs};
+use crate::settings::search_path_entries;
+use anyhow::{bail, Context, Result};
+use nixweb_engine_embedded::fetch::{FetchConfig, Fetcher};
+use nixweb_eval::io::{EvalIO, FetchRequest, FileType, StdIO};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+pub fn eval(args: EvalArgs) -> Result<ExitCode> {
+    // Holds `<nixweb/…>` (and downloads) while the evaluation runs.
+    let runtime = tempfile::Builder::new()
+        .prefix("nixweb-eval-")
+        .tempdir()
+        .context("cannot create a temporary folder")?;
+    let files =
+        nixweb_app::write_runtime(runtime.path()).context("cannot write nixweb's library")?;
+    let nixweb_entry = format!("nixweb={}", files.lib.display());
+    match args.engine {
+        EngineKind::Embedded => embedded(&args, &nixweb_entry, runtime.path()),
+        EngineKind::Nix => nix(&args, &nixweb_entry),
+    }
+}
+
+fn embedded(args: &EvalArgs, nixweb_entry: &str, runtime: &Path) -> Result<ExitCode> {
+    use nixweb_eval::{ArgValue, InstantiateOptions, OutputFormat, Source};
+    let source = match (&args.expr, &args.file) {
+        (Some(text), _) => Source::Expr {
+            text: text.clone(),
+            base_dir: std::env::current_dir()?,
+        },
+        (None, Some(file)) => Source::File(file.clone()),
+        (None, None) => bail!("give a FILE or -E EXPR"),
+    };
+    let format = if args.json {
+        OutputFormat::Json
+    } else if args.xml {
+        OutputFormat::Xml {
+            location: !args.no_location,
+        }
+    } else {
+        OutputFormat::Nix
+    };
+    let pairs = |flat: &[String], make: fn(String) -> ArgValue| -> Vec<(String, ArgValue)> {
+        flat.chunks(2)
+            .map(|p| (p[0].clone(), make(p[1].clone())))
+            .collect()
+    };
+    // nixweb's library first (as the engines put it), then -I, then NIX_PATH, as
+    // nix-instantiate orders them.
+    let mut search_path = vec![nixweb_entry.to_owned()];
+    search_path.extend(args.include.iter().cloned());
+    search_path.extend(search_path_entries(
+        std::env::var("NIX_PATH").ok().as_deref(),
+    ));
+    let options = InstantiateOptions {
+        source,
+        strict: args.strict,
+        format,
+        args: pairs(&args.arg, ArgValue::Expr)
+            .into_iter()
+            .chain(pairs(&args.argstr, ArgValue::Str))
+            .collect(),
+        attr_paths: args.attr.clone(),
+        search_path,
+    };
+    let downloads = runtime.join("downloads");
+    std::fs::create_dir_all(&downloads).context("cannot create the downloads folder")?;
+    let io = FetchingIO {
+        fetcher: Fetcher::new(
+            FetchConfig {
+                allow_hosts: args.allow_fetch.clone(),
+                ..FetchConfig::default()
+            },
+            downloads,
+        ),
+    };
+    let output = nixweb_eval::instantiate(&options, Arc::new(io));
+    print!("{}", output.stdout);
+    eprint!("{}", output.stderr);
+    std::io::stdout().flush()?;
+    Ok(ExitCode::from(output.exit_code.clamp(0, 255) as u8))
+}
+
+/// The Nix engine hands the flags to `nix-instantiate --eval` itself.
+fn nix(args: &EvalArgs, nixweb_entry: &str) -> Result<ExitCode> {
+    let mut cmd = std::process::Command::new("nix-instantiate");
+    cmd.arg("--eval");
+    for (flag, on) in [
+        ("--strict", args.strict),
+        ("--json", args.json),
+        ("--xml", args.xml),
+        ("--no-location", args.no_location),
+    ] {
+        if on {
+            cmd.arg(flag);
+        }
+    }
+    for pair in args.arg.chunks(2) {
+        cmd.arg("--arg").args(pair);
+    }
+    for pair in args.argstr.chunks(2) {
+        cmd.arg("--argstr").args(pair);
+    }
+    for attr in &args.attr {
+        cmd.arg("-A").arg(attr);
+    }
+    cmd.arg("-I").arg(nixweb_entry);
+    for include in &args.include {
+        cmd.arg("-I").arg(include);
+    }
+    match (&args.expr, &args.file) {
+        (Some(expr), _) => cmd.arg("-E").arg(expr),
+        (None, Some(file)) => cmd.arg(file),
+        (None, None) => bail!("give a FILE or -E EXPR"),
+    };
+    let status = cmd
+        .status()
+        .context("cannot run nix-instantiate: install Nix (`apt-get install nix-bin` on Debian)")?;
+    Ok(ExitCode::from(
+        status.code().unwrap_or(1).clamp(0, 255) as u8
+    ))
+}
+
+/// The real file system and environment, as nix-instantiate sees them, and fetches from
+/// the hosts `--allow-fetch` names (the embedded engine's fetcher, with its limits).
+struct FetchingIO {
+    fetcher: Fetcher,
+}
+
+impl EvalIO for FetchingIO {
+    fn read_file(&self, path: &Path) -> std::io::Result<Vec<u8>> {
+        StdIO.read_file(path)
+    }
+    fn read_dir(&self, path: &Path) -> std::io::Result<Vec<(String, FileType)>> {
+        StdIO.read_dir(path)
+    }
+    fn file_type(&self, path: &Path) -> Option<FileType> {
+        StdIO.file_type(path)
+    }
+    fn canonicalize(&self, path: &Path) -> PathBuf {
+        StdIO.canonicalize(path)
+    }
+    fn read_link(&self, path: &Path) -> std::io::Result<Vec<u8>> {
+        StdIO.read_link(path)
+    }
+    fn is_executable(&self, path: &Path) -> bool {
+        StdIO.is_executable(path)
+    }
+    fn get_env(&self, name: &str) -> Option<String> {
+        StdIO.get_env(name)
+    }
+    fn current_dir(&self) -> Option<PathBuf> {
+        StdIO.current_dir()
+    }
+    fn current_time(&self) -> i64 {
+        StdIO.current_time()
+    }
+    fn fetch(&self, request: &FetchRequest) -> Option<Result<PathBuf, String>> {
+        Some(self.fetcher.fetch(request, None))
+    }
+}
