@@ -149,10 +149,15 @@ let
       delete = map (key: if isString key then key else throw "nixweb: db.delete holds ${typeOf key}, not a key") (w.delete or [ ]);
     };
 
+  # Markup made with <nixweb/html.nix> (its `_type` marks it): a page of HTML.
+  isMarkup = v: isAttrs v && v._type or null == "nixweb-html";
+  htmlOf = v: if isMarkup v then v.html else v;
+
   # Reduce what a handler returned to plain data. Paths become strings here, on purpose:
   # serialising a path would copy it into the Nix store.
   describeResponse = r:
     if isString r then { kind = "string"; body = r; }
+    else if isMarkup r then { kind = "string"; body = r.html; }
     else if isPath r then { kind = "path"; file = toString r; }
     else if isAttrs r then
       {
@@ -161,7 +166,7 @@ let
         status = r.status or null;
         headers = r.headers or { };
         present = filter (k: r ? ${k}) [ "body" "json" "file" "redirect" ];
-        body = r.body or null;
+        body = htmlOf (r.body or null);
         json = r.json or null;
         file = if r ? file && (isPath r.file || isString r.file) then toString r.file else r.file or null;
         redirect = r.redirect or null;
