@@ -3,8 +3,7 @@
 # Run it:  npm ci --prefix examples/godbolt && nixweb serve examples/godbolt
 let
   cc = import <nixweb/cc.nix> { };
-  html = import <nixweb/html.nix>;
-  inherit (html) escape;
+  h = import <nixweb/html.nix>;
 
   modules = ./node_modules;
 
@@ -14,7 +13,7 @@ let
   wantsJson = req: builtins.match ".*application/json.*" (req.headers.accept or "") != null;
 
   section = title: class: text:
-    if text == "" then "" else ''<h3>${title}</h3><pre class="${class}">${escape text}</pre>'';
+    if text == "" then null else [ (h.h3 title) (h.pre { inherit class; } text) ];
 
   statusLine = r:
     if r.compilerTimedOut then "compilation timed out"
@@ -22,17 +21,19 @@ let
     else if r.timedOut then "Timeout: stopped after ${toString cc.limits.runSeconds} s"
     else "exit status ${toString r.exitCode}";
 
-  resultHtml = r: ''
-    <div class="result" data-exit="${if r.ran then toString r.exitCode else ""}" data-compiled="${if r.compiled then "yes" else "no"}">
-    <p class="status">${escape (statusLine r)} <span class="toolchain">(${escape r.toolchain})</span></p>
-    ${section "Compiler" "compiler-output" r.compilerOutput}
-    ${section "Program output" "program-output" r.programOutput}
-    </div>
-  '';
+  resultHtml = r: h.div {
+    class = "result";
+    data-exit = if r.ran then toString r.exitCode else "";
+    data-compiled = if r.compiled then "yes" else "no";
+  } [
+    (h.p { class = "status"; } [ (statusLine r) " " (h.span { class = "toolchain"; } "(${r.toolchain})") ])
+    (section "Compiler" "compiler-output" r.compilerOutput)
+    (section "Program output" "program-output" r.programOutput)
+  ];
 
   refuse = req: status: message:
     if wantsJson req then { inherit status; json = { error = message; }; }
-    else { inherit status; body = ''<div class="result error"><p class="status">${escape message}</p></div>''; };
+    else { inherit status; body = h.div { class = "result error"; } (h.p { class = "status"; } message); };
 
   compile = req:
     let
@@ -60,37 +61,42 @@ let
     }
   '';
 
-  page = html.page {
+  page = h.page {
     title = "godbolt on nixweb";
-    head = ''
-      <link rel="stylesheet" href="/vendor/codemirror.css">
-      <link rel="stylesheet" href="/style.css">
-      <script src="/vendor/htmx.min.js"></script>
-      <script src="/vendor/codemirror.js"></script>
-      <script src="/vendor/clike.js"></script>
-    '';
-  } ''
-    <h1>Compile and run, in the Nix sandbox</h1>
-    <form id="compile-form" hx-post="/compile" hx-target="#output" hx-indicator="#running">
-      <textarea id="code" name="code">${escape example}</textarea>
-      <div class="controls">
-        <label>Language
-          <select name="language" id="language">
-            <option value="c++" selected>C++</option>
-            <option value="c">C</option>
-          </select>
-        </label>
-        <label>Flags <input type="text" name="flags" id="flags" value="-O2" spellcheck="false"></label>
-        <button type="submit" id="run">Run</button>
-        <span id="running" class="htmx-indicator">running…</span>
-      </div>
-    </form>
-    <div id="output" aria-live="polite"></div>
-    <p class="limits">The program runs for at most ${toString cc.limits.runSeconds} s, with no
-    network and no files of this machine; the last ${toString cc.limits.outputBytes} bytes of
-    its output are shown.</p>
-    <script src="/app.js"></script>
-  '';
+    head = [
+      (h.link { rel = "stylesheet"; href = "/vendor/codemirror.css"; })
+      (h.link { rel = "stylesheet"; href = "/style.css"; })
+      (h.script { src = "/vendor/htmx.min.js"; } [ ])
+      (h.script { src = "/vendor/codemirror.js"; } [ ])
+      (h.script { src = "/vendor/clike.js"; } [ ])
+    ];
+  } [
+    (h.h1 "Compile and run, in the Nix sandbox")
+    (h.form { id = "compile-form"; hx-post = "/compile"; hx-target = "#output"; hx-indicator = "#running"; } [
+      (h.textarea { id = "code"; name = "code"; } example)
+      (h.div { class = "controls"; } [
+        (h.label [
+          "Language "
+          (h.select { name = "language"; id = "language"; } [
+            (h.option { value = "c++"; selected = true; } "C++")
+            (h.option { value = "c"; } "C")
+          ])
+        ])
+        " "
+        (h.label [ "Flags " (h.input { type = "text"; name = "flags"; id = "flags"; value = "-O2"; spellcheck = "false"; }) ])
+        " "
+        (h.button { type = "submit"; id = "run"; } "Run")
+        " "
+        (h.span { id = "running"; class = "htmx-indicator"; } "running…")
+      ])
+    ])
+    (h.div { id = "output"; "aria-live" = "polite"; } [ ])
+    (h.p { class = "limits"; } ''
+      The program runs for at most ${toString cc.limits.runSeconds} s, with no
+      network and no files of this machine; the last ${toString cc.limits.outputBytes} bytes of
+      its output are shown.'')
+    (h.script { src = "/app.js"; } [ ])
+  ];
 in
 {
   GET = page;

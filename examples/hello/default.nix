@@ -3,17 +3,20 @@
 # Try it:   curl localhost:8080/test/my/hello
 { query, ... }:
 let
-  html = import <nixweb/html.nix>;   # ships with nixweb
-  page = html.page { title = "Hello from Nix"; };
+  h = import <nixweb/html.nix>;   # ships with nixweb: text in it is escaped
+  page = h.page { title = "Hello from Nix"; };
 in
 {
-  GET = page ''
-    <h1>Hello from Nix</h1>
-    <form method="post"><input name="name" placeholder="your name"><button>Greet me</button></form>
-  '';
-  POST = req: page "<p>Hello, ${html.escape (req.form.name or "stranger")}!</p>";
+  GET = page [
+    (h.h1 "Hello from Nix")
+    (h.form { method = "post"; } [
+      (h.input { name = "name"; placeholder = "your name"; })
+      (h.button "Greet me")
+    ])
+  ];
+  POST = req: page (h.p "Hello, ${req.form.name or "stranger"}!");
 
-  test.my.hello.GET = "Hello, ${query.name or "world"}!";
+  test.my.hello.GET = h.text "Hello, ${query.name or "world"}!";
 
   # GET /echo?a=1&b=2 → {"a":"1","b":"2"}
   echo.GET = { json = query; };

@@ -5,8 +5,8 @@
 # Run it:  nixweb serve examples/todo     (the list lives in examples/todo/nixweb.db)
 { ... }:
 let
-  html = import <nixweb/html.nix>;
-  inherit (builtins) concatStringsSep filter length map stringLength substring toString;
+  h = import <nixweb/html.nix>;
+  inherit (builtins) filter length map stringLength substring toString;
 
   # Keys sort as strings, so ids are zero-padded: todos/0000000042.
   pad = n: let s = toString n; in substring 0 (10 - stringLength s) "0000000000" + s;
@@ -16,37 +16,44 @@ let
   todos = req: map (entry: entry.value // { id = substring 6 (-1) entry.key; })
     (req.db.list { prefix = "todos/"; limit = 1000; });
 
-  item = todo: ''
-    <li id="todo-${todo.id}" class="${if todo.done then "done" else ""}">
-      <input type="checkbox" ${if todo.done then "checked" else ""} aria-label="done"
-             hx-post="/todos/${todo.id}/toggle" hx-target="#list" hx-swap="outerHTML">
-      <span class="title">${html.escape todo.title}</span>
-      <button class="delete" hx-delete="/todos/${todo.id}" hx-target="#list" hx-swap="outerHTML"
-              aria-label="delete">×</button>
-    </li>'';
+  item = todo: h.li { id = "todo-${todo.id}"; class = if todo.done then "done" else null; } [
+    (h.input {
+      type = "checkbox"; checked = todo.done; "aria-label" = "done";
+      hx-post = "/todos/${todo.id}/toggle"; hx-target = "#list"; hx-swap = "outerHTML";
+    })
+    (h.span { class = "title"; } todo.title)
+    (h.button {
+      class = "delete"; "aria-label" = "delete";
+      hx-delete = "/todos/${todo.id}"; hx-target = "#list"; hx-swap = "outerHTML";
+    } "×")
+  ];
 
-  list = items: ''
-    <ul id="list">${concatStringsSep "\n" (map item items)}</ul>
-    <p id="count">${toString (length (filter (t: !t.done) items))} left</p>'';
+  list = items: h.fragment [
+    (h.ul { id = "list"; } (map item items))
+    (h.p { id = "count"; } "${toString (length (filter (t: !t.done) items))} left")
+  ];
 
-  page = items: html.page {
+  page = items: h.page {
     title = "Todo · nixweb";
-    head = ''
-      <script src="/htmx.min.js"></script>
-      <style>
+    head = [
+      (h.script { src = "/htmx.min.js"; } [ ])
+      (h.style ''
         body { font-family: sans-serif; max-width: 32em; margin: 2em auto; }
         li { list-style: none; padding: .2em 0; } li.done .title { text-decoration: line-through; color: #888; }
         button.delete { border: none; background: none; color: #c00; cursor: pointer; }
-      </style>'';
-  } ''
-    <h1>Todo</h1>
-    <form hx-post="/todos" hx-target="#list" hx-swap="outerHTML" hx-on::after-request="this.reset()"
-          method="post" action="/todos">
-      <input name="title" placeholder="What needs doing?" required maxlength="200" autofocus>
-      <button>Add</button>
-    </form>
-    <div>${list items}</div>
-  '';
+      '')
+    ];
+  } [
+    (h.h1 "Todo")
+    (h.form {
+      hx-post = "/todos"; hx-target = "#list"; hx-swap = "outerHTML";
+      "hx-on::after-request" = "this.reset()"; method = "post"; action = "/todos";
+    } [
+      (h.input { name = "title"; placeholder = "What needs doing?"; required = true; maxlength = 200; autofocus = true; })
+      (h.button "Add")
+    ])
+    (h.div (list items))
+  ];
 
   # After a change: HTMX gets the new list; a plain form post goes back to the page.
   answer = req: items: writes:

@@ -106,3 +106,26 @@ pub async fn loaded_resources(browser: &Client) -> Vec<String> {
         .map(|v| v.as_str().expect("a URL").to_owned())
         .collect()
 }
+
+/// Text that runs script when a page puts it into HTML unescaped, in element content or in
+/// an attribute value: each sets `window.nixwebInjected`.
+pub const INJECTIONS: [&str; 3] = [
+    "<script>window.nixwebInjected = 1</script>",
+    "\"><img src=x onerror=\"window.nixwebInjected = 2\">",
+    "'><svg onload='window.nixwebInjected = 3'></svg>",
+];
+
+/// Whether anything of [`INJECTIONS`] became markup on the current page: an element it
+/// would create exists, or its script ran.
+pub async fn injection_took_effect(browser: &Client) -> bool {
+    let found = browser
+        .execute(
+            "return window.nixwebInjected !== undefined
+                || document.querySelector('img[src=x], svg[onload]') !== null
+                || [...document.scripts].some(s => s.textContent.includes('nixwebInjected'));",
+            vec![],
+        )
+        .await
+        .expect("the page's state");
+    found.as_bool().expect("a Boolean")
+}

@@ -3,7 +3,9 @@
 //! Leaves screenshots in target/test-artifacts/todo-*.png.
 
 use nixweb_testkit::browser::fantoccini::{Client, Locator};
-use nixweb_testkit::browser::{loaded_resources, save_screenshot, Driver};
+use nixweb_testkit::browser::{
+    injection_took_effect, loaded_resources, save_screenshot, Driver, INJECTIONS,
+};
 use nixweb_testkit::TestServer;
 use std::time::Duration;
 
@@ -158,6 +160,31 @@ fn a_person_adds_toggles_and_deletes_and_the_list_survives_a_restart() {
                 "loaded from elsewhere: {resource}"
             );
         }
+        browser.close().await.unwrap();
+    });
+}
+
+#[test]
+fn hostile_titles_are_shown_as_text_and_never_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let driver = Driver::start();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let server = start(&dir.path().join("todo.db"));
+    let url = server.url("/");
+    runtime.block_on(async {
+        let browser = driver.browser().await;
+        browser.goto(&url).await.unwrap();
+        let mut expected = Vec::new();
+        for injection in INJECTIONS {
+            add(&browser, injection).await;
+            expected.push((injection, false));
+            wait_for(&browser, &expected).await;
+            assert!(!injection_took_effect(&browser).await, "{injection}");
+        }
+        // And after a full page load, from the server's own rendering of the list.
+        browser.refresh().await.unwrap();
+        wait_for(&browser, &expected).await;
+        assert!(!injection_took_effect(&browser).await);
         browser.close().await.unwrap();
     });
 }
