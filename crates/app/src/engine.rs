@@ -74,6 +74,34 @@ pub struct SourceLocation {
     pub column: usize,
 }
 
+/// A bound on one evaluation that the app can exceed, named as the setting that raises it:
+/// the flag `--NAME` of `nixweb serve` and the key `NAME` in nixweb.toml.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bound {
+    /// Evaluation steps: like a timeout, but counted, not timed.
+    Steps,
+    /// Nested calls.
+    Depth,
+    /// Values allocated.
+    Values,
+}
+
+impl Bound {
+    /// The flag without its dashes, which is also the nixweb.toml key.
+    pub fn setting(self) -> &'static str {
+        match self {
+            Bound::Steps => "max-steps",
+            Bound::Depth => "max-depth",
+            Bound::Values => "max-values",
+        }
+    }
+}
+
+/// How to raise a bound, said after a message about it.
+pub fn raise_hint(setting: &str) -> String {
+    format!("raise it with --{setting}, or {setting} in nixweb.toml")
+}
+
 /// An evaluation that failed.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum EngineError {
@@ -85,14 +113,16 @@ pub enum EngineError {
         location: Option<SourceLocation>,
     },
     /// The evaluation ran longer than the call's timeout and was stopped.
-    #[error("evaluation took longer than {0:?} and was stopped")]
+    #[error("the evaluation took longer than {0:?} and was stopped ({hint})", hint = raise_hint("eval-timeout"))]
     Timeout(Duration),
-    /// The evaluation used up its step budget: like a timeout, but counted, not timed.
+    /// The evaluation went past one of its bounds; the message says which and how far.
+    /// The same request would fail the same way again: an app error, not overload.
+    #[error("{1} ({hint})", hint = raise_hint(.0.setting()))]
+    Exceeded(Bound, String),
+    /// The server has no room for this evaluation now (its process is at its memory
+    /// ceiling): overload, which a retry later may not meet.
     #[error("{0}")]
-    Steps(String),
-    /// The evaluation hit a resource bound on memory.
-    #[error("{0}")]
-    Limit(String),
+    Overloaded(String),
     /// The engine itself could not run (Nix missing, a process that could not start).
     #[error("the engine could not run: {0}")]
     Unavailable(String),

@@ -6,7 +6,7 @@ use crate::cache::{FieldSet, ResponseCache};
 use crate::io::ConfinedIO;
 use crate::request::{register_field_builtin, request_value, SharedSlot};
 use crate::Shared;
-use nixweb_app::engine::{EngineError, RouterCall, RouterMode, SourceLocation, StateReader};
+use nixweb_app::engine::{Bound, EngineError, RouterCall, RouterMode, SourceLocation, StateReader};
 use nixweb_eval::value::{Thunk, ThunkState};
 use nixweb_eval::{ErrorKind, EvalError, Evaluator, Limits, Value};
 use std::cell::RefCell;
@@ -283,10 +283,13 @@ impl Loaded {
             _ if Instant::now() >= deadline => EngineError::Timeout(call.timeout),
             ErrorKind::Limit if e.msg.contains("time limit") => EngineError::Timeout(call.timeout),
             ErrorKind::Limit if e.msg.contains("step limit") => {
-                EngineError::Steps(format!("the {}", e.msg))
+                EngineError::Exceeded(Bound::Steps, format!("the {}", e.msg))
             }
             ErrorKind::Limit if e.msg.contains("memory limit") => {
-                EngineError::Limit(format!("the {}", e.msg))
+                EngineError::Exceeded(Bound::Values, format!("the {}", e.msg))
+            }
+            ErrorKind::Limit if e.msg.contains("call depth") => {
+                EngineError::Exceeded(Bound::Depth, format!("the {}", e.msg))
             }
             _ => eval_error(&self.ev, &e, shared),
         })

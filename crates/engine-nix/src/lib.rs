@@ -176,10 +176,15 @@ impl NixEngine {
             });
         }
         if output.status.code().is_none() {
-            return Err(EngineError::Limit(format!(
-                "nix-instantiate was killed ({})",
-                output.status
-            )));
+            // Killed by a signal not of nixweb's sending: the kernel's out-of-memory killer
+            // or a resource limit, which the same request would meet again.
+            return Err(EngineError::Eval {
+                message: format!(
+                    "nix-instantiate was killed ({}): it may have run out of memory",
+                    output.status
+                ),
+                location: None,
+            });
         }
         Err(EngineError::Eval {
             message: error_message(&stderr),

@@ -52,28 +52,41 @@ fn runaway_evaluations_are_stopped_and_the_worker_serves_on() {
             "1000000",
         ],
     );
+    // Steps are time, counted: 504. Other bounds are the app's errors, not overload: 500,
+    // never 503, which would tell clients to retry what will always fail. Each message
+    // names the flag and the nixweb.toml key that raise the bound.
     let cases = [
         (
             "/loop",
             StatusCode::GATEWAY_TIMEOUT,
             "step limit (2000000) exceeded",
+            "max-steps",
         ),
         (
             "/spin",
             StatusCode::GATEWAY_TIMEOUT,
             "step limit (2000000) exceeded",
+            "max-steps",
         ),
-        ("/string", StatusCode::SERVICE_UNAVAILABLE, "memory limit"),
+        (
+            "/string",
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "memory limit",
+            "max-values",
+        ),
         (
             "/deep",
             StatusCode::INTERNAL_SERVER_ERROR,
             "maximum call depth (100000) exceeded",
+            "max-depth",
         ),
     ];
-    for (path, status, message) in cases {
+    for (path, status, message, setting) in cases {
         let (got, text) = get(&server, path);
         assert_eq!(got, status, "{path}: {text}");
         assert!(text.contains(message), "{path}: no {message:?} in {text}");
+        let hint = format!("raise it with --{setting}, or {setting} in nixweb.toml");
+        assert!(text.contains(&hint), "{path}: no {hint:?} in {text}");
         assert_eq!(
             get(&server, "/ok"),
             (StatusCode::OK, "ok".into()),
@@ -100,7 +113,13 @@ fn the_clock_stops_an_endless_loop_too() {
         ],
     );
     let started = Instant::now();
-    assert_eq!(get(&server, "/forever").0, StatusCode::GATEWAY_TIMEOUT);
+    let (status, text) = get(&server, "/forever");
+    assert_eq!(status, StatusCode::GATEWAY_TIMEOUT);
+    assert!(
+        text.contains("longer than 1s")
+            && text.contains("--eval-timeout, or eval-timeout in nixweb.toml"),
+        "{text}"
+    );
     assert!(started.elapsed() < Duration::from_secs(20));
     assert_eq!(get(&server, "/ok").1, "ok");
 }

@@ -2,7 +2,7 @@
 
 use axum::body::Body;
 use http::{header, HeaderValue, Method, Response, StatusCode};
-use nixweb_app::engine::{EngineError, SourceLocation};
+use nixweb_app::engine::{Bound, EngineError, SourceLocation};
 use nixweb_app::outcome::{InvalidResponse, Outcome, ResponseBody, ResponseValue};
 use nixweb_app::request::BadRequest;
 use std::path::{Path, PathBuf};
@@ -31,18 +31,20 @@ impl Failure {
         match self {
             Failure::BodyTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Failure::BadRequest(_) => StatusCode::BAD_REQUEST,
-            Failure::QueueFull | Failure::StateUnavailable(_) | Failure::Contention(_) => {
+            // Overload, or a part the server depends on is down: a retry may succeed.
+            Failure::QueueFull
+            | Failure::StateUnavailable(_)
+            | Failure::Contention(_)
+            | Failure::Engine(EngineError::Overloaded(_) | EngineError::Unavailable(_)) => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
-            Failure::Engine(EngineError::Timeout(_) | EngineError::Steps(_)) => {
+            // Time, counted or timed: the same request would run out of it again.
+            Failure::Engine(EngineError::Timeout(_) | EngineError::Exceeded(Bound::Steps, _)) => {
                 StatusCode::GATEWAY_TIMEOUT
             }
-            Failure::Engine(EngineError::Limit(_) | EngineError::Unavailable(_)) => {
-                StatusCode::SERVICE_UNAVAILABLE
-            }
-            Failure::Engine(EngineError::Eval { .. }) | Failure::InvalidResponse(_) => {
-                StatusCode::INTERNAL_SERVER_ERROR
-            }
+            // The app's own errors, bounds it exceeds included: a retry fails the same way.
+            Failure::Engine(EngineError::Eval { .. } | EngineError::Exceeded(..))
+            | Failure::InvalidResponse(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
