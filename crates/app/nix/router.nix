@@ -5,7 +5,11 @@
 #   appFile     the app's entry file (a string holding an absolute path)
 #   requestFile a JSON file { request = the request attrset (docs/app-contract.md);
 #               dbUrl = where to read state over HTTP, or null; }
-#   mode        "handle" (resolve and run one request) or "routes" (list the route table)
+#   mode        "handle" (resolve and run one request), "routes" (list the route table),
+#               "route" (say which handler the request goes to and where it is defined,
+#               without running it: for error messages) or "node" (the methods and child
+#               names of the node the request's segments name, exactly: for listing the
+#               routes of an app whose table fails as a whole, one node at a time)
 #   dbPrimops   optional { get; list; } reading the request's state snapshot; without it,
 #               state is read over HTTP from the request file's dbUrl (the Nix engine's way)
 # and returns a value made only of JSON-representable data: the engine serialises it and
@@ -92,17 +96,18 @@ let
 
   # Find the node for `segments`, trying exact names first, then ":name" captures (in name
   # order), then ":...name" captures (which take one or more segments). Returns null or
-  # { node; params; }. Backtracks, so /a/x finds ":p".x even when an exact `a` exists.
-  resolve = node: segments: params:
+  # { node; params; taken; } (`taken`: the attribute names taken, for the route's pattern).
+  # Backtracks, so /a/x finds ":p".x even when an exact `a` exists.
+  resolve = node: segments: params: taken:
     if segments == [ ] then
-      (if hasMethods node then { inherit node params; } else null)
+      (if hasMethods node then { inherit node params taken; } else null)
     else
       let
         segment = head segments;
         rest = tail segments;
         names = childNames node;
         exactChild = if isMethod segment then null else node.${segment} or null;
-        exact = if isAttrs exactChild then resolve exactChild rest params else null;
+        exact = if isAttrs exactChild then resolve exactChild rest params (taken ++ [ segment ]) else null;
         tryCaptures = candidates:
           if candidates == [ ] then null
           else
@@ -112,8 +117,8 @@ let
               found =
                 if !(isAttrs child) then null
                 else if isRestCapture name then
-                  (if hasMethods child then { node = child; params = params // { ${captureName name} = segments; }; } else null)
-                else resolve child rest (params // { ${captureName name} = segment; });
+                  (if hasMethods child then { node = child; params = params // { ${captureName name} = segments; }; taken = taken ++ [ name ]; } else null)
+                else resolve child rest (params // { ${captureName name} = segment; }) (taken ++ [ name ]);
             in if found != null then found else tryCaptures (tail candidates);
       in
       if exact != null then exact
@@ -174,15 +179,18 @@ let
       }
     else { kind = "invalid"; type = typeOf r; };
 
+  # The attribute of `node` that answers `method`, or null.
+  leafFor = node: method:
+    if node ? ${method} then method
+    else if method == "HEAD" && node ? GET then "GET"
+    else null;
+
   handle = request: req0: tree:
     let
-      found = resolve tree request.segments { };
+      found = resolve tree request.segments { } [ ];
       node = found.node;
       method = request.method;
-      leafName =
-        if node ? ${method} then method
-        else if method == "HEAD" && node ? GET then "GET"
-        else null;
+      leafName = leafFor node method;
       leaf = node.${leafName};
       req = req0 // { params = found.params; };
     in
@@ -195,6 +203,39 @@ let
       outcome = "response";
       response = describeResponse (if isCallable leaf then leaf req else leaf);
     };
+
+  # Which handler `request` goes to, without running it: its method and route pattern, and
+  # the file and line where it is defined. Null when no handler answers it.
+  locate = request: tree:
+    let
+      found = resolve tree request.segments { } [ ];
+      leafName = leafFor found.node request.method;
+      pos = builtins.unsafeGetAttrPos leafName found.node;
+    in {
+      outcome = "route";
+      route =
+        if found == null || leafName == null then null
+        else {
+          method = leafName;
+          pattern = "/" + concatStringsSep "/" found.taken;
+          file = if pos == null then null else pos.file;
+          line = if pos == null then null else pos.line;
+        };
+    };
+
+  # The node at exactly `names` (no captures): its methods, if it has any, and the names of
+  # its children, unevaluated, so a child that fails cannot fail its parent's listing.
+  # `kind` is "other" for something that is not a node (a string, a function…).
+  nodeAt = tree: names:
+    let node = builtins.foldl' (n: name: n.${name}) tree names;
+    in
+    if isAttrs node && !(isCallable node) then {
+      outcome = "node";
+      kind = "node";
+      methods = if hasMethods node then allowedMethods node else [ ];
+      children = childNames node;
+    }
+    else { outcome = "node"; kind = "other"; };
 
   # The route table: one row per node that has methods.
   routes = tree:
@@ -220,8 +261,10 @@ let
       req0 = request // { inherit db; };
       tree = if fixedTree != null then fixedTree else checkTree (callApp req0);
     in
-    if mode == "routes" then routes tree
-    else if mode == "handle" then handle request req0 tree
+    if mode == "handle" then handle request req0 tree
+    else if mode == "routes" then routes tree
+    else if mode == "route" then locate request tree
+    else if mode == "node" then nodeAt tree request.segments
     else throw "nixweb router: unknown mode ${mode}";
   serve = serveWith (dbAt null);
 in

@@ -21,6 +21,10 @@ pub enum RouterMode {
     Handle,
     /// List the route table (the request is a synthetic `GET /`).
     Routes,
+    /// Say which handler the request goes to and where it is defined, without running it.
+    Route,
+    /// List the node the request's segments name, exactly (see router.nix).
+    Node,
 }
 
 impl RouterMode {
@@ -28,6 +32,8 @@ impl RouterMode {
         match self {
             RouterMode::Handle => "handle",
             RouterMode::Routes => "routes",
+            RouterMode::Route => "route",
+            RouterMode::Node => "node",
         }
     }
 }
@@ -135,6 +141,11 @@ pub trait Engine: Send + Sync + 'static {
     fn name(&self) -> &'static str;
     /// The app's entry file.
     fn app_file(&self) -> &std::path::Path;
+    /// nixweb's own Nix files as this engine evaluates them, so that error reports can
+    /// tell their frames from the app's.
+    fn runtime_files(&self) -> Option<&crate::RuntimeFiles> {
+        None
+    }
     /// Whether this engine reads state over loopback HTTP (it evaluates in another process),
     /// so each request's snapshot must be given a URL.
     fn reads_state_over_http(&self) -> bool {

@@ -6,13 +6,15 @@
 //! 1. [`request`] turns an HTTP request into the request value (`req`) handed to Nix;
 //! 2. [`engine::Engine`] evaluates [`ROUTER_NIX`], the Nix file that calls the app, finds
 //!    the route and runs the handler (written once in Nix, so engines cannot disagree);
-//! 3. [`outcome`] checks what the router returned and turns it into a [`outcome::ResponseValue`].
+//! 3. [`outcome`] checks what the router returned and turns it into a [`outcome::ResponseValue`];
+//!    when anything fails, [`report`] says where in the app, in the app's terms.
 //!
 //! It is not an HTTP server (see `nixweb-server`) and not an evaluator (see the engines).
 
 pub mod engine;
 pub mod outcome;
 pub mod path;
+pub mod report;
 pub mod request;
 
 /// The router every engine evaluates. See the file itself for its arguments.
@@ -26,11 +28,19 @@ pub const NIX_LIB: &[(&str, &str)] = &[
 ];
 
 /// Where [`write_runtime`] put the files engines evaluate.
+#[derive(Debug, Clone)]
 pub struct RuntimeFiles {
     /// [`ROUTER_NIX`], as a file.
     pub router: std::path::PathBuf,
     /// The folder holding [`NIX_LIB`]: the search path entry `nixweb=<lib>`.
     pub lib: std::path::PathBuf,
+}
+
+impl RuntimeFiles {
+    /// Whether `file` is one of these: nixweb's own code, not the app's.
+    pub fn contains(&self, file: &std::path::Path) -> bool {
+        file == self.router || file.starts_with(&self.lib)
+    }
 }
 
 /// Writes the router and the library into `dir`, for engines that evaluate real files.

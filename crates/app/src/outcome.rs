@@ -163,9 +163,16 @@ fn parse_attrs_response(d: &Value) -> Result<ResponseValue, InvalidResponse> {
     let fail = |msg: String| Err(InvalidResponse(msg));
     let unknown = strings(&d["unknown"]);
     if !unknown.is_empty() {
+        let named: Vec<String> = unknown
+            .iter()
+            .map(|name| match did_you_mean(name, RESPONSE_ATTRIBUTES) {
+                Some(known) => format!("`{name}` (did you mean `{known}`?)"),
+                None => format!("`{name}`"),
+            })
+            .collect();
         return fail(format!(
             "the response has unknown attribute(s) {}; a response may have status, headers and one of body, json, file, redirect",
-            quote_list(&unknown)
+            named.join(", ")
         ));
     }
     let present = strings(&d["present"]);
@@ -291,6 +298,23 @@ fn parse_headers(value: &Value) -> Result<Vec<(HeaderName, HeaderValue)>, Invali
         }
     }
     Ok(headers)
+}
+
+/// The attributes a response may have (router.nix's `responseKeys`), for suggestions.
+const RESPONSE_ATTRIBUTES: &[&str] = &[
+    "status", "headers", "body", "json", "file", "redirect", "db",
+];
+
+/// The known name closest to a misspelt one, if it is close enough to be what was meant:
+/// at most a third of its letters changed (`statuss`, `hedaers`, `Status`).
+fn did_you_mean<'a>(name: &str, known: &[&'a str]) -> Option<&'a str> {
+    let lower = name.to_lowercase();
+    known
+        .iter()
+        .map(|candidate| (strsim::damerau_levenshtein(&lower, candidate), *candidate))
+        .filter(|(distance, candidate)| distance * 3 <= candidate.len())
+        .min_by_key(|(distance, _)| *distance)
+        .map(|(_, candidate)| candidate)
 }
 
 fn quote_list(names: &[String]) -> String {
@@ -435,6 +459,22 @@ mod tests {
         assert!(error(attrs(&[], json!({}))).contains("none of body"));
         assert!(error(attrs(&["body", "json"], json!({"body": "x"}))).contains("`body`, `json`"));
         assert!(error(attrs(&["body"], json!({"unknown": ["bdy"]}))).contains("`bdy`"));
+        let typos = error(attrs(
+            &["body"],
+            json!({"unknown": ["statuss", "hedaers", "Json", "colour"]}),
+        ));
+        for hint in [
+            "`statuss` (did you mean `status`?)",
+            "`hedaers` (did you mean `headers`?)",
+            "`Json` (did you mean `json`?)",
+        ] {
+            assert!(typos.contains(hint), "no {hint:?} in {typos}");
+        }
+        assert!(
+            typos.contains("`colour`, ") || typos.contains("`colour`;"),
+            "{typos}"
+        );
+        assert!(!typos.contains("`colour` (did you mean"), "{typos}");
         assert!(error(attrs(&["body"], json!({"body": 3})))
             .contains("body must be a string, not an integer"));
         assert!(error(attrs(&["body"], json!({"body": "x", "status": 42}))).contains("100 to 999"));

@@ -83,7 +83,8 @@ pub(crate) struct Shared {
     /// function `request: mode: …`.
     pub entry_expr: String,
     pub workdir: PathBuf,
-    pub router: PathBuf,
+    /// The router and the library, as files: nixweb's own code, not the app's.
+    pub runtime: nixweb_app::RuntimeFiles,
     /// Tells workers when a file they read changed; None: they compare stamps instead.
     pub watch: Option<watch::FileWatch>,
     /// None when turned off, or without the file watch (it is how entries go stale).
@@ -110,13 +111,13 @@ impl EmbeddedEngine {
             .path()
             .canonicalize()
             .map_err(|e| unavailable("working folder", e))?;
-        let nixweb_app::RuntimeFiles { router, lib } =
+        let runtime =
             nixweb_app::write_runtime(&base).map_err(|e| unavailable("router and library", e))?;
         let downloads = base.join("downloads");
         std::fs::create_dir_all(&downloads).map_err(|e| unavailable("downloads", e))?;
 
         let app_dir = app_file.parent().unwrap_or(Path::new("/")).to_owned();
-        let mut search_path = vec![format!("nixweb={}", lib.display())];
+        let mut search_path = vec![format!("nixweb={}", runtime.lib.display())];
         search_path.extend(config.search_path.iter().cloned());
         // The app may read its folder, nixweb's own files, downloads and the search path.
         let mut roots = vec![app_dir, base.clone()];
@@ -134,9 +135,9 @@ impl EmbeddedEngine {
             search_path,
             limits: config.limits,
             fetcher: Arc::new(fetch::Fetcher::new(config.fetch, downloads)),
-            entry_expr: entry_expression(&router, app_file),
+            entry_expr: entry_expression(&runtime.router, app_file),
             workdir: base,
-            router,
+            runtime,
             watch,
             cache,
         });
@@ -183,6 +184,10 @@ impl Engine for EmbeddedEngine {
 
     fn app_file(&self) -> &Path {
         &self.app_file
+    }
+
+    fn runtime_files(&self) -> Option<&nixweb_app::RuntimeFiles> {
+        Some(&self.shared.runtime)
     }
 
     /// Measured on 2 cores (hello under wrk): one call per worker leaves each thread asleep

@@ -409,7 +409,7 @@ fn eval_error(ev: &Evaluator, e: &EvalError, shared: &Shared) -> EngineError {
         .collect();
     let location = locations
         .iter()
-        .find(|l| l.file != shared.router)
+        .find(|l| !shared.runtime.contains(&l.file))
         .or(locations.first())
         .cloned();
     // With the trace: it is what locates a `throw` (the log and --dev pages are for people

@@ -8,6 +8,7 @@
 //! not fast: a process per request costs tens of milliseconds before any work.
 
 use nixweb_app::engine::{BoxFuture, Engine, EngineError, RouterCall, SourceLocation};
+use nixweb_app::RuntimeFiles;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -21,8 +22,6 @@ pub struct NixConfig {
     pub nix_instantiate: PathBuf,
     /// `--option NAME VALUE` pairs, after [`NixConfig::default_options`].
     pub options: Vec<(String, String)>,
-    /// Pass `--show-trace`, so errors carry the chain of calls that led to them.
-    pub show_trace: bool,
     /// Search path entries (`name=path` or `path`), passed as `-I`: the app's own and
     /// NIX_PATH's, so lookups do not depend on the environment Nix is started with.
     pub search_path: Vec<String>,
@@ -33,7 +32,6 @@ impl Default for NixConfig {
         NixConfig {
             nix_instantiate: "nix-instantiate".into(),
             options: vec![],
-            show_trace: false,
             search_path: vec![],
         }
     }
@@ -63,9 +61,8 @@ pub struct NixEngine {
     app_file: PathBuf,
     config: NixConfig,
     workdir: tempfile::TempDir,
-    router: PathBuf,
-    /// The library, on the search path as `nixweb`.
-    lib: PathBuf,
+    /// The router, and the library on the search path as `nixweb`.
+    runtime: RuntimeFiles,
     next_request: AtomicU64,
 }
 
@@ -86,8 +83,7 @@ impl NixEngine {
             app_file: app_file.to_owned(),
             config,
             workdir,
-            router: runtime.router,
-            lib: runtime.lib,
+            runtime,
             next_request: AtomicU64::new(0),
         })
     }
@@ -96,12 +92,18 @@ impl NixEngine {
         let mut cmd = Command::new(&self.config.nix_instantiate);
         // --read-write-mode: without it --eval cannot write .drv files, so derivations
         // cannot be built during evaluation (import from derivation).
-        cmd.args(["--eval", "--strict", "--json", "--read-write-mode"]);
-        if self.config.show_trace {
-            cmd.arg("--show-trace");
-        }
+        // --show-trace: without it, Nix 2.8 does not say where a `throw` is; nixweb hides the
+        // router's frames itself (nixweb_app::report).
+        cmd.args([
+            "--eval",
+            "--strict",
+            "--json",
+            "--read-write-mode",
+            "--show-trace",
+        ]);
         // <nixweb/…> is the library that ships with nixweb.
-        cmd.arg("-I").arg(format!("nixweb={}", self.lib.display()));
+        cmd.arg("-I")
+            .arg(format!("nixweb={}", self.runtime.lib.display()));
         for entry in &self.config.search_path {
             cmd.arg("-I").arg(entry);
         }
@@ -111,7 +113,7 @@ impl NixEngine {
         {
             cmd.arg("--option").arg(name).arg(value);
         }
-        cmd.arg(&self.router)
+        cmd.arg(&self.runtime.router)
             .arg("--argstr")
             .arg("appFile")
             .arg(&self.app_file)
@@ -188,7 +190,7 @@ impl NixEngine {
         }
         Err(EngineError::Eval {
             message: error_message(&stderr),
-            location: error_location(&stderr, &self.router),
+            location: error_location(&stderr, &self.runtime),
         })
     }
 }
@@ -204,6 +206,10 @@ impl Engine for NixEngine {
 
     fn app_file(&self) -> &Path {
         &self.app_file
+    }
+
+    fn runtime_files(&self) -> Option<&RuntimeFiles> {
+        Some(&self.runtime)
     }
 
     fn run_router(&self, call: RouterCall) -> BoxFuture<'_, Result<Value, EngineError>> {
@@ -245,40 +251,28 @@ fn error_message(stderr: &str) -> String {
     stderr[start..].trim_end().to_owned()
 }
 
-/// The first `at FILE:LINE:COL:` that is not inside the router, or the router's own when the
-/// error is there (for example an app that is not a route tree).
-pub fn error_location(stderr: &str, router: &Path) -> Option<SourceLocation> {
-    let locations: Vec<SourceLocation> = stderr
-        .lines()
-        .filter_map(|line| line.trim().strip_prefix("at "))
-        .filter_map(|rest| {
-            let rest = rest.strip_suffix(':')?;
-            let (rest, column) = rest.rsplit_once(':')?;
-            let (file, line) = rest.rsplit_once(':')?;
-            Some(SourceLocation {
-                file: file.into(),
-                line: line.parse().ok()?,
-                column: column.parse().ok()?,
-            })
-        })
-        .collect();
-    locations
-        .iter()
-        .find(|loc| loc.file != router)
-        .or(locations.first())
-        .cloned()
+/// The first `at FILE:LINE:COL:` in the app's files, not in nixweb's own.
+pub fn error_location(stderr: &str, runtime: &RuntimeFiles) -> Option<SourceLocation> {
+    nixweb_app::report::first_app_location(stderr, runtime)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn runtime(dir: &str) -> RuntimeFiles {
+        RuntimeFiles {
+            router: Path::new(dir).join("router.nix"),
+            lib: Path::new(dir).join("lib"),
+        }
+    }
+
     const STDERR: &str = "building '/nix/store/x.drv'...\nerror: undefined variable 'x'\n\n       at /srv/app/default.nix:3:5:\n\n            2| {\n            3|   x\n             |   ^\n";
 
     #[test]
     fn finds_the_message_and_its_location() {
         assert!(error_message(STDERR).starts_with("error: undefined variable 'x'"));
-        let loc = error_location(STDERR, Path::new("/tmp/router.nix")).unwrap();
+        let loc = error_location(STDERR, &runtime("/tmp")).unwrap();
         assert_eq!(
             loc,
             SourceLocation {
@@ -291,10 +285,10 @@ mod tests {
 
     #[test]
     fn prefers_app_locations_over_the_router() {
-        let stderr = "error: boom\n\n       at /tmp/r/router.nix:10:2:\n… while\n       at /srv/app/x.nix:1:1:\n";
-        let loc = error_location(stderr, Path::new("/tmp/r/router.nix")).unwrap();
+        let stderr = "error: boom\n\n       at /tmp/r/router.nix:10:2:\n\n       … while\n       at /srv/app/x.nix:1:1:\n";
+        let loc = error_location(stderr, &runtime("/tmp/r")).unwrap();
         assert_eq!(loc.file, PathBuf::from("/srv/app/x.nix"));
-        assert!(error_location("error: boom\n", Path::new("/r.nix")).is_none());
+        assert!(error_location("error: boom\n", &runtime("/")).is_none());
     }
 
     #[test]

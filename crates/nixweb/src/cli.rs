@@ -167,7 +167,7 @@ pub struct RunArgs {
     pub max_values: Option<u64>,
 }
 
-#[derive(ValueEnum, Clone, Copy, PartialEq, Eq, Debug, serde::Deserialize)]
+#[derive(ValueEnum, Clone, Copy, PartialEq, Eq, Debug, serde::Deserialize, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum EngineKind {
     /// nixweb's own evaluator, in process: fast, bounded, confined; no Nix needed.

@@ -7,7 +7,7 @@ use anyhow::{bail, Context, Result};
 use nixweb_app::engine::Engine;
 use nixweb_engine_embedded::{EmbeddedConfig, EmbeddedEngine, FetchConfig};
 use nixweb_engine_nix::{NixConfig, NixEngine};
-use nixweb_server::{Nixweb, ServerConfig, StateConfig};
+use nixweb_server::{routes, Nixweb, ServerConfig, StateConfig};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -33,7 +33,7 @@ async fn run_app_command(command: Command) -> Result<ExitCode> {
             serve,
             run,
         } => {
-            let (nixweb, listener) = listen(&app, &host, port, &serve, &run).await?;
+            let (nixweb, listener) = crate::serve::listen(&app, &host, port, &serve, &run).await?;
             // Scripts read this line to learn the port when --port 0 was given.
             println!("nixweb listening on http://{}", listener.local_addr()?);
             std::io::stdout().flush()?;
@@ -58,37 +58,78 @@ async fn run_app_command(command: Command) -> Result<ExitCode> {
                 data: &data,
                 json: &json,
             })?;
-            let (engine, config) = open_app(&app, &ServeArgs::default(), &run)?;
-            let nixweb = Nixweb::new(engine, config);
+            let opened = open_app(&app, &ServeArgs::default(), &run)?;
+            let nixweb = Nixweb::new(opened.engine, opened.config);
             let response = nixweb.respond(request, Some([127, 0, 0, 1].into())).await;
             crate::request::print(response).await
         }
         Command::Routes { app, run } => {
-            let (engine, config) = open_app(&app, &ServeArgs::default(), &run)?;
-            let routes = Nixweb::new(engine, config).routes().await?;
-            let width = routes.iter().map(|r| r.pattern.len()).max().unwrap_or(0);
-            for route in routes {
-                println!("{:width$}  {}", route.pattern, route.methods.join(", "));
-            }
-            Ok(ExitCode::SUCCESS)
+            let opened = open_app(&app, &ServeArgs::default(), &run)?;
+            let rows = Nixweb::new(opened.engine, opened.config).routes().await?;
+            print_routes(&rows)
         }
         Command::Eval(_) => unreachable!("eval runs without the async runtime"),
     }
 }
 
+/// The route table, a row per route: its pattern and methods, or `failed:` and the first
+/// line of the error of a subtree that does not evaluate (the whole error goes to the log).
+/// Exits 1 when a subtree failed.
+fn print_routes(rows: &[routes::Row]) -> Result<ExitCode> {
+    let pattern = |row: &routes::Row| match row {
+        routes::Row::Route(route) => route.pattern.clone(),
+        routes::Row::Failed { pattern, .. } => pattern.clone(),
+    };
+    let width = rows.iter().map(|r| pattern(r).len()).max().unwrap_or(0);
+    let mut failed = false;
+    let mut out = std::io::stdout().lock();
+    for row in rows {
+        match row {
+            routes::Row::Route(route) => writeln!(
+                out,
+                "{:width$}  {}",
+                route.pattern,
+                route.methods.join(", ")
+            )?,
+            routes::Row::Failed { pattern, failure } => {
+                failed = true;
+                log_route_failure(pattern, failure);
+                let text = failure.to_string();
+                let first = text.lines().next().unwrap_or_default();
+                writeln!(out, "{pattern:width$}  failed: {first}")?;
+            }
+        }
+    }
+    out.flush()?;
+    Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn log_route_failure(pattern: &str, failure: &nixweb_server::render::Failure) {
+    tracing::error!(target: "nixweb::routes", "the subtree {pattern} does not evaluate: {failure}");
+}
+
+/// An app, ready to serve.
+pub(crate) struct Opened {
+    pub engine: Arc<dyn Engine>,
+    pub config: ServerConfig,
+    /// The settings `config` and the engine were made from.
+    pub settings: Settings,
+    pub app_dir: PathBuf,
+}
+
 /// The app's engine and the server settings, from the flags and the app's nixweb.toml.
-fn open_app(
-    app: &Path,
-    serve: &ServeArgs,
-    run: &RunArgs,
-) -> Result<(Arc<dyn Engine>, ServerConfig)> {
+pub(crate) fn open_app(app: &Path, serve: &ServeArgs, run: &RunArgs) -> Result<Opened> {
     let entry = entry_file(app)?;
     let app_dir = entry
         .parent()
         .expect("an absolute file has a parent")
         .to_owned();
     let settings = Settings::resolve(&app_dir, run, serve)?;
-    let mut config = ServerConfig::for_app_dir(app_dir);
+    let mut config = ServerConfig::for_app_dir(app_dir.clone());
     // The server's default is one worker per core.
     let cores = config.workers;
     // A Nix process spends about half its time waiting on the store rather than computing:
@@ -102,7 +143,6 @@ fn open_app(
         EngineKind::Nix => {
             let config = NixConfig {
                 options: settings.nix_options.clone(),
-                show_trace: settings.show_trace || settings.dev,
                 search_path: settings.include.clone(),
                 ..NixConfig::default()
             };
@@ -116,16 +156,22 @@ fn open_app(
     config.eval_timeout = settings.eval_timeout;
     config.max_body = settings.max_body;
     config.dev = settings.dev;
+    config.show_trace = settings.show_trace;
     config.access_log = settings.access_log;
     config.workers = workers;
     config.queue = settings.queue;
     config.state = Some(StateConfig {
-        url: settings.db,
+        url: settings.db.clone(),
         allow_get_writes: settings.allow_get_writes,
         max_value_bytes: settings.db_max_value,
         max_attempts: nixweb_server::state::DEFAULT_MAX_ATTEMPTS,
     });
-    Ok((engine, config))
+    Ok(Opened {
+        engine,
+        config,
+        settings,
+        app_dir,
+    })
 }
 
 fn embedded_config(settings: &Settings, workers: usize) -> Result<EmbeddedConfig> {
@@ -173,46 +219,4 @@ fn entry_file(app: &Path) -> Result<PathBuf> {
     Ok(path)
 }
 
-/// Opens the app and binds the listening socket: everything `serve` does before serving.
-async fn listen(
-    app: &Path,
-    host: &str,
-    port: u16,
-    serve: &ServeArgs,
-    run: &RunArgs,
-) -> Result<(Arc<Nixweb>, tokio::net::TcpListener)> {
-    let (engine, config) = open_app(app, serve, run)?;
-    let listener = tokio::net::TcpListener::bind((host, port))
-        .await
-        .with_context(|| format!("cannot listen on {host}:{port}"))?;
-    tracing::info!(
-        target: "nixweb",
-        "serving {} with the {} engine ({} workers) on http://{}",
-        engine.app_file().display(),
-        engine.name(),
-        config.workers,
-        listener.local_addr()?
-    );
-    Ok((Arc::new(Nixweb::new(engine, config)), listener))
-}
-
-/// Starts `nixweb serve ARGS…` inside this process on the current runtime, exactly as the
-/// command would, and returns the address it listens on. For tests (see nixweb-testkit).
-pub async fn start_server(args: &[&str]) -> Result<std::net::SocketAddr> {
-    use clap::Parser;
-    let cli = Cli::try_parse_from(std::iter::once("nixweb").chain(args.iter().copied()))?;
-    let Command::Serve {
-        app,
-        host,
-        port,
-        serve,
-        run,
-    } = cli.command
-    else {
-        bail!("start_server takes the arguments of `nixweb serve`");
-    };
-    let (nixweb, listener) = listen(&app, &host, port, &serve, &run).await?;
-    let address = listener.local_addr()?;
-    tokio::spawn(nixweb_server::http::serve(listener, nixweb));
-    Ok(address)
-}
+pub use crate::serve::start_server;

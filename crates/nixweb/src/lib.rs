@@ -10,4 +10,5 @@ pub mod commands;
 mod eval;
 pub mod logging;
 mod request;
+mod serve;
 pub mod settings;

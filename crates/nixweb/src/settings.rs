@@ -60,8 +60,10 @@ impl AppFile {
     }
 }
 
-/// The settings in force.
-#[derive(Debug, Clone)]
+/// The settings in force. Serialised only to tell two apart by the names of their
+/// nixweb.toml keys ([`Settings::differences`]).
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub struct Settings {
     pub engine: EngineKind,
     pub eval_timeout: Duration,
@@ -90,6 +92,19 @@ pub struct Settings {
 }
 
 impl Settings {
+    /// The names (as nixweb.toml spells them) of the settings that differ.
+    pub fn differences(&self, other: &Settings) -> Vec<String> {
+        let as_map = |s: &Settings| match serde_json::to_value(s) {
+            Ok(serde_json::Value::Object(map)) => map,
+            _ => serde_json::Map::new(),
+        };
+        let (mine, theirs) = (as_map(self), as_map(other));
+        mine.iter()
+            .filter(|(key, value)| theirs.get(*key) != Some(value))
+            .map(|(key, _)| key.clone())
+            .collect()
+    }
+
     /// The settings for the app in `app_dir`: `serve` holds the server's own flags (the
     /// defaults for `request` and `routes`), and NIX_PATH adds search path entries.
     pub fn resolve(app_dir: &Path, flags: &RunArgs, serve: &ServeArgs) -> Result<Settings> {

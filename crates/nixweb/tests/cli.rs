@@ -345,3 +345,49 @@ fn eval_sees_nixwebs_library_and_may_fetch() {
         String::from_utf8_lossy(&allowed.stderr)
     );
 }
+
+#[test]
+fn routes_lists_what_evaluates_and_marks_what_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("default.nix"),
+        r#"{
+  GET = "home";
+  reports = throw "reports are not written yet";
+  shop.items.":id".GET = "item";
+  shop.cart = { GET = "cart"; broken = 1 + "x"; };
+  version = "1.0";
+}"#,
+    )
+    .unwrap();
+    let app = dir.path().to_str().unwrap();
+    for engine in ["embedded", "nix"] {
+        let out = nixweb(&["routes", app, "--engine", engine]);
+        assert_eq!(out.status.code(), Some(1), "{engine}: a subtree failed");
+        let table: Vec<String> = stdout(&out)
+            .lines()
+            .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+            .collect();
+        assert_eq!(
+            table,
+            [
+                "/ GET, HEAD, OPTIONS",
+                "/reports failed: error: reports are not written yet",
+                "/shop/cart GET, HEAD, OPTIONS",
+                "/shop/cart/broken failed: error: cannot add a string to an integer",
+                "/shop/items/:id GET, HEAD, OPTIONS",
+            ]
+            .map(str::to_owned),
+            "{engine}"
+        );
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("the subtree /shop/cart/broken does not evaluate"),
+            "{engine}: {stderr}"
+        );
+        assert!(
+            stderr.contains("broken = 1 + \"x\";"),
+            "{engine}: the source: {stderr}"
+        );
+    }
+}

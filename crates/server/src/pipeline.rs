@@ -10,7 +10,7 @@ use crate::render::{self, Failure};
 use crate::state::{AppState, CommitError, StateConfig};
 use axum::body::Body;
 use nixweb_app::engine::{Engine, RouterCall, RouterMode, StateAccess};
-use nixweb_app::outcome::{self, InvalidResponse, Outcome, Route};
+use nixweb_app::outcome::{self, InvalidResponse, Outcome};
 use nixweb_app::request::{Request, RequestParts};
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -30,6 +30,8 @@ pub struct ServerConfig {
     pub queue: usize,
     /// Show evaluation errors, with their source, in the error page.
     pub dev: bool,
+    /// Keep nixweb's own frames (its router's) in the traces of errors.
+    pub show_trace: bool,
     /// Log a line per request.
     pub access_log: bool,
     /// Folders that `file` responses may serve from: the app's folder and the Nix store.
@@ -50,6 +52,7 @@ impl ServerConfig {
             workers,
             queue: 256,
             dev: false,
+            show_trace: false,
             access_log: false,
             state: Some(StateConfig {
                 url: format!("sqlite:{}", app_dir.join("nixweb.db").display()),
@@ -238,9 +241,32 @@ impl Nixweb {
                 .unwrap_or(0),
         })
         .map_err(Failure::BadRequest)?;
+        let request = Arc::new(request);
+        match self.handle(&request, &parts.method, id, from_cache).await {
+            Err(failure) if failure.is_the_apps() => {
+                let context = crate::explain::Context {
+                    engine: &*self.engine,
+                    admission: &self.admission,
+                    eval_timeout: self.config.eval_timeout,
+                    show_trace: self.config.show_trace,
+                };
+                Err(crate::explain::explain(&context, &request, failure).await)
+            }
+            other => other,
+        }
+    }
 
+    /// The request's outcome from the response cache, or from its handler, run in a
+    /// transaction when the app has state.
+    async fn handle(
+        &self,
+        request: &Arc<Request>,
+        method: &http::Method,
+        id: &str,
+        from_cache: &mut bool,
+    ) -> Result<Outcome, Failure> {
         // A result the engine knows this request would get again: no worker, no state.
-        if let Some(result) = self.engine.cached(&request) {
+        if let Some(result) = self.engine.cached(request) {
             *from_cache = true;
             return outcome::parse_outcome(&result).map_err(Failure::InvalidResponse);
         }
@@ -249,13 +275,12 @@ impl Nixweb {
             .enter()
             .await
             .map_err(|_| Failure::QueueFull)?;
-        let request = Arc::new(request);
         let Some(state) = &self.state else {
-            let result = self.run_handler(&request, None).await?;
+            let result = self.run_handler(request, None).await?;
             return outcome::parse_outcome(&result).map_err(Failure::InvalidResponse);
         };
 
-        let _writer = if state.config().may_write(&parts.method) {
+        let _writer = if state.config().may_write(method) {
             Some(self.writers.acquire().await.expect("never closed"))
         } else {
             None
@@ -270,7 +295,7 @@ impl Nixweb {
                 .attempt(self.engine.reads_state_over_http())
                 .await
                 .map_err(Failure::StateUnavailable)?;
-            let result = self.run_handler(&request, Some(attempt.access())).await?;
+            let result = self.run_handler(request, Some(attempt.access())).await?;
             let outcome = outcome::parse_outcome(&result).map_err(Failure::InvalidResponse)?;
             let writes = match &outcome {
                 Outcome::Response(response) => response.writes.clone().filter(|w| !w.is_empty()),
@@ -279,7 +304,7 @@ impl Nixweb {
             let Some(writes) = writes else {
                 return Ok(outcome);
             };
-            let method = parts.method.clone();
+            let method = method.clone();
             let committed = tokio::task::spawn_blocking(move || attempt.commit(&writes, &method))
                 .await
                 .map_err(|e| Failure::StateUnavailable(e.to_string()))?;
@@ -314,32 +339,14 @@ impl Nixweb {
             .map_err(Failure::Engine)
     }
 
-    /// The app's route table, as seen by a `GET /` request.
-    pub async fn routes(&self) -> Result<Vec<Route>, Failure> {
-        let request: http::Request<Body> = http::Request::get("/")
-            .body(Body::empty())
-            .expect("a static request");
-        let (parts, _) = request.into_parts();
-        let request = Request::new(&RequestParts {
-            method: &parts.method,
-            uri: &parts.uri,
-            headers: &parts.headers,
-            body: b"",
-            remote_addr: None,
-            id: "routes",
-            time: 0,
-        })
-        .map_err(Failure::BadRequest)?;
-        let result = self
-            .engine
-            .run_router(RouterCall {
-                mode: RouterMode::Routes,
-                request: Arc::new(request),
-                timeout: self.config.eval_timeout,
-                state: None,
-            })
-            .await
-            .map_err(Failure::Engine)?;
-        outcome::parse_routes(&result).map_err(Failure::InvalidResponse)
+    /// The app's route table, as seen by a `GET /` request, with the subtrees that fail
+    /// to evaluate marked.
+    pub async fn routes(&self) -> Result<Vec<crate::routes::Row>, Failure> {
+        crate::routes::table(
+            &*self.engine,
+            self.config.eval_timeout,
+            self.config.show_trace,
+        )
+        .await
     }
 }

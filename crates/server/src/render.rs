@@ -4,6 +4,7 @@ use axum::body::Body;
 use http::{header, HeaderValue, Method, Response, StatusCode};
 use nixweb_app::engine::{Bound, EngineError, SourceLocation};
 use nixweb_app::outcome::{InvalidResponse, Outcome, ResponseBody, ResponseValue};
+use nixweb_app::report::HandlerRoute;
 use nixweb_app::request::BadRequest;
 use std::path::{Path, PathBuf};
 
@@ -24,11 +25,66 @@ pub enum Failure {
     StateUnavailable(String),
     #[error("the request's state writes conflicted with other requests {0} times in a row")]
     Contention(u32),
+    /// A failure of the app's code, and where in the app it happened.
+    #[error("{place}: {failure}")]
+    InApp { place: Place, failure: Box<Failure> },
+}
+
+/// Where in the app a failure happened.
+#[derive(Debug, Clone)]
+pub enum Place {
+    /// In the handler of this route, or in what it returned.
+    Handler(HandlerRoute),
+    /// Before any handler: while evaluating the route tree of this file.
+    RouteTree(PathBuf),
+}
+
+impl std::fmt::Display for Place {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Place::Handler(route) => route.fmt(f),
+            Place::RouteTree(file) => write!(f, "the route tree of {}", file.display()),
+        }
+    }
+}
+
+impl Place {
+    /// The place to show the source of when the error itself names none in the app.
+    fn location(&self) -> Option<SourceLocation> {
+        match self {
+            Place::Handler(route) => route.definition.clone(),
+            Place::RouteTree(file) => Some(SourceLocation {
+                file: file.clone(),
+                line: 1,
+                column: 1,
+            }),
+        }
+    }
 }
 
 impl Failure {
+    /// Whether the app's code failed (rather than the request, the server or its limits on
+    /// concurrency), so that the failure is worth placing in the app.
+    pub fn is_the_apps(&self) -> bool {
+        matches!(
+            self,
+            Failure::Engine(
+                EngineError::Eval { .. } | EngineError::Timeout(_) | EngineError::Exceeded(..)
+            ) | Failure::InvalidResponse(_)
+        )
+    }
+
+    /// The failure itself, without the place it is wrapped in.
+    fn inner(&self) -> &Failure {
+        match self {
+            Failure::InApp { failure, .. } => failure.inner(),
+            other => other,
+        }
+    }
+
     pub fn status(&self) -> StatusCode {
         match self {
+            Failure::InApp { failure, .. } => failure.status(),
             Failure::BodyTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Failure::BadRequest(_) => StatusCode::BAD_REQUEST,
             // Overload, or a part the server depends on is down: a retry may succeed.
@@ -52,7 +108,7 @@ impl Failure {
     /// responses can reveal the app's source, so outside `--dev` they stay in the log.
     fn is_public(&self) -> bool {
         !matches!(
-            self,
+            self.inner(),
             Failure::Engine(EngineError::Eval { .. } | EngineError::Unavailable(_))
                 | Failure::InvalidResponse(_)
                 | Failure::StateUnavailable(_)
@@ -75,8 +131,9 @@ pub fn failure(failure: &Failure, id: &str, dev: bool) -> Response<Body> {
         html(status, dev_error_page(failure, id))
     } else {
         let reason = status.canonical_reason().unwrap_or("Error");
+        // Without the place: it names the app's files, which are not the client's business.
         let detail = if failure.is_public() {
-            format!("{failure}\n")
+            format!("{}\n", failure.inner())
         } else {
             String::new()
         };
@@ -85,7 +142,7 @@ pub fn failure(failure: &Failure, id: &str, dev: bool) -> Response<Body> {
             format!("{} {reason}\n{detail}request id: {id}\n", status.as_u16()),
         )
     };
-    if matches!(failure, Failure::QueueFull) {
+    if matches!(failure.inner(), Failure::QueueFull) {
         response
             .headers_mut()
             .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
@@ -277,6 +334,10 @@ fn html(status: StatusCode, page: String) -> Response<Body> {
 
 /// The `--dev` error page: the message, where it happened, and the source around it.
 fn dev_error_page(failure: &Failure, id: &str) -> String {
+    let (place, failure) = match failure {
+        Failure::InApp { place, failure } => (Some(place), failure.inner()),
+        other => (None, other),
+    };
     let (title, message, location) = match failure {
         Failure::Engine(EngineError::Eval { message, location }) => {
             ("Evaluation failed", message.clone(), location.clone())
@@ -288,6 +349,10 @@ fn dev_error_page(failure: &Failure, id: &str) -> String {
         ),
         other => ("Request failed", other.to_string(), None),
     };
+    let location = location.or_else(|| place.and_then(Place::location));
+    let place = place
+        .map(|p| format!("<p class=at>in {}</p>", escape(&p.to_string())))
+        .unwrap_or_default();
     let source = location.as_ref().map(source_excerpt).unwrap_or_default();
     let at = location
         .map(|l| {
@@ -303,7 +368,7 @@ fn dev_error_page(failure: &Failure, id: &str) -> String {
         "<!doctype html>\n<html><head><meta charset=utf-8><title>500 {title}</title>\
          <style>body{{font-family:sans-serif;margin:2em}}pre{{background:#f6f6f6;padding:1em;overflow:auto}}\
          .hl{{background:#fdd;display:inline-block;width:100%}}.at{{font-family:monospace}}</style></head>\
-         <body><h1>{title}</h1>{at}<pre>{}</pre>{source}<p>request id: {id} · shown because nixweb runs with --dev</p></body></html>\n",
+         <body><h1>{title}</h1>{place}{at}<pre>{}</pre>{source}<p>request id: {id} · shown because nixweb runs with --dev</p></body></html>\n",
         escape(&message)
     )
 }
