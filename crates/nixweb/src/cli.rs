@@ -114,6 +114,27 @@ pub struct ServeArgs {
     /// of an earlier request that agreed on every field its evaluation used.
     #[arg(long)]
     pub no_response_cache: bool,
+    /// Seconds a client has to send a request head, from its first byte [default: 10].
+    #[arg(long, value_name = "SECONDS", help_heading = "Connections")]
+    pub header_timeout: Option<f64>,
+    /// Seconds a connection may sit idle between requests, or a response go unread,
+    /// before it is closed [default: 60].
+    #[arg(long, value_name = "SECONDS", help_heading = "Connections")]
+    pub idle_timeout: Option<f64>,
+    /// Seconds a request body has to start arriving; --min-body-rate bytes received add a
+    /// second each; slower bodies get 408 [default: 10].
+    #[arg(long, value_name = "SECONDS", help_heading = "Connections")]
+    pub body_timeout: Option<f64>,
+    /// Bytes per second a request body must keep up [default: 8192].
+    #[arg(long, value_name = "BYTES", help_heading = "Connections")]
+    pub min_body_rate: Option<u64>,
+    /// Connections held at once; more are answered 503 and closed [default: the
+    /// descriptor limit less 256, at most 10000].
+    #[arg(long, value_name = "N", help_heading = "Connections")]
+    pub max_connections: Option<usize>,
+    /// Seconds requests under way may take to finish after SIGTERM or Ctrl-C [default: 10].
+    #[arg(long, value_name = "SECONDS", help_heading = "Connections")]
+    pub shutdown_timeout: Option<f64>,
 }
 
 /// How an app is evaluated; shared by serve, request and routes. Each setting can also come

@@ -7,6 +7,9 @@ use anyhow::{bail, Context, Result};
 use nixweb_app::engine::Engine;
 use nixweb_engine_embedded::{EmbeddedConfig, EmbeddedEngine, FetchConfig};
 use nixweb_engine_nix::{NixConfig, NixEngine};
+use nixweb_server::connection::Timeouts;
+use nixweb_server::http::ConnectionLimits;
+use nixweb_server::signals::Signals;
 use nixweb_server::{routes, Nixweb, ServerConfig, StateConfig};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -19,7 +22,11 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         command => {
             let runtime =
                 tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
-            runtime.block_on(run_app_command(command))
+            let result = runtime.block_on(run_app_command(command));
+            // What is still running (connections past the shutdown timeout, lingering
+            // closes, a blocking state commit) must not keep the process alive.
+            runtime.shutdown_timeout(std::time::Duration::from_millis(200));
+            result
         }
     }
 }
@@ -33,11 +40,14 @@ async fn run_app_command(command: Command) -> Result<ExitCode> {
             serve,
             run,
         } => {
+            // Before anything else, so that no signal finds its default action (SIGHUP's
+            // kills the process).
+            let signals = Signals::install().context("cannot handle signals")?;
             let (nixweb, listener) = crate::serve::listen(&app, &host, port, &serve, &run).await?;
             // Scripts read this line to learn the port when --port 0 was given.
             println!("nixweb listening on http://{}", listener.local_addr()?);
             std::io::stdout().flush()?;
-            nixweb_server::http::serve(listener, nixweb).await?;
+            nixweb_server::http::serve(listener, nixweb, signals).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Request {
@@ -155,6 +165,16 @@ pub(crate) fn open_app(app: &Path, serve: &ServeArgs, run: &RunArgs) -> Result<O
     };
     config.eval_timeout = settings.eval_timeout;
     config.max_body = settings.max_body;
+    config.body_timeout = settings.http.body_timeout;
+    config.min_body_rate = settings.http.min_body_rate;
+    config.connections = ConnectionLimits {
+        timeouts: Timeouts {
+            header: settings.http.header_timeout,
+            idle: settings.http.idle_timeout,
+        },
+        max_connections: settings.http.max_connections,
+        shutdown_timeout: settings.http.shutdown_timeout,
+    };
     config.dev = settings.dev;
     config.show_trace = settings.show_trace;
     config.access_log = settings.access_log;

@@ -136,8 +136,9 @@ pub async fn start_server(args: &[&str]) -> Result<std::net::SocketAddr> {
     else {
         bail!("start_server takes the arguments of `nixweb serve`");
     };
+    let signals = nixweb_server::signals::Signals::install()?;
     let (nixweb, listener) = listen(&app, &host, port, &serve, &run).await?;
     let address = listener.local_addr()?;
-    tokio::spawn(nixweb_server::http::serve(listener, nixweb));
+    tokio::spawn(nixweb_server::http::serve(listener, nixweb, signals));
     Ok(address)
 }

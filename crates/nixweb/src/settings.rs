@@ -44,6 +44,12 @@ pub struct AppFile {
     pub max_steps: Option<u64>,
     pub max_depth: Option<usize>,
     pub max_values: Option<u64>,
+    pub header_timeout: Option<f64>,
+    pub idle_timeout: Option<f64>,
+    pub body_timeout: Option<f64>,
+    pub min_body_rate: Option<u64>,
+    pub max_connections: Option<usize>,
+    pub shutdown_timeout: Option<f64>,
 }
 
 impl AppFile {
@@ -89,6 +95,65 @@ pub struct Settings {
     pub max_steps: u64,
     pub max_depth: usize,
     pub max_values: u64,
+    /// Flattened: its fields are nixweb.toml keys too.
+    #[serde(flatten)]
+    pub http: HttpSettings,
+}
+
+/// How `serve` bounds connections and request bodies.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct HttpSettings {
+    pub header_timeout: Duration,
+    pub idle_timeout: Duration,
+    pub body_timeout: Duration,
+    pub min_body_rate: u64,
+    /// None: derived from the descriptor limit.
+    pub max_connections: Option<usize>,
+    pub shutdown_timeout: Duration,
+}
+
+impl HttpSettings {
+    fn merge(file: &AppFile, serve: &ServeArgs) -> Result<HttpSettings> {
+        let min_body_rate = serve.min_body_rate.or(file.min_body_rate).unwrap_or(8192);
+        if min_body_rate == 0 {
+            bail!("min-body-rate must be at least 1 byte per second");
+        }
+        let max_connections = serve.max_connections.or(file.max_connections);
+        if max_connections == Some(0) {
+            bail!("max-connections must be at least 1");
+        }
+        let timeout = |name: &str, flag: Option<f64>, key: Option<f64>, default: f64| {
+            seconds(name, flag.or(key), default)
+        };
+        Ok(HttpSettings {
+            header_timeout: timeout(
+                "header-timeout",
+                serve.header_timeout,
+                file.header_timeout,
+                10.0,
+            )?,
+            idle_timeout: timeout("idle-timeout", serve.idle_timeout, file.idle_timeout, 60.0)?,
+            body_timeout: timeout("body-timeout", serve.body_timeout, file.body_timeout, 10.0)?,
+            min_body_rate,
+            max_connections,
+            shutdown_timeout: timeout(
+                "shutdown-timeout",
+                serve.shutdown_timeout,
+                file.shutdown_timeout,
+                10.0,
+            )?,
+        })
+    }
+}
+
+/// A positive number of seconds, or the default.
+fn seconds(name: &str, given: Option<f64>, default: f64) -> Result<Duration> {
+    let seconds = given.unwrap_or(default);
+    if !(seconds.is_finite() && seconds > 0.0 && seconds < 1e9) {
+        bail!("{name} must be a positive number of seconds, not {seconds}");
+    }
+    Ok(Duration::from_secs_f64(seconds))
 }
 
 impl Settings {
@@ -146,10 +211,12 @@ impl Settings {
         serve: &ServeArgs,
         nix_path: Option<&str>,
     ) -> Result<Settings> {
-        let seconds = flags.eval_timeout.or(file.eval_timeout).unwrap_or(10.0);
-        if !(seconds.is_finite() && seconds > 0.0) {
-            bail!("the evaluation timeout must be a positive number of seconds, not {seconds}");
-        }
+        let eval_timeout = seconds(
+            "eval-timeout",
+            flags.eval_timeout.or(file.eval_timeout),
+            10.0,
+        )?;
+        let http = HttpSettings::merge(&file, serve)?;
         if serve.workers.or(file.workers) == Some(0) {
             bail!("workers must be at least 1");
         }
@@ -163,7 +230,7 @@ impl Settings {
         let dev = flags.dev || file.dev.unwrap_or(false);
         Ok(Settings {
             engine: flags.engine.or(file.engine).unwrap_or(EngineKind::Embedded),
-            eval_timeout: Duration::from_secs_f64(seconds),
+            eval_timeout,
             max_body: serve.max_body.or(file.max_body).unwrap_or(1024 * 1024),
             workers: serve.workers.or(file.workers),
             queue: serve.queue.or(file.queue).unwrap_or(256),
@@ -191,6 +258,7 @@ impl Settings {
             max_steps: flags.max_steps.or(file.max_steps).unwrap_or(200_000_000),
             max_depth: flags.max_depth.or(file.max_depth).unwrap_or(100_000),
             max_values: flags.max_values.or(file.max_values).unwrap_or(10_000_000),
+            http,
         })
     }
 }
@@ -319,6 +387,32 @@ mod tests {
         assert!(toml::from_str::<AppFile>("engine = \"fast\"").is_err());
         assert!(merged("eval-timeout = 0", &RunArgs::default()).is_err());
         assert!(merged("workers = 0", &RunArgs::default()).is_err());
+    }
+
+    #[test]
+    fn connection_limits_from_the_file_and_flags() {
+        let f = file("header-timeout = 2.5\nmax-connections = 300\nmin-body-rate = 100");
+        let serve = ServeArgs {
+            header_timeout: Some(1.0),
+            shutdown_timeout: Some(3.0),
+            ..ServeArgs::default()
+        };
+        let s = Settings::merge(f, &RunArgs::default(), &serve, None)
+            .unwrap()
+            .http;
+        assert_eq!(s.header_timeout, Duration::from_secs(1), "the flag wins");
+        assert_eq!(s.max_connections, Some(300));
+        assert_eq!(s.min_body_rate, 100);
+        assert_eq!(s.shutdown_timeout, Duration::from_secs(3));
+        assert_eq!(s.idle_timeout, Duration::from_secs(60), "the default");
+        for wrong in [
+            "idle-timeout = 0",
+            "body-timeout = -1",
+            "min-body-rate = 0",
+            "max-connections = 0",
+        ] {
+            assert!(merged(wrong, &RunArgs::default()).is_err(), "{wrong}");
+        }
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! user sees from the command line is exactly what a browser would get.
 
 use crate::admission::Admission;
+use crate::body::BodyLimits;
 use crate::render::{self, Failure};
 use crate::state::{AppState, CommitError, StateConfig};
 use axum::body::Body;
@@ -24,6 +25,13 @@ pub struct ServerConfig {
     pub eval_timeout: Duration,
     /// A larger request body is answered with 413 without evaluating.
     pub max_body: usize,
+    /// A body's time to start arriving; each `min_body_rate` bytes received add a second.
+    /// A slower body is answered with 408 (see crate::body).
+    pub body_timeout: Duration,
+    /// Bytes per second a body must keep up.
+    pub min_body_rate: u64,
+    /// Timeouts, the connection cap and the shutdown deadline (crate::http).
+    pub connections: crate::http::ConnectionLimits,
     /// Evaluations that may run at once.
     pub workers: usize,
     /// Requests that may wait for a worker; past that, 503 with `Retry-After`.
@@ -49,6 +57,9 @@ impl ServerConfig {
         ServerConfig {
             eval_timeout: Duration::from_secs(10),
             max_body: 1024 * 1024,
+            body_timeout: Duration::from_secs(10),
+            min_body_rate: 8 * 1024,
+            connections: crate::http::ConnectionLimits::default(),
             workers,
             queue: 256,
             dev: false,
@@ -171,6 +182,14 @@ impl Nixweb {
         &self.config
     }
 
+    fn body_limits(&self) -> BodyLimits {
+        BodyLimits {
+            max_bytes: self.config.max_body,
+            timeout: self.config.body_timeout,
+            min_rate: self.config.min_body_rate,
+        }
+    }
+
     /// Answers one request. Never fails: every problem becomes an HTTP error response.
     pub async fn respond(
         &self,
@@ -216,17 +235,11 @@ impl Nixweb {
         from_cache: &mut bool,
     ) -> Result<Outcome, Failure> {
         let (parts, body) = request.into_parts();
-        let declared = parts
-            .headers
-            .get(http::header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<u64>().ok());
-        if declared.is_some_and(|n| n > self.config.max_body as u64) {
-            return Err(Failure::BodyTooLarge(self.config.max_body));
-        }
-        let body = axum::body::to_bytes(body, self.config.max_body)
+        let limits = self.body_limits();
+        crate::body::check_head(&parts.headers, &limits).map_err(Failure::Body)?;
+        let body = crate::body::read(body, &limits)
             .await
-            .map_err(|_| Failure::BodyTooLarge(self.config.max_body))?;
+            .map_err(Failure::Body)?;
 
         let request = Request::new(&RequestParts {
             method: &parts.method,

@@ -1,18 +1,20 @@
 //! Outcomes and failures → HTTP responses.
 
+use crate::body::BodyError;
+use crate::files;
 use axum::body::Body;
 use http::{header, HeaderValue, Method, Response, StatusCode};
 use nixweb_app::engine::{Bound, EngineError, SourceLocation};
 use nixweb_app::outcome::{InvalidResponse, Outcome, ResponseBody, ResponseValue};
 use nixweb_app::report::HandlerRoute;
 use nixweb_app::request::BadRequest;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// Everything that can stop a request short of the app's own response.
 #[derive(Debug, thiserror::Error)]
 pub enum Failure {
-    #[error("the request body is larger than {0} bytes")]
-    BodyTooLarge(usize),
+    #[error("{0}")]
+    Body(BodyError),
     #[error("bad request: {0}")]
     BadRequest(BadRequest),
     #[error("all workers are busy and the queue is full")]
@@ -85,7 +87,9 @@ impl Failure {
     pub fn status(&self) -> StatusCode {
         match self {
             Failure::InApp { failure, .. } => failure.status(),
-            Failure::BodyTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Failure::Body(BodyError::TooLarge(_)) => StatusCode::PAYLOAD_TOO_LARGE,
+            Failure::Body(BodyError::TooSlow { .. }) => StatusCode::REQUEST_TIMEOUT,
+            Failure::Body(BodyError::Malformed(_)) => StatusCode::BAD_REQUEST,
             Failure::BadRequest(_) => StatusCode::BAD_REQUEST,
             // Overload, or a part the server depends on is down: a retry may succeed.
             Failure::QueueFull
@@ -117,7 +121,7 @@ impl Failure {
 
     pub fn log(&self, id: &str) {
         match self {
-            Failure::BodyTooLarge(_) | Failure::BadRequest(_) | Failure::QueueFull => {
+            Failure::Body(_) | Failure::BadRequest(_) | Failure::QueueFull => {
                 tracing::warn!(target: "nixweb::request", id, "{self}")
             }
             _ => tracing::error!(target: "nixweb::request", id, "{self}"),
@@ -146,6 +150,16 @@ pub fn failure(failure: &Failure, id: &str, dev: bool) -> Response<Body> {
         response
             .headers_mut()
             .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    }
+    if matches!(
+        failure,
+        Failure::Body(BodyError::Malformed(_) | BodyError::TooSlow { .. })
+    ) {
+        // Where this request's body ends is unknown: nothing after it can be trusted as the
+        // next request. (HTTP/2 has no such header; hyper leaves it out there.)
+        response
+            .headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
     }
     response
 }
@@ -223,25 +237,30 @@ async fn response(value: ResponseValue, file_roots: &[PathBuf]) -> Response<Body
                 .body(Body::empty())
                 .unwrap_or_else(|e| bad_response(format!("invalid redirect: {e}")));
         }
-        ResponseBody::File(path) => match open_file(&path, file_roots).await {
-            Ok((file, len)) => {
-                let mime = mime_guess::from_path(&path).first_or_octet_stream();
-                let content_type = mime.essence_str().to_owned() + charset_for(&mime);
-                (
-                    content_type,
-                    len,
-                    Body::from_stream(tokio_util::io::ReaderStream::new(file)),
-                )
+        ResponseBody::File(path) => {
+            match files::open_confined_async(path.clone(), file_roots.to_vec()).await {
+                Ok(opened) => {
+                    let mime = mime_guess::from_path(&path).first_or_octet_stream();
+                    let content_type = mime.essence_str().to_owned() + charset_for(&mime);
+                    let file = tokio::fs::File::from_std(opened.file);
+                    (
+                        content_type,
+                        opened.metadata.len(),
+                        Body::from_stream(tokio_util::io::ReaderStream::new(file)),
+                    )
+                }
+                // The same answer whatever the reason, so that clients cannot learn which
+                // paths exist outside the roots; the log tells the app's author which.
+                Err(refusal) => {
+                    if refusal.is_suspicious() {
+                        tracing::error!(target: "nixweb::request", "file response refused: {refusal}");
+                    } else {
+                        tracing::warn!(target: "nixweb::request", "file response: {refusal}");
+                    }
+                    return plain(StatusCode::NOT_FOUND, "404 Not Found\n".into());
+                }
             }
-            Err(FileError::Missing) => {
-                tracing::warn!(target: "nixweb::request", "file response: {} does not exist", path.display());
-                return plain(StatusCode::NOT_FOUND, "404 Not Found\n".into());
-            }
-            Err(FileError::Forbidden(why)) => {
-                tracing::error!(target: "nixweb::request", "file response refused: {why}");
-                return plain(StatusCode::FORBIDDEN, "403 Forbidden\n".into());
-            }
-        },
+        }
     };
     let mut builder = Response::builder()
         .status(status)
@@ -272,40 +291,6 @@ fn charset_for(mime: &mime_guess::Mime) -> &'static str {
     } else {
         ""
     }
-}
-
-enum FileError {
-    Missing,
-    Forbidden(String),
-}
-
-/// Opens a file for a `file` response, if it lies inside one of the roots once symlinks
-/// and `..` are resolved.
-async fn open_file(path: &Path, roots: &[PathBuf]) -> Result<(tokio::fs::File, u64), FileError> {
-    let real = tokio::fs::canonicalize(path)
-        .await
-        .map_err(|_| FileError::Missing)?;
-    let inside = roots
-        .iter()
-        .filter_map(|root| std::fs::canonicalize(root).ok())
-        .any(|root| real.starts_with(root));
-    if !inside {
-        return Err(FileError::Forbidden(format!(
-            "{} is outside the app's folder and the Nix store",
-            real.display()
-        )));
-    }
-    let file = tokio::fs::File::open(&real)
-        .await
-        .map_err(|_| FileError::Missing)?;
-    let meta = file.metadata().await.map_err(|_| FileError::Missing)?;
-    if !meta.is_file() {
-        return Err(FileError::Forbidden(format!(
-            "{} is not a regular file",
-            real.display()
-        )));
-    }
-    Ok((file, meta.len()))
 }
 
 fn bad_response(why: String) -> Response<Body> {
@@ -453,7 +438,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn files_outside_the_roots_are_forbidden() {
+    async fn files_outside_the_roots_answer_like_missing_ones() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("a.css"), "b{}").unwrap();
         let roots = vec![dir.path().to_owned()];
@@ -478,19 +463,17 @@ mod tests {
             body: ResponseBody::File("/etc/passwd".into()),
             writes: None,
         };
-        assert_eq!(
-            response(outside, &roots).await.status(),
-            StatusCode::FORBIDDEN
-        );
+        let outside = response(outside, &roots).await;
+        assert_eq!(outside.status(), StatusCode::NOT_FOUND);
+        let outside = text(outside).await;
         let missing = ResponseValue {
             status: StatusCode::OK,
             headers: vec![],
             body: ResponseBody::File(dir.path().join("nope")),
             writes: None,
         };
-        assert_eq!(
-            response(missing, &roots).await.status(),
-            StatusCode::NOT_FOUND
-        );
+        let missing = response(missing, &roots).await;
+        assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+        assert_eq!(text(missing).await, outside, "no oracle in the body either");
     }
 }
