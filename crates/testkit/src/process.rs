@@ -41,6 +41,43 @@ impl ServerProcess {
         flags: &[&str],
         env: &[(&str, &str)],
     ) -> Self {
+        let mut command = Self::command(binary, app, flags);
+        for (name, value) in env {
+            command.env(name, value);
+        }
+        Self::launch(command)
+    }
+
+    /// [`ServerProcess::start`] with the child's descriptor limit (`RLIMIT_NOFILE`) set to
+    /// `soft` and `hard`, as `ulimit -Sn`/`-Hn` would before starting it.
+    pub fn start_with_descriptor_limit(
+        binary: impl AsRef<Path>,
+        app: impl AsRef<Path>,
+        flags: &[&str],
+        soft: u64,
+        hard: u64,
+    ) -> Self {
+        use std::os::unix::process::CommandExt;
+        let mut command = Self::command(binary, app, flags);
+        let limit = libc::rlimit {
+            rlim_cur: soft as libc::rlim_t,
+            rlim_max: hard as libc::rlim_t,
+        };
+        // SAFETY: setrlimit is async-signal-safe and touches nothing but the child's limit.
+        unsafe {
+            command.pre_exec(move || {
+                if libc::setrlimit(libc::RLIMIT_NOFILE, &limit) == 0 {
+                    Ok(())
+                } else {
+                    Err(std::io::Error::last_os_error())
+                }
+            });
+        }
+        Self::launch(command)
+    }
+
+    /// `nixweb serve APP --port 0 FLAGS…`, its output piped.
+    fn command(binary: impl AsRef<Path>, app: impl AsRef<Path>, flags: &[&str]) -> Command {
         let mut command = Command::new(binary.as_ref());
         command
             .arg("serve")
@@ -50,9 +87,11 @@ impl ServerProcess {
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
-        for (name, value) in env {
-            command.env(name, value);
-        }
+        command
+    }
+
+    /// Starts the command and waits (up to a minute) until it listens.
+    fn launch(mut command: Command) -> Self {
         let mut child = command.spawn().expect("nixweb starts");
         let stderr = Arc::new(Mutex::new(VecDeque::new()));
         keep_tail(child.stderr.take().expect("piped stderr"), stderr.clone());
@@ -68,6 +107,31 @@ impl ServerProcess {
             stderr,
             client,
         }
+    }
+
+    /// The child's descriptor limits now, (soft, hard), from /proc/PID/limits.
+    pub fn descriptor_limit(&self) -> (u64, u64) {
+        let limits = std::fs::read_to_string(format!("/proc/{}/limits", self.child.id()))
+            .unwrap_or_default();
+        let line = limits
+            .lines()
+            .find(|l| l.starts_with("Max open files"))
+            .unwrap_or_default();
+        let numbers: Vec<u64> = line
+            .split_whitespace()
+            .filter_map(|w| w.parse().ok())
+            .collect();
+        (
+            numbers.first().copied().unwrap_or(0),
+            numbers.get(1).copied().unwrap_or(0),
+        )
+    }
+
+    /// Descriptors the child has open now.
+    pub fn open_descriptors(&self) -> usize {
+        std::fs::read_dir(format!("/proc/{}/fd", self.child.id()))
+            .map(|entries| entries.count())
+            .unwrap_or(0)
     }
 
     pub fn address(&self) -> SocketAddr {
@@ -174,6 +238,11 @@ impl ServerProcess {
     /// Sends SIGTERM and waits up to `within` for the process to exit; its exit status.
     pub fn terminate(&mut self, within: Duration) -> Option<std::process::ExitStatus> {
         self.signal(libc_signal::SIGTERM);
+        self.wait_exit(within)
+    }
+
+    /// Waits up to `within` for the process to exit; its exit status.
+    pub fn wait_exit(&mut self, within: Duration) -> Option<std::process::ExitStatus> {
         let started = Instant::now();
         while started.elapsed() < within {
             if let Ok(Some(status)) = self.child.try_wait() {
@@ -194,7 +263,8 @@ impl ServerProcess {
         assert!(status.success(), "kill -{signal} failed");
     }
 
-    fn stderr_end(&self) -> String {
+    /// The last 4000 bytes of what the child wrote to standard error.
+    pub fn stderr_end(&self) -> String {
         let all = self.stderr();
         let start = all.len().saturating_sub(4000);
         let start = (start..all.len())
@@ -216,6 +286,22 @@ pub mod libc_signal {
     pub const SIGHUP: i32 = 1;
     pub const SIGKILL: i32 = 9;
     pub const SIGTERM: i32 = 15;
+}
+
+/// Raises this process's soft descriptor limit to its hard one, for tests that open many
+/// connections at once.
+pub fn raise_own_descriptor_limit() {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit and setrlimit only read and write the struct given.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 {
+            limit.rlim_cur = limit.rlim_max;
+            libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
+        }
+    }
 }
 
 fn keep_tail(mut from: impl Read + Send + 'static, into: Arc<Mutex<VecDeque<u8>>>) {
