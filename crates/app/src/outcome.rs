@@ -175,26 +175,20 @@ fn parse_attrs_response(d: &Value) -> Result<ResponseValue, InvalidResponse> {
             named.join(", ")
         ));
     }
-    let present = strings(&d["present"]);
-    if present.len() != 1 {
-        return fail(if present.is_empty() {
-            "the response has none of body, json, file, redirect; it needs exactly one".into()
-        } else {
-            format!(
-                "the response has {}; it needs exactly one of them",
-                quote_list(&present)
-            )
-        });
-    }
     let status = match &d["status"] {
         Value::Null => None,
         Value::Number(n) => match n.as_u64().and_then(|n| u16::try_from(n).ok()) {
-            Some(code) if (100..=999).contains(&code) => {
+            Some(code) if (200..=999).contains(&code) => {
                 Some(StatusCode::from_u16(code).expect("checked range"))
+            }
+            Some(code) if (100..200).contains(&code) => {
+                return fail(format!(
+                    "status {code} is informational (1xx), which only HTTP itself sends before a response; a handler's status is from 200 to 999"
+                ))
             }
             _ => {
                 return fail(format!(
-                    "status must be an integer from 100 to 999, not {n}"
+                    "status must be an integer from 200 to 999, not {n}"
                 ))
             }
         },
@@ -205,6 +199,27 @@ fn parse_attrs_response(d: &Value) -> Result<ResponseValue, InvalidResponse> {
             ))
         }
     };
+    let present = strings(&d["present"]);
+    // 204 and 304 have no body; such a response may leave them all out.
+    let bodiless = status.is_some_and(has_no_body);
+    if bodiless && present.is_empty() {
+        return Ok(ResponseValue {
+            status: status.expect("bodiless has a status"),
+            headers: parse_headers(&d["headers"])?,
+            body: ResponseBody::Text(String::new()),
+            writes: parse_writes(&d["db"])?,
+        });
+    }
+    if present.len() != 1 {
+        return fail(if present.is_empty() {
+            "the response has none of body, json, file, redirect; it needs exactly one".into()
+        } else {
+            format!(
+                "the response has {}; it needs exactly one of them",
+                quote_list(&present)
+            )
+        });
+    }
     let headers = parse_headers(&d["headers"])?;
     let (body, default_status) = match present[0].as_str() {
         "body" => match &d["body"] {
@@ -234,13 +249,41 @@ fn parse_attrs_response(d: &Value) -> Result<ResponseValue, InvalidResponse> {
         },
         other => return fail(format!("unexpected response attribute {other}")),
     };
+    let status = status.unwrap_or(default_status);
+    if has_no_body(status) {
+        check_no_body(status, &present[0], &body)?;
+    }
     let writes = parse_writes(&d["db"])?;
     Ok(ResponseValue {
-        status: status.unwrap_or(default_status),
+        status,
         headers,
         body,
         writes,
     })
+}
+
+/// 204 No Content and 304 Not Modified never carry a body (RFC 9110 §15.3.5, §15.4.5).
+pub fn has_no_body(status: StatusCode) -> bool {
+    status == StatusCode::NO_CONTENT || status == StatusCode::NOT_MODIFIED
+}
+
+/// A handler that gives a 204 or 304 a body made a mistake: sending the body would break
+/// the framing, dropping it silently would hide the mistake.
+fn check_no_body(
+    status: StatusCode,
+    given: &str,
+    body: &ResponseBody,
+) -> Result<(), InvalidResponse> {
+    let size = match body {
+        ResponseBody::Text(text) if text.is_empty() => return Ok(()),
+        ResponseBody::Redirect(_) => return Ok(()),
+        ResponseBody::Text(text) => format!(" ({} bytes)", text.len()),
+        ResponseBody::Json(_) | ResponseBody::File(_) => String::new(),
+    };
+    Err(InvalidResponse(format!(
+        "a {} response has no body, but the handler gave it `{given}`{size}; leave `{given}` out or use another status",
+        status.as_u16()
+    )))
 }
 
 fn parse_writes(value: &Value) -> Result<Option<StateWrites>, InvalidResponse> {
@@ -275,6 +318,12 @@ fn parse_headers(value: &Value) -> Result<Vec<(HeaderName, HeaderValue)>, Invali
     for (name, value) in map {
         let header_name = HeaderName::from_bytes(name.as_bytes())
             .map_err(|_| InvalidResponse(format!("{name:?} is not a valid header name")))?;
+        if is_for_http_itself(&header_name) {
+            return Err(InvalidResponse(format!(
+                "header {name:?} is set by nixweb, not by handlers: it frames the response or concerns one connection only \
+                 (Content-Length, Transfer-Encoding, Trailer, TE, Connection, Keep-Alive, Upgrade, Proxy-*)"
+            )));
+        }
         // A list gives the header several times (Set-Cookie needs that).
         let values: Vec<&Value> = match value {
             Value::Array(items) => items.iter().collect(),
@@ -315,6 +364,23 @@ fn did_you_mean<'a>(name: &str, known: &[&'a str]) -> Option<&'a str> {
         .filter(|(distance, candidate)| distance * 3 <= candidate.len())
         .min_by_key(|(distance, _)| *distance)
         .map(|(_, candidate)| candidate)
+}
+
+/// Headers that frame a message or concern one hop: HTTP writes them from the response
+/// nixweb builds, and one from a handler could contradict it (a `Transfer-Encoding` from
+/// the app once made clients read an empty reply while the log said 200).
+fn is_for_http_itself(name: &HeaderName) -> bool {
+    let name = name.as_str();
+    matches!(
+        name,
+        "content-length"
+            | "transfer-encoding"
+            | "trailer"
+            | "te"
+            | "connection"
+            | "keep-alive"
+            | "upgrade"
+    ) || name.starts_with("proxy-")
 }
 
 fn quote_list(names: &[String]) -> String {
@@ -436,6 +502,73 @@ mod tests {
     }
 
     #[test]
+    fn informational_statuses_are_refused() {
+        for code in [100, 101, 103, 199] {
+            let why = error(attrs(&["body"], json!({"body": "x", "status": code})));
+            assert!(why.contains("informational"), "{code}: {why}");
+        }
+        assert_eq!(
+            response(attrs(&["body"], json!({"body": "x", "status": 200}))).status,
+            StatusCode::OK
+        );
+    }
+
+    #[test]
+    fn framing_and_hop_by_hop_headers_are_refused() {
+        for name in [
+            "Transfer-Encoding",
+            "content-length",
+            "Connection",
+            "Keep-Alive",
+            "Upgrade",
+            "TE",
+            "Trailer",
+            "Proxy-Authenticate",
+            "proxy-connection",
+        ] {
+            let why = error(attrs(
+                &["body"],
+                json!({"body": "x", "headers": {name: "1"}}),
+            ));
+            assert!(why.contains("set by nixweb"), "{name}: {why}");
+            assert!(why.contains(name), "{name}: {why}");
+        }
+        // Names that merely look alike are the app's to set.
+        let r = response(attrs(
+            &["body"],
+            json!({"body": "x", "headers": {"X-Connection": "a", "Content-Type": "text/plain", "Tex": "b"}}),
+        ));
+        assert_eq!(r.headers.len(), 3);
+    }
+
+    #[test]
+    fn no_content_and_not_modified_have_no_body() {
+        for code in [204, 304] {
+            let r = response(attrs(
+                &[],
+                json!({"status": code, "headers": {"ETag": "\"x\""}}),
+            ));
+            assert_eq!(r.status.as_u16(), code);
+            assert_eq!(r.body, ResponseBody::Text(String::new()));
+            assert_eq!(r.headers.len(), 1);
+            let r = response(attrs(&["body"], json!({"status": code, "body": ""})));
+            assert_eq!(r.body, ResponseBody::Text(String::new()));
+            let why = error(attrs(&["body"], json!({"status": code, "body": "abc"})));
+            assert!(
+                why.contains(&format!("a {code} response has no body")),
+                "{why}"
+            );
+            assert!(why.contains("`body` (3 bytes)"), "{why}");
+            let why = error(attrs(&["json"], json!({"status": code, "json": null})));
+            assert!(why.contains("`json`"), "{why}");
+            let why = error(attrs(&["file"], json!({"status": code, "file": "/srv/x"})));
+            assert!(why.contains("`file`"), "{why}");
+        }
+        // Other statuses still need exactly one body attribute.
+        assert!(error(attrs(&[], json!({"status": 200}))).contains("none of body"));
+    }
+
+    #[test]
     fn routing_outcomes() {
         assert_eq!(
             parse_outcome(&json!({"outcome": "notFound"})).unwrap(),
@@ -477,7 +610,7 @@ mod tests {
         assert!(!typos.contains("`colour` (did you mean"), "{typos}");
         assert!(error(attrs(&["body"], json!({"body": 3})))
             .contains("body must be a string, not an integer"));
-        assert!(error(attrs(&["body"], json!({"body": "x", "status": 42}))).contains("100 to 999"));
+        assert!(error(attrs(&["body"], json!({"body": "x", "status": 42}))).contains("200 to 999"));
         assert!(
             error(attrs(&["body"], json!({"body": "x", "status": "200"}))).contains("not a string")
         );

@@ -5,7 +5,7 @@ use crate::files;
 use axum::body::Body;
 use http::{header, HeaderValue, Method, Response, StatusCode};
 use nixweb_app::engine::{Bound, EngineError, SourceLocation};
-use nixweb_app::outcome::{InvalidResponse, Outcome, ResponseBody, ResponseValue};
+use nixweb_app::outcome::{self, InvalidResponse, Outcome, ResponseBody, ResponseValue};
 use nixweb_app::report::HandlerRoute;
 use nixweb_app::request::BadRequest;
 use std::path::PathBuf;
@@ -262,17 +262,20 @@ async fn response(value: ResponseValue, file_roots: &[PathBuf]) -> Response<Body
             }
         }
     };
-    let mut builder = Response::builder()
-        .status(status)
-        .header(header::CONTENT_LENGTH, length);
-    if !headers.iter().any(|(name, _)| name == header::CONTENT_TYPE) {
-        builder = builder.header(header::CONTENT_TYPE, default_type);
-    }
-    // nixweb knows the length; a Content-Length from the app could only contradict it.
-    for (name, value) in headers
-        .into_iter()
-        .filter(|(name, _)| name != header::CONTENT_LENGTH)
-    {
+    let mut builder = Response::builder().status(status);
+    // 204 and 304 carry no body and so no length or type of one (outcome checked that the
+    // handler gave none).
+    let body = if outcome::has_no_body(status) {
+        Body::empty()
+    } else {
+        builder = builder.header(header::CONTENT_LENGTH, length);
+        if !headers.iter().any(|(name, _)| name == header::CONTENT_TYPE) {
+            builder = builder.header(header::CONTENT_TYPE, default_type);
+        }
+        body
+    };
+    // Framing headers never come from the app (outcome refuses them).
+    for (name, value) in headers {
         builder = builder.header(name, value);
     }
     builder

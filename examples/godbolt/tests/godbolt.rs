@@ -159,7 +159,8 @@ fn code_over_64_kib_is_413() {
     assert_eq!(status_of(&too_big), StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(status_of(&just_fits), StatusCode::OK);
 
-    // By GET the code is in the URL, which the HTTP layer refuses (414) before the app.
+    // By GET the code is in the URL, which the HTTP layer refuses before the app: 431, as
+    // the request head passes its 64 KiB bound (414 for a long URL in a smaller head).
     // Raw TCP, because HTTP clients refuse to send such a URL at all.
     use std::io::{Read, Write};
     let address = s.url("").trim_start_matches("http://").to_owned();
@@ -177,7 +178,9 @@ fn code_over_64_kib_is_413() {
     let mut reply = String::new();
     let _ = tcp.read_to_string(&mut reply);
     assert!(
-        reply.starts_with("HTTP/1.1 414") || reply.starts_with("HTTP/1.1 413"),
+        ["414", "413", "431"]
+            .iter()
+            .any(|code| reply.starts_with(&format!("HTTP/1.1 {code}"))),
         "{}",
         reply.lines().next().unwrap_or("")
     );

@@ -508,3 +508,142 @@ fn file_responses_outside_the_roots_answer_like_missing_files() {
     assert!(log.contains("does not exist"), "{log}");
     server.assert_healthy("file oracle", "/health", RECOVERY, RSS_MIB);
 }
+
+/// Handlers that try to frame the response themselves, send informational statuses, or
+/// give a body where HTTP allows none.
+fn response_rules_app() -> tempfile::TempDir {
+    app(&[(
+        "default.nix",
+        &routes(
+            r#"
+  te.GET = { body = "x"; headers."Transfer-Encoding" = "chunked"; };
+  cl.GET = { body = "hello"; headers."Content-Length" = "2"; };
+  conn.GET = { body = "x"; headers.Connection = "close, Upgrade"; };
+  upgrade.GET = { status = 200; body = "x"; headers.Upgrade = "websocket"; };
+  proxy.GET = { body = "x"; headers."Proxy-Authenticate" = "Basic"; };
+  s100.GET = { status = 100; body = ""; };
+  s101.GET = { status = 101; body = ""; headers.Upgrade = "h2c"; };
+  s103.GET = { status = 103; body = "early"; };
+  nc.GET = { status = 204; headers.X-Done = "yes"; };
+  nc-empty.POST = { status = 204; body = ""; };
+  nc-body.GET = { status = 204; body = "not allowed"; };
+  nm.GET = { status = 304; headers.ETag = "\"v1\""; };
+  nm-json.GET = { status = 304; json = { a = 1; }; };
+"#,
+        ),
+    )])
+}
+
+/// One exchange after another on a single kept-alive connection: each (path, expected
+/// status, expected body) in turn.
+fn on_one_connection(server: &ServerProcess, exchanges: &[(&str, u16, &str)]) {
+    let mut stream = server.connect();
+    for (path, status, body) in exchanges {
+        stream
+            .write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes())
+            .unwrap();
+        let reply = read_response(&mut stream);
+        let text = String::from_utf8_lossy(&reply);
+        assert_eq!(status_of(&reply), *status, "{path}: {text}");
+        let (_, got) = text.split_once("\r\n\r\n").unwrap_or(("", ""));
+        assert!(got.starts_with(body), "{path}: {text}");
+    }
+}
+
+#[test]
+fn framing_headers_from_handlers_are_refused_and_logged() {
+    let dir = response_rules_app();
+    for engine in ["embedded", "nix"] {
+        let mut server = serve(&dir, &["--engine", engine]);
+        // Each refused as an app error (500), on a connection that stays usable.
+        let cases = ["/te", "/cl", "/conn", "/upgrade", "/proxy"];
+        let mut exchanges: Vec<(&str, u16, &str)> = cases
+            .iter()
+            .map(|path| (*path, 500, "500 Internal"))
+            .collect();
+        exchanges.push(("/health", 200, "ok "));
+        on_one_connection(&server, &exchanges);
+        let log = server.stderr();
+        for name in [
+            "Transfer-Encoding",
+            "Content-Length",
+            "Connection",
+            "Upgrade",
+            "Proxy-Authenticate",
+        ] {
+            assert!(
+                log.contains(&format!("header \"{name}\" is set by nixweb")),
+                "{engine}: {name} not in the log:\n{}",
+                server.stderr_end()
+            );
+        }
+        server.assert_healthy("framing headers", "/health", RECOVERY, RSS_MIB);
+    }
+}
+
+#[test]
+fn informational_statuses_from_handlers_are_refused() {
+    let dir = response_rules_app();
+    let mut server = serve(&dir, &[]);
+    on_one_connection(
+        &server,
+        &[
+            ("/s100", 500, "500 Internal"),
+            ("/s101", 500, "500 Internal"),
+            ("/s103", 500, "500 Internal"),
+            ("/health", 200, "ok "),
+        ],
+    );
+    assert!(
+        server.stderr().contains("status 101 is informational"),
+        "{}",
+        server.stderr_end()
+    );
+    server.assert_healthy("1xx statuses", "/health", RECOVERY, RSS_MIB);
+}
+
+#[test]
+fn no_content_and_not_modified_go_out_without_body_or_length() {
+    let dir = response_rules_app();
+    let mut server = serve(&dir, &[]);
+    let mut stream = server.connect();
+    for (request, status, header) in [
+        ("GET /nc HTTP/1.1\r\nHost: x\r\n\r\n", 204, "x-done: yes"),
+        (
+            "POST /nc-empty HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n",
+            204,
+            "x-request-id",
+        ),
+        ("GET /nm HTTP/1.1\r\nHost: x\r\n\r\n", 304, "etag: \"v1\""),
+    ] {
+        stream.write_all(request.as_bytes()).unwrap();
+        let reply = read_response(&mut stream);
+        let head = String::from_utf8_lossy(&reply).to_ascii_lowercase();
+        assert_eq!(status_of(&reply), status, "{head}");
+        assert!(head.ends_with("\r\n\r\n"), "no body: {head}");
+        assert!(!head.contains("content-length"), "no length: {head}");
+        assert!(!head.contains("content-type"), "no type: {head}");
+        assert!(head.contains(header), "{head}");
+    }
+    // The connection still frames correctly: the next answer is read whole.
+    stream
+        .write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    assert_eq!(status_of(&read_response(&mut stream)), 200);
+    // A body there is the app's mistake, reported as such.
+    on_one_connection(
+        &server,
+        &[
+            ("/nc-body", 500, "500 Internal"),
+            ("/nm-json", 500, "500 Internal"),
+        ],
+    );
+    let log = server.stderr();
+    assert!(
+        log.contains("a 204 response has no body, but the handler gave it `body` (11 bytes)"),
+        "{}",
+        server.stderr_end()
+    );
+    assert!(log.contains("a 304 response has no body"), "{log}");
+    server.assert_healthy("204 and 304", "/health", RECOVERY, RSS_MIB);
+}
