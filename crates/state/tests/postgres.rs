@@ -27,9 +27,18 @@ fn postgres_url() -> Option<String> {
     }
 }
 
+/// A tag of this checkout, so that test runs of several checkouts on one database (parallel
+/// work trees, one PostgreSQL) never drop or lock each other's schemas.
+fn checkout_tag() -> String {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    env!("CARGO_MANIFEST_DIR").hash(&mut hasher);
+    format!("{:08x}", hasher.finish() as u32)
+}
+
 /// A schema name of the test's own, dropped with everything in it.
 fn fresh_schema(url: &str, name: &str) -> String {
-    let mut schema = format!("nixweb_state_test_{name}");
+    let mut schema = format!("nixweb_state_test_{}_{name}", checkout_tag());
     schema.truncate(63);
     let mut client = postgres::Client::connect(url, postgres::NoTls).unwrap();
     client
@@ -191,7 +200,7 @@ fn recovers_when_pooled_connections_are_terminated() {
     let Some(url) = postgres_url() else { return };
     let schema = fresh_schema(&url, "terminated");
     // A name of its own, so that only this test's connections are terminated.
-    let app_name = "nixweb_state_test_terminated";
+    let app_name = format!("nixweb_state_test_terminated_{}", checkout_tag());
     let separator = if url.contains('?') { '&' } else { '?' };
     let backend = open_in(
         &format!("{url}{separator}application_name={app_name}"),
