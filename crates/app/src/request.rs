@@ -53,9 +53,62 @@ pub struct Request {
     pub id: String,
     pub time: u64,
     pub remote_addr: Option<String>,
+    /// [`TlsInfo`] as JSON for a request over TLS, null otherwise; the server sets it
+    /// ([`Request::set_tls`]) from the connection, which the request's parts do not know.
+    pub tls: Value,
+}
+
+/// What the TLS layer knows about a connection: `req.tls` (docs/app-contract.md).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TlsInfo {
+    /// "TLSv1.3" or "TLSv1.2".
+    pub version: String,
+    /// The cipher suite, as IANA names it: "TLS13_AES_256_GCM_SHA384".
+    pub cipher: String,
+    /// The protocol ALPN chose ("h2", "http/1.1"); None if the client offered none.
+    pub alpn: Option<String>,
+    /// The host name the client asked for (SNI), if it gave one.
+    pub server_name: Option<String>,
+    /// The client's certificate, verified against `--tls-client-ca`; None if it sent none.
+    pub client_cert: Option<ClientCert>,
+}
+
+/// A verified client certificate, as handlers see it in `req.tls.clientCert`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClientCert {
+    /// The subject's distinguished name, RFC 4514 style: "CN=alice, O=Example".
+    pub subject: String,
+    /// The subject's first common name (CN), the usual user or host name.
+    pub common_name: Option<String>,
+    pub issuer: String,
+    /// The serial number in lower-case hex.
+    pub serial: String,
+    /// SHA-256 of the certificate's DER bytes, lower-case hex.
+    pub fingerprint: String,
+    /// Validity, in Unix seconds.
+    pub not_before: i64,
+    pub not_after: i64,
+    /// Subject alternative names, by kind.
+    pub san: SubjectAltNames,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct SubjectAltNames {
+    pub dns: Vec<String>,
+    pub email: Vec<String>,
+    pub uri: Vec<String>,
+    /// IP addresses, written as usual ("10.0.0.1", "::1").
+    pub ip: Vec<String>,
 }
 
 impl Request {
+    /// Marks the request as arrived over TLS.
+    pub fn set_tls(&mut self, tls: &TlsInfo) {
+        self.tls = serde_json::to_value(tls).expect("TLS facts serialise");
+    }
+
     /// Builds the request value, or says what the client got wrong.
     pub fn new(parts: &RequestParts) -> Result<Request, BadRequest> {
         let path = parts.uri.path();
@@ -92,6 +145,7 @@ impl Request {
             id: parts.id.to_owned(),
             time: parts.time,
             remote_addr: parts.remote_addr.map(|ip| ip.to_string()),
+            tls: Value::Null,
         })
     }
 
@@ -217,6 +271,47 @@ mod tests {
         assert_eq!(req["id"], "req-1");
         assert_eq!(req["time"], 1_700_000_000u64);
         assert_eq!(req["remoteAddr"], "127.0.0.1");
+        assert_eq!(req["tls"], Value::Null, "plain HTTP");
+    }
+
+    #[test]
+    fn tls_facts_are_camel_case() {
+        let mut request = Request::new(&RequestParts {
+            method: &Method::GET,
+            uri: &"/".parse().unwrap(),
+            headers: &HeaderMap::new(),
+            body: b"",
+            remote_addr: None,
+            id: "x",
+            time: 0,
+        })
+        .unwrap();
+        request.set_tls(&TlsInfo {
+            version: "TLSv1.3".into(),
+            cipher: "TLS13_AES_128_GCM_SHA256".into(),
+            alpn: Some("h2".into()),
+            server_name: None,
+            client_cert: Some(ClientCert {
+                subject: "CN=alice".into(),
+                common_name: Some("alice".into()),
+                issuer: "CN=ca".into(),
+                serial: "01".into(),
+                fingerprint: "ab".into(),
+                not_before: 1,
+                not_after: 2,
+                san: SubjectAltNames {
+                    email: vec!["a@example.org".into()],
+                    ..SubjectAltNames::default()
+                },
+            }),
+        });
+        let value: Value = serde_json::from_str(&request.to_json()).unwrap();
+        let tls = &value["tls"];
+        assert_eq!(tls["serverName"], Value::Null);
+        assert_eq!(tls["clientCert"]["commonName"], "alice");
+        assert_eq!(tls["clientCert"]["notAfter"], 2);
+        assert_eq!(tls["clientCert"]["san"]["email"][0], "a@example.org");
+        assert_eq!(tls["clientCert"]["san"]["dns"], serde_json::json!([]));
     }
 
     #[test]

@@ -28,7 +28,7 @@ const MAX_BYTES: usize = 32 * 1024 * 1024;
 const MAX_ENTRY_BYTES: usize = 1024 * 1024;
 
 /// Which request fields an evaluation forced: bit `i` is field `i` in Nix's name order.
-pub type FieldSet = u16;
+pub type FieldSet = u32;
 
 #[derive(Default)]
 pub struct ResponseCache {

@@ -37,8 +37,9 @@ const NAMES: [&str; FIELD_COUNT] = [
     "remoteAddr",
     "segments",
     "time",
+    "tls",
 ];
-pub const FIELD_COUNT: usize = 15;
+pub const FIELD_COUNT: usize = 16;
 
 /// The request under evaluation, for the field thunks, and which fields were forced.
 #[derive(Default)]
@@ -135,6 +136,7 @@ fn field(request: &Request, i: usize) -> Field<'_> {
         "remoteAddr" => Field::MaybeText(request.remote_addr.as_deref()),
         "segments" => Field::Texts(&request.segments),
         "time" => Field::Int(request.time),
+        "tls" => Field::Json(&request.tls),
         other => unreachable!("request field {other}"),
     }
 }
@@ -225,6 +227,31 @@ mod tests {
         .unwrap()
     }
 
+    fn over_tls(mut request: Request) -> Request {
+        use nixweb_app::request::{ClientCert, SubjectAltNames, TlsInfo};
+        request.set_tls(&TlsInfo {
+            version: "TLSv1.3".into(),
+            cipher: "TLS13_AES_256_GCM_SHA384".into(),
+            alpn: Some("h2".into()),
+            server_name: Some("localhost".into()),
+            client_cert: Some(ClientCert {
+                subject: "CN=alice, O=Example".into(),
+                common_name: Some("alice".into()),
+                issuer: "CN=Example CA".into(),
+                serial: "1f".into(),
+                fingerprint: "00ff".into(),
+                not_before: 1_700_000_000,
+                not_after: 1_800_000_000,
+                san: SubjectAltNames {
+                    dns: vec!["alice.example".into()],
+                    ip: vec!["::1".into()],
+                    ..SubjectAltNames::default()
+                },
+            }),
+        });
+        request
+    }
+
     /// An evaluator with `builtins.nixwebRequestField`, its slot, and the builtin's value.
     fn evaluator_with_request_fields() -> (Evaluator, SharedSlot, Thunk) {
         let mut ev = Evaluator::new(Arc::new(nixweb_eval::StdIO));
@@ -257,6 +284,7 @@ mod tests {
                 &[("content-type", "application/x-www-form-urlencoded")],
                 "name=Ada&lang=c&lang=cpp",
             ),
+            over_tls(request("/tls", &[], "")),
         ];
         let (mut ev, slot, field) = evaluator_with_request_fields();
         for case in cases {

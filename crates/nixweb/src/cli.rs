@@ -135,6 +135,22 @@ pub struct ServeArgs {
     /// Seconds requests under way may take to finish after SIGTERM or Ctrl-C [default: 10].
     #[arg(long, value_name = "SECONDS", help_heading = "Connections")]
     pub shutdown_timeout: Option<f64>,
+    /// Serve HTTPS with this certificate chain (PEM, leaf first); needs --tls-key. The
+    /// files are reloaded when they change.
+    #[arg(long, value_name = "FILE", requires = "tls_key", help_heading = "TLS")]
+    pub tls_cert: Option<PathBuf>,
+    /// The certificate's private key (PEM).
+    #[arg(long, value_name = "FILE", requires = "tls_cert", help_heading = "TLS")]
+    pub tls_key: Option<PathBuf>,
+    /// Ask clients for a certificate and verify it against these CA certificates (PEM);
+    /// handlers see it as req.tls.clientCert. Clients without one are refused unless
+    /// --tls-client-cert-optional.
+    #[arg(long, value_name = "FILE", help_heading = "TLS")]
+    pub tls_client_ca: Option<PathBuf>,
+    /// With --tls-client-ca: let clients without a certificate in (req.tls.clientCert is
+    /// null for them).
+    #[arg(long, help_heading = "TLS")]
+    pub tls_client_cert_optional: bool,
 }
 
 /// How an app is evaluated; shared by serve, request and routes. Each setting can also come

@@ -10,6 +10,7 @@ use nixweb_engine_nix::{NixConfig, NixEngine};
 use nixweb_server::connection::Timeouts;
 use nixweb_server::http::ConnectionLimits;
 use nixweb_server::signals::Signals;
+use nixweb_server::tls::TlsFiles;
 use nixweb_server::{routes, Nixweb, ServerConfig, StateConfig};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -43,11 +44,11 @@ async fn run_app_command(command: Command) -> Result<ExitCode> {
             // Before anything else, so that no signal finds its default action (SIGHUP's
             // kills the process).
             let signals = Signals::install().context("cannot handle signals")?;
-            let (nixweb, listener) = crate::serve::listen(&app, &host, port, &serve, &run).await?;
+            let listening = crate::serve::listen(&app, &host, port, &serve, &run).await?;
             // Scripts read this line to learn the port when --port 0 was given.
-            println!("nixweb listening on http://{}", listener.local_addr()?);
+            println!("nixweb listening on {}", listening.url()?);
             std::io::stdout().flush()?;
-            nixweb_server::http::serve(listener, nixweb, signals).await?;
+            listening.serve(signals).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Request {
@@ -174,6 +175,15 @@ pub(crate) fn open_app(app: &Path, serve: &ServeArgs, run: &RunArgs) -> Result<O
         },
         max_connections: settings.http.max_connections,
         shutdown_timeout: settings.http.shutdown_timeout,
+    };
+    config.tls = match (&settings.http.tls_cert, &settings.http.tls_key) {
+        (Some(cert), Some(key)) => Some(TlsFiles {
+            cert: cert.clone(),
+            key: key.clone(),
+            client_ca: settings.http.tls_client_ca.clone(),
+            client_cert_required: !settings.http.tls_client_cert_optional,
+        }),
+        _ => None,
     };
     config.dev = settings.dev;
     config.show_trace = settings.show_trace;

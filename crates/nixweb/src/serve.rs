@@ -7,47 +7,78 @@ use crate::commands::{open_app, Opened};
 use crate::settings::{AppFile, Settings};
 use anyhow::{bail, Context, Result};
 use nixweb_server::routes::Row;
+use nixweb_server::signals::Signals;
+use nixweb_server::tls::Tls;
 use nixweb_server::Nixweb;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Opens the app, checks its route table and binds the listening socket: everything `serve`
-/// does before serving. It serves whatever the check found: the app may be fixed while it
-/// runs, and the engines pick up edits.
+/// A server ready to serve: the app opened, the socket bound, TLS (if asked for) loaded.
+pub struct Listening {
+    pub nixweb: Arc<Nixweb>,
+    pub listener: tokio::net::TcpListener,
+    pub tls: Option<Arc<Tls>>,
+}
+
+impl Listening {
+    /// `http://ADDRESS` or `https://ADDRESS`.
+    pub fn url(&self) -> Result<String> {
+        let scheme = if self.tls.is_some() { "https" } else { "http" };
+        Ok(format!("{scheme}://{}", self.listener.local_addr()?))
+    }
+
+    /// Serves until SIGTERM or Ctrl-C (see nixweb_server::http).
+    pub async fn serve(self, signals: Signals) -> std::io::Result<()> {
+        nixweb_server::http::serve(self.listener, self.nixweb, signals, self.tls).await
+    }
+}
+
+/// Opens the app, checks its route table, loads TLS and binds the listening socket:
+/// everything `serve` does before serving. It serves whatever the check found: the app may
+/// be fixed while it runs, and the engines pick up edits; TLS files that do not load stop
+/// it here.
 pub async fn listen(
     app: &Path,
     host: &str,
     port: u16,
     serve: &ServeArgs,
     run: &RunArgs,
-) -> Result<(Arc<Nixweb>, tokio::net::TcpListener)> {
+) -> Result<Listening> {
     let Opened {
         engine,
         config,
         settings,
         app_dir,
     } = open_app(app, serve, run)?;
+    let tls = match &config.tls {
+        Some(files) => Some(Tls::start(files.clone()).map_err(|e| anyhow::anyhow!("TLS: {e}"))?),
+        None => None,
+    };
     let listener = tokio::net::TcpListener::bind((host, port))
         .await
         .with_context(|| format!("cannot listen on {host}:{port}"))?;
+    let workers = config.workers;
+    let listening = Listening {
+        nixweb: Arc::new(Nixweb::new(engine, config)),
+        listener,
+        tls,
+    };
     tracing::info!(
         target: "nixweb",
-        "serving {} with the {} engine ({} workers) on http://{}",
-        engine.app_file().display(),
-        engine.name(),
-        config.workers,
-        listener.local_addr()?
+        "serving {} with the {} engine ({workers} workers) on {}",
+        listening.nixweb.engine().app_file().display(),
+        listening.nixweb.engine().name(),
+        listening.url()?
     );
-    let nixweb = Arc::new(Nixweb::new(engine, config));
-    check_routes(&nixweb).await;
+    check_routes(&listening.nixweb).await;
     tokio::spawn(watch_settings(
         app_dir,
         run.clone(),
         serve.clone(),
         settings,
     ));
-    Ok((nixweb, listener))
+    Ok(listening)
 }
 
 /// Evaluates the route table once and logs what fails, each error with its source.
@@ -136,9 +167,9 @@ pub async fn start_server(args: &[&str]) -> Result<std::net::SocketAddr> {
     else {
         bail!("start_server takes the arguments of `nixweb serve`");
     };
-    let signals = nixweb_server::signals::Signals::install()?;
-    let (nixweb, listener) = listen(&app, &host, port, &serve, &run).await?;
-    let address = listener.local_addr()?;
-    tokio::spawn(nixweb_server::http::serve(listener, nixweb, signals));
+    let signals = Signals::install()?;
+    let listening = listen(&app, &host, port, &serve, &run).await?;
+    let address = listening.listener.local_addr()?;
+    tokio::spawn(listening.serve(signals));
     Ok(address)
 }

@@ -8,7 +8,7 @@ use crate::cli::{EngineKind, RunArgs, ServeArgs};
 use anyhow::{bail, Context, Result};
 use serde::Deserialize;
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// The file's contents; every key is optional.
@@ -50,6 +50,11 @@ pub struct AppFile {
     pub min_body_rate: Option<u64>,
     pub max_connections: Option<usize>,
     pub shutdown_timeout: Option<f64>,
+    /// TLS: paths relative to the app's folder.
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+    pub tls_client_ca: Option<PathBuf>,
+    pub tls_client_cert_optional: Option<bool>,
 }
 
 impl AppFile {
@@ -111,6 +116,10 @@ pub struct HttpSettings {
     /// None: derived from the descriptor limit.
     pub max_connections: Option<usize>,
     pub shutdown_timeout: Duration,
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+    pub tls_client_ca: Option<PathBuf>,
+    pub tls_client_cert_optional: bool,
 }
 
 impl HttpSettings {
@@ -122,6 +131,18 @@ impl HttpSettings {
         let max_connections = serve.max_connections.or(file.max_connections);
         if max_connections == Some(0) {
             bail!("max-connections must be at least 1");
+        }
+        // The flags' certificate and key go together, or the file's do: never one of each.
+        let (tls_cert, tls_key) = match (&serve.tls_cert, &serve.tls_key) {
+            (Some(cert), Some(key)) => (Some(cert.clone()), Some(key.clone())),
+            _ => (file.tls_cert.clone(), file.tls_key.clone()),
+        };
+        if tls_cert.is_some() != tls_key.is_some() {
+            bail!("tls-cert and tls-key go together: give both or neither");
+        }
+        let tls_client_ca = serve.tls_client_ca.clone().or(file.tls_client_ca.clone());
+        if tls_client_ca.is_some() && tls_cert.is_none() {
+            bail!("tls-client-ca needs tls-cert and tls-key");
         }
         let timeout = |name: &str, flag: Option<f64>, key: Option<f64>, default: f64| {
             seconds(name, flag.or(key), default)
@@ -143,6 +164,11 @@ impl HttpSettings {
                 file.shutdown_timeout,
                 10.0,
             )?,
+            tls_cert,
+            tls_key,
+            tls_client_ca,
+            tls_client_cert_optional: serve.tls_client_cert_optional
+                || file.tls_client_cert_optional.unwrap_or(false),
         })
     }
 }
@@ -194,6 +220,18 @@ impl Settings {
                 _ => entry,
             })
             .collect();
+        for path in [
+            &mut file.tls_cert,
+            &mut file.tls_key,
+            &mut file.tls_client_ca,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            if path.is_relative() {
+                *path = app_dir.join(&*path);
+            }
+        }
         let nix_path = std::env::var("NIX_PATH").ok();
         let mut settings = Self::merge(file, flags, serve, nix_path.as_deref())?;
         if settings.db.is_empty() {

@@ -25,6 +25,7 @@ use axum::body::{Body, Bytes};
 use http_body::Frame;
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
+use nixweb_app::request::TlsInfo;
 use std::convert::Infallible;
 use std::io;
 use std::net::SocketAddr;
@@ -344,6 +345,38 @@ pub struct Connections {
     pub timeouts: Timeouts,
     pub slow_heads: Notice,
     pub stalled_writes: Notice,
+    pub failed_handshakes: Notice,
+}
+
+/// [`serve`] after a TLS handshake, which must finish within the header timeout.
+pub async fn serve_tls(
+    client: ClientStream,
+    peer: SocketAddr,
+    acceptor: tokio_rustls::TlsAcceptor,
+    activity: Arc<Activity>,
+    server: &Connections,
+    mut stopping: tokio::sync::watch::Receiver<bool>,
+) {
+    let handshake = tokio::time::timeout(server.timeouts.header, acceptor.accept(client));
+    let stream = tokio::select! {
+        done = handshake => match done {
+            Ok(Ok(stream)) => stream,
+            Ok(Err(e)) => {
+                server.failed_handshakes.record(|| format!("{peer}: {e}"));
+                return;
+            }
+            Err(_) => {
+                server.slow_heads.record(|| format!(
+                    "{peer} did not finish its TLS handshake within {:?} (--header-timeout)",
+                    server.timeouts.header
+                ));
+                return;
+            }
+        },
+        _ = stopping.changed() => return,
+    };
+    let facts = Arc::new(crate::tls::connection_facts(stream.get_ref().1));
+    serve(stream, peer, Some(facts), activity, server, stopping).await
 }
 
 /// Serves HTTP on `io` until the client closes, a timeout closes it, or the server stops
@@ -351,6 +384,7 @@ pub struct Connections {
 pub async fn serve<I>(
     io: I,
     peer: SocketAddr,
+    tls: Option<Arc<TlsInfo>>,
     activity: Arc<Activity>,
     server: &Connections,
     mut stopping: tokio::sync::watch::Receiver<bool>,
@@ -362,8 +396,12 @@ pub async fn serve<I>(
     let service = hyper::service::service_fn(move |request: http::Request<Incoming>| {
         let under_way = requests.request_started();
         let app = app.clone();
+        let tls = tls.clone();
         async move {
-            let request = request.map(Body::new);
+            let mut request = request.map(Body::new);
+            if let Some(tls) = tls {
+                request.extensions_mut().insert(tls);
+            }
             let response = app.respond(request, Some(peer.ip())).await;
             Ok::<_, Infallible>(response.map(|body| TrackedBody {
                 body,

@@ -6,6 +6,7 @@ use crate::connection::{self, Activity, ClientStream, Connections, Timeouts};
 use crate::descriptors;
 use crate::notice::Notice;
 use crate::signals::Signals;
+use crate::tls::Tls;
 use crate::Nixweb;
 use std::io;
 use std::sync::Arc;
@@ -53,10 +54,12 @@ struct Notices {
 
 /// Serves until SIGTERM or Ctrl-C, then lets the requests under way finish (for at most
 /// the shutdown timeout) and returns.
+/// With `tls`, every connection speaks TLS (see crate::tls).
 pub async fn serve(
     listener: TcpListener,
     app: Arc<Nixweb>,
     mut signals: Signals,
+    tls: Option<Arc<Tls>>,
 ) -> io::Result<()> {
     let limits = app.config().connections.clone();
     let descriptor_limit = descriptors::raise_limit();
@@ -72,6 +75,7 @@ pub async fn serve(
         timeouts: limits.timeouts,
         slow_heads: Notice::new("closed a connection whose request head was too slow"),
         stalled_writes: Notice::new("closed a connection that stopped reading its response"),
+        failed_handshakes: Notice::new("a TLS handshake failed"),
     });
     let notices = Notices {
         refused: Notice::new("refused a connection: the server holds as many as it may"),
@@ -91,15 +95,22 @@ pub async fn serve(
                         let client = ClientStream::new(stream, activity.clone(), place);
                         let connections = connections.clone();
                         let stopping = stopping.clone();
+                        let acceptor = tls.as_ref().map(|tls| tls.acceptor());
                         tracker.spawn(async move {
-                            connection::serve(client, peer, activity, &connections, stopping).await
+                            match acceptor {
+                                None => connection::serve(client, peer, None, activity, &connections, stopping).await,
+                                Some(acceptor) => connection::serve_tls(client, peer, acceptor, activity, &connections, stopping).await,
+                            }
                         });
                     }
                     Err(_) => {
                         notices.refused.record(|| format!(
                             "{peer} turned away; {cap} connections are open (--max-connections)"
                         ));
-                        refuse(stream);
+                        // Over TLS a plain-text 503 would be noise: just close.
+                        if tls.is_none() {
+                            refuse(stream);
+                        }
                     }
                 },
                 Err(e) => {

@@ -9,7 +9,8 @@
 //!
 //! Around that path: [`signals`] (stop, drain, SIGHUP), [`descriptors`] (the descriptor
 //! limit under which connections are capped), [`notice`] (warnings clients can cause,
-//! rate-limited), [`state`] (the app's transactional state).
+//! rate-limited), [`tls`] (certificates, reloading, client certificates), [`state`] (the
+//! app's transactional state).
 //!
 //! It is not an evaluator: engines (`nixweb-engine-nix`, the embedded one) plug in through
 //! `nixweb_app::engine::Engine`.
@@ -27,6 +28,7 @@ pub mod render;
 pub mod routes;
 pub mod signals;
 pub mod state;
+pub mod tls;
 
 pub use pipeline::{Nixweb, ServerConfig};
 pub use state::StateConfig;

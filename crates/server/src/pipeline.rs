@@ -12,7 +12,7 @@ use crate::state::{AppState, CommitError, StateConfig};
 use axum::body::Body;
 use nixweb_app::engine::{Engine, RouterCall, RouterMode, StateAccess};
 use nixweb_app::outcome::{self, InvalidResponse, Outcome};
-use nixweb_app::request::{Request, RequestParts};
+use nixweb_app::request::{Request, RequestParts, TlsInfo};
 use std::net::IpAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -32,6 +32,8 @@ pub struct ServerConfig {
     pub min_body_rate: u64,
     /// Timeouts, the connection cap and the shutdown deadline (crate::http).
     pub connections: crate::http::ConnectionLimits,
+    /// Serve HTTPS with these files (crate::tls); None: plain HTTP.
+    pub tls: Option<crate::tls::TlsFiles>,
     /// Evaluations that may run at once.
     pub workers: usize,
     /// Requests that may wait for a worker; past that, 503 with `Retry-After`.
@@ -60,6 +62,7 @@ impl ServerConfig {
             body_timeout: Duration::from_secs(10),
             min_body_rate: 8 * 1024,
             connections: crate::http::ConnectionLimits::default(),
+            tls: None,
             workers,
             queue: 256,
             dev: false,
@@ -254,6 +257,10 @@ impl Nixweb {
                 .unwrap_or(0),
         })
         .map_err(Failure::BadRequest)?;
+        let mut request = request;
+        if let Some(tls) = parts.extensions.get::<Arc<TlsInfo>>() {
+            request.set_tls(tls);
+        }
         let request = Arc::new(request);
         match self.handle(&request, &parts.method, id, from_cache).await {
             Err(failure) if failure.is_the_apps() => {

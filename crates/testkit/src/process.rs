@@ -24,6 +24,8 @@ const STDERR_TAIL: usize = 256 * 1024;
 pub struct ServerProcess {
     child: Child,
     address: SocketAddr,
+    /// "http" or "https", from the line the server printed.
+    scheme: String,
     stderr: Arc<Mutex<VecDeque<u8>>>,
     client: reqwest::blocking::Client,
 }
@@ -95,7 +97,7 @@ impl ServerProcess {
         let mut child = command.spawn().expect("nixweb starts");
         let stderr = Arc::new(Mutex::new(VecDeque::new()));
         keep_tail(child.stderr.take().expect("piped stderr"), stderr.clone());
-        let address = wait_for_address(&mut child, &stderr);
+        let (scheme, address) = wait_for_address(&mut child, &stderr);
         let client = reqwest::blocking::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(Duration::from_secs(30))
@@ -104,6 +106,7 @@ impl ServerProcess {
         ServerProcess {
             child,
             address,
+            scheme,
             stderr,
             client,
         }
@@ -142,13 +145,20 @@ impl ServerProcess {
         self.child.id()
     }
 
+    /// `http://ADDRESS/path`, or `https://…` for a server started with TLS flags.
     pub fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.address)
+        format!("{}://{}{path}", self.scheme, self.address)
     }
 
     /// The HTTP client tests use (no redirects followed, 30 s timeout).
     pub fn client(&self) -> &reqwest::blocking::Client {
         &self.client
+    }
+
+    /// Replaces the client that [`ServerProcess::get`] and the health check use (one that
+    /// trusts a test's own CA, for a server with TLS).
+    pub fn set_client(&mut self, client: reqwest::blocking::Client) {
+        self.client = client;
     }
 
     /// GET `path`; `None` when the connection failed or timed out.
@@ -175,6 +185,21 @@ impl ServerProcess {
     pub fn stderr(&self) -> String {
         let tail = self.stderr.lock().expect("stderr lock");
         String::from_utf8_lossy(&tail.iter().copied().collect::<Vec<u8>>()).into_owned()
+    }
+
+    /// Whether the child's log comes to contain `needle` within `within` (log lines reach
+    /// standard error through a buffer, so a line may come a moment after its event).
+    pub fn wait_for_log(&self, needle: &str, within: Duration) -> bool {
+        let started = Instant::now();
+        loop {
+            if self.stderr().contains(needle) {
+                return true;
+            }
+            if started.elapsed() >= within {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 
     /// After a hostile request: the process is alive, GET `path` answers 200 within
@@ -319,24 +344,27 @@ fn keep_tail(mut from: impl Read + Send + 'static, into: Arc<Mutex<VecDeque<u8>>
     });
 }
 
-/// Reads the child's stdout until "nixweb listening on http://ADDR", then drains the rest
-/// in the background so the child never blocks on a full pipe.
-fn wait_for_address(child: &mut Child, stderr: &Arc<Mutex<VecDeque<u8>>>) -> SocketAddr {
+/// Reads the child's stdout until "nixweb listening on http://ADDR" (or https), then drains
+/// the rest in the background so the child never blocks on a full pipe.
+fn wait_for_address(child: &mut Child, stderr: &Arc<Mutex<VecDeque<u8>>>) -> (String, SocketAddr) {
     let stdout = child.stdout.take().expect("piped stdout");
     let (sender, receiver) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let mut lines = BufReader::new(stdout).lines();
         for line in lines.by_ref() {
             let Ok(line) = line else { break };
-            if let Some(address) = line.strip_prefix("nixweb listening on http://") {
-                let _ = sender.send(address.trim().to_owned());
+            if let Some((scheme, address)) = line
+                .strip_prefix("nixweb listening on ")
+                .and_then(|url| url.split_once("://"))
+            {
+                let _ = sender.send((scheme.to_owned(), address.trim().to_owned()));
                 break;
             }
         }
         for _ in lines {}
     });
     match receiver.recv_timeout(Duration::from_secs(60)) {
-        Ok(address) => address.parse().expect("a socket address"),
+        Ok((scheme, address)) => (scheme, address.parse().expect("a socket address")),
         Err(_) => {
             let _ = child.kill();
             let log = stderr.lock().expect("stderr lock");

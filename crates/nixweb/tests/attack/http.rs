@@ -113,7 +113,7 @@ fn slow_request_heads_are_closed_at_the_header_timeout() {
         );
     }
     assert!(
-        server.stderr().contains("request head was too slow"),
+        server.wait_for_log("request head was too slow", RECOVERY),
         "{}",
         server.stderr_end()
     );
@@ -269,9 +269,8 @@ fn a_connection_flood_under_a_low_descriptor_limit_is_turned_away_cleanly() {
         flood.len(),
         "every flood connection is closed in the end"
     );
-    let log = server.stderr();
     assert!(
-        log.contains("refused a connection"),
+        server.wait_for_log("refused a connection", RECOVERY),
         "{}",
         server.stderr_end()
     );
@@ -333,9 +332,16 @@ fn sigterm_drains_requests_and_half_sent_ones_do_not_hold_it() {
         "a half-sent body held shutdown for {:?}",
         signalled.elapsed()
     );
-    let log = server.stderr();
-    assert!(log.contains("SIGTERM: shutting down"), "{log}");
-    assert!(log.contains("still busy"), "{log}");
+    assert!(
+        server.wait_for_log("SIGTERM: shutting down", RECOVERY),
+        "{}",
+        server.stderr_end()
+    );
+    assert!(
+        server.wait_for_log("still busy", RECOVERY),
+        "{}",
+        server.stderr_end()
+    );
 }
 
 #[test]
@@ -348,7 +354,7 @@ fn sighup_is_logged_and_does_not_stop_the_server() {
         server.assert_healthy("SIGHUP", "/health", RECOVERY, RSS_MIB);
     }
     assert!(
-        server.stderr().contains("SIGHUP received and ignored"),
+        server.wait_for_log("SIGHUP received and ignored", RECOVERY),
         "{}",
         server.stderr_end()
     );
@@ -503,9 +509,16 @@ fn file_responses_outside_the_roots_answer_like_missing_files() {
             "{path}"
         );
     }
-    let log = server.stderr();
-    assert!(log.contains("outside the folders"), "{log}");
-    assert!(log.contains("does not exist"), "{log}");
+    assert!(
+        server.wait_for_log("outside the folders", RECOVERY),
+        "{}",
+        server.stderr_end()
+    );
+    assert!(
+        server.wait_for_log("does not exist", RECOVERY),
+        "{}",
+        server.stderr_end()
+    );
     server.assert_healthy("file oracle", "/health", RECOVERY, RSS_MIB);
 }
 
@@ -563,7 +576,6 @@ fn framing_headers_from_handlers_are_refused_and_logged() {
             .collect();
         exchanges.push(("/health", 200, "ok "));
         on_one_connection(&server, &exchanges);
-        let log = server.stderr();
         for name in [
             "Transfer-Encoding",
             "Content-Length",
@@ -572,7 +584,7 @@ fn framing_headers_from_handlers_are_refused_and_logged() {
             "Proxy-Authenticate",
         ] {
             assert!(
-                log.contains(&format!("header \"{name}\" is set by nixweb")),
+                server.wait_for_log(&format!("header \"{name}\" is set by nixweb"), RECOVERY),
                 "{engine}: {name} not in the log:\n{}",
                 server.stderr_end()
             );
@@ -595,7 +607,7 @@ fn informational_statuses_from_handlers_are_refused() {
         ],
     );
     assert!(
-        server.stderr().contains("status 101 is informational"),
+        server.wait_for_log("status 101 is informational", RECOVERY),
         "{}",
         server.stderr_end()
     );
@@ -638,12 +650,18 @@ fn no_content_and_not_modified_go_out_without_body_or_length() {
             ("/nm-json", 500, "500 Internal"),
         ],
     );
-    let log = server.stderr();
     assert!(
-        log.contains("a 204 response has no body, but the handler gave it `body` (11 bytes)"),
+        server.wait_for_log(
+            "a 204 response has no body, but the handler gave it `body` (11 bytes)",
+            RECOVERY
+        ),
         "{}",
         server.stderr_end()
     );
-    assert!(log.contains("a 304 response has no body"), "{log}");
+    assert!(
+        server.wait_for_log("a 304 response has no body", RECOVERY),
+        "{}",
+        server.stderr_end()
+    );
     server.assert_healthy("204 and 304", "/health", RECOVERY, RSS_MIB);
 }
