@@ -88,8 +88,8 @@ pub enum Bound {
     Steps,
     /// Nested calls.
     Depth,
-    /// Values allocated.
-    Values,
+    /// Memory the evaluation holds.
+    Memory,
 }
 
 impl Bound {
@@ -98,7 +98,7 @@ impl Bound {
         match self {
             Bound::Steps => "max-steps",
             Bound::Depth => "max-depth",
-            Bound::Values => "max-values",
+            Bound::Memory => "eval-memory",
         }
     }
 }

@@ -11,7 +11,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: nixweb_eval::alloc::Counting<mimalloc::MiMalloc> =
+    nixweb_eval::alloc::Counting(mimalloc::MiMalloc);
 
 /// User plus system CPU time of this process so far.
 fn cpu_time() -> Duration {

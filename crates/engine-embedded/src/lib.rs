@@ -6,7 +6,7 @@
 //! reused, until a file the evaluation looked at changes; a GET or HEAD request that agrees
 //! with an earlier one on every request field that evaluation used is answered from the
 //! response cache ([`cache`]) without evaluating. Every evaluation is bounded
-//! (time, steps, values, call depth) and confined ([`io::ConfinedIO`]): the app reads only
+//! (time, steps, memory, call depth) and confined ([`io::ConfinedIO`]): the app reads only
 //! its own folder and search path, sees only the environment it was given, and fetches only
 //! from allowed hosts. It is not for apps that build derivations: use the Nix engine.
 
@@ -33,7 +33,8 @@ use std::time::Duration;
 pub struct EmbeddedConfig {
     /// Evaluation threads.
     pub workers: usize,
-    /// Steps, call depth and values per request (the deadline comes from each call).
+    /// Steps, call depth, memory and trace output per request (the deadline comes from
+    /// each call).
     pub limits: nixweb_eval::Limits,
     /// Extra search path entries (`name=path` or `path`), as `-I` gives them.
     pub search_path: Vec<String>,
@@ -52,7 +53,8 @@ impl EmbeddedConfig {
             max_steps: Some(200_000_000),
             max_depth: Some(100_000),
             deadline: None,
-            max_allocs: Some(10_000_000),
+            max_memory: Some(512 * 1024 * 1024),
+            max_trace_bytes: Some(256 * 1024),
         }
     }
 }

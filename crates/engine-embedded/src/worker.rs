@@ -8,7 +8,7 @@ use crate::request::{register_field_builtin, request_value, SharedSlot};
 use crate::Shared;
 use nixweb_app::engine::{Bound, EngineError, RouterCall, RouterMode, SourceLocation, StateReader};
 use nixweb_eval::value::{Thunk, ThunkState};
-use nixweb_eval::{ErrorKind, EvalError, Evaluator, Limits, Value};
+use nixweb_eval::{ErrorKind, EvalError, Evaluator, Limit, Limits, Value};
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -109,7 +109,10 @@ pub fn run(shared: Arc<Shared>, jobs: crossbeam_channel::Receiver<Job>) {
                         l.offer_to_cache(cache, &job.call, result);
                     }
                     l.collect_garbage_now_and_then();
-                    loaded = Some(l);
+                    // Past its bounds, what the evaluator keeps between requests is let go.
+                    if l.ev.end_request() {
+                        loaded = Some(l);
+                    }
                 }
                 result
             }
@@ -272,7 +275,7 @@ impl Loaded {
 
         *self.reader.borrow_mut() = None;
         self.last.fields = self.request.borrow_mut().end();
-        let printed = std::mem::take(&mut self.ev.stderr);
+        let (printed, _dropped) = self.ev.take_stderr();
         self.last.printed = !printed.is_empty();
         if !printed.trim().is_empty() {
             tracing::debug!(target: "nixweb::embedded", "{}", printed.trim_end());
@@ -281,14 +284,14 @@ impl Loaded {
             // Past the deadline, whatever failed (a fetch cut short, the clock check) failed
             // because time ran out.
             _ if Instant::now() >= deadline => EngineError::Timeout(call.timeout),
-            ErrorKind::Limit if e.msg.contains("time limit") => EngineError::Timeout(call.timeout),
-            ErrorKind::Limit if e.msg.contains("step limit") => {
+            ErrorKind::Limit(Limit::Time) => EngineError::Timeout(call.timeout),
+            ErrorKind::Limit(Limit::Steps) => {
                 EngineError::Exceeded(Bound::Steps, format!("the {}", e.msg))
             }
-            ErrorKind::Limit if e.msg.contains("memory limit") => {
-                EngineError::Exceeded(Bound::Values, format!("the {}", e.msg))
+            ErrorKind::Limit(Limit::Memory) => {
+                EngineError::Exceeded(Bound::Memory, format!("the {}", e.msg))
             }
-            ErrorKind::Limit if e.msg.contains("call depth") => {
+            ErrorKind::Limit(Limit::Depth) => {
                 EngineError::Exceeded(Bound::Depth, format!("the {}", e.msg))
             }
             _ => eval_error(&self.ev, &e, shared),

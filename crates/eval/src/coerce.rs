@@ -21,7 +21,13 @@ impl Evaluator {
         copy_to_store: bool,
         ctx: &mut Context,
     ) -> EResult<String> {
-        crate::stack::ensure(|| self.coerce_to_string_here(v, pos, coerce_more, copy_to_store, ctx))
+        match v {
+            // Strings, the common case, go straight through; anything else may nest.
+            Value::String(_) => self.coerce_to_string_here(v, pos, coerce_more, copy_to_store, ctx),
+            _ => self.nested(pos, |ev| {
+                ev.coerce_to_string_here(v, pos, coerce_more, copy_to_store, ctx)
+            }),
+        }
     }
 
     fn coerce_to_string_here(
@@ -71,13 +77,10 @@ impl Evaluator {
                     let n = l.len();
                     for (i, t) in l.iter().enumerate() {
                         let item = self.force(t)?;
-                        out.push_str(&self.coerce_to_string(
-                            &item,
-                            pos,
-                            coerce_more,
-                            copy_to_store,
-                            ctx,
-                        )?);
+                        let s =
+                            self.coerce_to_string(&item, pos, coerce_more, copy_to_store, ctx)?;
+                        self.reserve(out.len() + s.len(), pos)?;
+                        out.push_str(&s);
                         let empty_list = matches!(&item, Value::List(x) if x.is_empty());
                         if i + 1 < n && !empty_list {
                             out.push(' ');

@@ -14,8 +14,27 @@ pub enum ErrorKind {
     Abort,
     InfiniteRecursion,
     Parse,
-    /// A configured limit (steps, depth, time, memory): never catchable.
-    Limit,
+    /// A bound of the evaluation ran out (steps, time, memory, depth): never catchable.
+    /// Which one is machine-readable, so a host can name the setting that raises it.
+    Limit(Limit),
+}
+
+/// The bounds an evaluation can run into (see `Limits`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Limit {
+    /// `Limits::max_steps`: expressions evaluated.
+    Steps,
+    /// `Limits::deadline`: wall-clock time.
+    Time,
+    /// `Limits::max_memory`: bytes the evaluation holds.
+    Memory,
+    /// `Limits::max_depth`: nested calls, forcing, and walks into nested values.
+    Depth,
+    /// Nix's own bound on nested calls ("stack overflow"), which no setting changes.
+    CallStack,
+    /// A value handed to the host (`Evaluator::to_json`) nests deeper than
+    /// `MAX_RESULT_NESTING`: hosts walk such values recursively.
+    ResultNesting,
 }
 
 #[derive(Debug, Clone)]
@@ -48,7 +67,7 @@ impl EvalError {
 
     /// Adds an enclosing frame (innermost first); bounded so deep recursion stays cheap.
     pub fn add_trace(&mut self, pos: Pos, msg: String, hint: bool) {
-        if self.kind == ErrorKind::Limit {
+        if matches!(self.kind, ErrorKind::Limit(_)) {
             return;
         }
         if self.trace.len() < 64 {
@@ -69,6 +88,11 @@ impl EvalError {
 
 pub fn err<T>(msg: impl Into<String>, pos: Pos) -> EResult<T> {
     Err(EvalError::new(ErrorKind::Eval, msg, pos))
+}
+
+/// A limit ran out.
+pub fn limit_err(limit: Limit, msg: impl Into<String>, pos: Pos) -> Box<EvalError> {
+    EvalError::new(ErrorKind::Limit(limit), msg, pos)
 }
 
 fn excerpt(out: &mut String, sources: &Sources, pos: Pos) {

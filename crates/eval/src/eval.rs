@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use crate::ast::*;
-use crate::error::{err, EResult, ErrorKind, EvalError};
+use crate::error::{err, limit_err, EResult, ErrorKind, EvalError, Limit};
 use crate::io::EvalIO;
 use crate::lower::{normalise_newlines, parse_and_lower};
 use crate::source::{Pos, Sources};
@@ -29,12 +29,17 @@ enum Step {
 pub struct Limits {
     /// Maximum number of expression evaluations.
     pub max_steps: Option<u64>,
-    /// Maximum nesting of function calls and thunk forcing.
+    /// Maximum nesting of function calls and thunk forcing, and of the values a walk
+    /// (`==`, `deepSeq`, `toJSON`, `toXML`) goes into.
     pub max_depth: Option<usize>,
     /// Evaluation stops with an error once this instant has passed.
     pub deadline: Option<Instant>,
-    /// Rough budget for allocated values (counted in list elements and attributes).
-    pub max_allocs: Option<u64>,
+    /// Bytes the evaluation may hold: measured when the host's global allocator is
+    /// `alloc::Counting`, and checked before anything large is built (see `alloc`).
+    pub max_memory: Option<u64>,
+    /// Bytes of `builtins.trace` output and warnings kept for the host; what does not
+    /// fit is counted in `Evaluator::stderr_dropped` instead.
+    pub max_trace_bytes: Option<usize>,
 }
 
 pub struct Evaluator {
@@ -48,9 +53,15 @@ pub struct Evaluator {
     pub limits: Limits,
     pub steps: u64,
     pub depth: usize,
-    pub allocs: u64,
-    /// Messages from `builtins.trace` and warnings, for the host to show.
+    /// What `alloc::thread_held` said when the budget started.
+    pub(crate) memory_base: isize,
+    /// Messages from `builtins.trace` and warnings, for the host to show (at most
+    /// `Limits::max_trace_bytes` of them).
     pub stderr: String,
+    /// Bytes of messages left out of `stderr` because it was full.
+    pub stderr_dropped: u64,
+    /// Derivations known and source bytes held after the first request (`end_request`).
+    pub(crate) kept_after_first: Option<(usize, usize)>,
     pub empty_env: Rc<Env>,
     pub store_dir: String,
     pub store: nixweb_store::StoreDir,
@@ -73,6 +84,9 @@ pub struct Evaluator {
     pub identity_op: Rc<PrimOp>,
 }
 
+/// Memory of one list element or attribute with a thunk of its own, for `reserve_items`.
+pub const ITEM_BYTES: usize = 80;
+
 pub(crate) const STACK_RED_ZONE: usize = 256 * 1024;
 pub(crate) const STACK_GROW: usize = 4 * 1024 * 1024;
 
@@ -88,8 +102,10 @@ impl Evaluator {
             limits: Limits::default(),
             steps: 0,
             depth: 0,
-            allocs: 0,
+            memory_base: crate::alloc::thread_held().unwrap_or(0),
             stderr: String::new(),
+            stderr_dropped: 0,
+            kept_after_first: None,
             empty_env: Rc::new(Env {
                 slots: Slots::empty(),
                 parent: None,
@@ -272,48 +288,91 @@ impl Evaluator {
         self.steps += 1;
         if let Some(max) = self.limits.max_steps {
             if self.steps > max {
-                return Err(EvalError::new(
-                    ErrorKind::Limit,
+                return Err(limit_err(
+                    Limit::Steps,
                     format!("evaluation step limit ({}) exceeded", max),
                     pos,
                 ));
             }
         }
         if self.steps & 0x3ff == 0 {
-            if let Some(deadline) = self.limits.deadline {
-                if Instant::now() >= deadline {
-                    return Err(EvalError::new(
-                        ErrorKind::Limit,
-                        "evaluation time limit exceeded",
-                        pos,
-                    ));
-                }
-            }
+            self.check_time(pos)?;
+            self.check_memory(0, pos)?;
         }
         Ok(())
     }
 
-    pub fn count_alloc(&mut self, n: usize, pos: Pos) -> EResult<()> {
-        self.allocs += n as u64;
-        if let Some(max) = self.limits.max_allocs {
-            if self.allocs > max {
-                return Err(EvalError::new(
-                    ErrorKind::Limit,
-                    format!("evaluation memory limit ({} values) exceeded", max),
-                    pos,
-                ));
-            }
+    fn check_time(&self, pos: Pos) -> EResult<()> {
+        match self.limits.deadline {
+            Some(deadline) if Instant::now() >= deadline => Err(limit_err(
+                Limit::Time,
+                "evaluation time limit exceeded",
+                pos,
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// Bytes this evaluation holds now (0 without `alloc::Counting`).
+    pub fn memory_held(&self) -> u64 {
+        crate::alloc::thread_held().map_or(0, |held| {
+            held.saturating_sub(self.memory_base).max(0) as u64
+        })
+    }
+
+    /// Checks that the evaluation may hold `bytes` more than it does: called before
+    /// building anything whose size the program chooses. Small amounts are left to the
+    /// check every 1024 steps, which sees them once they add up.
+    pub fn reserve(&self, bytes: usize, pos: Pos) -> EResult<()> {
+        if bytes < 16 * 1024 {
+            return Ok(());
+        }
+        self.check_memory(bytes, pos)
+    }
+
+    fn check_memory(&self, bytes: usize, pos: Pos) -> EResult<()> {
+        let Some(max) = self.limits.max_memory else {
+            return Ok(());
+        };
+        if self.memory_held().saturating_add(bytes as u64) > max {
+            return Err(limit_err(
+                Limit::Memory,
+                format!("evaluation memory limit ({} bytes) exceeded", max),
+                pos,
+            ));
         }
         Ok(())
     }
 
-    /// Strings count against the allocation budget too, one value per 32 bytes, so that a
-    /// string doubling itself hits the limit long before it exhausts memory.
-    pub fn count_string(&mut self, len: usize, pos: Pos) -> EResult<()> {
-        if len >= 32 {
-            self.count_alloc(len / 32, pos)?;
+    /// `reserve` for `n` new list elements or attributes, each a fresh thunk.
+    pub fn reserve_items(&self, n: usize, pos: Pos) -> EResult<()> {
+        self.reserve(n.saturating_mul(ITEM_BYTES), pos)
+    }
+
+    /// The kept messages and how many bytes of messages were dropped since the last call.
+    pub fn take_stderr(&mut self) -> (String, u64) {
+        let dropped = std::mem::take(&mut self.stderr_dropped);
+        (std::mem::take(&mut self.stderr), dropped)
+    }
+
+    /// Bytes of messages that can still be kept.
+    pub fn stderr_room(&self) -> usize {
+        self.limits
+            .max_trace_bytes
+            .map_or(usize::MAX, |max| max.saturating_sub(self.stderr.len()))
+    }
+
+    /// Keeps the line `{label}: {message}` for the host (a trace, a warning), as far as it
+    /// fits in `Limits::max_trace_bytes`; the rest counts in `stderr_dropped`.
+    pub fn print_stderr(&mut self, label: &str, message: &str) {
+        for part in [label, ": ", message, "\n"] {
+            let mut cut = part.len().min(self.stderr_room());
+            while !part.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            self.stderr.push_str(&part[..cut]);
+            self.stderr_dropped += (part.len() - cut) as u64;
         }
-        Ok(())
     }
 
     fn enter(&mut self, pos: Pos) -> EResult<()> {
@@ -321,14 +380,42 @@ impl Evaluator {
         if let Some(max) = self.limits.max_depth {
             if self.depth > max {
                 self.depth -= 1;
-                return Err(EvalError::new(
-                    ErrorKind::Limit,
+                return Err(limit_err(
+                    Limit::Depth,
                     format!("maximum call depth ({}) exceeded", max),
                     pos,
                 ));
             }
         }
         Ok(())
+    }
+
+    /// Runs `walk` one level down into a nested value, for walks that recurse (`==`,
+    /// `deepSeq`, `toJSON`, `toXML`, `toString`): the level counts as a step and against
+    /// the depth limit, so a deep or cyclic value ends in an error, not an endless walk.
+    pub(crate) fn nested<R>(
+        &mut self,
+        pos: Pos,
+        walk: impl FnOnce(&mut Self) -> EResult<R>,
+    ) -> EResult<R> {
+        self.tick(pos)?;
+        self.depth += 1;
+        if let Some(max) = self.limits.max_depth {
+            if self.depth > max {
+                self.depth -= 1;
+                return Err(limit_err(
+                    Limit::Depth,
+                    format!(
+                        "maximum call depth ({}) exceeded in a value nested that deep (or cyclic)",
+                        max
+                    ),
+                    pos,
+                ));
+            }
+        }
+        let r = crate::stack::ensure(|| walk(self));
+        self.depth -= 1;
+        r
     }
 
     // ---------------------------------------------------------------- thunks
@@ -386,45 +473,49 @@ impl Evaluator {
     /// Forces a value and everything inside it (lists and attribute sets), as `--strict`
     /// and `deepSeq` do.
     pub fn force_deep(&mut self, v: &Value) -> EResult<()> {
-        let mut seen = std::collections::HashSet::new();
+        let mut seen = rustc_hash::FxHashSet::default();
         self.force_deep_inner(v, &mut seen)
     }
 
     fn force_deep_inner(
         &mut self,
         v: &Value,
-        seen: &mut std::collections::HashSet<usize>,
+        seen: &mut rustc_hash::FxHashSet<usize>,
     ) -> EResult<()> {
-        crate::stack::ensure(|| match v {
+        match v {
             Value::Attrs(a) => {
                 if !seen.insert(Rc::as_ptr(a) as *const u8 as usize) {
                     return Ok(());
                 }
-                for attr in &a.entries {
-                    let v = self.force(&attr.value).map_err(|mut e| {
-                        e.add_trace(
-                            attr.pos,
-                            format!("while evaluating the attribute '{}'", attr.name),
-                            true,
-                        );
-                        e
-                    })?;
-                    self.force_deep_inner(&v, seen)?;
-                }
-                Ok(())
+                self.nested(Pos::NONE, |ev| {
+                    for attr in &a.entries {
+                        let v = ev.force(&attr.value).map_err(|mut e| {
+                            e.add_trace(
+                                attr.pos,
+                                format!("while evaluating the attribute '{}'", attr.name),
+                                true,
+                            );
+                            e
+                        })?;
+                        ev.force_deep_inner(&v, seen)?;
+                    }
+                    Ok(())
+                })
             }
             Value::List(l) => {
                 if !seen.insert(Rc::as_ptr(l) as *const u8 as usize) {
                     return Ok(());
                 }
-                for t in l.iter() {
-                    let v = self.force(t)?;
-                    self.force_deep_inner(&v, seen)?;
-                }
-                Ok(())
+                self.nested(Pos::NONE, |ev| {
+                    for t in l.iter() {
+                        let v = ev.force(t)?;
+                        ev.force_deep_inner(&v, seen)?;
+                    }
+                    Ok(())
+                })
             }
             _ => Ok(()),
-        })
+        }
     }
 
     // ---------------------------------------------------------------- evaluation
@@ -485,8 +576,8 @@ impl Evaluator {
         // reports a stack overflow); they are given back when this loop returns.
         let result = loop {
             if self.call_depth > self.max_call_depth {
-                break Err(EvalError::new(
-                    ErrorKind::Limit,
+                break Err(limit_err(
+                    Limit::CallStack,
                     "stack overflow (possible infinite recursion)",
                     Pos::NONE,
                 ));
@@ -633,7 +724,6 @@ impl Evaluator {
             Expr::HasAttr { expr, path } => self.eval_has_attr(expr, path, env),
             Expr::Attrs(a) => self.eval_attrs(a, env),
             Expr::List(items) => {
-                self.count_alloc(items.len(), Pos::NONE)?;
                 let mut out = Vec::with_capacity(items.len());
                 for it in items {
                     out.push(self.thunk_of(it, env));
@@ -682,8 +772,7 @@ impl Evaluator {
                 }
             }
         }
-        self.count_string(out.len(), *pos)?;
-        self.count_alloc(out.len() / 16, *pos)?;
+        self.reserve(out.len(), *pos)?;
         Ok(Value::String(NixStr::with_ctx(out, ctx)))
     }
 
@@ -847,7 +936,6 @@ impl Evaluator {
     }
 
     fn eval_attrs(&mut self, a: &Rc<AttrsExpr>, env: &Rc<Env>) -> EResult<Value> {
-        self.count_alloc(a.attrs.len(), a.pos)?;
         let (entries, scope) = if a.rec {
             let new_env = self.rec_env(a, env);
             let entries: Vec<Attr> = a

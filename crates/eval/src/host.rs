@@ -20,13 +20,28 @@ impl Evaluator {
         ev
     }
 
-    /// Starts a fresh budget (steps, allocations, depth) under new limits, e.g. per request.
+    /// Starts a fresh budget (steps, memory, depth, trace output) under new limits, e.g.
+    /// per request.
     pub fn reset_budget(&mut self, limits: Limits) {
         self.limits = limits;
         self.steps = 0;
-        self.allocs = 0;
+        self.memory_base = crate::alloc::thread_held().unwrap_or(0);
         self.depth = 0;
         self.call_depth = 0;
+    }
+
+    /// For a host that keeps one evaluator for many requests, after each: whether the
+    /// evaluator may serve another. What it keeps between requests (derivations it
+    /// computed, sources it parsed) may be reached later from values it caches, so none of
+    /// it is evicted; once it has grown past its bounds since the first request (requests
+    /// can make it grow, e.g. with derivations named after them), the host should start
+    /// afresh with a new evaluator. (Compiled regexes and copied paths are caches with
+    /// bounds of their own.)
+    #[must_use]
+    pub fn end_request(&mut self) -> bool {
+        let kept = (self.known.len(), self.sources.bytes());
+        let (derivations, source_bytes) = *self.kept_after_first.get_or_insert(kept);
+        kept.0 <= derivations + KEPT_DERIVATIONS && kept.1 <= source_bytes + KEPT_SOURCE_BYTES
     }
 
     /// Calls a function value (lambda, builtin, or set with `__functor`) with an argument.
@@ -58,7 +73,7 @@ impl Evaluator {
     /// Deeply forces and converts to JSON as `builtins.toJSON` does (paths stay paths,
     /// sets with `outPath` become that string; functions are an error).
     pub fn to_json(&mut self, v: &Value) -> EResult<serde_json::Value> {
-        crate::builtins::json::to_serde(self, v, Pos::NONE, &mut Context::new())
+        crate::builtins::json::to_serde(self, v, Pos::NONE, &mut Context::new(), 0)
     }
 
     /// Deeply forces and writes JSON text exactly as `to_json` would convert it (and as
@@ -81,8 +96,7 @@ impl Evaluator {
     /// Nix 2.8, a repeated key keeps its last value, integers between 2^63 and 2^64 wrap,
     /// and a `\u0000` escape ends its string.) Errors are worded as Nix words them.
     pub fn from_json_str(&self, text: &str) -> EResult<Value> {
-        crate::builtins::json_parse::parse(text)
-            .map_err(|msg| EvalError::new(ErrorKind::Eval, msg, Pos::NONE))
+        crate::builtins::json_parse::parse(text, self.limits.max_depth)
     }
 
     /// Adds a builtin under `builtins.<name>` and `__<name>` (and as a bare global when
@@ -116,6 +130,11 @@ impl Evaluator {
         format_error(e, &self.sources, false)
     }
 }
+
+/// Derivations (and paths with references) an evaluator may add after its first request.
+const KEPT_DERIVATIONS: usize = 10_000;
+/// Bytes of parsed source an evaluator may add after its first request.
+const KEPT_SOURCE_BYTES: usize = 16 * 1024 * 1024;
 
 /// An index into the values a `Session` keeps alive.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -287,9 +306,10 @@ impl Session {
             });
     }
 
-    /// Messages from `builtins.trace` and warnings since the last call.
-    pub fn take_stderr(&mut self) -> String {
-        std::mem::take(&mut self.ev.stderr)
+    /// Messages from `builtins.trace` and warnings since the last call, and how many
+    /// bytes of them were dropped (past `Limits::max_trace_bytes`).
+    pub fn take_stderr(&mut self) -> (String, u64) {
+        self.ev.take_stderr()
     }
 
     pub fn base_dir_of(path: &Path) -> PathBuf {

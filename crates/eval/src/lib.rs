@@ -18,6 +18,7 @@
 //! values it keeps (see `gc`). `Session` wraps an evaluator behind handles and JSON so it
 //! can move between threads.
 
+pub mod alloc;
 pub mod ast;
 pub mod builtins;
 pub mod coerce;
@@ -35,7 +36,7 @@ pub mod source;
 mod stack;
 pub mod value;
 
-pub use error::{ErrorKind, EvalError};
+pub use error::{ErrorKind, EvalError, Limit};
 pub use eval::{Evaluator, Limits};
 pub use host::{Handle, Session, SessionError};
 pub use instantiate::{

@@ -71,7 +71,7 @@ impl Evaluator {
                     if a.is_empty() {
                         return Ok(r.clone());
                     }
-                    self.count_alloc(a.len() + b.len(), pos)?;
+                    self.reserve((a.len() + b.len()) * std::mem::size_of::<Attr>(), pos)?;
                     Ok(Value::attrs(a.update(b)))
                 }
                 (Value::Attrs(_), other) | (other, _) => err(
@@ -81,7 +81,7 @@ impl Evaluator {
             },
             BinOp::Concat => match (&l, &r) {
                 (Value::List(a), Value::List(b)) => {
-                    self.count_alloc(a.len() + b.len(), pos)?;
+                    self.reserve((a.len() + b.len()) * std::mem::size_of::<Thunk>(), pos)?;
                     let mut out = Vec::with_capacity(a.len() + b.len());
                     out.extend(a.iter().cloned());
                     out.extend(b.iter().cloned());
@@ -125,10 +125,9 @@ impl Evaluator {
             }
             _ => {
                 let mut s = self.coerce_to_string(l, pos, false, true, &mut ctx)?;
-                s.push_str(&self.coerce_to_string(r, pos, false, true, &mut ctx)?);
-                // Strings count against the allocation budget too (16 bytes per unit).
-                self.count_alloc(s.len() / 16, pos)?;
-                self.count_string(s.len(), pos)?;
+                let right = self.coerce_to_string(r, pos, false, true, &mut ctx)?;
+                self.reserve(s.len() + right.len(), pos)?;
+                s.push_str(&right);
                 Ok(Value::String(NixStr::with_ctx(s, ctx)))
             }
         }
@@ -192,10 +191,6 @@ impl Evaluator {
 
     /// Nix's `==`: deep, forcing as needed; functions are never equal.
     pub fn values_equal(&mut self, a: &Value, b: &Value, pos: Pos) -> EResult<bool> {
-        crate::stack::ensure(|| self.values_equal_inner(a, b, pos))
-    }
-
-    fn values_equal_inner(&mut self, a: &Value, b: &Value, pos: Pos) -> EResult<bool> {
         Ok(match (a, b) {
             (Value::Int(x), Value::Int(y)) => x == y,
             (Value::Int(_) | Value::Float(_), Value::Int(_) | Value::Float(_)) => {
@@ -212,18 +207,21 @@ impl Evaluator {
                 if x.len() != y.len() {
                     return Ok(false);
                 }
-                for (tx, ty) in x.iter().zip(y.iter()) {
-                    // Nix compares element pointers first: the same function is equal here.
-                    if tx.ptr_eq(ty) {
-                        continue;
+                self.nested(pos, |ev| {
+                    for (tx, ty) in x.iter().zip(y.iter()) {
+                        // Nix compares element pointers first: the same function is equal
+                        // here.
+                        if tx.ptr_eq(ty) {
+                            continue;
+                        }
+                        let vx = ev.force(tx)?;
+                        let vy = ev.force(ty)?;
+                        if !ev.values_equal(&vx, &vy, pos)? {
+                            return Ok(false);
+                        }
                     }
-                    let vx = self.force(tx)?;
-                    let vy = self.force(ty)?;
-                    if !self.values_equal(&vx, &vy, pos)? {
-                        return Ok(false);
-                    }
-                }
-                true
+                    Ok(true)
+                })?
             }
             (Value::Attrs(x), Value::Attrs(y)) => {
                 if Rc::ptr_eq(x, y) {
@@ -234,7 +232,7 @@ impl Evaluator {
                         let (ox, oy) = (ox.clone(), oy.clone());
                         let vx = self.force(&ox)?;
                         let vy = self.force(&oy)?;
-                        return self.values_equal(&vx, &vy, pos);
+                        return self.nested(pos, |ev| ev.values_equal(&vx, &vy, pos));
                     }
                 }
                 if x.len() != y.len() {
@@ -245,17 +243,19 @@ impl Evaluator {
                         return Ok(false);
                     }
                 }
-                for (ax, ay) in x.entries.iter().zip(y.entries.iter()) {
-                    if ax.value.ptr_eq(&ay.value) {
-                        continue;
+                self.nested(pos, |ev| {
+                    for (ax, ay) in x.entries.iter().zip(y.entries.iter()) {
+                        if ax.value.ptr_eq(&ay.value) {
+                            continue;
+                        }
+                        let vx = ev.force(&ax.value)?;
+                        let vy = ev.force(&ay.value)?;
+                        if !ev.values_equal(&vx, &vy, pos)? {
+                            return Ok(false);
+                        }
                     }
-                    let vx = self.force(&ax.value)?;
-                    let vy = self.force(&ay.value)?;
-                    if !self.values_equal(&vx, &vy, pos)? {
-                        return Ok(false);
-                    }
-                }
-                true
+                    Ok(true)
+                })?
             }
             _ => false,
         })
@@ -272,10 +272,6 @@ impl Evaluator {
     }
 
     pub fn less_than(&mut self, a: &Value, b: &Value, pos: Pos) -> EResult<bool> {
-        crate::stack::ensure(|| self.less_than_here(a, b, pos))
-    }
-
-    fn less_than_here(&mut self, a: &Value, b: &Value, pos: Pos) -> EResult<bool> {
         Ok(match (a, b) {
             (Value::Int(x), Value::Int(y)) => x < y,
             (Value::Int(_) | Value::Float(_), Value::Int(_) | Value::Float(_)) => {
@@ -283,16 +279,16 @@ impl Evaluator {
             }
             (Value::String(x), Value::String(y)) => x.s < y.s,
             (Value::Path(x), Value::Path(y)) => x < y,
-            (Value::List(x), Value::List(y)) => {
+            (Value::List(x), Value::List(y)) => self.nested(pos, |ev| {
                 for (tx, ty) in x.iter().zip(y.iter()) {
-                    let vx = self.force(tx)?;
-                    let vy = self.force(ty)?;
-                    if !self.values_equal(&vx, &vy, pos)? {
-                        return self.less_than(&vx, &vy, pos);
+                    let vx = ev.force(tx)?;
+                    let vy = ev.force(ty)?;
+                    if !ev.values_equal(&vx, &vy, pos)? {
+                        return ev.less_than(&vx, &vy, pos);
                     }
                 }
-                x.len() < y.len()
-            }
+                Ok(x.len() < y.len())
+            })?,
             _ => {
                 return err(
                     format!("cannot compare {} with {}", a.type_desc(), b.type_desc()),

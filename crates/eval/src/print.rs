@@ -77,17 +77,61 @@ pub fn attr_name(name: &str) -> String {
 
 /// Prints a value as Nix does; unevaluated thunks show as `<CODE>`.
 pub fn print_value(v: &Value) -> String {
-    let mut out = String::new();
-    let mut seen = HashSet::new();
-    print_into(&mut out, v, None, &mut seen);
-    out
+    print_value_capped(v, usize::MAX)
 }
 
-fn print_thunk(out: &mut String, t: &Thunk, seen: &mut HashSet<usize>) {
-    match &*t.0.borrow() {
-        ThunkState::Done(v) => print_into(out, v, Some(Rc::as_ptr(&t.0) as usize), seen),
-        _ => out.push_str("<CODE>"),
+/// `print_value`, stopping once the text is longer than `cap` bytes (it is then cut
+/// somewhere past `cap`). The walk keeps its own stack, so no nesting overflows it.
+pub fn print_value_capped(v: &Value, cap: usize) -> String {
+    let mut out = String::new();
+    let mut seen = HashSet::new();
+    // Sets and lists being printed, with the index of their next entry.
+    let mut open: Vec<(Container, usize)> = Vec::new();
+    let mut next = Some((v.clone(), None));
+    while out.len() <= cap {
+        if let Some((v, holder)) = next.take() {
+            if let Some(c) = print_scalar_or_open(&mut out, &v, holder, &mut seen) {
+                open.push((c, 0));
+            }
+            continue;
+        }
+        let Some((container, index)) = open.last_mut() else {
+            break;
+        };
+        let i = *index;
+        *index += 1;
+        match container {
+            Container::Attrs(a) => {
+                if i > 0 {
+                    out.push_str("; ");
+                }
+                match a.entries.get(i) {
+                    Some(attr) => {
+                        out.push_str(&attr_name(&attr.name));
+                        out.push_str(" = ");
+                        next = thunk_value(&mut out, &attr.value);
+                    }
+                    None => {
+                        out.push('}');
+                        open.pop();
+                    }
+                }
+            }
+            Container::List(l) => {
+                if i > 0 {
+                    out.push(' ');
+                }
+                match l.get(i) {
+                    Some(t) => next = thunk_value(&mut out, t),
+                    None => {
+                        out.push(']');
+                        open.pop();
+                    }
+                }
+            }
+        }
     }
+    out
 }
 
 /// Which values count as "already printed" follows Nix 2.8: a set is identified by its
@@ -106,44 +150,56 @@ fn identity(v: &Value, holder: Option<usize>) -> Option<usize> {
     }
 }
 
-fn print_into(out: &mut String, v: &Value, holder: Option<usize>, seen: &mut HashSet<usize>) {
-    stacker::maybe_grow(64 * 1024, 1024 * 1024, || {
-        if let Some(id) = identity(v, holder) {
-            if !seen.insert(id) {
-                out.push_str("«repeated»");
-                return;
-            }
+enum Container {
+    Attrs(Rc<crate::value::Attrs>),
+    List(Rc<Vec<Thunk>>),
+}
+
+/// A thunk's value to print next (with the thunk as its holder), or `<CODE>` written now.
+fn thunk_value(out: &mut String, t: &Thunk) -> Option<(Value, Option<usize>)> {
+    match &*t.0.borrow() {
+        ThunkState::Done(v) => Some((v.clone(), Some(Rc::as_ptr(&t.0) as usize))),
+        _ => {
+            out.push_str("<CODE>");
+            None
         }
-        match v {
-            Value::Null => out.push_str("null"),
-            Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-            Value::Int(i) => out.push_str(&i.to_string()),
-            Value::Float(f) => out.push_str(&format_float(*f)),
-            Value::String(s) => out.push_str(&escape_string(&s.s)),
-            Value::Path(p) => out.push_str(p),
-            Value::Attrs(a) => {
-                out.push_str("{ ");
-                for attr in &a.entries {
-                    out.push_str(&attr_name(&attr.name));
-                    out.push_str(" = ");
-                    print_thunk(out, &attr.value, seen);
-                    out.push_str("; ");
-                }
-                out.push('}');
-            }
-            Value::List(l) => {
-                out.push_str("[ ");
-                for t in l.iter() {
-                    print_thunk(out, t, seen);
-                    out.push(' ');
-                }
-                out.push(']');
-            }
-            Value::Lambda(_) => out.push_str("<LAMBDA>"),
-            Value::PrimOp(_) => out.push_str("<PRIMOP>"),
-            Value::PrimOpApp(..) => out.push_str("<PRIMOP-APP>"),
+    }
+}
+
+/// Writes a scalar (or «repeated»), or the opening of a set or list that is then returned
+/// for its entries to follow.
+fn print_scalar_or_open(
+    out: &mut String,
+    v: &Value,
+    holder: Option<usize>,
+    seen: &mut HashSet<usize>,
+) -> Option<Container> {
+    if let Some(id) = identity(v, holder) {
+        if !seen.insert(id) {
+            out.push_str("«repeated»");
+            return None;
         }
-    })
+    }
+    match v {
+        Value::Null => out.push_str("null"),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Int(i) => out.push_str(&i.to_string()),
+        Value::Float(f) => out.push_str(&format_float(*f)),
+        Value::String(s) => out.push_str(&escape_string(&s.s)),
+        Value::Path(p) => out.push_str(p),
+        Value::Attrs(a) => {
+            out.push_str("{ ");
+            return Some(Container::Attrs(a.clone()));
+        }
+        Value::List(l) => {
+            out.push_str("[ ");
+            return Some(Container::List(l.clone()));
+        }
+        Value::Lambda(_) => out.push_str("<LAMBDA>"),
+        Value::PrimOp(_) => out.push_str("<PRIMOP>"),
+        Value::PrimOpApp(..) => out.push_str("<PRIMOP-APP>"),
+    }
+    None
 }
 
 #[cfg(test)]

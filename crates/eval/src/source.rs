@@ -49,6 +49,11 @@ impl Sources {
         (self.files.len() - 1) as u32
     }
 
+    /// Bytes of source text held.
+    pub fn bytes(&self) -> usize {
+        self.files.iter().map(|f| f.text.len()).sum()
+    }
+
     pub fn get(&self, file: u32) -> Option<&SourceFile> {
         self.files.get(file as usize)
     }

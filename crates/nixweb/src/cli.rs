@@ -198,10 +198,10 @@ pub struct RunArgs {
     /// Embedded engine: nested calls per request [default: 100000]; over: 500.
     #[arg(long)]
     pub max_depth: Option<usize>,
-    /// Embedded engine: values allocated per request, strings counted per 32 bytes
-    /// [default: 10000000]; over: 500.
-    #[arg(long)]
-    pub max_values: Option<u64>,
+    /// Embedded engine: bytes of memory an evaluation may hold [default: 536870912];
+    /// over: 500.
+    #[arg(long, value_name = "BYTES")]
+    pub eval_memory: Option<u64>,
 }
 
 #[derive(ValueEnum, Clone, Copy, PartialEq, Eq, Debug, serde::Deserialize, serde::Serialize)]

@@ -217,8 +217,8 @@ fn embedded_config(settings: &Settings, workers: usize) -> Result<EmbeddedConfig
         limits: nixweb_eval::Limits {
             max_steps: Some(settings.max_steps),
             max_depth: Some(settings.max_depth),
-            max_allocs: Some(settings.max_values),
-            deadline: None,
+            max_memory: Some(settings.eval_memory),
+            ..EmbeddedConfig::default_limits()
         },
         search_path: settings.include.clone(),
         env,

@@ -4,9 +4,11 @@ use clap::Parser;
 use nixweb::{cli, commands, logging};
 
 // Evaluation allocates and frees many small values; mimalloc does that markedly faster than
-// the system allocator (see BENCHMARKS.md).
+// the system allocator (see BENCHMARKS.md). Counting what each thread holds is what bounds
+// an evaluation's memory (`--eval-memory`).
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: nixweb_eval::alloc::Counting<mimalloc::MiMalloc> =
+    nixweb_eval::alloc::Counting(mimalloc::MiMalloc);
 
 /// mimalloc's `mi_option_purge_delay` (its position in `mi_option_e`, mimalloc.h).
 const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;

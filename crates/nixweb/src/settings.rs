@@ -43,7 +43,7 @@ pub struct AppFile {
     pub response_cache: Option<bool>,
     pub max_steps: Option<u64>,
     pub max_depth: Option<usize>,
-    pub max_values: Option<u64>,
+    pub eval_memory: Option<u64>,
     pub header_timeout: Option<f64>,
     pub idle_timeout: Option<f64>,
     pub body_timeout: Option<f64>,
@@ -99,7 +99,7 @@ pub struct Settings {
     pub response_cache: bool,
     pub max_steps: u64,
     pub max_depth: usize,
-    pub max_values: u64,
+    pub eval_memory: u64,
     /// Flattened: its fields are nixweb.toml keys too.
     #[serde(flatten)]
     pub http: HttpSettings,
@@ -295,7 +295,10 @@ impl Settings {
             response_cache: !serve.no_response_cache && file.response_cache.unwrap_or(true),
             max_steps: flags.max_steps.or(file.max_steps).unwrap_or(200_000_000),
             max_depth: flags.max_depth.or(file.max_depth).unwrap_or(100_000),
-            max_values: flags.max_values.or(file.max_values).unwrap_or(10_000_000),
+            eval_memory: flags
+                .eval_memory
+                .or(file.eval_memory)
+                .unwrap_or(512 * 1024 * 1024),
             http,
         })
     }

@@ -48,8 +48,8 @@ fn runaway_evaluations_are_stopped_and_the_worker_serves_on() {
             "--dev",
             "--max-steps",
             "2000000",
-            "--max-values",
-            "1000000",
+            "--eval-memory",
+            "64000000",
         ],
     );
     // Steps are time, counted: 504. Other bounds are the app's errors, not overload: 500,
@@ -72,7 +72,7 @@ fn runaway_evaluations_are_stopped_and_the_worker_serves_on() {
             "/string",
             StatusCode::INTERNAL_SERVER_ERROR,
             "memory limit",
-            "max-values",
+            "eval-memory",
         ),
         (
             "/deep",
@@ -108,7 +108,7 @@ fn the_clock_stops_an_endless_loop_too() {
             "1",
             "--max-steps",
             unbounded,
-            "--max-values",
+            "--eval-memory",
             unbounded,
         ],
     );

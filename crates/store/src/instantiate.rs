@@ -186,6 +186,15 @@ impl KnownDerivations {
         self.insert_derivation(store, path, &drv)
     }
 
+    /// How many paths are recorded (derivations and paths with references).
+    pub fn len(&self) -> usize {
+        self.hashes.len() + self.references.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     /// Whether `drv_path` is known (its hash modulo can be computed).
     pub fn contains(&self, drv_path: &StorePath) -> bool {
         self.hashes.contains_key(drv_path)

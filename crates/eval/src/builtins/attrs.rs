@@ -8,7 +8,7 @@ use crate::value::*;
 pub fn register(reg: &mut Registry) {
     reg.add("attrNames", 1, |ev, a, pos| {
         let s = ev.force_attrs(&a[0], pos)?;
-        ev.count_alloc(s.len(), pos)?;
+        ev.reserve_items(s.len(), pos)?;
         Ok(Value::list(
             s.entries
                 .iter()
@@ -18,7 +18,7 @@ pub fn register(reg: &mut Registry) {
     });
     reg.add("attrValues", 1, |ev, a, pos| {
         let s = ev.force_attrs(&a[0], pos)?;
-        ev.count_alloc(s.len(), pos)?;
+        ev.reserve_items(s.len(), pos)?;
         Ok(Value::list(
             s.entries.iter().map(|e| e.value.clone()).collect(),
         ))
@@ -64,7 +64,7 @@ pub fn register(reg: &mut Registry) {
     });
     reg.add("listToAttrs", 1, |ev, a, pos| {
         let l = ev.force_list(&a[0], pos)?;
-        ev.count_alloc(l.len(), pos)?;
+        ev.reserve_items(l.len(), pos)?;
         let mut entries: Vec<Attr> = Vec::with_capacity(l.len());
         for t in l.iter() {
             let item = ev.force_attrs(t, pos)?;
@@ -123,7 +123,7 @@ pub fn register(reg: &mut Registry) {
     reg.add("mapAttrs", 2, |ev, a, pos| {
         let f = ev.force(&a[0])?;
         let s = ev.force_attrs(&a[1], pos)?;
-        ev.count_alloc(s.len(), pos)?;
+        ev.reserve_items(s.len(), pos)?;
         let f = Thunk::value(f);
         let entries = s
             .entries

@@ -182,7 +182,7 @@ fn derivation_strict(ev: &mut Evaluator, a: &[Thunk], pos: Pos) -> EResult<Value
         Err(e) => return store_err(e, pos),
     };
     for w in &result.warnings {
-        ev.stderr.push_str(&format!("warning: {}\n", w));
+        ev.print_stderr("warning", w);
     }
     let mut out = Attrs::new();
     let mut drv_ctx = Context::new();

@@ -1,7 +1,7 @@
 //! `toJSON`/`fromJSON`, also used for `nix-instantiate --json` output.
 
 use super::Registry;
-use crate::error::{err, EResult};
+use crate::error::{err, limit_err, EResult, Limit};
 use crate::eval::Evaluator;
 use crate::print::format_float;
 use crate::source::Pos;
@@ -61,30 +61,20 @@ pub fn to_json_with(
     ctx: &mut Context,
     out: &mut String,
 ) -> EResult<()> {
-    stacker::maybe_grow(64 * 1024, 1024 * 1024, || match v {
-        Value::Null => {
-            out.push_str("null");
-            Ok(())
-        }
-        Value::Bool(b) => {
-            out.push_str(if *b { "true" } else { "false" });
-            Ok(())
-        }
+    match v {
+        Value::Null => out.push_str("null"),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
         Value::Int(i) => {
             use std::fmt::Write;
             let _ = write!(out, "{}", i);
-            Ok(())
         }
-        Value::Float(f) => {
-            out.push_str(&format_float(*f));
-            Ok(())
-        }
+        Value::Float(f) => out.push_str(&format_float(*f)),
         Value::String(s) => {
             if let Some(c) = &s.ctx {
                 ctx.extend(c.iter().cloned());
             }
+            ev.reserve(s.s.len(), pos)?;
             escape_json(&s.s, out);
-            Ok(())
         }
         Value::Path(p) => {
             let s = if copy_to_store {
@@ -95,9 +85,8 @@ pub fn to_json_with(
                 p.to_string()
             };
             escape_json(&s, out);
-            Ok(())
         }
-        Value::List(l) => {
+        Value::List(l) => ev.nested(pos, |ev| {
             out.push('[');
             for (i, t) in l.iter().enumerate() {
                 if i > 0 {
@@ -108,8 +97,8 @@ pub fn to_json_with(
             }
             out.push(']');
             Ok(())
-        }
-        Value::Attrs(a) => {
+        })?,
+        Value::Attrs(a) => ev.nested(pos, |ev| {
             match attrs_as(ev, v, a, pos, copy_to_store, force, ctx)? {
                 AttrsAs::String(s) => {
                     escape_json(&s, out);
@@ -132,9 +121,10 @@ pub fn to_json_with(
             }
             out.push('}');
             Ok(())
-        }
-        other => err(format!("cannot convert {} to JSON", other.type_desc()), pos),
-    })
+        })?,
+        other => return err(format!("cannot convert {} to JSON", other.type_desc()), pos),
+    }
+    Ok(())
 }
 
 /// How an attribute set appears in JSON, as in Nix: through its `__toString`, as its
@@ -166,17 +156,23 @@ fn attrs_as(
     Ok(AttrsAs::Object)
 }
 
+/// How deeply a value handed to the host (`Evaluator::to_json`) may nest. Hosts walk,
+/// serialise and drop `serde_json` values recursively, on threads with ordinary stacks.
+pub const MAX_RESULT_NESTING: usize = 1_000;
+
 /// The JSON `to_json` would write, as a `serde_json::Value`, built without the text: for
 /// hosts that want the data, not the characters. A float is exactly what parsing Nix's
-/// printed float gives (so `3.0` is the integer `3` if Nix prints it as `3`).
+/// printed float gives (so `3.0` is the integer `3` if Nix prints it as `3`). `nesting`
+/// is how many arrays and objects enclose `v`.
 pub fn to_serde(
     ev: &mut Evaluator,
     v: &Value,
     pos: Pos,
     ctx: &mut Context,
+    nesting: usize,
 ) -> EResult<serde_json::Value> {
     use serde_json::Value as J;
-    stacker::maybe_grow(64 * 1024, 1024 * 1024, || match v {
+    match v {
         Value::Null => Ok(J::Null),
         Value::Bool(b) => Ok(J::Bool(*b)),
         Value::Int(i) => Ok(J::from(*i)),
@@ -189,31 +185,43 @@ pub fn to_serde(
             if let Some(c) = &s.ctx {
                 ctx.extend(c.iter().cloned());
             }
+            ev.reserve(s.s.len(), pos)?;
             Ok(J::String(String::from(&*s.s)))
         }
         Value::Path(p) => Ok(J::String(p.to_string())),
-        Value::List(l) => {
+        Value::List(_) | Value::Attrs(_) if nesting >= MAX_RESULT_NESTING => Err(limit_err(
+            Limit::ResultNesting,
+            format!(
+                "the result nests lists and sets more than {} levels deep",
+                MAX_RESULT_NESTING
+            ),
+            pos,
+        )),
+        Value::List(l) => ev.nested(pos, |ev| {
             let mut items = Vec::with_capacity(l.len());
             for t in l.iter() {
                 let item = ev.force(t)?;
-                items.push(to_serde(ev, &item, pos, ctx)?);
+                items.push(to_serde(ev, &item, pos, ctx, nesting + 1)?);
             }
             Ok(J::Array(items))
-        }
-        Value::Attrs(a) => match attrs_as(ev, v, a, pos, false, true, ctx)? {
+        }),
+        Value::Attrs(a) => ev.nested(pos, |ev| match attrs_as(ev, v, a, pos, false, true, ctx)? {
             AttrsAs::String(s) => Ok(J::String(s)),
-            AttrsAs::OutPath(o) => to_serde(ev, &o, pos, ctx),
+            AttrsAs::OutPath(o) => to_serde(ev, &o, pos, ctx, nesting),
             AttrsAs::Object => {
                 let mut object = serde_json::Map::new();
                 for attr in a.entries.iter() {
                     let item = ev.force(&attr.value)?;
-                    object.insert(String::from(&*attr.name), to_serde(ev, &item, pos, ctx)?);
+                    object.insert(
+                        String::from(&*attr.name),
+                        to_serde(ev, &item, pos, ctx, nesting + 1)?,
+                    );
                 }
                 Ok(J::Object(object))
             }
-        },
+        }),
         other => err(format!("cannot convert {} to JSON", other.type_desc()), pos),
-    })
+    }
 }
 
 fn force_or_fail(ev: &mut Evaluator, t: &Thunk, force: bool, pos: Pos) -> EResult<Value> {
@@ -263,9 +271,9 @@ pub fn register(reg: &mut Registry) {
     });
     reg.add("fromJSON", 1, |ev, a, pos| {
         let s = ev.force_string(&a[0], pos)?;
-        match super::json_parse::parse(&s.s) {
-            Ok(v) => Ok(v),
-            Err(e) => err(e, pos),
-        }
+        super::json_parse::parse(&s.s, ev.limits.max_depth).map_err(|mut e| {
+            e.pos = pos;
+            e
+        })
     });
 }

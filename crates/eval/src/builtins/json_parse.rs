@@ -1,6 +1,7 @@
 //! A JSON parser for `builtins.fromJSON` that builds Nix values directly and reports
 //! errors in the words of Nix 2.8's JSON library (nlohmann/json), positions included.
 
+use crate::error::{limit_err, EResult, ErrorKind, EvalError, Limit};
 use crate::source::Pos;
 use crate::value::*;
 
@@ -11,6 +12,9 @@ struct Parser<'a> {
     names: std::collections::HashMap<String, Symbol>,
     /// Keys read so far; sharing starts past [`SHARE_KEYS_AFTER`].
     keys_read: usize,
+    /// Arrays and objects open around the current position, and how many may be.
+    depth: usize,
+    max_depth: usize,
 }
 
 /// Small documents (a web request: twenty-odd keys) are parsed without the sharing table,
@@ -126,8 +130,9 @@ impl<'a> Parser<'a> {
         self.skip_ws();
         const LITERAL: &str = "'[', '{', or a literal";
         match self.peek() {
-            Some(b'{') => self.object(),
-            Some(b'[') => self.array(),
+            Some(b'{' | b'[') if self.depth >= self.max_depth => Err(String::new()),
+            Some(b'{') => self.nested(Self::object),
+            Some(b'[') => self.nested(Self::array),
             Some(b'"') => Ok(Value::str(&*self.string()?)),
             Some(b'-' | b'0'..=b'9') => self.number(),
             Some(b't') => self.literal("true", Value::Bool(true)),
@@ -149,6 +154,14 @@ impl<'a> Parser<'a> {
                 &format!("unexpected end of input; expected {}", LITERAL),
             )),
         }
+    }
+
+    /// An array or object, one level deeper (on a stack that grows as it must).
+    fn nested(&mut self, parse: fn(&mut Self) -> PResult<Value>) -> PResult<Value> {
+        self.depth += 1;
+        let v = crate::stack::ensure(|| parse(self));
+        self.depth -= 1;
+        v
     }
 
     fn literal(&mut self, word: &str, v: Value) -> PResult<Value> {
@@ -492,18 +505,35 @@ impl<'a> Parser<'a> {
     }
 }
 
-/// Parses JSON text into a Nix value, or returns Nix's error message.
-pub fn parse(text: &str) -> Result<Value, String> {
+/// Parses JSON text into a Nix value; errors carry Nix's message (and no position). Arrays
+/// and objects may nest `max_depth` deep.
+pub fn parse(text: &str, max_depth: Option<usize>) -> EResult<Value> {
+    let max_depth = max_depth.unwrap_or(usize::MAX);
     let mut p = Parser {
         text: text.as_bytes(),
         i: 0,
         names: Default::default(),
         keys_read: 0,
+        depth: 0,
+        max_depth,
     };
-    let v = p.value()?;
-    p.skip_ws();
-    if p.peek().is_some() {
-        return Err(p.unexpected("value", "end of input"));
-    }
-    Ok(v)
+    let parsed = p.value().and_then(|v| {
+        p.skip_ws();
+        match p.peek() {
+            Some(_) => Err(p.unexpected("value", "end of input")),
+            None => Ok(v),
+        }
+    });
+    parsed.map_err(|msg| match msg.is_empty() {
+        // Only the depth check fails without a message.
+        true => limit_err(
+            Limit::Depth,
+            format!(
+                "maximum call depth ({}) exceeded in JSON nested that deep",
+                max_depth
+            ),
+            Pos::NONE,
+        ),
+        false => EvalError::new(ErrorKind::Eval, msg, Pos::NONE),
+    })
 }

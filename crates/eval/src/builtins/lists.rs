@@ -6,11 +6,22 @@ use crate::eval::Evaluator;
 use crate::source::Pos;
 use crate::value::*;
 
+/// The lists one after the other, once the evaluation may hold the result.
+fn concat(ev: &mut Evaluator, lists: &[std::rc::Rc<Vec<Thunk>>], pos: Pos) -> EResult<Value> {
+    let len = lists.iter().map(|l| l.len()).sum::<usize>();
+    ev.reserve(len * std::mem::size_of::<Thunk>(), pos)?;
+    let mut out = Vec::with_capacity(len);
+    for l in lists {
+        out.extend(l.iter().cloned());
+    }
+    Ok(Value::list(out))
+}
+
 pub fn register(reg: &mut Registry) {
     reg.add("map", 2, |ev, a, pos| {
         let f = ev.force(&a[0])?;
         let l = ev.force_list(&a[1], pos)?;
-        ev.count_alloc(l.len(), pos)?;
+        ev.reserve_items(l.len(), pos)?;
         let f = Thunk::value(f);
         Ok(Value::list(
             l.iter()
@@ -67,20 +78,19 @@ pub fn register(reg: &mut Registry) {
     });
     reg.add("concatLists", 1, |ev, a, pos| {
         let l = ev.force_list(&a[0], pos)?;
-        let mut out = Vec::new();
+        let mut lists = Vec::with_capacity(l.len());
         for t in l.iter() {
-            out.extend(ev.force_list(t, pos)?.iter().cloned());
+            lists.push(ev.force_list(t, pos)?);
         }
-        ev.count_alloc(out.len(), pos)?;
-        Ok(Value::list(out))
+        concat(ev, &lists, pos)
     });
     reg.add("concatMap", 2, |ev, a, pos| {
         let f = ev.force_function(&a[0], pos)?;
         let l = ev.force_list(&a[1], pos)?;
-        let mut out = Vec::new();
+        let mut lists = Vec::with_capacity(l.len());
         for t in l.iter() {
             match ev.call(f.clone(), t.clone(), pos)? {
-                Value::List(items) => out.extend(items.iter().cloned()),
+                Value::List(items) => lists.push(items),
                 other => {
                     return err(
                         format!("value is {} while a list was expected", other.type_desc()),
@@ -89,8 +99,7 @@ pub fn register(reg: &mut Registry) {
                 }
             }
         }
-        ev.count_alloc(out.len(), pos)?;
-        Ok(Value::list(out))
+        concat(ev, &lists, pos)
     });
     reg.add("foldl'", 3, |ev, a, pos| {
         let f = ev.force_function(&a[0], pos)?;
@@ -108,7 +117,7 @@ pub fn register(reg: &mut Registry) {
         if n < 0 {
             return err(format!("cannot create list of size {}", n), pos);
         }
-        ev.count_alloc(n as usize, pos)?;
+        ev.reserve_items(n as usize, pos)?;
         // The indices first, then the elements: allocated in one run, the elements sit
         // next to each other in memory rather than interleaved with their (soon freed)
         // indices, which matters to whatever walks the list later (sort, say).

@@ -230,11 +230,16 @@ fn register_core(reg: &mut Registry) {
     });
     reg.add("trace", 2, |ev, a, _| {
         let v = ev.force(&a[0])?;
-        let msg = match &v {
-            Value::String(s) => s.s.to_string(),
-            other => crate::print::print_value(other),
-        };
-        ev.stderr.push_str(&format!("trace: {}\n", msg));
+        match &v {
+            Value::String(s) => ev.print_stderr("trace", &s.s),
+            // Printed no further than what can still be kept (and a little past, so the
+            // dropped part counts).
+            other => {
+                let room = ev.stderr_room();
+                let text = crate::print::print_value_capped(other, room.saturating_add(4096));
+                ev.print_stderr("trace", &text);
+            }
+        }
         ev.force(&a[1])
     });
     reg.add("addErrorContext", 2, |ev, a, pos| {

@@ -62,9 +62,16 @@ pub fn copy_path_to_store(ev: &mut Evaluator, path: &str, pos: Pos) -> EResult<S
         return Ok(p.clone());
     }
     let (result, _) = add_path(ev, path, None, true, None, pos)?;
+    // Paths may come from requests: the memo starts over rather than grow.
+    if ev.copied_paths.len() >= COPIED_PATHS_KEPT {
+        ev.copied_paths.clear();
+    }
     ev.copied_paths.insert(path.to_string(), result.clone());
     Ok(result)
 }
+
+/// Store paths of copied paths remembered between calls (and requests).
+const COPIED_PATHS_KEPT: usize = 4096;
 
 /// Computes the store path of a (filtered) tree. `filter` is a Nix function
 /// `path: type: bool`.

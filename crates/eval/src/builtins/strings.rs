@@ -54,7 +54,9 @@ pub fn register(reg: &mut Registry) {
                 out.push_str(&sep.s);
             }
             let v = ev.force(t)?;
-            out.push_str(&ev.coerce_to_string(&v, pos, false, true, &mut ctx)?);
+            let s = ev.coerce_to_string(&v, pos, false, true, &mut ctx)?;
+            ev.reserve(out.len() + s.len(), pos)?;
+            out.push_str(&s);
         }
         Ok(Value::String(NixStr::with_ctx(out, ctx)))
     });
@@ -89,6 +91,7 @@ pub fn register(reg: &mut Registry) {
                         to[i] = Some(ev.force_string(&to_l[i], pos)?);
                     }
                     let rep = to[i].as_ref().unwrap();
+                    ev.reserve(out.len() + rep.s.len(), pos)?;
                     out.extend_from_slice(rep.s.as_bytes());
                     if let Some(c) = &rep.ctx {
                         ctx.extend(c.iter().cloned());
@@ -340,19 +343,44 @@ fn compile(
             return err(format!("invalid regular expression '{}'", shown), pos);
         }
     }
+    ev.reserve(REGEX_SIZE_LIMIT + REGEX_DFA_LIMIT, pos)?;
     match regex::bytes::RegexBuilder::new(pattern)
         .unicode(false)
         .dot_matches_new_line(true)
+        .size_limit(REGEX_SIZE_LIMIT)
+        .dfa_size_limit(REGEX_DFA_LIMIT)
+        .nest_limit(REGEX_NEST_LIMIT)
         .build()
     {
         Ok(r) => {
             let r = Rc::new(r);
+            // Patterns may come from requests: the cache starts over rather than grow.
+            if ev.regex_cache.len() >= REGEX_CACHE_ENTRIES {
+                ev.regex_cache.clear();
+            }
             ev.regex_cache.insert(pattern.to_string(), r.clone());
             Ok(r)
         }
+        Err(regex::Error::CompiledTooBig(_)) => err(
+            format!(
+                "regular expression '{}' is too large: it would need more than {} bytes",
+                shown, REGEX_SIZE_LIMIT
+            ),
+            pos,
+        ),
         Err(_) => err(format!("invalid regular expression '{}'", shown), pos),
     }
 }
+
+/// What one compiled regular expression may take; it also bounds the time a match takes
+/// per byte of input (matching cannot be interrupted).
+const REGEX_SIZE_LIMIT: usize = 512 * 1024;
+/// What the cache of one regular expression's lazy DFA may take.
+const REGEX_DFA_LIMIT: usize = 2 * 1024 * 1024;
+/// How deeply groups and repetitions may nest in a pattern.
+const REGEX_NEST_LIMIT: u32 = 100;
+/// Compiled patterns kept between calls (and requests).
+const REGEX_CACHE_ENTRIES: usize = 32;
 
 fn next_component<'a>(s: &mut &'a str) -> &'a str {
     let b = s.as_bytes();

@@ -40,6 +40,12 @@ impl XmlWriter<'_> {
             self.out.push_str("  ");
         }
     }
+
+    /// Checks that the evaluation may hold what the next line adds (a deep document's
+    /// indentation alone grows with the square of its depth).
+    fn reserve(&self, ev: &Evaluator, bytes: usize) -> EResult<()> {
+        ev.reserve(self.depth * 2 + bytes, Pos::NONE)
+    }
     fn attrs_str(attrs: &[(&str, String)]) -> String {
         let mut sorted: Vec<_> = attrs.to_vec();
         sorted.sort_by(|a, b| a.0.cmp(b.0));
@@ -103,10 +109,14 @@ impl XmlWriter<'_> {
     }
 
     fn value(&mut self, ev: &mut Evaluator, v: &Value) -> EResult<()> {
-        stacker::maybe_grow(64 * 1024, 1024 * 1024, || self.value_inner(ev, v))
+        match v {
+            Value::Attrs(_) | Value::List(_) => ev.nested(Pos::NONE, |ev| self.value_here(ev, v)),
+            _ => self.value_here(ev, v),
+        }
     }
 
-    fn value_inner(&mut self, ev: &mut Evaluator, v: &Value) -> EResult<()> {
+    fn value_here(&mut self, ev: &mut Evaluator, v: &Value) -> EResult<()> {
+        self.reserve(ev, 0)?;
         match v {
             Value::Int(i) => self.empty("int", &[("value", i.to_string())]),
             Value::Bool(b) => self.empty("bool", &[("value", b.to_string())]),
@@ -114,6 +124,7 @@ impl XmlWriter<'_> {
                 if let Some(c) = &s.ctx {
                     self.ctx.extend(c.iter().cloned());
                 }
+                self.reserve(ev, s.s.len())?;
                 self.empty("string", &[("value", s.s.to_string())])
             }
             Value::Path(p) => self.empty("path", &[("value", p.to_string())]),
