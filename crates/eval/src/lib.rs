@@ -29,6 +29,7 @@ pub mod host;
 pub mod instantiate;
 pub mod io;
 pub mod lower;
+mod nesting;
 pub mod ops;
 pub mod print;
 pub mod show;

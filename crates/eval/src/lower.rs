@@ -67,6 +67,14 @@ fn parse_and_lower_here(
     globals: &HashMap<Rc<str>, u32>,
     outer_scope: Option<&[Rc<str>]>,
 ) -> PResult<ExprRef> {
+    crate::nesting::check(text).map_err(|e| ParseError {
+        msg: e.msg,
+        pos: Pos {
+            file,
+            offset: e.offset as u32,
+        },
+        first: None,
+    })?;
     let parse = rnix::Root::parse(text);
     // rowan frees syntax trees recursively; one nested beyond what our parsing stack can
     // free is refused (Nix's own parser gives up far earlier) and deliberately leaked.
@@ -89,8 +97,16 @@ fn parse_and_lower_here(
             first: None,
         });
     }
-    if let Some(err) = parse.errors().first() {
-        return Err(convert_parse_error(err, file, text));
+    let first = parse
+        .errors()
+        .first()
+        .map(|err| convert_parse_error(err, file, text));
+    // rnix takes whatever token follows a parenthesised expression as its `)`.
+    let paren = unclosed_paren(&parse.syntax(), file, text);
+    match (first, paren) {
+        (Some(e), Some(p)) => return Err(if p.pos.offset <= e.pos.offset { p } else { e }),
+        (Some(e), None) | (None, Some(e)) => return Err(e),
+        (None, None) => {}
     }
     let root = parse.tree();
     let expr = root.expr().ok_or_else(|| ParseError {
@@ -184,7 +200,7 @@ fn convert_parse_error(err: &rnix::ParseError, file: u32, text: &str) -> ParseEr
                         "syntax error, unexpected end of file, expecting {}",
                         expected
                     ),
-                    text.len(),
+                    end_of_input(text),
                 )
             } else {
                 (
@@ -203,14 +219,14 @@ fn convert_parse_error(err: &rnix::ParseError, file: u32, text: &str) -> ParseEr
         ),
         E::UnexpectedEOF => (
             "syntax error, unexpected end of file".to_string(),
-            text.len(),
+            end_of_input(text),
         ),
         E::UnexpectedEOFWanted(wanted) => (
             format!(
                 "syntax error, unexpected end of file{}",
                 expecting(wanted, text)
             ),
-            text.len(),
+            end_of_input(text),
         ),
         E::RecursionLimitExceeded => ("expression nested too deeply".to_string(), 0),
         _ => (format!("syntax error: {}", err), 0),
@@ -223,6 +239,76 @@ fn convert_parse_error(err: &rnix::ParseError, file: u32, text: &str) -> ParseEr
         },
         first: None,
     }
+}
+
+/// The first `(` whose expression is followed by something other than `)`, as the error
+/// Nix gives there (rnix accepts any token as the closing parenthesis).
+fn unclosed_paren(root: &rnix::SyntaxNode, file: u32, text: &str) -> Option<ParseError> {
+    use rnix::SyntaxKind::{TOKEN_COMMENT, TOKEN_R_PAREN, TOKEN_WHITESPACE};
+    let closing = |paren: &rnix::SyntaxNode| {
+        paren
+            .children_with_tokens()
+            .filter(|c| !matches!(c.kind(), TOKEN_WHITESPACE | TOKEN_COMMENT))
+            .last()
+    };
+    let (msg, offset) = root
+        .descendants()
+        .filter(|n| n.kind() == rnix::SyntaxKind::NODE_PAREN)
+        .find_map(|paren| match closing(&paren) {
+            Some(rowan::NodeOrToken::Token(t)) if t.kind() == TOKEN_R_PAREN => None,
+            Some(rowan::NodeOrToken::Token(t)) => Some((
+                format!(
+                    "syntax error, unexpected {}, expecting ')'",
+                    bison_token_name(t.kind())
+                ),
+                usize::from(t.text_range().start()),
+            )),
+            // Nothing followed: the end of the file.
+            _ => Some((
+                "syntax error, unexpected end of file, expecting ')'".to_string(),
+                end_of_input(text),
+            )),
+        })?;
+    Some(ParseError {
+        msg,
+        pos: Pos {
+            file,
+            offset: offset as u32,
+        },
+        first: None,
+    })
+}
+
+/// Where Nix locates "unexpected end of file": the end of the last token its lexer
+/// returned. Whitespace and comments are no tokens, and neither is the text of a string
+/// that never ends (Nix's lexer returns a string's text only once it sees what follows it),
+/// so an unterminated string is located at its opening quote, or at the end of its last
+/// interpolation.
+fn end_of_input(text: &str) -> usize {
+    use rnix::SyntaxKind::*;
+    // The ends of the last two tokens, and whether the last is a string's text (rnix
+    // makes the text of a string that never ends an error token).
+    let (mut before_last, mut last) = ((0, TOKEN_WHITESPACE), (0, TOKEN_WHITESPACE));
+    let mut offset = 0;
+    for (kind, token) in rnix::tokenize(text) {
+        offset += token.len();
+        if !matches!(kind, TOKEN_WHITESPACE | TOKEN_COMMENT) {
+            (before_last, last) = (last, (offset, kind));
+        }
+    }
+    let (end, kind) = match last.1 {
+        TOKEN_STRING_CONTENT | TOKEN_ERROR => before_last,
+        _ => last,
+    };
+    // Nix's token opening an indented string takes the rest of its line if it is blank.
+    if kind == TOKEN_STRING_START && text[..end].ends_with("''") {
+        let rest = &text[end..];
+        let blank = rest.len() - rest.trim_start_matches(' ').len();
+        if rest[blank..].starts_with('\n') {
+            return end + blank + 1;
+        }
+    }
+    end
 }
 
 /// Bison's ", expecting A or B" suffix (it lists at most four alternatives).
@@ -295,6 +381,7 @@ fn bison_token_name(kind: rnix::SyntaxKind) -> String {
         TOKEN_INTEGER => "INT",
         TOKEN_FLOAT => "FLOAT",
         TOKEN_INTERPOL_START => "DOLLAR_CURLY",
+        TOKEN_INTERPOL_END => "'}'",
         TOKEN_ERROR => "invalid token",
         TOKEN_STRING_START => "'\"'",
         other => return format!("{:?}", other),
