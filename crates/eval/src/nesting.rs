@@ -1,15 +1,16 @@
 //! A linear pre-scan of source text that refuses what would make parsing blow up, before
 //! rnix sees it. rnix bounds its own recursion through `parse_expr` (512 levels: parens,
-//! sets, `let`, lambdas…) but not into nested lists, nor along chains of operators
-//! (`- - x`, `a ++ b ++ …`, `a + b + …`), and rowan's node cache rehashes whole subtrees, so
-//! deep trees cost time with the square of their depth; rnix's tokenizer also looks ahead
-//! over a whole run of path characters (`a.a.a…`) for every token in it. Nix's own parser
-//! gives up on deep nesting too ("memory exhausted", past about 10,000 levels).
+//! sets, `let`, lambdas…) but not into nested lists, nor along chains of prefix and
+//! right-associative operators (`- - x`, `! ! x`, `a ++ b ++ …`, `//`, `->`), and rowan's
+//! node cache rehashes whole subtrees, so deep trees cost time with the square of their
+//! depth; rnix's tokenizer also looks ahead over a whole run of path characters (`a.a.a…`)
+//! once per token in it. Nix's own parser gives up on deep nesting too ("memory
+//! exhausted", past about 10,000 levels). Left-associative chains (`a + b + …`) are loops
+//! in rnix and are not counted.
 //!
 //! The scan follows strings (with their interpolations) and comments just enough to tell
-//! code from text, and counts brackets and, within each, the operators of the expression
-//! under way (a `;`, `,`, `then`, `else` or `in` ends it). It over-estimates (every `-` in a
-//! run counts), which only matters for programs near the bound.
+//! code from text, and counts brackets and, within each, the operators above of the
+//! expression under way (a `;`, `,`, `then`, `else` or `in` ends it).
 
 /// Deepest nesting accepted: brackets and interpolations open, plus the operators of the
 /// expressions under way in each.
@@ -47,6 +48,8 @@ fn is_word_char(c: u8) -> bool {
 
 struct Scan {
     frames: Vec<Frame>,
+    /// The last token ends an operand, so a `-` after it subtracts rather than negates.
+    after_operand: bool,
     /// Operators at the top level, outside any bracket.
     top: usize,
     /// Brackets open plus the operators counted in each.
@@ -95,6 +98,7 @@ pub fn check(text: &str) -> Result<(), TooDeep> {
     let at = |i: usize| b.get(i).copied().unwrap_or(0);
     let mut scan = Scan {
         frames: Vec::new(),
+        after_operand: false,
         top: 0,
         depth: 0,
     };
@@ -114,6 +118,7 @@ pub fn check(text: &str) -> Result<(), TooDeep> {
                 }
                 b'"' => {
                     mode = Mode::Code;
+                    scan.after_operand = true;
                     i += 1;
                 }
                 _ => i += 1,
@@ -125,6 +130,7 @@ pub fn check(text: &str) -> Result<(), TooDeep> {
                     b'\\' => i += 4,
                     _ => {
                         mode = Mode::Code;
+                        scan.after_operand = true;
                         i += 2;
                     }
                 },
@@ -163,20 +169,24 @@ pub fn check(text: &str) -> Result<(), TooDeep> {
                 }
                 b'(' | b'[' | b'{' => {
                     scan.open(None, c == b'[');
+                    scan.after_operand = false;
                     i += 1;
                 }
                 b')' | b']' | b'}' => {
                     if let Some(back) = scan.close() {
                         mode = back;
                     }
+                    scan.after_operand = mode == Mode::Code;
                     i += 1;
                 }
                 b';' | b',' => {
                     scan.end_expression();
+                    scan.after_operand = false;
                     i += 1;
                 }
-                b'!' | b'>' | b'<' | b'*' | b'&' | b'|' | b'=' | b'?' => {
+                b'!' if at(i + 1) != b'=' => {
                     scan.operators(1);
+                    scan.after_operand = false;
                     i += 1;
                 }
                 c if is_word_char(c) => {
@@ -192,13 +202,35 @@ pub fn check(text: &str) -> Result<(), TooDeep> {
                             ),
                         });
                     }
+                    // Leading minus signs negate unless an operand comes before them.
+                    let signs = word.iter().take_while(|&&c| c == b'-').count();
+                    let negations = if scan.after_operand { 0 } else { signs };
+                    let chained = word
+                        .windows(2)
+                        .filter(|w| matches!(*w, b"++" | b"//"))
+                        .count();
+                    scan.operators(negations + chained);
                     if matches!(word, b"then" | b"else" | b"in") {
                         scan.end_expression();
                     }
-                    let operators = word.iter().filter(|&&c| matches!(c, b'-' | b'+' | b'/'));
-                    scan.operators(operators.count());
+                    let keyword = matches!(
+                        word,
+                        b"then" | b"else" | b"in" | b"if" | b"let" | b"with" | b"assert" | b"or"
+                    );
+                    let trailing_operator = matches!(word.last(), Some(b'-' | b'+' | b'/'));
+                    scan.after_operand = !keyword && !trailing_operator && signs < word.len();
                 }
-                _ => i += 1,
+                b'>' if i > 0 && b[i - 1] == b'-' => {
+                    // `->`, the `-` of which was counted as part of a word or not at all.
+                    scan.operators(1);
+                    scan.after_operand = false;
+                    i += 1;
+                }
+                b' ' | b'\t' | b'\n' | b'\r' => i += 1,
+                _ => {
+                    scan.after_operand = false;
+                    i += 1;
+                }
             },
         }
         if scan.depth > MAX_NESTING {
@@ -228,6 +260,9 @@ mod tests {
         // Many bindings with operators each: they end at every `;`.
         let wide = "{ ".to_string() + &"a-b = 1 + 2 - 3 ++ [] // {}; ".repeat(5_000) + "}";
         assert!(check(&wide).is_ok());
+        // Left-associative chains are loops in rnix, however long.
+        assert!(check(&("1 + ".repeat(50_000) + "1 - 2")).is_ok());
+        assert!(check(&("x.a.b ".repeat(10_000))).is_ok());
         // Long lists of negative numbers: each element is an expression of its own.
         assert!(check(&("[ ".to_string() + &"-1 ".repeat(5_000) + "]")).is_ok());
     }
@@ -240,7 +275,9 @@ mod tests {
             "- ".repeat(n) + "1",
             "[ (".to_string() + &"- ".repeat(n) + "1) ]",
             "[] ++ ".repeat(n) + "[]",
-            "1+".repeat(n) + "1",
+            "{}//".repeat(n) + "{}",
+            "x -> ".repeat(n) + "x",
+            "-".repeat(n) + "1",
             "\"${".repeat(n),
             "''${".repeat(n),
         ] {
