@@ -250,7 +250,7 @@ fn memory_held_is_bounded() {
         // Strings built by builtins.
         "builtins.concatStringsSep (builtins.concatStringsSep \"\" (builtins.genList (x: \"ab\") 100000)) (builtins.genList (x: \"c\") 1000)",
         "builtins.replaceStrings [ \"a\" ] [ (builtins.concatStringsSep \"\" (builtins.genList (x: \"bbbbbbbbbb\") 10000)) ] (builtins.concatStringsSep \"\" (builtins.genList (x: \"a\") 10000))",
-        "builtins.toJSON (builtins.genList (i: builtins.concatStringsSep \"\" (builtins.genList (x: \"ab\") 10000)) 10000)",
+        "let s = builtins.concatStringsSep \"\" (builtins.genList (x: \"ab\") 10000); in builtins.toJSON (builtins.genList (i: s) 10000)",
         "builtins.toXML (builtins.genList (i: builtins.genList (j: j) 100) 100000)",
         "builtins.genList (x: x) 100000000",
     ];

@@ -49,7 +49,7 @@ fn runaway_evaluations_are_stopped_and_the_worker_serves_on() {
             "--max-steps",
             "2000000",
             "--eval-memory",
-            "64000000",
+            "256000000",
         ],
     );
     // Steps are time, counted: 504. Other bounds are the app's errors, not overload: 500,

@@ -36,9 +36,7 @@ struct XmlWriter<'a> {
 
 impl XmlWriter<'_> {
     fn indent(&mut self) {
-        for _ in 0..self.depth {
-            self.out.push_str("  ");
-        }
+        self.out.extend(std::iter::repeat_n(' ', 2 * self.depth));
     }
 
     /// Checks that the evaluation may hold what the next line adds (a deep document's
