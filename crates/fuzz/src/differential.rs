@@ -1,0 +1,94 @@
+//! Generated programs through nixweb's evaluator and `nix-instantiate --eval --strict`,
+//! counting where they disagree: one fails and the other does not, or both print values
+//! that differ. (Both failing counts as agreement: messages are compared by the
+//! conformance suites, not here.) Disagreements are kept in `findings/differential/` with
+//! both answers; `crates/conformance/DIFFERENTIAL.md` lists them with their reasons.
+
+use std::path::Path;
+use std::process::Command;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use nixweb_eval::{Evaluator, StdIO};
+
+use crate::gen;
+use crate::rng::Rng;
+
+/// What one side answered: the printed value, or that it failed.
+#[derive(Debug, PartialEq)]
+pub enum Answer {
+    Value(String),
+    Failed,
+    /// Nix took longer than the bound (not compared).
+    TimedOut,
+}
+
+pub fn nixweb(program: &str) -> Answer {
+    let mut ev = Evaluator::with_limits(Arc::new(StdIO), crate::targets::limits());
+    let printed = ev.eval_expr_str(program, Path::new("/")).and_then(|v| {
+        ev.force_deep(&v)
+            .map(|_| nixweb_eval::print::print_value(&v))
+    });
+    match printed {
+        Ok(text) => Answer::Value(text),
+        Err(_) => Answer::Failed,
+    }
+}
+
+pub fn nix(program: &str) -> Answer {
+    let output = Command::new("timeout")
+        .args([
+            "10",
+            "nix-instantiate",
+            "--eval",
+            "--strict",
+            "--option",
+            "substituters",
+            "",
+            "-E",
+        ])
+        .arg(program)
+        .output()
+        .expect("nix-instantiate runs (scripts/setup installs it)");
+    match output.status.code() {
+        Some(0) => Answer::Value(
+            String::from_utf8_lossy(&output.stdout)
+                .trim_end()
+                .to_owned(),
+        ),
+        Some(124) => Answer::TimedOut,
+        _ => Answer::Failed,
+    }
+}
+
+pub fn campaign(length: Duration, seed: u64) {
+    let mut rng = Rng::new(seed);
+    let started = Instant::now();
+    let (mut programs, mut agree, mut timed_out) = (0u64, 0u64, 0u64);
+    let mut disagreements = Vec::new();
+    println!(
+        "differential: {:.0} minutes from seed {seed}",
+        length.as_secs_f64() / 60.0
+    );
+    while started.elapsed() < length {
+        let program = gen::program(&mut rng, true);
+        programs += 1;
+        let (ours, theirs) = (nixweb(&program), nix(&program));
+        if theirs == Answer::TimedOut {
+            timed_out += 1;
+        } else if ours == theirs {
+            agree += 1;
+        } else {
+            let text = format!("# nixweb: {ours:?}\n# nix:    {theirs:?}\n{program}\n");
+            let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("findings/differential");
+            std::fs::create_dir_all(&dir).expect("the findings folder");
+            let path = dir.join(format!("{:04}.nix", disagreements.len()));
+            std::fs::write(&path, text).expect("the finding");
+            disagreements.push(path);
+        }
+    }
+    println!(
+        "differential: {programs} programs, {agree} agree, {} disagree, {timed_out} too slow for Nix",
+        disagreements.len()
+    );
+}
