@@ -1,0 +1,1 @@
+req: { body = "notes for ${req.path"; }
