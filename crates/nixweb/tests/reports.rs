@@ -180,3 +180,33 @@ fn an_app_that_is_no_route_tree_points_at_its_own_file() {
         );
     }
 }
+
+#[test]
+fn a_bound_exceeded_names_the_handler_too() {
+    let dir = app("{\n  GET = \"home\";\n  spin.GET = req: let f = n: f (n + 1); in f 0;\n}\n");
+    let file = dir.path().canonicalize().unwrap().join("default.nix");
+    let server = ServerProcess::start(
+        env!("CARGO_BIN_EXE_nixweb"),
+        dir.path(),
+        &["--engine", "embedded", "--max-steps", "100000"],
+    );
+    let reply = server.get("/spin").unwrap();
+    assert_eq!(reply.status().as_u16(), 504);
+    let id = reply.headers()["x-request-id"].to_str().unwrap().to_owned();
+    let body = reply.text().unwrap();
+    assert!(body.contains("--max-steps"), "{body}");
+    assert!(
+        !body.contains(&file.display().to_string()),
+        "the client sees no paths: {body}"
+    );
+    let needle = format!("id={id} GET /spin (handler at {}:3): ", file.display());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !server.stderr().contains(&needle) {
+        assert!(
+            Instant::now() < deadline,
+            "no {needle:?} in {}",
+            server.stderr()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
