@@ -153,26 +153,6 @@ fn with_nixweb_request() {
     }
 }
 
-/// Waits until the server's log contains `needle`; the log's lines that do.
-fn logged(server: &ServerProcess, needle: &str) -> String {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let log = server.stderr();
-        if log.contains(needle) {
-            return log
-                .lines()
-                .filter(|l| l.contains(needle))
-                .collect::<Vec<_>>()
-                .join("\n");
-        }
-        assert!(
-            Instant::now() < deadline,
-            "no {needle:?} in the log:\n{log}"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
 fn unescape(html: &str) -> String {
     html.replace("&quot;", "\"")
         .replace("&#39;", "'")
@@ -203,7 +183,7 @@ fn with_a_real_server() {
             &["--engine", engine, "--dev"],
             &[("QUOTES_URL", upstream.as_str())],
         );
-        logged(&server, "the app has 6 routes");
+        server.log_lines("the app has 6 routes");
         let client = server.client();
 
         let page = client.get(server.url("/")).send().unwrap();
@@ -244,10 +224,10 @@ fn with_a_real_server() {
             page.contains(r#"users.":id".DELETE = req: throw"#),
             "{engine}: the source: {page}"
         );
-        let log = logged(&server, &format!("id={id} "));
+        let log = server.log_lines(&format!("id={id} "));
         assert_reads_like_the_apps_error(engine, &log, &place, "user 42 cannot be deleted");
         // The access line says who asked, what for, and what went back.
-        let access = logged(&server, &format!("id={id} DELETE /users/42 500"));
+        let access = server.log_lines(&format!("id={id} DELETE /users/42 500"));
         assert!(access.contains("client=127.0.0.1"), "{access}");
 
         // The syntax error, on the page, with where it is.
@@ -293,7 +273,7 @@ fn with_a_real_server() {
             &["--engine", engine],
             &[("QUOTES_URL", upstream.as_str())],
         );
-        let startup = logged(&server, "nixweb: ");
+        let startup = server.log_lines("nixweb: ");
         assert!(
             startup.contains("the app does not evaluate"),
             "{engine}: {startup}"

@@ -2,7 +2,6 @@
 //! line's fields, and one record per line in both formats, multi-line errors included.
 
 use nixweb_testkit::process::ServerProcess;
-use std::time::{Duration, Instant};
 
 fn app() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
@@ -12,18 +11,6 @@ fn app() -> tempfile::TempDir {
     )
     .unwrap();
     dir
-}
-
-/// Waits until the server's log has a line containing `needle`, and returns the log.
-fn log_with(server: &ServerProcess, needle: &str) -> String {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let log = server.stderr();
-        if log.contains(needle) || Instant::now() > deadline {
-            return log;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 #[test]
@@ -38,7 +25,8 @@ fn the_access_line_names_the_client_the_size_and_the_user_agent() {
         .unwrap();
     let id = reply.headers()["x-request-id"].to_str().unwrap().to_owned();
     assert_eq!(reply.text().unwrap(), "twelve bytes");
-    let log = log_with(&server, &format!("id={id}"));
+    server.log_lines(&format!("id={id}"));
+    let log = server.stderr();
     let line = log
         .lines()
         .find(|l| l.contains(&format!("id={id}")))
@@ -60,7 +48,8 @@ fn a_multi_line_error_keeps_its_prefix_on_every_line() {
     let server = ServerProcess::start(env!("CARGO_BIN_EXE_nixweb"), dir.path(), &[]);
     let reply = server.get("/broken").unwrap();
     let id = reply.headers()["x-request-id"].to_str().unwrap().to_owned();
-    let log = log_with(&server, "it broke");
+    server.log_lines("it broke");
+    let log = server.stderr();
     let lines: Vec<&str> = log.lines().filter(|l| l.contains(&id)).collect();
     assert!(lines.len() > 3, "the error should span lines: {log}");
     for line in &lines {
@@ -90,7 +79,8 @@ fn the_json_format_is_one_object_per_line_errors_included() {
     );
     let reply = server.get("/broken").unwrap();
     let id = reply.headers()["x-request-id"].to_str().unwrap().to_owned();
-    let log = log_with(&server, "GET /broken 500");
+    server.log_lines("GET /broken 500");
+    let log = server.stderr();
     let records: Vec<serde_json::Value> = log
         .lines()
         .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line:?}")))

@@ -4,7 +4,6 @@
 
 use nixweb_testkit::engines;
 use nixweb_testkit::process::ServerProcess;
-use std::time::{Duration, Instant};
 
 const APP: &str = r#"{
   GET = "home";
@@ -44,19 +43,8 @@ fn failed(server: &ServerProcess, method: &str, path: &str) -> (String, String) 
         .replace("&lt;", "<")
         .replace("&gt;", ">")
         .replace("&amp;", "&");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let needle = format!("ERROR nixweb::request: id={id} ");
-    while !server.stderr().contains(&needle) && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let log: Vec<String> = server
-        .stderr()
-        .lines()
-        .filter(|line| line.contains(&needle))
-        .map(str::to_owned)
-        .collect();
-    assert!(!log.is_empty(), "no error logged for {method} {path}");
-    (page, log.join("\n"))
+    let log = server.log_lines(&format!("ERROR nixweb::request: id={id} "));
+    (page, log)
 }
 
 #[test]
@@ -200,13 +188,5 @@ fn a_bound_exceeded_names_the_handler_too() {
         "the client sees no paths: {body}"
     );
     let needle = format!("id={id} GET /spin (handler at {}:3): ", file.display());
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !server.stderr().contains(&needle) {
-        assert!(
-            Instant::now() < deadline,
-            "no {needle:?} in {}",
-            server.stderr()
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    server.log_lines(&needle);
 }

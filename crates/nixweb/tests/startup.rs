@@ -6,22 +6,6 @@ use nixweb_testkit::engines;
 use nixweb_testkit::process::ServerProcess;
 use std::time::{Duration, Instant};
 
-/// Waits until the server's log contains `needle`; the log.
-fn log_with(server: &ServerProcess, needle: &str) -> String {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let log = server.stderr();
-        if log.contains(needle) {
-            return log;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "no {needle:?} in the log:\n{log}"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
 #[test]
 fn a_broken_app_says_so_at_start_up_and_is_served_once_fixed() {
     for engine in engines() {
@@ -33,7 +17,8 @@ fn a_broken_app_says_so_at_start_up_and_is_served_once_fixed() {
             dir.path(),
             &["--engine", engine],
         );
-        let log = log_with(&server, "does not evaluate");
+        server.log_lines("does not evaluate");
+        let log = server.stderr();
         assert!(
             log.contains("every request will fail until it is fixed"),
             "{engine}: {log}"
@@ -75,7 +60,8 @@ fn a_working_app_reports_its_routes() {
     )
     .unwrap();
     let server = ServerProcess::start(env!("CARGO_BIN_EXE_nixweb"), dir.path(), &[]);
-    let log = log_with(&server, "the app has 2 routes");
+    server.log_lines("the app has 2 routes");
+    let log = server.stderr();
     assert!(!log.contains("ERROR"), "{log}");
 }
 
@@ -86,9 +72,10 @@ fn a_changed_settings_file_says_what_a_restart_would_change() {
     let settings = dir.path().join("nixweb.toml");
     std::fs::write(&settings, "eval-timeout = 5\nqueue = 10\n").unwrap();
     let server = ServerProcess::start(env!("CARGO_BIN_EXE_nixweb"), dir.path(), &["--queue", "12"]);
-    log_with(&server, "the app has 1 routes");
+    server.log_lines("the app has 1 routes");
     std::fs::write(&settings, "eval-timeout = 7\nqueue = 11\nmax-body = 100\n").unwrap();
-    let log = log_with(&server, "restart nixweb serve to apply it");
+    server.log_lines("restart nixweb serve to apply it");
+    let log = server.stderr();
     let line = log
         .lines()
         .find(|l| l.contains("restart nixweb serve"))
@@ -102,7 +89,8 @@ fn a_changed_settings_file_says_what_a_restart_would_change() {
         "the flag wins over the file: {line}"
     );
     std::fs::write(&settings, "eval-timeout = \"soon\"\n").unwrap();
-    let log = log_with(&server, "no longer reads");
+    server.log_lines("no longer reads");
+    let log = server.stderr();
     assert!(log.contains("keeps the settings it started with"), "{log}");
     assert_eq!(
         server.get("/").unwrap().text().unwrap(),

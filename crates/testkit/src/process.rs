@@ -202,6 +202,19 @@ impl ServerProcess {
         }
     }
 
+    /// The log's lines that contain `needle`, once there is one (waiting up to 20 s);
+    /// panics with the end of the log if none comes.
+    pub fn log_lines(&self, needle: &str) -> String {
+        assert!(
+            self.wait_for_log(needle, Duration::from_secs(20)),
+            "no {needle:?} in the server's log:\n{}",
+            self.stderr_end()
+        );
+        let log = self.stderr();
+        let lines: Vec<&str> = log.lines().filter(|l| l.contains(needle)).collect();
+        lines.join("\n")
+    }
+
     /// After a hostile request: the process is alive, GET `path` answers 200 within
     /// `within`, and resident memory is below `max_rss_mib`. `what` names the attack in the
     /// failure message, which also shows the end of the server's log.
