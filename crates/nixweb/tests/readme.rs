@@ -87,10 +87,7 @@ fn the_usage_block_lists_only_flags_that_exist() {
             .map(|w| w.trim_start_matches('['))
             .filter(|w| w.starts_with("--"))
         {
-            let flag = flag
-                .split(|c: char| c == ']' || c == '=' || c == ' ')
-                .next()
-                .unwrap();
+            let flag = flag.split([']', '=', ' ']).next().unwrap();
             let help = Command::new(env!("CARGO_BIN_EXE_nixweb"))
                 .args([command, "--help"])
                 .output()
