@@ -273,11 +273,9 @@ fn with_a_real_server() {
             &["--engine", engine],
             &[("QUOTES_URL", upstream.as_str())],
         );
-        let startup = server.log_lines("nixweb: ");
-        assert!(
-            startup.contains("the app does not evaluate"),
-            "{engine}: {startup}"
-        );
+        // The source comes after the message: once it is there, the whole error is.
+        server.log_lines("users.\":id\".GET = req: {{");
+        let startup = server.stderr();
         assert!(
             startup.contains(&format!("{}:", file.display())),
             "{engine}: {startup}"

@@ -48,7 +48,8 @@ fn a_multi_line_error_keeps_its_prefix_on_every_line() {
     let server = ServerProcess::start(env!("CARGO_BIN_EXE_nixweb"), dir.path(), &[]);
     let reply = server.get("/broken").unwrap();
     let id = reply.headers()["x-request-id"].to_str().unwrap().to_owned();
-    server.log_lines("it broke");
+    // The last line of the error: once it is there, all of it is.
+    server.log_lines("frames hidden");
     let log = server.stderr();
     let lines: Vec<&str> = log.lines().filter(|l| l.contains(&id)).collect();
     assert!(lines.len() > 3, "the error should span lines: {log}");
