@@ -92,7 +92,10 @@ fn a_changed_settings_file_says_what_a_restart_would_change() {
     std::fs::write(&settings, "eval-timeout = \"soon\"\n").unwrap();
     server.log_lines("keeps the settings it started with");
     let log = server.stderr();
-    assert!(log.contains("nixweb.toml changed and no longer reads"), "{log}");
+    assert!(
+        log.contains("nixweb.toml changed and no longer reads"),
+        "{log}"
+    );
     assert_eq!(
         server.get("/").unwrap().text().unwrap(),
         "a",
