@@ -92,7 +92,12 @@ fn two_servers_on_one_postgresql_share_state_serializably() {
     for engine in engines() {
         let first = NixwebProcess::start(dir.path(), &url, engine);
         let second = NixwebProcess::start(dir.path(), &url, engine);
-        let client = reqwest::blocking::Client::new();
+        // Serializability is the point, not speed: 200 Nix-engine increments queue on two
+        // servers, and on a loaded machine the last ones wait past reqwest's 30 s default.
+        let client = reqwest::blocking::Client::builder()
+            .timeout(std::time::Duration::from_secs(300))
+            .build()
+            .unwrap();
         let before: u64 = client
             .get(first.url("/counter"))
             .send()
