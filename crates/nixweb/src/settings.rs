@@ -457,6 +457,43 @@ mod tests {
     }
 
     #[test]
+    fn tls_files_from_the_file_are_relative_to_the_app_and_go_in_pairs() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("nixweb.toml"),
+            "tls-cert = \"tls/cert.pem\"\ntls-key = \"/etc/k.pem\"\ntls-client-ca = \"ca.pem\"",
+        )
+        .unwrap();
+        let s = Settings::resolve(dir.path(), &RunArgs::default(), &ServeArgs::default())
+            .unwrap()
+            .http;
+        assert_eq!(s.tls_cert, Some(dir.path().join("tls/cert.pem")));
+        assert_eq!(s.tls_key, Some(PathBuf::from("/etc/k.pem")));
+        assert_eq!(s.tls_client_ca, Some(dir.path().join("ca.pem")));
+        assert!(!s.tls_client_cert_optional);
+        // The flags' pair wins as a pair.
+        let serve = ServeArgs {
+            tls_cert: Some("c".into()),
+            tls_key: Some("k".into()),
+            ..ServeArgs::default()
+        };
+        let s = Settings::resolve(dir.path(), &RunArgs::default(), &serve)
+            .unwrap()
+            .http;
+        assert_eq!(
+            (s.tls_cert, s.tls_key),
+            (Some("c".into()), Some("k".into()))
+        );
+        for wrong in [
+            "tls-cert = \"c\"",
+            "tls-key = \"k\"",
+            "tls-client-ca = \"ca\"",
+        ] {
+            assert!(merged(wrong, &RunArgs::default()).is_err(), "{wrong}");
+        }
+    }
+
+    #[test]
     fn the_database_defaults_beside_the_app() {
         let dir = tempfile::tempdir().unwrap();
         let s = Settings::resolve(dir.path(), &RunArgs::default(), &ServeArgs::default()).unwrap();

@@ -144,17 +144,26 @@ fn serve(dir: &Path, flags: &[&str]) -> ServerProcess {
     ServerProcess::start(env!("CARGO_BIN_EXE_nixweb"), dir, flags)
 }
 
+/// `nixweb serve` with `--tls-cert` and `--tls-key` from `files`, and `flags`.
+fn serve_https(dir: &Path, files: &(PathBuf, PathBuf), flags: &[&str]) -> ServerProcess {
+    let (cert, key) = files;
+    let mut all = vec![
+        "--tls-cert",
+        cert.to_str().unwrap(),
+        "--tls-key",
+        key.to_str().unwrap(),
+    ];
+    all.extend_from_slice(flags);
+    serve(dir, &all)
+}
+
 #[test]
 fn https_by_alpn_with_http2_and_http1_and_req_tls_on_both_engines() {
     let dir = app();
     let ca = Authority::new("nixweb test CA");
-    let (cert, key) = ca.server(1).write(dir.path(), "server");
-    let (cert, key) = (cert.to_str().unwrap(), key.to_str().unwrap());
+    let files = ca.server(1).write(dir.path(), "server");
     for engine in ["embedded", "nix"] {
-        let mut server = serve(
-            dir.path(),
-            &["--engine", engine, "--tls-cert", cert, "--tls-key", key],
-        );
+        let mut server = serve_https(dir.path(), &files, &["--engine", engine]);
         assert!(
             server.url("/").starts_with("https://"),
             "{}",
@@ -195,25 +204,23 @@ fn https_by_alpn_with_http2_and_http1_and_req_tls_on_both_engines() {
 fn client_certificates_are_verified_and_handed_to_the_app() {
     let dir = app();
     let ca = Authority::new("nixweb test CA");
-    let (cert, key) = ca.server(1).write(dir.path(), "server");
+    let files = ca.server(1).write(dir.path(), "server");
     let ca_file = dir.path().join("clients.pem");
     std::fs::write(&ca_file, ca.pem()).unwrap();
     let alice = ca.client("alice");
     let bob = ca.client("bob");
     let stranger = Authority::new("some other CA").client("mallory");
-    for optional in [false, true] {
+    for (engine, optional) in [("embedded", false), ("nix", false), ("embedded", true)] {
         let mut flags = vec![
-            "--tls-cert",
-            cert.to_str().unwrap(),
-            "--tls-key",
-            key.to_str().unwrap(),
+            "--engine",
+            engine,
             "--tls-client-ca",
             ca_file.to_str().unwrap(),
         ];
         if optional {
             flags.push("--tls-client-cert-optional");
         }
-        let mut server = serve(dir.path(), &flags);
+        let mut server = serve_https(dir.path(), &files, &flags);
         let url = localhost(&server, "/tls");
         for (person, issued) in [("alice", &alice), ("bob", &bob)] {
             let (_, tls) = tls_of(&client(&ca.pem(), Some(issued.identity()), false), &url);
@@ -250,7 +257,10 @@ fn client_certificates_are_verified_and_handed_to_the_app() {
         let refused = client(&ca.pem(), Some(stranger.identity()), false)
             .get(&url)
             .send();
-        assert!(refused.is_err(), "optional={optional}: {refused:?}");
+        assert!(
+            refused.is_err(),
+            "{engine}, optional={optional}: {refused:?}"
+        );
         // No certificate: refused, unless they are optional.
         let anonymous = client(&ca.pem(), None, false).get(&url).send();
         if optional {
@@ -348,18 +358,8 @@ fn certificates_are_reloaded_without_dropping_connections() {
     let dir = app();
     let ca = Authority::new("nixweb test CA");
     let first = ca.server(1);
-    let (cert, key) = first.write(dir.path(), "server");
-    let mut server = serve(
-        dir.path(),
-        &[
-            "--tls-cert",
-            cert.to_str().unwrap(),
-            "--tls-key",
-            key.to_str().unwrap(),
-            "--idle-timeout",
-            "60",
-        ],
-    );
+    let files = first.write(dir.path(), "server");
+    let mut server = serve_https(dir.path(), &files, &["--idle-timeout", "60"]);
     let fresh = || client(&ca.pem(), None, true);
     let url = localhost(&server, "/health");
     assert_eq!(presented(&fresh(), &url), first.der);
@@ -382,7 +382,7 @@ fn certificates_are_reloaded_without_dropping_connections() {
     assert_eq!(kept.server_certificate(), first.der);
 
     // Files that do not load are logged; the server keeps the certificate in force.
-    std::fs::write(&cert, "not a certificate").unwrap();
+    std::fs::write(&files.0, "not a certificate").unwrap();
     assert!(
         server.wait_for_log("do not load", Duration::from_secs(15)),
         "a broken certificate was not reported; log:\n{}",
@@ -435,19 +435,11 @@ fn tls_files_that_do_not_load_stop_the_start_with_the_reason() {
 fn a_stalled_tls_handshake_is_closed_at_the_header_timeout() {
     let dir = app();
     let ca = Authority::new("nixweb test CA");
-    let (cert, key) = ca.server(1).write(dir.path(), "server");
-    let mut server = serve(
+    let files = ca.server(1).write(dir.path(), "server");
+    let mut server = serve_https(
         dir.path(),
-        &[
-            "--tls-cert",
-            cert.to_str().unwrap(),
-            "--tls-key",
-            key.to_str().unwrap(),
-            "--header-timeout",
-            "1",
-            "--idle-timeout",
-            "60",
-        ],
+        &files,
+        &["--header-timeout", "1", "--idle-timeout", "60"],
     );
     // The start of a TLS record (a handshake, TLS 1.0 framing), then nothing; and a
     // connection that sends nothing at all.
