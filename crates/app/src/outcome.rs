@@ -277,6 +277,7 @@ fn check_no_body(
     let size = match body {
         ResponseBody::Text(text) if text.is_empty() => return Ok(()),
         ResponseBody::Redirect(_) => return Ok(()),
+        ResponseBody::Text(text) if text.len() == 1 => " (1 byte)".to_owned(),
         ResponseBody::Text(text) => format!(" ({} bytes)", text.len()),
         ResponseBody::Json(_) | ResponseBody::File(_) => String::new(),
     };

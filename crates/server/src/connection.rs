@@ -36,7 +36,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
-use tokio::sync::{Notify, OwnedSemaphorePermit};
+use tokio::sync::OwnedSemaphorePermit;
 use tokio::time::Instant;
 
 /// How long a client may take over each part of a connection.
@@ -69,7 +69,6 @@ pub struct Activity {
     read_since_idle: AtomicU64,
     /// When a write found the socket full, with no write succeeding since.
     write_blocked_since: AtomicU64,
-    changed: Notify,
 }
 
 impl Activity {
@@ -80,7 +79,6 @@ impl Activity {
             idle_since: AtomicU64::new(0),
             read_since_idle: AtomicU64::new(NEVER),
             write_blocked_since: AtomicU64::new(NEVER),
-            changed: Notify::new(),
         })
     }
 
@@ -91,23 +89,24 @@ impl Activity {
     fn bytes_arrived(&self) {
         if self.active.load(Ordering::Relaxed) == 0
             && self.read_since_idle.load(Ordering::Relaxed) == NEVER
-            && self
-                .read_since_idle
-                .compare_exchange(NEVER, self.now(), Ordering::Relaxed, Ordering::Relaxed)
-                .is_ok()
         {
-            self.changed.notify_one();
+            let _ = self.read_since_idle.compare_exchange(
+                NEVER,
+                self.now(),
+                Ordering::Relaxed,
+                Ordering::Relaxed,
+            );
         }
     }
 
     fn write_stalled(&self) {
-        if self.write_blocked_since.load(Ordering::Relaxed) == NEVER
-            && self
-                .write_blocked_since
-                .compare_exchange(NEVER, self.now(), Ordering::Relaxed, Ordering::Relaxed)
-                .is_ok()
-        {
-            self.changed.notify_one();
+        if self.write_blocked_since.load(Ordering::Relaxed) == NEVER {
+            let _ = self.write_blocked_since.compare_exchange(
+                NEVER,
+                self.now(),
+                Ordering::Relaxed,
+                Ordering::Relaxed,
+            );
         }
     }
 
@@ -127,45 +126,43 @@ impl Activity {
         self.active.load(Ordering::Relaxed) == 0
     }
 
-    /// The next moment a rule may close the connection, and which rule; `None` as the rule
-    /// means "nothing to enforce yet, look again then".
-    fn next_deadline(&self, timeouts: &Timeouts) -> (u64, Option<Expired>) {
+    /// The rule that would close the connection soonest and when, if one applies now.
+    fn next_rule(&self, timeouts: &Timeouts) -> Option<(u64, Expired)> {
         let idle = timeouts.idle.as_millis() as u64;
         let header = timeouts.header.as_millis() as u64;
-        let mut next = (self.now().saturating_add(idle), None);
         let blocked = self.write_blocked_since.load(Ordering::Relaxed);
-        if blocked != NEVER {
-            next = (blocked.saturating_add(idle), Some(Expired::StalledWrite));
-        }
-        if self.is_idle() {
+        let stalled =
+            (blocked != NEVER).then(|| (blocked.saturating_add(idle), Expired::StalledWrite));
+        let waiting = self.is_idle().then(|| {
             let head = self.read_since_idle.load(Ordering::Relaxed);
-            let rule = if head != NEVER {
-                (head.saturating_add(header), Some(Expired::SlowHead))
+            if head != NEVER {
+                (head.saturating_add(header), Expired::SlowHead)
             } else {
                 let since = self.idle_since.load(Ordering::Relaxed);
-                (since.saturating_add(idle), Some(Expired::Idle))
-            };
-            if rule.0 < next.0 || next.1.is_none() {
-                next = rule;
+                (since.saturating_add(idle), Expired::Idle)
             }
-        }
-        next
+        });
+        [stalled, waiting]
+            .into_iter()
+            .flatten()
+            .min_by_key(|(at, _)| *at)
     }
 
     /// Resolves when a rule says the connection must close.
+    ///
+    /// Nothing wakes the watchdog early (a wake-up per request would cost every request):
+    /// it looks every half of the shorter timeout, so it sees a rule begin to apply before
+    /// that rule's deadline, and then sleeps until exactly that deadline.
     pub async fn expired(&self, timeouts: &Timeouts) -> Expired {
+        let look = (timeouts.header.min(timeouts.idle) / 2).max(Duration::from_millis(1));
         loop {
-            let changed = self.changed.notified();
-            let (deadline, rule) = self.next_deadline(timeouts);
             let now = self.now();
-            if let (Some(rule), true) = (rule, now >= deadline) {
-                return rule;
-            }
-            let wait = Duration::from_millis(deadline.saturating_sub(now).max(1));
-            tokio::select! {
-                _ = tokio::time::sleep(wait) => {}
-                _ = changed => {}
-            }
+            let wake = match self.next_rule(timeouts) {
+                Some((deadline, rule)) if now >= deadline => return rule,
+                Some((deadline, _)) => Duration::from_millis(deadline - now).min(look),
+                None => look,
+            };
+            tokio::time::sleep(wake).await;
         }
     }
 }
@@ -187,7 +184,6 @@ impl Drop for RequestUnderWay {
         if activity.active.fetch_sub(1, Ordering::Relaxed) == 1 {
             activity.read_since_idle.store(NEVER, Ordering::Relaxed);
             activity.idle_since.store(activity.now(), Ordering::Relaxed);
-            activity.changed.notify_one();
         }
     }
 }
@@ -446,5 +442,99 @@ pub async fn serve<I>(
             // Nothing under way (at most a request head arriving): close now.
             return;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TIMEOUTS: Timeouts = Timeouts {
+        header: Duration::from_secs(2),
+        idle: Duration::from_secs(10),
+    };
+
+    /// Runs `script` against a fresh connection's activity while the watchdog watches;
+    /// returns the rule that closed it and when (time is simulated).
+    async fn watch(
+        script: impl FnOnce(Arc<Activity>) -> tokio::task::JoinHandle<()>,
+    ) -> (Expired, Duration) {
+        let activity = Activity::new();
+        let started = Instant::now();
+        let _script = script(activity.clone());
+        let rule = activity.expired(&TIMEOUTS).await;
+        (rule, started.elapsed())
+    }
+
+    async fn at(seconds: f64) {
+        tokio::time::sleep(Duration::from_secs_f64(seconds)).await;
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_silent_connection_is_idle_after_the_idle_timeout() {
+        let closed = watch(|_| tokio::spawn(async {})).await;
+        assert_eq!(closed, (Expired::Idle, Duration::from_secs(10)));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_head_that_began_must_end_within_the_header_timeout() {
+        let closed = watch(|a| {
+            tokio::spawn(async move {
+                at(3.0).await;
+                a.bytes_arrived();
+                at(1.0).await;
+                a.bytes_arrived();
+            })
+        })
+        .await;
+        assert_eq!(closed, (Expired::SlowHead, Duration::from_secs(5)));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_request_under_way_is_not_idle_and_a_slow_head_after_it_is_caught() {
+        let closed = watch(|a| {
+            tokio::spawn(async move {
+                a.bytes_arrived();
+                let request = a.request_started();
+                at(30.0).await;
+                drop(request);
+                // The next head on the kept-alive connection begins, and stops.
+                at(0.5).await;
+                a.bytes_arrived();
+            })
+        })
+        .await;
+        assert_eq!(closed, (Expired::SlowHead, Duration::from_millis(32_500)));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn after_a_request_the_idle_timeout_starts_again() {
+        let closed = watch(|a| {
+            tokio::spawn(async move {
+                let request = a.request_started();
+                at(7.0).await;
+                drop(request);
+            })
+        })
+        .await;
+        assert_eq!(closed, (Expired::Idle, Duration::from_secs(17)));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_write_that_stalls_for_the_idle_timeout_closes_and_progress_resets_it() {
+        let closed = watch(|a| {
+            tokio::spawn(async move {
+                let request = a.request_started();
+                at(5.0).await;
+                a.write_stalled();
+                at(8.0).await;
+                a.write_went_through();
+                a.write_stalled();
+                at(60.0).await;
+                drop(request);
+            })
+        })
+        .await;
+        assert_eq!(closed, (Expired::StalledWrite, Duration::from_secs(23)));
     }
 }
