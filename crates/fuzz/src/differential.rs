@@ -36,18 +36,13 @@ pub fn nixweb(program: &str) -> Answer {
 }
 
 pub fn nix(program: &str) -> Answer {
+    // In a file: programs may be longer than a command line.
+    let file = tempfile::NamedTempFile::new().expect("a temporary file");
+    std::fs::write(file.path(), program).expect("the program");
     let output = Command::new("timeout")
-        .args([
-            "10",
-            "nix-instantiate",
-            "--eval",
-            "--strict",
-            "--option",
-            "substituters",
-            "",
-            "-E",
-        ])
-        .arg(program)
+        .args(["10", "nix-instantiate", "--eval", "--strict"])
+        .args(["--option", "substituters", ""])
+        .arg(file.path())
         .output()
         .expect("nix-instantiate runs (scripts/setup installs it)");
     match output.status.code() {
