@@ -19,6 +19,7 @@ pub mod json;
 pub mod json_parse;
 pub mod lists;
 pub mod paths;
+pub mod regex;
 pub mod strings;
 pub mod toml;
 pub mod types;
@@ -79,6 +80,7 @@ pub fn install(ev: &mut Evaluator) {
     attrs::register(&mut reg);
     lists::register(&mut reg);
     strings::register(&mut reg);
+    regex::register(&mut reg);
     json::register(&mut reg);
     toml::register(&mut reg);
     xml::register(&mut reg);
