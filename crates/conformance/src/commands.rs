@@ -25,27 +25,33 @@ const CORPUS_LIST_HEADER: &str = "\
 #   cargo run -p nixweb-conformance -- corpus --write-expected
 # Reasons starting with `auto:` are regenerated; any other reason is kept.";
 
-fn crate_dir() -> PathBuf {
+pub(crate) fn crate_dir() -> PathBuf {
     PathBuf::from(CRATE_DIR)
 }
 
-fn repo_root() -> PathBuf {
+pub(crate) fn repo_root() -> PathBuf {
     crate_dir().join("../..")
 }
 
 /// Absolute, without `..`, so it can be a working directory and a placeholder key.
-fn absolute(path: &Path) -> Result<PathBuf> {
+pub(crate) fn absolute(path: &Path) -> Result<PathBuf> {
     std::fs::canonicalize(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
 }
 
-struct Setup {
-    isolation: Isolation,
+pub(crate) struct Setup {
+    pub isolation: Isolation,
     list_path: Option<PathBuf>,
-    list: ExpectedList,
-    jobs: usize,
+    pub list: ExpectedList,
+    pub jobs: usize,
 }
 
-fn setup(run: &RunArgs, default_list: &str) -> Result<Setup> {
+/// `default_list` is the embedded engine's list; `reference_list`, if any, the reference
+/// engine's (suites whose truth is not Nix 2.8 allow it failures too).
+pub(crate) fn setup(
+    run: &RunArgs,
+    default_list: &str,
+    reference_list: Option<&str>,
+) -> Result<Setup> {
     if run.write_expected && !run.only.is_empty() {
         bail!("--write-expected needs the whole suite; drop --only");
     }
@@ -53,11 +59,16 @@ fn setup(run: &RunArgs, default_list: &str) -> Result<Setup> {
     if engine == EngineKind::Reference && !engine::reference_available() {
         bail!("the reference engine needs nix-instantiate on PATH");
     }
-    // The reference engine is the truth: by default it gets no allowance for failures.
+    // For lang and corpus the reference engine is the truth: by default it gets no
+    // allowance for failures.
+    let default_list = match engine {
+        EngineKind::Embedded => Some(default_list),
+        EngineKind::Reference => reference_list,
+    };
     let list_path = run
         .expected
         .clone()
-        .or_else(|| (engine == EngineKind::Embedded).then(|| crate_dir().join(default_list)));
+        .or_else(|| default_list.map(|name| crate_dir().join(name)));
     let mut list = match &list_path {
         Some(path) => ExpectedList::load(path)?,
         None => ExpectedList::default(),
@@ -110,7 +121,7 @@ fn finish(
 }
 
 /// `text` on one printable line (control characters escaped), cut at `limit` chars.
-fn one_line(text: &str, limit: usize) -> String {
+pub(crate) fn one_line(text: &str, limit: usize) -> String {
     let flat: String = text
         .chars()
         .map(|c| match c {
@@ -140,8 +151,20 @@ fn from_first_difference(a: &str, b: &str) -> (String, String) {
     (cut(a), cut(b))
 }
 
+/// `text` indented, at most 60 lines of at most 400 characters: enough to see a
+/// difference, not a 100,000-deep value.
 fn indent(text: &str) -> String {
-    text.lines().map(|l| format!("    {l}\n")).collect()
+    const LINES: usize = 60;
+    let mut out: String = text
+        .lines()
+        .take(LINES)
+        .map(|l| format!("    {}\n", one_line(l, 400)))
+        .collect();
+    let more = text.lines().count().saturating_sub(LINES);
+    if more > 0 {
+        out.push_str(&format!("    … {more} more line(s)\n"));
+    }
+    out
 }
 
 pub fn lang(args: &LangArgs) -> Result<bool> {
@@ -151,7 +174,7 @@ pub fn lang(args: &LangArgs) -> Result<bool> {
     };
     lang::check_tests_dir(&tests_dir)?;
     let tests_dir = absolute(&tests_dir)?;
-    let setup = setup(&args.run, "expected-failures.txt")?;
+    let setup = setup(&args.run, "expected-failures.txt", None)?;
     let mut cases = lang::discover(&tests_dir)?;
     cases.retain(|case| args.run.selects(&case.id));
     println!(
@@ -164,45 +187,80 @@ pub fn lang(args: &LangArgs) -> Result<bool> {
     let outcomes = parallel_map(&cases, setup.jobs, |case| {
         setup.isolation.run(&case.invocation)
     });
-
-    let mut rows: BTreeMap<Category, Row> = Category::ALL
+    let judged = cases
         .iter()
-        .map(|c| (*c, Row::new(c.label())))
+        .zip(&outcomes)
+        .map(|(case, outcome)| Judged {
+            id: &case.id,
+            row: case.category.label(),
+            verdict: lang::judge(case, outcome),
+        })
         .collect();
+    let labels: Vec<&str> = Category::ALL.iter().map(|c| c.label()).collect();
+    let suite = Suite {
+        title: "Nix 2.8 lang tests",
+        rows: &labels,
+        header: LANG_LIST_HEADER,
+        rerun_hint: "nixweb-conformance lang --write-expected",
+    };
+    report(&setup, &args.run, &suite, judged, &[])
+}
+
+/// One case's verdict, and the row of the table it counts in.
+pub(crate) struct Judged<'a> {
+    pub id: &'a str,
+    pub row: &'static str,
+    pub verdict: Verdict,
+}
+
+/// How a suite is reported: its table's title and rows (in order), and its list's header.
+pub(crate) struct Suite<'a> {
+    pub title: &'a str,
+    pub rows: &'a [&'static str],
+    pub header: &'a str,
+    pub rerun_hint: &'a str,
+}
+
+/// Prints the failures and the table (with `notes` under it), then writes or checks the
+/// expected-failures list; returns whether the run is green.
+pub(crate) fn report(
+    setup: &Setup,
+    run: &RunArgs,
+    suite: &Suite,
+    judged: Vec<Judged>,
+    notes: &[String],
+) -> Result<bool> {
+    let mut rows: Vec<Row> = suite.rows.iter().map(|label| Row::new(*label)).collect();
     let mut failures = BTreeMap::new();
-    for (case, outcome) in cases.iter().zip(&outcomes) {
+    for case in &judged {
         let row = rows
-            .get_mut(&case.category)
-            .expect("every category has a row");
+            .iter_mut()
+            .find(|row| row.label == case.row)
+            .expect("every case's row is in the table");
         row.total += 1;
-        match lang::judge(case, outcome) {
+        match &case.verdict {
             Verdict::Pass => row.passed += 1,
             Verdict::Fail { reason, detail } => {
-                let listed = setup.list.contains(&case.id);
+                let listed = setup.list.contains(case.id);
                 if listed {
                     row.expected_failures += 1;
                 }
-                if args.run.verbose || !listed {
-                    println!("FAIL {}: {}", case.id, one_line(&reason, 200));
+                if run.verbose || !listed {
+                    println!("FAIL {}: {}", case.id, one_line(reason, 200));
                 }
-                if args.run.verbose {
-                    print!("{}", indent(&detail));
+                if run.verbose {
+                    print!("{}", indent(detail));
                 }
-                failures.insert(case.id.clone(), one_line(&reason, 120));
+                failures.insert(case.id.to_owned(), one_line(reason, 120));
             }
         }
     }
-    let rows: Vec<Row> = rows.into_values().collect();
-    println!("\n{}", table::render("Nix 2.8 lang tests", &rows));
-    let ids = cases.iter().map(|c| c.id.as_str()).collect();
-    finish(
-        &setup,
-        &args.run,
-        ids,
-        &failures,
-        LANG_LIST_HEADER,
-        "nixweb-conformance lang --write-expected",
-    )
+    println!("\n{}", table::render(suite.title, &rows));
+    for note in notes {
+        println!("{note}");
+    }
+    let ids = judged.iter().map(|c| c.id).collect();
+    finish(setup, run, ids, &failures, suite.header, suite.rerun_hint)
 }
 
 pub fn corpus(args: &CorpusArgs) -> Result<bool> {
@@ -224,7 +282,7 @@ pub fn corpus(args: &CorpusArgs) -> Result<bool> {
             .or(args.run.engine),
         ..args.run.clone()
     };
-    let setup = setup(&run_args, "corpus-expected-failures.txt")?;
+    let setup = setup(&run_args, "corpus-expected-failures.txt", None)?;
     let engine = setup.isolation.engine();
 
     if args.record {

@@ -5,6 +5,10 @@
 //! `.exp` format: each case's expression on a line (a multi-line one as `>>> ` and a
 //! JSON string), then its result: `=> line` for each stdout line of a success,
 //! `=! line` for each line of the error.
+//!
+//! A topic file whose first line is `#! ARGS` runs its cases with those nix-instantiate
+//! arguments (shell words) instead of `--eval --strict`: `#! --eval` prints values
+//! unforced, `#! --eval --strict --json` prints JSON, `#! --eval -A 'a."b.c"'` selects.
 
 use crate::invocation::{Input, Invocation, Mode, Outcome};
 use anyhow::{bail, Context, Result};
@@ -24,7 +28,12 @@ pub struct Case {
     pub id: String,
     pub topic: String,
     pub expr: String,
+    /// The nix-instantiate arguments besides `-E EXPR` (the topic's `#!` line).
+    pub args: Vec<String>,
 }
+
+/// The arguments of a topic without a `#!` line.
+const DEFAULT_ARGS: [&str; 2] = ["--eval", "--strict"];
 
 /// What a case must produce, as recorded from Nix.
 #[derive(Debug, Clone, PartialEq)]
@@ -125,6 +134,20 @@ fn topics(dir: &Path) -> Result<Vec<(String, PathBuf)>> {
 /// plus multi-line cases written between a `#>` line and a `#<` line (for what only
 /// real newlines can test, such as indented strings). Ids use the first line's number.
 pub fn parse_topic(topic: &str, text: &str) -> Result<Vec<Case>> {
+    let args = match text.lines().next().and_then(|l| l.strip_prefix("#!")) {
+        Some(words) => {
+            let args =
+                crate::shell::split(words, &[]).map_err(|e| anyhow::anyhow!("{topic}:1: {e}"))?;
+            // Checked here, so that a bad line fails the run instead of every case.
+            let mut probe =
+                Invocation::new(Input::Expr(String::new()), Mode::Instantiate, ".".into());
+            probe
+                .apply_words(args.clone())
+                .map_err(|e| anyhow::anyhow!("{topic}:1: {e}"))?;
+            args
+        }
+        None => DEFAULT_ARGS.map(String::from).to_vec(),
+    };
     let mut cases = Vec::new();
     let mut block: Option<(usize, Vec<&str>)> = None;
     for (index, line) in text.lines().enumerate() {
@@ -135,6 +158,7 @@ pub fn parse_topic(topic: &str, text: &str) -> Result<Vec<Case>> {
                     id: format!("{topic}:{start}"),
                     topic: topic.to_owned(),
                     expr: lines.join("\n"),
+                    args: args.clone(),
                 });
                 block = None;
             } else {
@@ -158,6 +182,7 @@ pub fn parse_topic(topic: &str, text: &str) -> Result<Vec<Case>> {
             id: format!("{topic}:{number}"),
             topic: topic.to_owned(),
             expr: expr.to_owned(),
+            args: args.clone(),
         });
     }
     if let Some((start, _)) = block {
@@ -182,12 +207,12 @@ pub fn discover(dir: &Path) -> Result<Vec<Case>> {
 pub fn invocation(case: &Case, dir: &Path) -> Invocation {
     let mut invocation = Invocation::new(
         Input::Expr(case.expr.clone()),
-        Mode::Eval {
-            strict: true,
-            xml: false,
-        },
+        Mode::Instantiate,
         dir.to_path_buf(),
     );
+    invocation
+        .apply_words(case.args.clone())
+        .expect("checked when the topic was read");
     invocation.env = CORPUS_ENV
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -352,7 +377,29 @@ mod tests {
             [("t:2", "1 + 1"), ("t:4", "''\n  a\n''"), ("t:9", "2")]
         );
         assert!(parse_topic("t", "#>\n1\n").is_err());
+        assert_eq!(cases[0].args, ["--eval", "--strict"]);
         assert!(parse_topic("t", "-1\n").is_err());
+    }
+
+    #[test]
+    fn a_first_line_of_arguments_applies_to_every_case() {
+        let text = "#! --eval --json -A 'a.\"b.c\"'\n{ a.\"b.c\" = 1; }\n";
+        let cases = parse_topic("t", text).unwrap();
+        assert_eq!(cases.len(), 1);
+        let inv = invocation(&cases[0], Path::new("/c"));
+        assert_eq!(inv.attr_paths, ["a.\"b.c\""]);
+        assert_eq!(
+            inv.mode,
+            Mode::Eval {
+                strict: false,
+                output: crate::invocation::Output::Json
+            }
+        );
+        assert!(
+            parse_topic("t", "#! --strict\n1\n").is_err(),
+            "--strict needs --eval"
+        );
+        assert!(parse_topic("t", "#! -A\n1\n").is_err());
     }
 
     #[test]

@@ -23,8 +23,34 @@ pub enum Input {
 pub enum Mode {
     /// `--parse`: only check that the input parses (and binds its variables).
     Parse,
-    /// `--eval`, optionally `--strict`, printing as Nix or as XML.
-    Eval { strict: bool, xml: bool },
+    /// `--eval`, optionally `--strict`.
+    Eval { strict: bool, output: Output },
+    /// Neither `--eval` nor `--parse`: instantiate the derivations the value holds.
+    Instantiate,
+}
+
+impl Mode {
+    /// `--eval --strict`, the mode of most cases.
+    pub const STRICT: Mode = Mode::Eval {
+        strict: true,
+        output: Output::Nix,
+    };
+    /// `--eval` alone.
+    pub const LAZY: Mode = Mode::Eval {
+        strict: false,
+        output: Output::Nix,
+    };
+}
+
+/// How an evaluated value is printed.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq)]
+pub enum Output {
+    /// As Nix prints values.
+    Nix,
+    /// `--xml --no-location`, as the lang tests' `.exp.xml` files were made.
+    Xml,
+    /// `--json`.
+    Json,
 }
 
 /// A `--arg` / `--argstr` value.
@@ -42,6 +68,10 @@ pub struct Invocation {
     pub attr_paths: Vec<String>,
     /// `-I` entries, in order.
     pub include: Vec<String>,
+    /// Any other command-line words, in order (`--show-trace`, `--option NAME VALUE`, …).
+    /// The reference engine passes them on; the embedded engine honours those it has an
+    /// equivalent for and fails the case on any other, so no case passes by ignoring one.
+    pub flags: Vec<String>,
     /// `NIX_PATH` entries, in order; they come after the `-I` entries.
     pub nix_path: Vec<String>,
     /// Extra environment variables (besides the fixed base environment).
@@ -58,6 +88,7 @@ impl Invocation {
             args: Vec::new(),
             attr_paths: Vec::new(),
             include: Vec::new(),
+            flags: Vec::new(),
             nix_path: Vec::new(),
             env: Vec::new(),
             cwd,
@@ -67,15 +98,21 @@ impl Invocation {
     /// Applies the words of a lang test `.flags` file. lang.sh expands it unquoted, so it
     /// is split on whitespace without any quoting rules.
     pub fn apply_flags(&mut self, flags: &str) -> Result<(), String> {
-        let mut words = flags.split_whitespace();
+        self.apply_words(flags.split_whitespace().map(str::to_owned))
+    }
+
+    /// Applies nix-instantiate command-line words: the ones every engine understands go
+    /// into their fields, `--eval`, `--strict`, `--json` and `--xml` into the mode, and
+    /// anything else into [`Invocation::flags`].
+    pub fn apply_words(&mut self, words: impl IntoIterator<Item = String>) -> Result<(), String> {
+        let mut words = words.into_iter();
         while let Some(flag) = words.next() {
             let mut next = |what: &str| {
                 words
                     .next()
-                    .map(str::to_owned)
                     .ok_or_else(|| format!("flag {flag} is missing its {what}"))
             };
-            match flag {
+            match flag.as_str() {
                 "--arg" => {
                     let name = next("name")?;
                     self.args.push((name, Arg::Expr(next("value")?)));
@@ -86,10 +123,29 @@ impl Invocation {
                 }
                 "-A" | "--attr" => self.attr_paths.push(next("attribute path")?),
                 "-I" | "--include" => self.include.push(next("path")?),
-                other => return Err(format!("unsupported flag in .flags file: {other}")),
+                "--eval" | "--eval-only" => {
+                    if !matches!(self.mode, Mode::Eval { .. }) {
+                        self.mode = Mode::LAZY;
+                    }
+                }
+                "--parse" => self.mode = Mode::Parse,
+                "--strict" => self.set_eval(|strict, _| *strict = true)?,
+                "--json" => self.set_eval(|_, output| *output = Output::Json)?,
+                "--xml" => self.set_eval(|_, output| *output = Output::Xml)?,
+                _ => self.flags.push(flag),
             }
         }
         Ok(())
+    }
+
+    fn set_eval(&mut self, change: impl FnOnce(&mut bool, &mut Output)) -> Result<(), String> {
+        match &mut self.mode {
+            Mode::Eval { strict, output } => {
+                change(strict, output);
+                Ok(())
+            }
+            _ => Err("--strict, --json and --xml need --eval".into()),
+        }
     }
 }
 
@@ -167,9 +223,24 @@ mod tests {
     }
 
     #[test]
-    fn unknown_or_truncated_flags_are_errors() {
-        assert!(blank().apply_flags("--strict").is_err());
+    fn truncated_flags_are_errors() {
+        assert!(blank().apply_flags("--strict").is_err(), "needs --eval");
         assert!(blank().apply_flags("--arg x").is_err());
+    }
+
+    #[test]
+    fn mode_flags_set_the_mode_and_the_rest_are_kept_in_order() {
+        let mut inv = blank();
+        inv.apply_flags("--eval --show-trace --strict --lint-url-literals fatal --json")
+            .unwrap();
+        assert_eq!(
+            inv.mode,
+            Mode::Eval {
+                strict: true,
+                output: Output::Json
+            }
+        );
+        assert_eq!(inv.flags, ["--show-trace", "--lint-url-literals", "fatal"]);
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! the way lang.sh runs them, with the pass criteria lang.sh applies.
 
 use crate::diff::line_diff;
-use crate::invocation::{Input, Invocation, Mode, Outcome};
+use crate::invocation::{Input, Invocation, Mode, Outcome, Output};
 use anyhow::{bail, Context, Result};
 use std::path::{Path, PathBuf};
 
@@ -50,8 +50,47 @@ pub struct Case {
     pub invocation: Invocation,
     /// The exact stdout required (eval-okay only).
     pub expected_stdout: Option<String>,
-    /// Preamble only: text that must (true) or must not (false) appear in the output.
-    pub output_needle: Option<(String, bool)>,
+    /// Preamble only: what the output must show.
+    pub output_check: Option<OutputCheck>,
+    /// The stderr current Nix's lang.sh compares with (`.err.exp`; empty when an eval-okay
+    /// case has none). Only reported, never judged: 2.8's suite has none.
+    pub expected_stderr: Option<String>,
+}
+
+/// One of lang.sh's preamble checks: a `grep` of some of the command's output, and the
+/// exit code the command must have for the check to hold.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OutputCheck {
+    pub needle: String,
+    /// Whether the needle must appear (`grepQuiet`) or must not (`grepQuietInverse`).
+    pub must_appear: bool,
+    pub stream: Stream,
+    /// The exit code required (`expectStderr 1`; 0 where a pipeline runs under
+    /// `set -o pipefail`); `None`: any.
+    pub exit_code: Option<i32>,
+}
+
+/// Which output a check reads.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub enum Stream {
+    /// `2>&1`.
+    #[default]
+    Both,
+    /// `2>/dev/null`.
+    Stdout,
+    /// `expectStderr`: stdout goes to the terminal, stderr into the pipe.
+    Stderr,
+}
+
+impl OutputCheck {
+    /// A check of stdout and stderr together, whatever the exit code.
+    pub fn both(needle: &str, must_appear: bool) -> Self {
+        OutputCheck {
+            needle: needle.to_owned(),
+            must_appear,
+            ..OutputCheck::default()
+        }
+    }
 }
 
 #[derive(Debug, PartialEq)]
@@ -110,22 +149,17 @@ pub fn discover(tests_dir: &Path) -> Result<Vec<Case>> {
                         category,
                         invocation: Invocation::new(Input::Stdin(text), Mode::Parse, cwd.clone()),
                         expected_stdout: None,
-                        output_needle: None,
+                        output_check: None,
+                        expected_stderr: None,
                     });
                 }
                 "eval-fail-" => cases.push(Case {
                     id: stem.clone(),
                     category: Category::EvalFail,
-                    invocation: Invocation::new(
-                        Input::File(file.clone()),
-                        Mode::Eval {
-                            strict: false,
-                            xml: false,
-                        },
-                        cwd.clone(),
-                    ),
+                    invocation: Invocation::new(Input::File(file.clone()), Mode::LAZY, cwd.clone()),
                     expected_stdout: None,
-                    output_needle: None,
+                    output_check: None,
+                    expected_stderr: None,
                 }),
                 _ => cases.extend(eval_okay_cases(tests_dir, stem, &file)?),
             }
@@ -144,10 +178,6 @@ pub fn discover(tests_dir: &Path) -> Result<Vec<Case>> {
 /// quiet when nothing fails. Its third check needs `--show-trace`, which the embedded API
 /// has no option for, so it is left out.
 fn preamble_cases(cwd: &Path) -> Vec<Case> {
-    let non_strict = Mode::Eval {
-        strict: false,
-        xml: false,
-    };
     [
         ("preamble-trace", r#"builtins.trace "Hello" 123"#, true),
         (
@@ -160,9 +190,10 @@ fn preamble_cases(cwd: &Path) -> Vec<Case> {
     .map(|(id, expr, must_appear)| Case {
         id: id.to_owned(),
         category: Category::Preamble,
-        invocation: Invocation::new(Input::Expr(expr.to_owned()), non_strict, cwd.to_path_buf()),
+        invocation: Invocation::new(Input::Expr(expr.to_owned()), Mode::LAZY, cwd.to_path_buf()),
         expected_stdout: None,
-        output_needle: Some(("Hello".to_owned(), must_appear)),
+        output_check: Some(OutputCheck::both("Hello", must_appear)),
+        expected_stderr: None,
     })
     .collect()
 }
@@ -174,10 +205,7 @@ fn eval_okay_cases(tests_dir: &Path, stem: &str, file: &Path) -> Result<Vec<Case
     if exp.is_file() {
         let mut invocation = Invocation::new(
             Input::File(file.to_path_buf()),
-            Mode::Eval {
-                strict: true,
-                xml: false,
-            },
+            Mode::STRICT,
             tests_dir.to_path_buf(),
         );
         let flags = lang.join(format!("{stem}.flags"));
@@ -193,7 +221,8 @@ fn eval_okay_cases(tests_dir: &Path, stem: &str, file: &Path) -> Result<Vec<Case
             category: Category::EvalOkay,
             invocation,
             expected_stdout: Some(std::fs::read_to_string(&exp)?),
-            output_needle: None,
+            output_check: None,
+            expected_stderr: None,
         });
     }
     let exp_xml = lang.join(format!("{stem}.exp.xml"));
@@ -205,12 +234,13 @@ fn eval_okay_cases(tests_dir: &Path, stem: &str, file: &Path) -> Result<Vec<Case
                 Input::File(file.to_path_buf()),
                 Mode::Eval {
                     strict: true,
-                    xml: true,
+                    output: Output::Xml,
                 },
                 tests_dir.to_path_buf(),
             ),
             expected_stdout: Some(std::fs::read_to_string(&exp_xml)?),
-            output_needle: None,
+            output_check: None,
+            expected_stderr: None,
         });
     }
     Ok(cases)
@@ -221,16 +251,35 @@ pub fn judge(case: &Case, outcome: &Outcome) -> Verdict {
     let fail = |reason: String, detail: String| Verdict::Fail { reason, detail };
     match case.category {
         Category::Preamble => {
-            // lang.sh greps stdout and stderr together; it does not look at the exit code.
-            let (needle, must_appear) = case.output_needle.clone().unwrap_or_default();
-            let output = format!("{}{}", outcome.stdout, outcome.stderr);
+            let check = case.output_check.clone().unwrap_or_default();
+            let output = match check.stream {
+                Stream::Both => format!("{}{}", outcome.stdout, outcome.stderr),
+                Stream::Stdout => outcome.stdout.clone(),
+                Stream::Stderr => outcome.stderr.clone(),
+            };
             if outcome.exit_code < 0 {
                 fail(outcome.summary(), outcome.stderr.clone())
-            } else if output.contains(&needle) == must_appear {
+            } else if check
+                .exit_code
+                .is_some_and(|code| code != outcome.exit_code)
+            {
+                fail(
+                    format!(
+                        "exit code {}, want {}",
+                        outcome.exit_code,
+                        check.exit_code.unwrap_or_default()
+                    ),
+                    output,
+                )
+            } else if output.contains(&check.needle) == check.must_appear {
                 Verdict::Pass
             } else {
-                let what = if must_appear { "missing" } else { "unexpected" };
-                fail(format!("{what} {needle:?} in the output"), output)
+                let what = if check.must_appear {
+                    "missing"
+                } else {
+                    "unexpected"
+                };
+                fail(format!("{what} {:?} in the output", check.needle), output)
             }
         }
         Category::ParseFail | Category::EvalFail => {
@@ -282,7 +331,8 @@ mod tests {
             category,
             invocation: Invocation::new(Input::Expr("1".into()), Mode::Parse, ".".into()),
             expected_stdout: expected.map(str::to_owned),
-            output_needle: None,
+            output_check: None,
+            expected_stderr: None,
         }
     }
 
@@ -320,7 +370,7 @@ mod tests {
     #[test]
     fn preamble_checks_the_output_text() {
         let mut c = case(Category::Preamble, None);
-        c.output_needle = Some(("Hello".into(), true));
+        c.output_check = Some(OutputCheck::both("Hello", true));
         let traced = Outcome {
             stdout: "123\n".into(),
             stderr: "trace: Hello\n".into(),
@@ -331,8 +381,25 @@ mod tests {
             judge(&c, &outcome("123\n", 0)),
             Verdict::Fail { .. }
         ));
-        c.output_needle = Some(("Hello".into(), false));
+        c.output_check = Some(OutputCheck::both("Hello", false));
         assert!(matches!(judge(&c, &traced), Verdict::Fail { .. }));
+        // expectStderr 1 … | grepQuiet: stderr only, and the exit code counts.
+        c.output_check = Some(OutputCheck {
+            stream: Stream::Stderr,
+            exit_code: Some(1),
+            ..OutputCheck::both("Hello", true)
+        });
+        assert!(matches!(judge(&c, &traced), Verdict::Fail { .. }));
+        let failed = Outcome {
+            exit_code: 1,
+            ..traced.clone()
+        };
+        assert_eq!(judge(&c, &failed), Verdict::Pass);
+        c.output_check = Some(OutputCheck {
+            stream: Stream::Stdout,
+            ..OutputCheck::both("Hello", true)
+        });
+        assert!(matches!(judge(&c, &failed), Verdict::Fail { .. }));
     }
 
     #[test]

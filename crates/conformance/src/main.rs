@@ -1,20 +1,27 @@
-//! nixweb-conformance: checks nixweb-eval against Nix 2.8.
+//! nixweb-conformance: checks nixweb-eval against Nix 2.8, and against today's Nix and
+//! nixpkgs.
 //!
-//! It runs Nix's own language tests (`lang`, fetched by `fetch-tests.sh`) and a
+//! It runs Nix 2.8's own language tests (`lang`, fetched by `fetch-tests.sh`), a
 //! differential corpus written for this project (`corpus`, with answers recorded from the
-//! real `nix-instantiate`), each case in a child process with a timeout, and compares the
-//! failures with checked-in expected-failure lists so CI stays green while the evaluator
-//! grows. It is not an evaluator and not a general test framework: it only knows how
+//! real `nix-instantiate`), Nix's current language suite (`nix-current`) and the tests of
+//! nixpkgs' current lib (`nixpkgs-lib`, modules.sh's checks among them), each case in a
+//! child process with a timeout, and compares the failures with checked-in
+//! expected-failure lists so CI stays green while the evaluator grows. It is not an evaluator and not a general test framework: it only knows how
 //! `nix-instantiate --eval` / `--parse` behave.
 
 mod commands;
 mod corpus;
+mod current_commands;
 mod diff;
 mod engine;
 mod expected;
 mod invocation;
 mod isolation;
 mod lang;
+mod modules_sh;
+mod nix_current;
+mod nixpkgs_lib;
+mod shell;
 mod table;
 
 use clap::{Args, Parser, Subcommand};
@@ -41,6 +48,11 @@ enum Command {
     Lang(LangArgs),
     /// Run the differential corpus in crates/conformance/corpus.
     Corpus(CorpusArgs),
+    /// Run Nix's current language suite (tests/functional/lang), as its lang.sh does.
+    NixCurrent(NixCurrentArgs),
+    /// Run the tests of nixpkgs' current lib: misc.nix, systems.nix, fetchers.nix,
+    /// path/tests/unit.nix and every check of modules.sh.
+    NixpkgsLib(NixpkgsLibArgs),
     /// Internal: run one case in this process (the runner re-executes itself).
     #[command(hide = true)]
     RunOne {
@@ -122,11 +134,32 @@ pub struct CorpusArgs {
     pub run: RunArgs,
 }
 
+#[derive(Args)]
+pub struct NixCurrentArgs {
+    /// The suite's snapshot, holding tests/functional/lang [default:
+    /// <repo>/../shared/nix-lang-tests].
+    #[arg(long)]
+    pub tests: Option<PathBuf>,
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+#[derive(Args)]
+pub struct NixpkgsLibArgs {
+    /// The snapshot holding nixpkgs' lib/ [default: <repo>/../shared/nixpkgs-lib].
+    #[arg(long)]
+    pub lib: Option<PathBuf>,
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Lang(args) => commands::lang(&args),
         Command::Corpus(args) => commands::corpus(&args),
+        Command::NixCurrent(args) => current_commands::nix_current(&args),
+        Command::NixpkgsLib(args) => current_commands::nixpkgs_lib(&args),
         Command::RunOne {
             engine,
             request,

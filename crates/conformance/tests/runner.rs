@@ -1,6 +1,7 @@
 //! End-to-end tests of the runner itself, with a fake `nix-instantiate` on PATH so they
 //! need no Nix: the fake "evaluates" a file by printing its text, fails on `FAIL`, hangs
-//! on `HANG` (and answers lang.sh's addErrorContext check quietly). The per-case timeout
+//! on `HANG`, prints its working directory on `PRINTPWD` (and answers lang.sh's
+//! addErrorContext check quietly). The per-case timeout
 //! is generous (8 s) so that a slow machine cannot make an ordinary case time out. They check that the runner notices wrong output, failures, hangs, new
 //! passes and unknown entries, and that --write-expected keeps hand-written reasons.
 
@@ -19,6 +20,7 @@ esac
 case "$text" in
   *addErrorContext*) echo 123; exit 0 ;;
   *HANG*) sleep 300 ;;
+  *PRINTPWD*) echo "$PWD/x"; exit 0 ;;
   *FAIL*) echo "trace: noise" >&2; echo "error: fake failure in $text" >&2; echo "  at somewhere" >&2; exit 1 ;;
 esac
 echo "$text"
@@ -280,4 +282,146 @@ fn corpus_refuses_expressions_that_look_like_flags() {
     let (code, out) = run_corpus(&sb, &["--engine", "reference"]);
     assert_eq!(code, 2, "{out}");
     assert!(out.contains("parentheses"), "{out}");
+}
+
+fn run_suite(
+    sb: &Sandbox,
+    suite: &str,
+    dir_flag: &str,
+    dir: &str,
+    extra: &[&str],
+) -> (i32, String) {
+    let dir = sb.path(dir);
+    let list = sb.path("list.txt");
+    let mut args = vec![
+        suite,
+        "--engine",
+        "reference",
+        "--timeout",
+        "8",
+        dir_flag,
+        &dir,
+        "--expected",
+        &list,
+    ];
+    args.extend(extra);
+    sb.run(&args)
+}
+
+#[test]
+fn nix_current_follows_the_current_lang_sh() {
+    let sb = Sandbox::new();
+    let lang = "nix/tests/functional/lang";
+    sb.write("nix/tests/functional/lang.sh", "# fake\n");
+    // Passes only if /pwd stands for the working directory in the comparison.
+    sb.write(&format!("{lang}/eval-okay-pwd.nix"), "PRINTPWD");
+    sb.write(&format!("{lang}/eval-okay-pwd.exp"), "/pwd/x\n");
+    sb.write(&format!("{lang}/eval-okay-wrong.nix"), "3");
+    sb.write(&format!("{lang}/eval-okay-wrong.exp"), "2\n");
+    sb.write(&format!("{lang}/eval-okay-off.nix"), "HANG");
+    sb.write(&format!("{lang}/eval-okay-off.exp-disabled"), "");
+    sb.write(&format!("{lang}/eval-fail-good.nix"), "FAIL");
+    sb.write(
+        &format!("{lang}/eval-fail-good.err.exp"),
+        "not the fake's message\n",
+    );
+    sb.write(&format!("{lang}/eval-fail-wrong.nix"), "fine");
+    sb.write(&format!("{lang}/eval-fail-same.nix"), "FAIL");
+    sb.write(
+        &format!("{lang}/eval-fail-same.err.exp"),
+        "trace: noise\nerror: fake failure in FAIL\n  at somewhere\n",
+    );
+    // The symlink the snapshot lost: restored in a copy, so the fake can read through it.
+    sb.write(&format!("{lang}/readDir/foo/f.nix"), "through the link");
+    sb.write(&format!("{lang}/readDir/ldir"), "foo");
+    sb.write(&format!("{lang}/eval-okay-link.nix"), "");
+    std::fs::remove_file(sb.root.join(lang).join("eval-okay-link.nix")).unwrap();
+    std::os::unix::fs::symlink(
+        "readDir/ldir/f.nix",
+        sb.root.join(lang).join("eval-okay-link.nix"),
+    )
+    .unwrap();
+    sb.write(&format!("{lang}/eval-okay-link.exp"), "through the link\n");
+
+    let (code, out) = run_suite(&sb, "nix-current", "--tests", "nix", &["--only", "eval-"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("restored"), "{out}");
+    for id in ["eval-okay-wrong.exp", "eval-fail-wrong"] {
+        assert!(out.contains(&format!("REGRESSION  {id}")), "{id} in {out}");
+    }
+    for id in [
+        "eval-okay-pwd.exp",
+        "eval-okay-link.exp",
+        "eval-fail-good",
+        "eval-okay-off",
+    ] {
+        assert!(!out.contains(&format!("REGRESSION  {id}")), "{id} in {out}");
+    }
+    assert!(out.contains("eval-okay 3 of 3, eval-fail 1 of 2"), "{out}");
+
+    // The whole suite (with the preamble, which the fake fails) is held to its list.
+    let (code, out) = run_suite(&sb, "nix-current", "--tests", "nix", &["--write-expected"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        sb.read("list.txt").contains("preamble-warn "),
+        "{}",
+        sb.read("list.txt")
+    );
+    let (code, out) = run_suite(&sb, "nix-current", "--tests", "nix", &[]);
+    assert_eq!(code, 0, "{out}");
+}
+
+#[test]
+fn nixpkgs_lib_runs_each_modules_sh_check_as_a_case() {
+    let sb = Sandbox::new();
+    sb.write("pkgs/lib/default.nix", "{ }");
+    sb.write("pkgs/lib/tests/misc.nix", "[ ]");
+    sb.write("pkgs/lib/tests/systems.nix", "[ ]");
+    sb.write("pkgs/lib/tests/fetchers.nix", "[ FAIL ]");
+    sb.write("pkgs/lib/path/tests/unit.nix", "null");
+    sb.write("pkgs/lib/tests/modules/graph/test.nix", "true");
+    sb.write(
+        "pkgs/lib/tests/modules.sh",
+        r#"checkConfigOutput() {
+    evalConfig "$@" | grep -E "$1"
+}
+checkConfigOutput 'modules = \[ \./a\.nix \]' config.x ./a.nix
+set -- config.y ./b.nix
+checkConfigOutput '^nothing like it$' "$@"
+checkConfigError 'fake failure in import \./default\.nix \{ modules = \[ \./b\.nix \./FAIL\.nix \]' "$@" \
+  ./FAIL.nix
+checkConfigError 'fake' config.z ./fine.nix
+REQUIRE_INFINITE_RECURSION_HINT=1 checkConfigError 'fake' config.z ./FAIL.nix
+checkExpression './graph/test.nix'
+"#,
+    );
+    let (code, out) = run_suite(&sb, "nixpkgs-lib", "--lib", "pkgs", &[]);
+    assert_eq!(code, 1, "{out}");
+    for id in [
+        "lib/tests/fetchers.nix",
+        "modules.sh:6",
+        "modules.sh:9",
+        "modules.sh:10",
+    ] {
+        assert!(out.contains(&format!("REGRESSION  {id} ")), "{id} in {out}");
+    }
+    for id in [
+        "lib/tests/misc.nix",
+        "lib/path/tests/unit.nix",
+        "modules.sh:4",
+        "modules.sh:7",
+        "modules.sh:11",
+    ] {
+        assert!(
+            !out.contains(&format!("REGRESSION  {id} ")),
+            "{id} in {out}"
+        );
+    }
+    assert!(out.contains("missing infinite-recursion hint"), "{out}");
+    let total = out.lines().find(|l| l.starts_with("total")).unwrap();
+    assert_eq!(
+        total.split_whitespace().collect::<Vec<_>>(),
+        ["total", "10", "6", "4", "0", "60.0%"],
+        "{out}"
+    );
 }

@@ -1,12 +1,15 @@
 //! The embedded engine: nixweb-eval's `instantiate`, with the real file system and
 //! environment (`StdIO`), in the `run-one` child so that a crash or hang stays contained.
 
-use crate::invocation::{Arg, Input, Invocation, Mode, Outcome};
+use crate::invocation::{Arg, Input, Invocation, Mode, Outcome, Output};
 use nixweb_eval::{ArgValue, InstantiateOptions, OutputFormat, Source, StdIO};
 use std::sync::Arc;
 
 pub fn run(invocation: &Invocation) -> Outcome {
-    let options = options(invocation);
+    let options = match options(invocation) {
+        Ok(options) => options,
+        Err(unsupported) => return Outcome::runner_failure(unsupported),
+    };
     let output = nixweb_eval::instantiate(&options, Arc::new(StdIO));
     Outcome {
         stdout: output.stdout,
@@ -15,7 +18,38 @@ pub fn run(invocation: &Invocation) -> Outcome {
     }
 }
 
-fn options(invocation: &Invocation) -> InstantiateOptions {
+/// Checks the flags that have no field of their own. Those that cannot change what the
+/// evaluation yields are accepted; any other fails the case, so that no case passes
+/// because its flag was ignored.
+fn check_flags(flags: &[String]) -> Result<(), String> {
+    let mut words = flags.iter();
+    while let Some(flag) = words.next() {
+        match flag.as_str() {
+            // Only the error text depends on these (nixweb-eval prints no trace yet).
+            "--show-trace" | "--no-show-trace" => {}
+            // nixweb-eval writes no store, and reads no more in one mode than the other.
+            "--read-write-mode" | "--impure" => {}
+            // A limit on build time; evaluating builds nothing.
+            "--timeout" => {
+                words.next();
+            }
+            _ => {
+                let rest: Vec<&str> = std::iter::once(flag)
+                    .chain(words)
+                    .map(String::as_str)
+                    .collect();
+                return Err(format!(
+                    "nixweb-eval has no equivalent of nix-instantiate's `{}`",
+                    rest.join(" ")
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn options(invocation: &Invocation) -> Result<InstantiateOptions, String> {
+    check_flags(&invocation.flags)?;
     let base_dir = invocation.cwd.clone();
     let source = match &invocation.input {
         // The nix-instantiate command line makes its file argument absolute against the
@@ -30,8 +64,21 @@ fn options(invocation: &Invocation) -> InstantiateOptions {
     // it, while the value itself is never forced. Agreed with the evaluator side.
     let (strict, format) = match invocation.mode {
         Mode::Parse => (false, OutputFormat::Nix),
-        Mode::Eval { strict, xml: false } => (strict, OutputFormat::Nix),
-        Mode::Eval { strict, xml: true } => (strict, OutputFormat::Xml { location: false }),
+        Mode::Eval { strict, output } => (
+            strict,
+            match output {
+                Output::Nix => OutputFormat::Nix,
+                Output::Xml => OutputFormat::Xml { location: false },
+                Output::Json => OutputFormat::Json,
+            },
+        ),
+        Mode::Instantiate => {
+            return Err(
+                "nixweb-eval only evaluates: it cannot instantiate derivations \
+                        (nix-instantiate without --eval)"
+                    .into(),
+            )
+        }
     };
     let args = invocation
         .args
@@ -52,14 +99,14 @@ fn options(invocation: &Invocation) -> InstantiateOptions {
         .chain(&invocation.nix_path)
         .cloned()
         .collect();
-    InstantiateOptions {
+    Ok(InstantiateOptions {
         source,
         strict,
         format,
         args,
         attr_paths: invocation.attr_paths.clone(),
         search_path,
-    }
+    })
 }
 
 #[cfg(test)]
@@ -73,13 +120,13 @@ mod tests {
             Input::File("lang/x.nix".into()),
             Mode::Eval {
                 strict: true,
-                xml: true,
+                output: Output::Xml,
             },
             PathBuf::from("/tests"),
         );
         inv.apply_flags("-I lang/dir1 --argstr s v -A a.b").unwrap();
         inv.nix_path = vec!["lang/dir3".into()];
-        let opts = options(&inv);
+        let opts = options(&inv).unwrap();
         assert!(
             matches!(&opts.source, Source::File(p) if p == &PathBuf::from("/tests/lang/x.nix"))
         );
@@ -91,9 +138,23 @@ mod tests {
     }
 
     #[test]
+    fn flags_without_an_equivalent_fail_the_case() {
+        let mut inv = Invocation::new(Input::Expr("1".into()), Mode::STRICT, PathBuf::from("/t"));
+        inv.apply_flags("--show-trace --timeout 1 --read-write-mode --json")
+            .unwrap();
+        assert!(matches!(options(&inv).unwrap().format, OutputFormat::Json));
+        inv.apply_flags("--option abort-on-warn true").unwrap();
+        let err = options(&inv).err().unwrap();
+        assert!(err.contains("`--option abort-on-warn true`"), "{err}");
+        inv.mode = Mode::Instantiate;
+        inv.flags.clear();
+        assert!(options(&inv).is_err());
+    }
+
+    #[test]
     fn parse_mode_is_a_lazy_evaluation_of_the_text() {
         let inv = Invocation::new(Input::Stdin("1".into()), Mode::Parse, PathBuf::from("/t"));
-        let opts = options(&inv);
+        let opts = options(&inv).unwrap();
         assert!(!opts.strict);
         assert!(matches!(opts.format, OutputFormat::Nix));
         assert!(

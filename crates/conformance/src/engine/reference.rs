@@ -1,6 +1,6 @@
 //! The reference engine: the real `nix-instantiate`, invoked exactly as tests/lang.sh does.
 
-use crate::invocation::{Arg, Input, Invocation, Mode, Outcome};
+use crate::invocation::{Arg, Input, Invocation, Mode, Outcome, Output};
 use std::io::Write;
 use std::process::{Command, Stdio};
 
@@ -31,17 +31,21 @@ pub fn argv(invocation: &Invocation) -> Vec<String> {
     for entry in &invocation.include {
         argv.extend(["-I".into(), entry.clone()]);
     }
+    argv.extend(invocation.flags.iter().cloned());
     match invocation.mode {
         Mode::Parse => argv.push("--parse".into()),
-        Mode::Eval { strict, xml } => {
+        Mode::Eval { strict, output } => {
             argv.push("--eval".into());
-            if xml {
-                argv.extend(["--xml".into(), "--no-location".into()]);
+            match output {
+                Output::Nix => {}
+                Output::Xml => argv.extend(["--xml".into(), "--no-location".into()]),
+                Output::Json => argv.push("--json".into()),
             }
             if strict {
                 argv.push("--strict".into());
             }
         }
+        Mode::Instantiate => {}
     }
     match &invocation.input {
         Input::File(path) => argv.push(path.display().to_string()),
@@ -101,7 +105,7 @@ mod tests {
             Input::File("lang/eval-okay-x.nix".into()),
             Mode::Eval {
                 strict: true,
-                xml: true,
+                output: Output::Xml,
             },
             PathBuf::from("."),
         );
@@ -114,6 +118,16 @@ mod tests {
                 "--strict",
                 "lang/eval-okay-x.nix"
             ]
+        );
+    }
+
+    #[test]
+    fn argv_passes_other_flags_before_the_mode() {
+        let mut inv = Invocation::new(Input::Expr("1".into()), Mode::LAZY, PathBuf::from("."));
+        inv.apply_flags("--json --show-trace -A a").unwrap();
+        assert_eq!(
+            argv(&inv),
+            ["-A", "a", "--show-trace", "--eval", "--json", "-E", "1"]
         );
     }
 
