@@ -98,3 +98,18 @@ builtins.toString builtins.true
 __add 1 2
 __typeOf 1
 builtins.mapAttrs (n: v: builtins.typeOf v) { inherit (builtins) map true null; }
+# issue 13 cause 2: map, genList and mapAttrs do not force their function argument
+builtins.length (map (throw "f") [ ])
+builtins.genList (throw "f") 0
+builtins.mapAttrs (throw "f") { }
+builtins.tryEval (builtins.length (map (throw "f") [ 1 ]))
+# issue 13 cause 3: foldl' does not force the initial accumulator
+builtins.foldl' (a: b: b) (throw "initial") [ 1 ]
+# issue 13 cause 4: replaceStrings forces every replacement
+builtins.replaceStrings [ "a" ] [ (throw "replacement") ] "b"
+# issue 13 cause 6: a trailing slash leaves an empty base name
+baseNameOf "a//"
+# issue 13 cause 7: split keeps the empty match at the end
+builtins.split "(.*)" "abc"
+# issue 13 cause 12: a mapAttrs result has no attribute positions
+builtins.unsafeGetAttrPos "a" (builtins.mapAttrs (n: v: v) { a = 1; })

@@ -74,3 +74,6 @@ builtins.unsafeDiscardOutputDependency "plain"
 (derivation { name = "toolong-${builtins.concatStringsSep "" (builtins.genList (x: "abcdefghij") 22)}"; system = "s"; builder = "/b"; }).outPath
 (derivation { name = ".dot"; system = "s"; builder = "/b"; }).outPath
 (derivation { name = "a"; system = "s"; builder = "/b"; __structuredAttrs = true; nested = { x = [ 1 { y = null; } ]; }; }).outPath
+# issue 13 cause 9: derivationStrict type-checks __contentAddressed and __impure
+builtins.derivationStrict { name = "a"; system = "x"; builder = "/b"; __contentAddressed = "yes"; }
+builtins.derivationStrict { name = "a"; system = "x"; builder = "/b"; __impure = 1; }

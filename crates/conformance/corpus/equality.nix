@@ -59,3 +59,7 @@ false -> false
 true && 1
 true || 1
 false || 1
+# issue 13 cause 5: after forcing, the same value compares equal by pointer (functions too)
+let f = x: x; in builtins.elem f [ f ]
+let f = x: x; in [ f 42 ] > [ f 21 ]
+let x = throw "x"; in [ x ] == [ x ]

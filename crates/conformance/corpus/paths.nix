@@ -71,3 +71,5 @@ builtins.filterSource (p: t: true) ./data/tree
 "${./data/tree}"
 ~/x != null
 builtins.readFile "/dev/null"
+# issue 13 cause 8: interpolation in home paths
+let x = "a"; in builtins.isPath ~/${x}

@@ -81,3 +81,5 @@ builtins.toXML (builtins.fromJSON "\"\\u0001\"")
 builtins.toJSON (builtins.fromJSON "\"\\u0001\\u001f\"")
 builtins.toXML [ (x: x) builtins.add ]
 builtins.toXML (builtins.add 1)
+# issue 13 cause 14: ANSI escapes are left out of messages when stderr is not a terminal
+throw (builtins.fromJSON "\"\\u001b[1mbold\\u001b[0m\"")

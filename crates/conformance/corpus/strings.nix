@@ -158,3 +158,16 @@ builtins.stringLength "${""}${""}"
 builtins.sort builtins.lessThan [ "b" "aa" "a" "ab" "" "B" ]
 builtins.match "(.*)" ""
 builtins.elemAt (builtins.match "(.)(.)" "ab") 1
+# issue 13 cause 1: a line that starts with ''' or ''\ still counts for the indentation
+#>
+''
+  '''
+    a
+''
+#<
+#>
+''
+  ''\t
+    a
+''
+#<
