@@ -4,6 +4,7 @@
 use crate::corpus::{self, Recorded};
 use crate::engine::{self, EngineKind};
 use crate::expected::{self, ExpectedList};
+use crate::invocation::{Invocation, Outcome};
 use crate::isolation::{parallel_map, Isolation};
 use crate::lang::{self, Category, Verdict};
 use crate::table::{self, Row};
@@ -177,25 +178,8 @@ pub fn lang(args: &LangArgs) -> Result<bool> {
     let setup = setup(&args.run, "expected-failures.txt", None)?;
     let mut cases = lang::discover(&tests_dir)?;
     cases.retain(|case| args.run.selects(&case.id));
-    println!(
-        "nixweb-conformance lang: {} cases from {}, engine {}",
-        cases.len(),
-        tests_dir.display(),
-        setup.isolation.engine().name()
-    );
-
-    let outcomes = parallel_map(&cases, setup.jobs, |case| {
-        setup.isolation.run(&case.invocation)
-    });
-    let judged = cases
-        .iter()
-        .zip(&outcomes)
-        .map(|(case, outcome)| Judged {
-            id: &case.id,
-            row: case.category.label(),
-            verdict: lang::judge(case, outcome),
-        })
-        .collect();
+    let outcomes = run_all(&setup, "lang", &tests_dir, &cases, |case| &case.invocation);
+    let judged = judge_lang(&cases, &outcomes);
     let labels: Vec<&str> = Category::ALL.iter().map(|c| c.label()).collect();
     let suite = Suite {
         title: "Nix 2.8 lang tests",
@@ -204,6 +188,38 @@ pub fn lang(args: &LangArgs) -> Result<bool> {
         rerun_hint: "nixweb-conformance lang --write-expected",
     };
     report(&setup, &args.run, &suite, judged, &[])
+}
+
+/// Announces the run, then runs every case in a child of its own, `setup.jobs` at once.
+pub(crate) fn run_all<C: Sync>(
+    setup: &Setup,
+    suite: &str,
+    from: &Path,
+    cases: &[C],
+    invocation: impl Fn(&C) -> &Invocation + Sync,
+) -> Vec<Outcome> {
+    println!(
+        "nixweb-conformance {suite}: {} cases from {}, engine {}",
+        cases.len(),
+        from.display(),
+        setup.isolation.engine().name()
+    );
+    parallel_map(cases, setup.jobs, |case| {
+        setup.isolation.run(invocation(case))
+    })
+}
+
+/// lang.sh's verdicts, each in its category's row.
+pub(crate) fn judge_lang<'a>(cases: &'a [lang::Case], outcomes: &[Outcome]) -> Vec<Judged<'a>> {
+    cases
+        .iter()
+        .zip(outcomes)
+        .map(|(case, outcome)| Judged {
+            id: &case.id,
+            row: case.category.label(),
+            verdict: lang::judge(case, outcome),
+        })
+        .collect()
 }
 
 /// One case's verdict, and the row of the table it counts in.

@@ -2,10 +2,9 @@
 //! from snapshots outside the repository. Each engine has its own expected-failures list:
 //! nixweb-eval's says what it does not do yet, Nix 2.8's what changed or came after 2.8.
 
-use crate::commands::{absolute, repo_root, report, setup, Judged, Suite};
+use crate::commands::{absolute, judge_lang, repo_root, report, run_all, setup, Judged, Suite};
 use crate::engine::EngineKind;
-use crate::isolation::parallel_map;
-use crate::lang::{self, Category};
+use crate::lang::Category;
 use crate::nix_current;
 use crate::nixpkgs_lib::{self, Group};
 use crate::{NixCurrentArgs, NixpkgsLibArgs};
@@ -39,8 +38,12 @@ const NIXPKGS_LIB_NIX28_HEADER: &str = "\
 # newer than 2.8. One case per line, the reason after '#'. Regenerate with
 #   cargo run -p nixweb-conformance -- nixpkgs-lib --engine reference --write-expected";
 
-fn engine_of(run: &crate::RunArgs) -> EngineKind {
-    run.engine.unwrap_or_else(EngineKind::default_kind)
+/// The header a new list gets: the one for the engine that runs.
+fn header<'a>(run: &crate::RunArgs, embedded: &'a str, reference: &'a str) -> &'a str {
+    match run.engine.unwrap_or_else(EngineKind::default_kind) {
+        EngineKind::Embedded => embedded,
+        EngineKind::Reference => reference,
+    }
 }
 
 pub fn nix_current(args: &NixCurrentArgs) -> Result<bool> {
@@ -66,15 +69,12 @@ pub fn nix_current(args: &NixCurrentArgs) -> Result<bool> {
     )?;
     let mut cases = nix_current::discover(&suite_dir)?;
     cases.retain(|case| args.run.selects(&case.id));
-    println!(
-        "nixweb-conformance nix-current: {} cases from {}, engine {}",
-        cases.len(),
-        snapshot.display(),
-        setup.isolation.engine().name()
-    );
-    let outcomes = parallel_map(&cases, setup.jobs, |case| {
-        nix_current::normalise(case, setup.isolation.run(&case.invocation))
-    });
+    let outcomes = run_all(&setup, "nix-current", &snapshot, &cases, |c| &c.invocation);
+    let outcomes: Vec<_> = cases
+        .iter()
+        .zip(outcomes)
+        .map(|(case, outcome)| nix_current::normalise(case, outcome))
+        .collect();
 
     // Messages in current Nix's layout, counted apart from pass or fail.
     let (mut okay, mut fail) = ((0, 0), (0, 0));
@@ -96,24 +96,12 @@ pub fn nix_current(args: &NixCurrentArgs) -> Result<bool> {
         okay.0, okay.1, fail.0, fail.1
     )];
 
-    let judged = cases
-        .iter()
-        .zip(&outcomes)
-        .map(|(case, outcome)| Judged {
-            id: &case.id,
-            row: case.category.label(),
-            verdict: lang::judge(case, outcome),
-        })
-        .collect();
+    let judged = judge_lang(&cases, &outcomes);
     let rows: Vec<&str> = Category::ALL.iter().map(|c| c.label()).collect();
-    let header = match engine_of(&args.run) {
-        EngineKind::Embedded => NIX_CURRENT_HEADER,
-        EngineKind::Reference => NIX_CURRENT_NIX28_HEADER,
-    };
     let suite = Suite {
         title: "Nix's current lang tests",
         rows: &rows,
-        header,
+        header: header(&args.run, NIX_CURRENT_HEADER, NIX_CURRENT_NIX28_HEADER),
         rerun_hint: "nixweb-conformance nix-current --write-expected",
     };
     report(&setup, &args.run, &suite, judged, &notes)
@@ -133,15 +121,7 @@ pub fn nixpkgs_lib(args: &NixpkgsLibArgs) -> Result<bool> {
     )?;
     let mut cases = nixpkgs_lib::discover(&root)?;
     cases.retain(|case| args.run.selects(&case.id));
-    println!(
-        "nixweb-conformance nixpkgs-lib: {} cases from {}, engine {}",
-        cases.len(),
-        root.display(),
-        setup.isolation.engine().name()
-    );
-    let outcomes = parallel_map(&cases, setup.jobs, |case| {
-        setup.isolation.run(&case.invocation)
-    });
+    let outcomes = run_all(&setup, "nixpkgs-lib", &root, &cases, |c| &c.invocation);
     let judged = cases
         .iter()
         .zip(&outcomes)
@@ -152,14 +132,10 @@ pub fn nixpkgs_lib(args: &NixpkgsLibArgs) -> Result<bool> {
         })
         .collect();
     let rows: Vec<&str> = Group::ALL.iter().map(|g| g.label()).collect();
-    let header = match engine_of(&args.run) {
-        EngineKind::Embedded => NIXPKGS_LIB_HEADER,
-        EngineKind::Reference => NIXPKGS_LIB_NIX28_HEADER,
-    };
     let suite = Suite {
         title: "nixpkgs lib tests",
         rows: &rows,
-        header,
+        header: header(&args.run, NIXPKGS_LIB_HEADER, NIXPKGS_LIB_NIX28_HEADER),
         rerun_hint: "nixweb-conformance nixpkgs-lib --write-expected",
     };
     report(&setup, &args.run, &suite, judged, &[])

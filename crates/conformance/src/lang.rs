@@ -116,18 +116,23 @@ pub fn check_tests_dir(dir: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Every case of the suite, in lang.sh's order: parse-fail, parse-okay, eval-fail,
-/// eval-okay (each eval-okay file giving an .exp case, an .exp.xml case, or both).
-pub fn discover(tests_dir: &Path) -> Result<Vec<Case>> {
-    check_tests_dir(tests_dir)?;
-    let lang = tests_dir.join("lang");
-    let mut stems: Vec<String> = std::fs::read_dir(&lang)
+/// The names of the `.nix` files in `lang`, without the extension, sorted.
+pub fn nix_stems(lang: &Path) -> Result<Vec<String>> {
+    let mut stems: Vec<String> = std::fs::read_dir(lang)
         .with_context(|| format!("listing {}", lang.display()))?
         .filter_map(|entry| entry.ok())
         .filter_map(|entry| entry.file_name().into_string().ok())
         .filter_map(|name| name.strip_suffix(".nix").map(str::to_owned))
         .collect();
     stems.sort();
+    Ok(stems)
+}
+
+/// Every case of the suite, in lang.sh's order: parse-fail, parse-okay, eval-fail,
+/// eval-okay (each eval-okay file giving an .exp case, an .exp.xml case, or both).
+pub fn discover(tests_dir: &Path) -> Result<Vec<Case>> {
+    check_tests_dir(tests_dir)?;
+    let stems = nix_stems(&tests_dir.join("lang"))?;
 
     let cwd = tests_dir.to_path_buf();
     let mut cases = preamble_cases(&cwd);

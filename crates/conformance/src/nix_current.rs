@@ -107,13 +107,7 @@ pub fn suite_dir(dir: &Path) -> Result<PathBuf> {
 /// Every case, in lang.sh's order. `suite` is lang.sh's directory (see [`suite_dir`]).
 pub fn discover(suite: &Path) -> Result<Vec<Case>> {
     let lang = suite.join("lang");
-    let mut stems: Vec<String> = std::fs::read_dir(&lang)
-        .with_context(|| format!("listing {}", lang.display()))?
-        .filter_map(|entry| entry.ok())
-        .filter_map(|entry| entry.file_name().into_string().ok())
-        .filter_map(|name| name.strip_suffix(".nix").map(str::to_owned))
-        .collect();
-    stems.sort();
+    let stems = crate::lang::nix_stems(&lang)?;
     let read = |name: String| -> Result<Option<String>> {
         let path = lang.join(name);
         if !path.is_file() {
