@@ -9,7 +9,8 @@
 #               "route" (say which handler the request goes to and where it is defined,
 #               without running it: for error messages) or "node" (the methods and child
 #               names of the node the request's segments name, exactly: for listing the
-#               routes of an app whose table fails as a whole, one node at a time)
+#               routes of an app whose table fails as a whole, one node at a time), or
+#               "error" (the app's own page for request.error, docs/web.md)
 #   dbPrimops   optional { get; list; } reading the request's state snapshot; without it,
 #               state is read over HTTP from the request file's dbUrl (the Nix engine's way)
 # and returns a value made only of JSON-representable data: the engine serialises it and
@@ -130,7 +131,7 @@ let
       ++ (if node ? GET && !(node ? HEAD) then [ "HEAD" ] else [ ])
       ++ (if node ? OPTIONS then [ ] else [ "OPTIONS" ]);
 
-  responseKeys = [ "status" "headers" "body" "json" "file" "redirect" "db" ];
+  responseKeys = [ "status" "headers" "body" "json" "file" "redirect" "folder" "db" "cookies" "session" ];
 
   # A value bound for the state store must be plain data; say where it is not.
   storable = where: v:
@@ -154,6 +155,11 @@ let
       delete = map (key: if isString key then key else throw "nixweb: db.delete holds ${typeOf key}, not a key") (w.delete or [ ]);
     };
 
+  # A static folder (<nixweb/static.nix>); its root, like a file, as a string.
+  describeFolder = f:
+    if isAttrs f then f // { root = if isPath (f.root or null) then toString f.root else f.root or null; }
+    else f;
+
   # Markup made with <nixweb/html.nix> (its `_type` marks it): a page of HTML.
   isMarkup = v: isAttrs v && v._type or null == "nixweb-html";
   htmlOf = v: if isMarkup v then v.html else v;
@@ -170,12 +176,16 @@ let
         unknown = filter (k: !(elem k responseKeys)) (attrNames r);
         status = r.status or null;
         headers = r.headers or { };
-        present = filter (k: r ? ${k}) [ "body" "json" "file" "redirect" ];
+        present = filter (k: r ? ${k}) [ "body" "json" "file" "redirect" "folder" ];
         body = htmlOf (r.body or null);
         json = r.json or null;
         file = if r ? file && (isPath r.file || isString r.file) then toString r.file else r.file or null;
         redirect = r.redirect or null;
+        folder = if r ? folder then describeFolder r.folder else null;
         db = if r ? db then describeWrites r.db else null;
+        cookies = r.cookies or null;
+        # Absent: the session stays; null: it ends; a set: its new data.
+        session = if r ? session then { value = if r.session == null then null else storable "session" r.session; } else null;
       }
     else { kind = "invalid"; type = typeOf r; };
 
@@ -237,6 +247,25 @@ let
     }
     else { outcome = "node"; kind = "other"; };
 
+  # The app's own error page (docs/web.md): the root's "404", "405", "500" or "504", when
+  # it is a handler rather than a route. Its answer has the error's status unless it says.
+  handleError = request: req0: tree:
+    let
+      status = request.error.status;
+      handler = tree.${toString status} or null;
+      withStatus = r:
+        if isString r || isMarkup r then { inherit status; body = r; }
+        else if isPath r then { inherit status; file = r; }
+        else if isAttrs r then { inherit status; } // r
+        else r;
+    in
+    if handler == null || (isAttrs handler && !(isCallable handler) && hasMethods handler)
+    then { outcome = "noErrorPage"; }
+    else {
+      outcome = "response";
+      response = describeResponse (withStatus (if isCallable handler then handler req0 else handler));
+    };
+
   # The route table: one row per node that has methods.
   routes = tree:
     let
@@ -265,6 +294,7 @@ let
     else if mode == "routes" then routes tree
     else if mode == "route" then locate request tree
     else if mode == "node" then nodeAt tree request.segments
+    else if mode == "error" then handleError request req0 tree
     else throw "nixweb router: unknown mode ${mode}";
   serve = serveWith (dbAt null);
 in

@@ -25,6 +25,8 @@ pub enum RouterMode {
     Route,
     /// List the node the request's segments name, exactly (see router.nix).
     Node,
+    /// Run the app's own error page for `req.error.status` (docs/web.md).
+    Error,
 }
 
 impl RouterMode {
@@ -34,6 +36,7 @@ impl RouterMode {
             RouterMode::Routes => "routes",
             RouterMode::Route => "route",
             RouterMode::Node => "node",
+            RouterMode::Error => "error",
         }
     }
 }
@@ -162,6 +165,9 @@ pub trait Engine: Send + Sync + 'static {
     fn cached(&self, _request: &Request) -> Option<Arc<Value>> {
         None
     }
+    /// A folder whose files the app's evaluations may read, where the server puts uploaded
+    /// files for the length of their request (`req.files.*.path`).
+    fn upload_dir(&self) -> &std::path::Path;
     /// Evaluates the router and returns its JSON result.
     fn run_router(&self, call: RouterCall) -> BoxFuture<'_, Result<Value, EngineError>>;
 }

@@ -3,15 +3,19 @@
 //! A request travels through nixweb in one direction, and this crate holds the middle of
 //! that path, shared by every engine:
 //!
-//! 1. [`request`] turns an HTTP request into the request value (`req`) handed to Nix;
+//! 1. [`request`] turns an HTTP request into the request value (`req`) handed to Nix
+//!    ([`multipart`] reads form uploads);
 //! 2. [`engine::Engine`] evaluates [`ROUTER_NIX`], the Nix file that calls the app, finds
 //!    the route and runs the handler (written once in Nix, so engines cannot disagree);
-//! 3. [`outcome`] checks what the router returned and turns it into a [`outcome::ResponseValue`];
-//!    when anything fails, [`report`] says where in the app, in the app's terms.
+//! 3. [`outcome`] checks what the router returned and turns it into a [`outcome::ResponseValue`]
+//!    (its `cookies` through [`cookies`]); when anything fails, [`report`] says where in
+//!    the app, in the app's terms.
 //!
 //! It is not an HTTP server (see `nixweb-server`) and not an evaluator (see the engines).
 
+pub mod cookies;
 pub mod engine;
+pub mod multipart;
 pub mod outcome;
 pub mod path;
 pub mod report;
@@ -25,6 +29,7 @@ pub const ROUTER_NIX: &str = include_str!("../nix/router.nix");
 pub const NIX_LIB: &[(&str, &str)] = &[
     ("html.nix", include_str!("../nix/lib/html.nix")),
     ("cc.nix", include_str!("../nix/lib/cc.nix")),
+    ("static.nix", include_str!("../nix/lib/static.nix")),
 ];
 
 /// Where [`write_runtime`] put the files engines evaluate.

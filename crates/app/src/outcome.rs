@@ -22,6 +22,8 @@ pub enum Outcome {
     Options {
         allow: Vec<String>,
     },
+    /// Asked for the app's own error page, the route tree has none for that status.
+    NoErrorPage,
 }
 
 /// A valid response, before it becomes HTTP.
@@ -32,6 +34,20 @@ pub struct ResponseValue {
     pub body: ResponseBody,
     /// The state writes the handler asked for (`db = { set = …; delete = …; }`).
     pub writes: Option<StateWrites>,
+    /// What the handler did with the session (`session = { … }` or `session = null`).
+    pub session: SessionChange,
+}
+
+/// A response's effect on the signed session cookie (docs/web.md).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub enum SessionChange {
+    /// No `session` attribute: the session stays as it is.
+    #[default]
+    Keep,
+    /// `session = { … }`: the session's data from now on.
+    Set(Value),
+    /// `session = null`: the session ends.
+    Clear,
 }
 
 /// Writes to the state store, applied atomically with the response (see docs/state.md).
@@ -74,6 +90,20 @@ pub enum ResponseBody {
     File(PathBuf),
     /// `redirect = "…"`: a `Location` header and no body.
     Redirect(String),
+    /// `folder = { root; path; … }` (from `<nixweb/static.nix>`): a file of a static folder.
+    Folder(Folder),
+}
+
+/// A static folder and the path asked for below it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Folder {
+    pub root: PathBuf,
+    /// The URL's segments below the folder, already checked (no `.`, `..`, `/` or NUL).
+    pub path: Vec<String>,
+    /// Answer a folder without `index.html` with a list of its files.
+    pub listing: bool,
+    /// Serve names that start with a dot.
+    pub hidden: bool,
 }
 
 /// The handler returned something that is not a response; answered with a 500.
@@ -92,6 +122,7 @@ pub struct Route {
 pub fn parse_outcome(value: &Value) -> Result<Outcome, InvalidResponse> {
     match value["outcome"].as_str() {
         Some("notFound") => Ok(Outcome::NotFound),
+        Some("noErrorPage") => Ok(Outcome::NoErrorPage),
         Some("methodNotAllowed") => Ok(Outcome::MethodNotAllowed {
             allow: strings(&value["allow"]),
         }),
@@ -139,6 +170,7 @@ fn parse_response(described: &Value) -> Result<ResponseValue, InvalidResponse> {
             headers: vec![],
             body: ResponseBody::Text(described["body"].as_str().unwrap_or_default().to_owned()),
             writes: None,
+            session: SessionChange::Keep,
         }),
         Some("path") => Ok(ResponseValue {
             status: StatusCode::OK,
@@ -147,6 +179,7 @@ fn parse_response(described: &Value) -> Result<ResponseValue, InvalidResponse> {
                 described["file"].as_str().unwrap_or_default(),
             )),
             writes: None,
+            session: SessionChange::Keep,
         }),
         Some("attrs") => parse_attrs_response(described),
         Some("invalid") => fail(format!(
@@ -171,7 +204,7 @@ fn parse_attrs_response(d: &Value) -> Result<ResponseValue, InvalidResponse> {
             })
             .collect();
         return fail(format!(
-            "the response has unknown attribute(s) {}; a response may have status, headers and one of body, json, file, redirect",
+            "the response has unknown attribute(s) {}; a response may have status, headers, cookies, session, db and one of body, json, file, redirect, folder",
             named.join(", ")
         ));
     }
@@ -200,19 +233,24 @@ fn parse_attrs_response(d: &Value) -> Result<ResponseValue, InvalidResponse> {
         }
     };
     let present = strings(&d["present"]);
+    let mut headers = parse_headers(&d["headers"])?;
+    headers.extend(crate::cookies::set_cookie_headers(&d["cookies"])?);
+    let session = parse_session(&d["session"])?;
     // 204 and 304 have no body; such a response may leave them all out.
     let bodiless = status.is_some_and(has_no_body);
     if bodiless && present.is_empty() {
         return Ok(ResponseValue {
             status: status.expect("bodiless has a status"),
-            headers: parse_headers(&d["headers"])?,
+            headers,
             body: ResponseBody::Text(String::new()),
             writes: parse_writes(&d["db"])?,
+            session,
         });
     }
     if present.len() != 1 {
         return fail(if present.is_empty() {
-            "the response has none of body, json, file, redirect; it needs exactly one".into()
+            "the response has none of body, json, file, redirect, folder; it needs exactly one"
+                .into()
         } else {
             format!(
                 "the response has {}; it needs exactly one of them",
@@ -220,7 +258,6 @@ fn parse_attrs_response(d: &Value) -> Result<ResponseValue, InvalidResponse> {
             )
         });
     }
-    let headers = parse_headers(&d["headers"])?;
     let (body, default_status) = match present[0].as_str() {
         "body" => match &d["body"] {
             Value::String(s) => (ResponseBody::Text(s.clone()), StatusCode::OK),
@@ -247,6 +284,10 @@ fn parse_attrs_response(d: &Value) -> Result<ResponseValue, InvalidResponse> {
                 ))
             }
         },
+        "folder" => (
+            ResponseBody::Folder(parse_folder(&d["folder"])?),
+            StatusCode::OK,
+        ),
         other => return fail(format!("unexpected response attribute {other}")),
     };
     let status = status.unwrap_or(default_status);
@@ -259,6 +300,77 @@ fn parse_attrs_response(d: &Value) -> Result<ResponseValue, InvalidResponse> {
         headers,
         body,
         writes,
+        session,
+    })
+}
+
+/// `session = …` as the router describes it: null when absent, `{ value; }` when given.
+fn parse_session(value: &Value) -> Result<SessionChange, InvalidResponse> {
+    match value {
+        Value::Null => Ok(SessionChange::Keep),
+        Value::Object(change) => match change.get("value") {
+            None | Some(Value::Null) => Ok(SessionChange::Clear),
+            Some(data @ Value::Object(_)) => Ok(SessionChange::Set(data.clone())),
+            Some(other) => Err(InvalidResponse(format!(
+                "session must be an attribute set (or null to end it), not {}",
+                type_name(other)
+            ))),
+        },
+        other => Err(InvalidResponse(format!(
+            "the router described the session oddly: {other}"
+        ))),
+    }
+}
+
+/// `folder = { root = ./public; path = [ … ]; listing; hidden; }`, as the router describes it.
+fn parse_folder(value: &Value) -> Result<Folder, InvalidResponse> {
+    let fail = |msg: String| Err(InvalidResponse(msg));
+    let Value::Object(folder) = value else {
+        return fail(format!(
+            "folder must be {{ root = ./folder; path = [ … ]; }}, not {}",
+            type_name(value)
+        ));
+    };
+    let root = match folder.get("root") {
+        Some(Value::String(s)) if s.starts_with('/') => PathBuf::from(s),
+        Some(other) => {
+            return fail(format!(
+                "folder.root must be a path or an absolute path string, not {other}"
+            ))
+        }
+        None => return fail("folder needs a root".into()),
+    };
+    let path = match folder.get("path") {
+        None | Some(Value::Null) => vec![],
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|item| match item {
+                Value::String(s) if crate::path::is_plain_segment(s) => Ok(s.clone()),
+                other => Err(InvalidResponse(format!(
+                    "folder.path must list plain file names (no \"..\", \"/\" or NUL), not {other}"
+                ))),
+            })
+            .collect::<Result<_, _>>()?,
+        Some(other) => {
+            return fail(format!(
+                "folder.path must be a list of names, not {}",
+                type_name(other)
+            ))
+        }
+    };
+    let flag = |name: &str| match folder.get(name) {
+        None | Some(Value::Null) => Ok(false),
+        Some(Value::Bool(b)) => Ok(*b),
+        Some(other) => Err(InvalidResponse(format!(
+            "folder.{name} must be true or false, not {}",
+            type_name(other)
+        ))),
+    };
+    Ok(Folder {
+        root,
+        path,
+        listing: flag("listing")?,
+        hidden: flag("hidden")?,
     })
 }
 
@@ -279,7 +391,7 @@ fn check_no_body(
         ResponseBody::Redirect(_) => return Ok(()),
         ResponseBody::Text(text) if text.len() == 1 => " (1 byte)".to_owned(),
         ResponseBody::Text(text) => format!(" ({} bytes)", text.len()),
-        ResponseBody::Json(_) | ResponseBody::File(_) => String::new(),
+        ResponseBody::Json(_) | ResponseBody::File(_) | ResponseBody::Folder(_) => String::new(),
     };
     Err(InvalidResponse(format!(
         "a {} response has no body, but the handler gave it `{given}`{size}; leave `{given}` out or use another status",
@@ -352,7 +464,7 @@ fn parse_headers(value: &Value) -> Result<Vec<(HeaderName, HeaderValue)>, Invali
 
 /// The attributes a response may have (router.nix's `responseKeys`), for suggestions.
 const RESPONSE_ATTRIBUTES: &[&str] = &[
-    "status", "headers", "body", "json", "file", "redirect", "db",
+    "status", "headers", "body", "json", "file", "redirect", "folder", "db", "cookies", "session",
 ];
 
 /// The known name closest to a misspelt one, if it is close enough to be what was meant:
@@ -404,7 +516,7 @@ fn nix_type_phrase(type_of: &str) -> String {
 }
 
 /// Nix's names for the JSON shapes a value can take.
-fn type_name(value: &Value) -> &'static str {
+pub(crate) fn type_name(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
         Value::Bool(_) => "a Boolean",
@@ -425,7 +537,8 @@ mod tests {
         let mut d = json!({
             "outcome": "response",
             "response": {"kind": "attrs", "unknown": [], "status": null, "headers": {},
-                          "present": present, "body": null, "json": null, "file": null, "redirect": null}
+                          "present": present, "body": null, "json": null, "file": null, "redirect": null,
+                          "folder": null, "cookies": null, "session": null}
         });
         if let (Value::Object(resp), Value::Object(extra)) = (&mut d["response"], extra) {
             resp.extend(extra);

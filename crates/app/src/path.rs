@@ -23,12 +23,23 @@ fn decode_segment(raw: &str) -> Result<String, BadRequest> {
     if decoded == "." || decoded == ".." {
         return Err(BadRequest(format!("path segment {raw:?} is not allowed")));
     }
-    if decoded.contains('/') || decoded.contains('\0') {
+    if !is_plain_segment(&decoded) {
         return Err(BadRequest(format!(
             "path segment {raw:?} decodes to a '/' or NUL, which is not allowed"
         )));
     }
     Ok(decoded.into_owned())
+}
+
+/// Whether a decoded segment is one file name: not empty, `.` or `..`, and without `/` or
+/// NUL. Every segment that reaches an app is one; static folders check the names they are
+/// given against the same rule.
+pub fn is_plain_segment(segment: &str) -> bool {
+    !segment.is_empty()
+        && segment != "."
+        && segment != ".."
+        && !segment.contains('/')
+        && !segment.contains('\0')
 }
 
 #[cfg(test)]

@@ -56,6 +56,18 @@ pub struct Request {
     /// [`TlsInfo`] as JSON for a request over TLS, null otherwise; the server sets it
     /// ([`Request::set_tls`]) from the connection, which the request's parts do not know.
     pub tls: Value,
+    /// The signed session's data (docs/web.md), `{}` without one; the server fills it.
+    pub session: Value,
+    /// The token forms send back when CSRF checks are on (`_csrf`), else null.
+    pub csrf_token: Option<String>,
+    /// The files of a `multipart/form-data` body, `[]` without one.
+    pub files: Value,
+    /// For the app's own error pages: `{ status; message; allow; }`; null otherwise.
+    pub error: Value,
+    /// Which session `session` belongs to; not part of the value (the response cache keys
+    /// a result that read `session` by it, so no other session is ever given it).
+    #[serde(skip)]
+    pub session_id: Option<String>,
 }
 
 /// What the TLS layer knows about a connection: `req.tls` (docs/app-contract.md).
@@ -114,9 +126,14 @@ impl Request {
         let path = parts.uri.path();
         let segments = crate::path::segments(path)?;
         let (query, query_all) = pairs_to_attrs(parts.uri.query().unwrap_or("").as_bytes());
-        let body = std::str::from_utf8(parts.body)
-            .map_err(|_| BadRequest("the request body is not UTF-8 text".into()))?;
         let content_type = media_type(parts.headers);
+        // A multipart form may hold binary files: its parts are read by crate::multipart.
+        let body = if crate::multipart::is_multipart(&content_type) {
+            ""
+        } else {
+            std::str::from_utf8(parts.body)
+                .map_err(|_| BadRequest("the request body is not UTF-8 text".into()))?
+        };
 
         let json = if is_json(&content_type) && !body.trim().is_empty() {
             serde_json::from_str(body)
@@ -146,7 +163,23 @@ impl Request {
             time: parts.time,
             remote_addr: parts.remote_addr.map(|ip| ip.to_string()),
             tls: Value::Null,
+            session: Value::Object(Default::default()),
+            csrf_token: None,
+            files: Value::Array(vec![]),
+            error: Value::Null,
+            session_id: None,
         })
+    }
+
+    /// Adds a form's fields (in order; the first of a name is `form`'s) to `form` and
+    /// `formAll`.
+    pub fn add_form_fields(&mut self, fields: Vec<(String, String)>) {
+        for (key, value) in fields {
+            self.form
+                .entry(key.clone())
+                .or_insert_with(|| value.clone());
+            self.form_all.entry(key).or_default().push(value);
+        }
     }
 
     /// The request attrset as JSON text, for `builtins.fromJSON`.
@@ -194,6 +227,9 @@ fn cookies(headers: &HeaderMap) -> BTreeMap<String, String> {
         let text = String::from_utf8_lossy(value.as_bytes());
         for pair in text.split(';') {
             if let Some((name, value)) = pair.split_once('=') {
+                if name.trim() == crate::cookies::SESSION_COOKIE {
+                    continue;
+                }
                 let value = value.trim().trim_matches('"');
                 let decoded = percent_encoding::percent_decode_str(value).decode_utf8_lossy();
                 jar.entry(name.trim().to_owned())
@@ -205,7 +241,7 @@ fn cookies(headers: &HeaderMap) -> BTreeMap<String, String> {
 }
 
 /// The media type of the body, lower-cased, without parameters such as `charset`.
-fn media_type(headers: &HeaderMap) -> String {
+pub fn media_type(headers: &HeaderMap) -> String {
     headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())

@@ -97,7 +97,8 @@ pub struct EmbeddedEngine {
     app_file: PathBuf,
     shared: Arc<Shared>,
     jobs: crossbeam_channel::Sender<worker::Job>,
-    /// Holds the router, the library and downloads; removed with the engine.
+    uploads: PathBuf,
+    /// Holds the router, the library, downloads and uploads; removed with the engine.
     _workdir: tempfile::TempDir,
 }
 
@@ -117,11 +118,15 @@ impl EmbeddedEngine {
             nixweb_app::write_runtime(&base).map_err(|e| unavailable("router and library", e))?;
         let downloads = base.join("downloads");
         std::fs::create_dir_all(&downloads).map_err(|e| unavailable("downloads", e))?;
+        // Inside the working folder, so the app may read uploaded files like its own.
+        let uploads = base.join("uploads");
+        std::fs::create_dir_all(&uploads).map_err(|e| unavailable("uploads", e))?;
 
         let app_dir = app_file.parent().unwrap_or(Path::new("/")).to_owned();
         let mut search_path = vec![format!("nixweb={}", runtime.lib.display())];
         search_path.extend(config.search_path.iter().cloned());
-        // The app may read its folder, nixweb's own files, downloads and the search path.
+        // The app may read its folder, nixweb's own files, downloads, uploads and the
+        // search path.
         let mut roots = vec![app_dir, base.clone()];
         for entry in &config.search_path {
             let path = entry.split_once('=').map(|(_, p)| p).unwrap_or(entry);
@@ -160,6 +165,7 @@ impl EmbeddedEngine {
             app_file: app_file.to_owned(),
             shared: engine_shared,
             jobs: sender,
+            uploads,
             _workdir: workdir,
         })
     }
@@ -190,6 +196,10 @@ impl Engine for EmbeddedEngine {
 
     fn runtime_files(&self) -> Option<&nixweb_app::RuntimeFiles> {
         Some(&self.shared.runtime)
+    }
+
+    fn upload_dir(&self) -> &Path {
+        &self.uploads
     }
 
     /// Measured on 2 cores (hello under wrk): one call per worker leaves each thread asleep

@@ -24,6 +24,9 @@ use std::sync::Arc;
 const NAMES: [&str; FIELD_COUNT] = [
     "body",
     "cookies",
+    "csrfToken",
+    "error",
+    "files",
     "form",
     "formAll",
     "headers",
@@ -36,10 +39,11 @@ const NAMES: [&str; FIELD_COUNT] = [
     "queryAll",
     "remoteAddr",
     "segments",
+    "session",
     "time",
     "tls",
 ];
-pub const FIELD_COUNT: usize = 16;
+pub const FIELD_COUNT: usize = 20;
 
 /// The request under evaluation, for the field thunks, and which fields were forced.
 #[derive(Default)]
@@ -117,12 +121,17 @@ enum Field<'a> {
     Json(&'a serde_json::Value),
     MaybeText(Option<&'a str>),
     Int(u64),
+    /// The session's data, and (for the cache key only) the session it belongs to.
+    Session(&'a serde_json::Value, Option<&'a str>),
 }
 
 fn field(request: &Request, i: usize) -> Field<'_> {
     match NAMES[i] {
         "body" => Field::Text(&request.body),
         "cookies" => Field::Attrs(&request.cookies),
+        "csrfToken" => Field::MaybeText(request.csrf_token.as_deref()),
+        "error" => Field::Json(&request.error),
+        "files" => Field::Json(&request.files),
         "form" => Field::Attrs(&request.form),
         "formAll" => Field::AttrLists(&request.form_all),
         "headers" => Field::Attrs(&request.headers),
@@ -135,6 +144,7 @@ fn field(request: &Request, i: usize) -> Field<'_> {
         "queryAll" => Field::AttrLists(&request.query_all),
         "remoteAddr" => Field::MaybeText(request.remote_addr.as_deref()),
         "segments" => Field::Texts(&request.segments),
+        "session" => Field::Session(&request.session, request.session_id.as_deref()),
         "time" => Field::Int(request.time),
         "tls" => Field::Json(&request.tls),
         other => unreachable!("request field {other}"),
@@ -148,7 +158,7 @@ fn field_value(ev: &Evaluator, request: &Request, i: usize) -> EResult<Value> {
         Field::Attrs(map) => strings(map),
         Field::AttrLists(map) => lists(map),
         Field::Json(serde_json::Value::Null) => Value::Null,
-        Field::Json(body) => ev.from_json_str(&body.to_string())?,
+        Field::Json(value) | Field::Session(value, _) => ev.from_json_str(&value.to_string())?,
         Field::MaybeText(text) => text.map_or(Value::Null, string),
         Field::Int(n) => Value::Int(n as i64),
     })
@@ -164,6 +174,8 @@ pub fn write_field_key(request: &Request, i: usize, out: &mut Vec<u8>) {
         Field::Json(value) => serde_json::to_writer(&mut *out, value),
         Field::MaybeText(text) => serde_json::to_writer(&mut *out, &text),
         Field::Int(n) => serde_json::to_writer(&mut *out, &n),
+        // Two sessions never share a result that read the session, even with equal data.
+        Field::Session(data, id) => serde_json::to_writer(&mut *out, &(id, data)),
     };
     written.expect("request fields serialise");
 }

@@ -200,6 +200,11 @@ impl Engine for NixEngine {
         "nix"
     }
 
+    /// Nix reads any file the server's user can: the engine's own private folder will do.
+    fn upload_dir(&self) -> &Path {
+        self.workdir.path()
+    }
+
     fn reads_state_over_http(&self) -> bool {
         true
     }

@@ -202,6 +202,30 @@ pub struct RunArgs {
     /// over: 500.
     #[arg(long, value_name = "BYTES")]
     pub eval_memory: Option<u64>,
+    #[command(flatten)]
+    pub web: WebArgs,
+}
+
+/// ETags, sessions, CSRF checks and uploads (docs/web.md); also keys of `nixweb.toml`.
+#[derive(Args, Clone, Default)]
+pub struct WebArgs {
+    /// Send GET and HEAD answers without an ETag of nixweb's making, so no 304 for them
+    /// (files keep theirs).
+    #[arg(long)]
+    pub no_etag: bool,
+    /// A secret that signs session cookies, at least 32 bytes: file:PATH or env:NAME.
+    /// Repeat to rotate: the first signs, each verifies [default: random at each start].
+    #[arg(long = "session-secret", value_name = "file:PATH|env:NAME")]
+    pub session_secret: Vec<String>,
+    /// Seconds a session lasts after the answer that last set it [default: 1209600].
+    #[arg(long, value_name = "SECONDS")]
+    pub session_max_age: Option<u64>,
+    /// Refuse POST, PUT, PATCH and DELETE without the session's CSRF token (403).
+    #[arg(long)]
+    pub csrf: bool,
+    /// Most parts a multipart/form-data body may have; more: 413 [default: 100].
+    #[arg(long, value_name = "N")]
+    pub max_parts: Option<usize>,
 }
 
 #[derive(ValueEnum, Clone, Copy, PartialEq, Eq, Debug, serde::Deserialize, serde::Serialize)]

@@ -190,6 +190,13 @@ pub(crate) fn open_app(app: &Path, serve: &ServeArgs, run: &RunArgs) -> Result<O
     config.access_log = settings.access_log;
     config.workers = workers;
     config.queue = settings.queue;
+    config.etag = settings.web.etag;
+    config.max_parts = settings.web.max_parts;
+    config.sessions = nixweb_server::SessionConfig {
+        secrets: settings.web.session_secrets.clone(),
+        max_age: settings.web.session_max_age,
+        csrf: settings.web.csrf,
+    };
     config.state = Some(StateConfig {
         url: settings.db.clone(),
         allow_get_writes: settings.allow_get_writes,

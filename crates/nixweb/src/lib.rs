@@ -12,3 +12,4 @@ pub mod logging;
 mod request;
 mod serve;
 pub mod settings;
+pub mod web;

@@ -55,6 +55,14 @@ pub struct AppFile {
     pub tls_key: Option<PathBuf>,
     pub tls_client_ca: Option<PathBuf>,
     pub tls_client_cert_optional: Option<bool>,
+    /// ETags on GET and HEAD answers [default: true].
+    pub etag: Option<bool>,
+    /// Session secrets (`file:PATH`, relative to the app, or `env:NAME`), the signing one first.
+    #[serde(default)]
+    pub session_secrets: Vec<String>,
+    pub session_max_age: Option<u64>,
+    pub csrf: Option<bool>,
+    pub max_parts: Option<usize>,
 }
 
 impl AppFile {
@@ -100,6 +108,8 @@ pub struct Settings {
     pub max_steps: u64,
     pub max_depth: usize,
     pub eval_memory: u64,
+    #[serde(flatten)]
+    pub web: crate::web::WebSettings,
     /// Flattened: its fields are nixweb.toml keys too.
     #[serde(flatten)]
     pub http: HttpSettings,
@@ -207,6 +217,7 @@ impl Settings {
             }
             _ => url,
         });
+        file.session_secrets = crate::web::relative_to(app_dir, file.session_secrets);
         file.include = file
             .include
             .into_iter()
@@ -258,6 +269,7 @@ impl Settings {
         if serve.workers.or(file.workers) == Some(0) {
             bail!("workers must be at least 1");
         }
+        let web = crate::web::WebSettings::merge(&flags.web, &file)?;
         let mut nix_options: Vec<(String, String)> = file.nix_options.into_iter().collect();
         nix_options.extend(
             flags
@@ -300,6 +312,7 @@ impl Settings {
                 .or(file.eval_memory)
                 .unwrap_or(512 * 1024 * 1024),
             http,
+            web,
         })
     }
 }

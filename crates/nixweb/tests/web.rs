@@ -4,5 +4,10 @@
 
 mod web {
     pub mod common;
+    mod conditional;
+    mod error_pages;
     mod html;
+    mod sessions;
+    mod static_files;
+    mod uploads;
 }

@@ -3,9 +3,13 @@
 //! A request travels this crate in one direction, file by file:
 //! [`http`] accepts the connection under a cap and [`connection`] serves it with hyper,
 //! bounded in time → [`pipeline`] reads the body within its limits ([`body`]), builds the
-//! request value, waits for a worker ([`admission`]), asks the engine to run the router
-//! and checks the outcome (placing the app's failures in the app: `explain`) → [`render`]
-//! turns the outcome (or the error) into HTTP, opening files only through [`files`].
+//! request value (with its files, [`uploads`], and its signed [`session`], whose CSRF token
+//! it checks), waits for a worker ([`admission`]), asks the engine to run the router and
+//! checks the outcome (placing the app's failures in the app: `explain`) → [`render`]
+//! turns the outcome (or the error, on the app's own [`error_pages`] where it has them)
+//! into HTTP, opening files only through [`files`] and serving them with
+//! [`static_files`] → on the way out, [`conditional`] adds ETags and answers 304s, and
+//! [`compression`] compresses.
 //!
 //! Around that path: [`signals`] (stop, drain, SIGHUP), [`descriptors`] (the descriptor
 //! limit under which connections are capped), [`notice`] (warnings clients can cause,
@@ -17,8 +21,11 @@
 
 pub mod admission;
 pub mod body;
+pub mod compression;
+pub mod conditional;
 pub mod connection;
 pub mod descriptors;
+pub mod error_pages;
 mod explain;
 pub mod files;
 pub mod http;
@@ -26,9 +33,13 @@ pub mod notice;
 pub mod pipeline;
 pub mod render;
 pub mod routes;
+pub mod session;
 pub mod signals;
 pub mod state;
+pub mod static_files;
 pub mod tls;
+pub mod uploads;
 
 pub use pipeline::{Nixweb, ServerConfig};
+pub use session::SessionConfig;
 pub use state::StateConfig;

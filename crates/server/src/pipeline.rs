@@ -7,10 +7,16 @@
 
 use crate::admission::Admission;
 use crate::body::BodyLimits;
+use crate::error_pages::ErrorPage;
 use crate::render::{self, Failure};
+use crate::session::{SessionConfig, SessionState, Sessions};
 use crate::state::{AppState, CommitError, StateConfig};
+use crate::static_files::Asked;
+use crate::uploads::{self, Uploads};
+use crate::{compression, conditional};
 use axum::body::Body;
 use nixweb_app::engine::{Engine, RouterCall, RouterMode, StateAccess};
+use nixweb_app::multipart;
 use nixweb_app::outcome::{self, InvalidResponse, Outcome};
 use nixweb_app::request::{Request, RequestParts, TlsInfo};
 use std::net::IpAddr;
@@ -48,6 +54,12 @@ pub struct ServerConfig {
     pub file_roots: Vec<PathBuf>,
     /// The app's state store; None: requests have no state.
     pub state: Option<StateConfig>,
+    /// Give GET and HEAD answers an ETag and answer `If-None-Match` with 304.
+    pub etag: bool,
+    /// How session cookies are signed, and whether CSRF tokens are checked.
+    pub sessions: SessionConfig,
+    /// Most parts a `multipart/form-data` body may have.
+    pub max_parts: usize,
 }
 
 impl ServerConfig {
@@ -75,6 +87,13 @@ impl ServerConfig {
                 max_attempts: crate::state::DEFAULT_MAX_ATTEMPTS,
             }),
             file_roots: vec![app_dir, PathBuf::from("/nix/store")],
+            etag: true,
+            max_parts: 100,
+            sessions: SessionConfig {
+                secrets: vec![],
+                max_age: Duration::from_secs(14 * 24 * 3600),
+                csrf: false,
+            },
         }
     }
 }
@@ -83,13 +102,14 @@ impl ServerConfig {
 pub struct Nixweb {
     engine: Arc<dyn Engine>,
     config: ServerConfig,
-    admission: Admission,
+    pub(crate) admission: Admission,
     /// Requests that may write state, in flight at once: one per worker. More would only
     /// conflict with each other and run again (letting in four per worker halved the
     /// throughput of contended increments).
     writers: tokio::sync::Semaphore,
     state: Option<Arc<AppState>>,
     ids: RequestIds,
+    sessions: Sessions,
 }
 
 /// Request ids: a random prefix per server and a counter, unique without a system call per
@@ -167,6 +187,7 @@ impl Nixweb {
         let writers = tokio::sync::Semaphore::new(config.workers.max(1));
         let admission = Admission::new(config.workers * engine.calls_per_worker(), config.queue);
         let state = config.state.clone().map(AppState::new);
+        let sessions = Sessions::new(&config.sessions);
         Nixweb {
             engine,
             config,
@@ -174,6 +195,7 @@ impl Nixweb {
             writers,
             state,
             ids: RequestIds::new(),
+            sessions,
         }
     }
 
@@ -194,27 +216,44 @@ impl Nixweb {
     }
 
     /// Answers one request. Never fails: every problem becomes an HTTP error response.
+    /// The answer is compressed on the way out when that is worth it ([`compression`]).
     pub async fn respond(
+        &self,
+        request: http::Request<Body>,
+        remote_addr: Option<IpAddr>,
+    ) -> http::Response<Body> {
+        compression::around(request, |request| self.answer(request, remote_addr)).await
+    }
+
+    async fn answer(
         &self,
         request: http::Request<Body>,
         remote_addr: Option<IpAddr>,
     ) -> http::Response<Body> {
         let started = Instant::now();
         let id = self.ids.next();
-        let method = request.method().clone();
         let logged = self.config.access_log.then(|| AccessLine::of(&request));
+        let (parts, body) = request.into_parts();
 
         let mut from_cache = false;
-        let mut response = match self
-            .evaluate(request, remote_addr, &id, &mut from_cache)
-            .await
-        {
-            Ok(outcome) => render::outcome(outcome, &method, &self.config.file_roots).await,
+        let mut response = match self.read_request(&parts, body, remote_addr, &id).await {
+            Ok((request, session, _uploads)) => {
+                let request = Arc::new(request);
+                let result = self
+                    .evaluate(&request, &parts.method, &id, &mut from_cache)
+                    .await;
+                self.render(result, &request, &session, &parts, &id).await
+            }
             Err(failure) => {
                 failure.log(&id);
                 render::failure(&failure, &id, self.config.dev)
             }
         };
+        response =
+            conditional::apply(response, &parts.method, &parts.headers, self.config.etag).await;
+        if parts.method == http::Method::HEAD {
+            response = render::without_body(response);
+        }
         if let Ok(value) = http::HeaderValue::from_str(&id) {
             response.headers_mut().insert("x-request-id", value);
         }
@@ -230,21 +269,23 @@ impl Nixweb {
         response
     }
 
-    async fn evaluate(
+    /// The request value, with its session and its uploaded files (on disk while the
+    /// returned [`Uploads`] lives); or why the request is refused before any evaluation
+    /// (too large, malformed, a CSRF token missing).
+    async fn read_request(
         &self,
-        request: http::Request<Body>,
+        parts: &http::request::Parts,
+        body: Body,
         remote_addr: Option<IpAddr>,
         id: &str,
-        from_cache: &mut bool,
-    ) -> Result<Outcome, Failure> {
-        let (parts, body) = request.into_parts();
+    ) -> Result<(Request, SessionState, Uploads), Failure> {
         let limits = self.body_limits();
         crate::body::check_head(&parts.headers, &limits).map_err(Failure::Body)?;
         let body = crate::body::read(body, &limits)
             .await
             .map_err(Failure::Body)?;
 
-        let request = Request::new(&RequestParts {
+        let mut request = Request::new(&RequestParts {
             method: &parts.method,
             uri: &parts.uri,
             headers: &parts.headers,
@@ -257,12 +298,51 @@ impl Nixweb {
                 .unwrap_or(0),
         })
         .map_err(Failure::BadRequest)?;
-        let mut request = request;
         if let Some(tls) = parts.extensions.get::<Arc<TlsInfo>>() {
             request.set_tls(tls);
         }
-        let request = Arc::new(request);
-        match self.handle(&request, &parts.method, id, from_cache).await {
+        let uploads = self
+            .read_multipart(&mut request, &parts.headers, body)
+            .await?;
+        let session = self.sessions.attach(&mut request, &parts.headers);
+        self.sessions
+            .check_csrf(&request, &parts.method, &parts.headers, &session)?;
+        Ok((request, session, uploads))
+    }
+
+    /// A `multipart/form-data` body's fields into `req.form`, its files into `req.files`.
+    async fn read_multipart(
+        &self,
+        request: &mut Request,
+        headers: &http::HeaderMap,
+        body: bytes::Bytes,
+    ) -> Result<Uploads, Failure> {
+        if !multipart::is_multipart(&nixweb_app::request::media_type(headers)) {
+            return Ok(Uploads::none());
+        }
+        let content_type = headers
+            .get(http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        let form = multipart::parse(content_type, body, self.config.max_parts)
+            .await
+            .map_err(Failure::Multipart)?;
+        request.add_form_fields(form.fields);
+        let (files, uploads) = uploads::store(form.files, self.engine.upload_dir())
+            .map_err(|e| Failure::Uploads(e.to_string()))?;
+        request.files = files;
+        Ok(uploads)
+    }
+
+    /// The outcome of a request; a failure of the app's code is placed in the app.
+    async fn evaluate(
+        &self,
+        request: &Arc<Request>,
+        method: &http::Method,
+        id: &str,
+        from_cache: &mut bool,
+    ) -> Result<Outcome, Failure> {
+        match self.handle(request, method, id, from_cache).await {
             Err(failure) if failure.is_the_apps() => {
                 let context = crate::explain::Context {
                     engine: &*self.engine,
@@ -270,7 +350,7 @@ impl Nixweb {
                     eval_timeout: self.config.eval_timeout,
                     show_trace: self.config.show_trace,
                 };
-                Err(crate::explain::explain(&context, &request, failure).await)
+                Err(crate::explain::explain(&context, request, failure).await)
             }
             other => other,
         }
@@ -331,7 +411,7 @@ impl Nixweb {
             match committed {
                 Ok(()) => return Ok(outcome),
                 Err(CommitError::Conflict) => {
-                    tracing::debug!(target: "nixweb::state", "id={id}: attempt {attempt_number} conflicted; running the handler again");
+                    tracing::debug!(target: "nixweb::state", id, "attempt {attempt_number} conflicted; running the handler again");
                     tokio::time::sleep(crate::state::backoff(attempt_number)).await;
                 }
                 Err(CommitError::Invalid(why)) => {
@@ -341,6 +421,63 @@ impl Nixweb {
             }
         }
         Err(Failure::Contention(state.config().max_attempts))
+    }
+
+    /// The outcome (or failure) as HTTP: the app's response with its session cookie, or
+    /// the app's own error page where it has one, or nixweb's.
+    async fn render(
+        &self,
+        result: Result<Outcome, Failure>,
+        request: &Arc<Request>,
+        session: &SessionState,
+        parts: &http::request::Parts,
+        id: &str,
+    ) -> http::Response<Body> {
+        let asked = Asked {
+            method: &parts.method,
+            uri: &parts.uri,
+            headers: &parts.headers,
+        };
+        let page = match result {
+            Ok(Outcome::Response(value)) => {
+                return self.app_response(value, request, session, &asked).await
+            }
+            Ok(outcome @ Outcome::Options { .. }) => return render::own_outcome(&outcome),
+            Ok(outcome) => ErrorPage::for_outcome(outcome),
+            Err(failure) => {
+                failure.log(id);
+                ErrorPage::for_failure(failure)
+            }
+        };
+        match self.error_page(&page, request, &asked, id).await {
+            Some(value) => {
+                let mut response = self.app_response(value, request, session, &asked).await;
+                page.add_allow(&mut response);
+                response
+            }
+            None => page.own(id, self.config.dev),
+        }
+    }
+
+    /// The app's response as HTTP, with the session cookie it asked for.
+    async fn app_response(
+        &self,
+        value: outcome::ResponseValue,
+        request: &Request,
+        session: &SessionState,
+        asked: &Asked<'_>,
+    ) -> http::Response<Body> {
+        let change = value.session.clone();
+        let mut response = render::response(value, asked, &self.config.file_roots).await;
+        if let Err(invalid) = self
+            .sessions
+            .finish(&mut response, session, &change, request.time)
+        {
+            let failure = Failure::InvalidResponse(invalid);
+            failure.log(&request.id);
+            return render::failure(&failure, &request.id, self.config.dev);
+        }
+        response
     }
 
     async fn run_handler(

@@ -1,10 +1,11 @@
 //! Outcomes and failures → HTTP responses.
 
 use crate::body::BodyError;
-use crate::files;
+use crate::static_files::{self, Asked};
 use axum::body::Body;
-use http::{header, HeaderValue, Method, Response, StatusCode};
+use http::{header, HeaderName, HeaderValue, Response, StatusCode};
 use nixweb_app::engine::{Bound, EngineError, SourceLocation};
+use nixweb_app::multipart::MultipartError;
 use nixweb_app::outcome::{self, InvalidResponse, Outcome, ResponseBody, ResponseValue};
 use nixweb_app::report::HandlerRoute;
 use nixweb_app::request::BadRequest;
@@ -27,6 +28,12 @@ pub enum Failure {
     StateUnavailable(String),
     #[error("the request's state writes conflicted with other requests {0} times in a row")]
     Contention(u32),
+    #[error("the form's CSRF token is missing or wrong: load the page again and resend it")]
+    Csrf,
+    #[error("{0}")]
+    Multipart(nixweb_app::multipart::MultipartError),
+    #[error("cannot keep the uploaded files: {0}")]
+    Uploads(String),
     /// A failure of the app's code, and where in the app it happened.
     #[error("{place}: {failure}")]
     InApp { place: Place, failure: Box<Failure> },
@@ -77,7 +84,7 @@ impl Failure {
     }
 
     /// The failure itself, without the place it is wrapped in.
-    fn inner(&self) -> &Failure {
+    pub(crate) fn inner(&self) -> &Failure {
         match self {
             Failure::InApp { failure, .. } => failure.inner(),
             other => other,
@@ -87,14 +94,18 @@ impl Failure {
     pub fn status(&self) -> StatusCode {
         match self {
             Failure::InApp { failure, .. } => failure.status(),
-            Failure::Body(BodyError::TooLarge(_)) => StatusCode::PAYLOAD_TOO_LARGE,
+            Failure::Body(BodyError::TooLarge(_))
+            | Failure::Multipart(MultipartError::TooManyParts(_)) => StatusCode::PAYLOAD_TOO_LARGE,
             Failure::Body(BodyError::TooSlow { .. }) => StatusCode::REQUEST_TIMEOUT,
-            Failure::Body(BodyError::Malformed(_)) => StatusCode::BAD_REQUEST,
+            Failure::Body(BodyError::Malformed(_))
+            | Failure::Multipart(MultipartError::Malformed(_)) => StatusCode::BAD_REQUEST,
             Failure::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Failure::Csrf => StatusCode::FORBIDDEN,
             // Overload, or a part the server depends on is down: a retry may succeed.
             Failure::QueueFull
             | Failure::StateUnavailable(_)
             | Failure::Contention(_)
+            | Failure::Uploads(_)
             | Failure::Engine(EngineError::Overloaded(_) | EngineError::Unavailable(_)) => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
@@ -116,12 +127,17 @@ impl Failure {
             Failure::Engine(EngineError::Eval { .. } | EngineError::Unavailable(_))
                 | Failure::InvalidResponse(_)
                 | Failure::StateUnavailable(_)
+                | Failure::Uploads(_)
         )
     }
 
     pub fn log(&self, id: &str) {
         match self {
-            Failure::Body(_) | Failure::BadRequest(_) | Failure::QueueFull => {
+            Failure::Body(_)
+            | Failure::BadRequest(_)
+            | Failure::QueueFull
+            | Failure::Csrf
+            | Failure::Multipart(_) => {
                 tracing::warn!(target: "nixweb::request", id, "{self}")
             }
             _ => tracing::error!(target: "nixweb::request", id, "{self}"),
@@ -164,16 +180,19 @@ pub fn failure(failure: &Failure, id: &str, dev: bool) -> Response<Body> {
     response
 }
 
-pub async fn outcome(outcome: Outcome, method: &Method, file_roots: &[PathBuf]) -> Response<Body> {
-    let response = match outcome {
-        Outcome::Response(value) => response(value, file_roots).await,
-        Outcome::NotFound => plain(StatusCode::NOT_FOUND, "404 Not Found\n".into()),
+/// nixweb's own answer to an outcome that is not the app's response: 404, 405 with
+/// `Allow`, and 204 with `Allow` for OPTIONS.
+pub fn own_outcome(outcome: &Outcome) -> Response<Body> {
+    match outcome {
+        Outcome::Response(_) | Outcome::NotFound | Outcome::NoErrorPage => {
+            plain(StatusCode::NOT_FOUND, "404 Not Found\n".into())
+        }
         Outcome::MethodNotAllowed { allow } => {
             let mut r = plain(
                 StatusCode::METHOD_NOT_ALLOWED,
                 "405 Method Not Allowed\n".into(),
             );
-            set_allow(&mut r, &allow);
+            set_allow(&mut r, allow);
             r
         }
         Outcome::Options { allow } => {
@@ -181,50 +200,54 @@ pub async fn outcome(outcome: Outcome, method: &Method, file_roots: &[PathBuf]) 
                 .status(StatusCode::NO_CONTENT)
                 .body(Body::empty())
                 .expect("valid response");
-            set_allow(&mut r, &allow);
+            set_allow(&mut r, allow);
             r
         }
-    };
-    if method == Method::HEAD {
-        without_body(response)
-    } else {
-        response
     }
 }
 
-fn set_allow(response: &mut Response<Body>, allow: &[String]) {
+pub fn set_allow(response: &mut Response<Body>, allow: &[String]) {
     if let Ok(value) = HeaderValue::from_str(&allow.join(", ")) {
         response.headers_mut().insert(header::ALLOW, value);
     }
 }
 
 /// HEAD: the same status and headers as GET, with the length GET's body would have had.
-fn without_body(response: Response<Body>) -> Response<Body> {
-    let (parts, _) = response.into_parts();
+pub fn without_body(response: Response<Body>) -> Response<Body> {
+    use axum::body::HttpBody;
+    let (mut parts, body) = response.into_parts();
+    let bodiless = matches!(
+        parts.status,
+        StatusCode::NOT_MODIFIED | StatusCode::NO_CONTENT
+    );
+    if let Some(length) = body.size_hint().exact().filter(|_| !bodiless) {
+        parts
+            .headers
+            .entry(header::CONTENT_LENGTH)
+            .or_insert_with(|| HeaderValue::from(length));
+    }
     Response::from_parts(parts, Body::empty())
 }
 
-async fn response(value: ResponseValue, file_roots: &[PathBuf]) -> Response<Body> {
-    // State writes were committed by the pipeline before the response is rendered.
+/// The app's response as HTTP. State writes were committed (and the session is set) by the
+/// pipeline; files and folders are served by [`static_files`].
+pub async fn response(
+    value: ResponseValue,
+    asked: &Asked<'_>,
+    file_roots: &[PathBuf],
+) -> Response<Body> {
     let ResponseValue {
         status,
         headers,
         body,
         writes: _,
+        session: _,
     } = value;
-    let (default_type, length, body): (String, u64, Body) = match body {
-        ResponseBody::Text(text) => (
-            "text/html; charset=utf-8".into(),
-            text.len() as u64,
-            Body::from(text),
-        ),
+    let (default_type, body): (&str, Body) = match body {
+        ResponseBody::Text(text) => ("text/html; charset=utf-8", Body::from(text)),
         ResponseBody::Json(json) => {
             let text = serde_json::to_string(&json).expect("JSON values serialise");
-            (
-                "application/json".into(),
-                text.len() as u64,
-                Body::from(text),
-            )
+            ("application/json", Body::from(text))
         }
         ResponseBody::Redirect(location) => {
             let mut r = Response::builder()
@@ -238,62 +261,48 @@ async fn response(value: ResponseValue, file_roots: &[PathBuf]) -> Response<Body
                 .unwrap_or_else(|e| bad_response(format!("invalid redirect: {e}")));
         }
         ResponseBody::File(path) => {
-            match files::open_confined_async(path.clone(), file_roots.to_vec()).await {
-                Ok(opened) => {
-                    let mime = mime_guess::from_path(&path).first_or_octet_stream();
-                    let content_type = mime.essence_str().to_owned() + charset_for(&mime);
-                    let file = tokio::fs::File::from_std(opened.file);
-                    (
-                        content_type,
-                        opened.metadata.len(),
-                        Body::from_stream(tokio_util::io::ReaderStream::new(file)),
-                    )
-                }
-                // The same answer whatever the reason, so that clients cannot learn which
-                // paths exist outside the roots; the log tells the app's author which.
-                Err(refusal) => {
-                    if refusal.is_suspicious() {
-                        tracing::error!(target: "nixweb::request", "file response refused: {refusal}");
-                    } else {
-                        tracing::warn!(target: "nixweb::request", "file response: {refusal}");
-                    }
-                    return plain(StatusCode::NOT_FOUND, "404 Not Found\n".into());
-                }
-            }
+            let own_status = (status != StatusCode::OK).then_some(status);
+            let served = static_files::file(&path, own_status, asked, file_roots).await;
+            return with_headers(served, headers);
+        }
+        ResponseBody::Folder(folder) => {
+            let served = static_files::folder(&folder, asked, file_roots).await;
+            return with_headers(served, headers);
         }
     };
-    let mut builder = Response::builder().status(status);
     // 204 and 304 carry no body and so no length or type of one (outcome checked that the
     // handler gave none).
-    let body = if outcome::has_no_body(status) {
-        Body::empty()
-    } else {
-        builder = builder.header(header::CONTENT_LENGTH, length);
-        if !headers.iter().any(|(name, _)| name == header::CONTENT_TYPE) {
-            builder = builder.header(header::CONTENT_TYPE, default_type);
-        }
-        body
-    };
-    // Framing headers never come from the app (outcome refuses them).
-    for (name, value) in headers {
-        builder = builder.header(name, value);
+    let bodiless = outcome::has_no_body(status);
+    let mut response = Response::new(if bodiless { Body::empty() } else { body });
+    *response.status_mut() = status;
+    if !bodiless {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static(default_type));
     }
-    builder
-        .body(body)
-        .unwrap_or_else(|e| bad_response(format!("{e}")))
+    with_headers(response, headers)
 }
 
-fn charset_for(mime: &mime_guess::Mime) -> &'static str {
-    let textual = mime.type_() == "text"
-        || matches!(
-            mime.essence_str(),
-            "application/javascript" | "application/json"
-        );
-    if textual {
-        "; charset=utf-8"
-    } else {
-        ""
+/// The app's headers over nixweb's: one the app gives replaces nixweb's of that name
+/// (several of one name are all kept). Framing headers never come from the app (outcome
+/// refuses them). A file that could not be served keeps nixweb's 404 as it is.
+fn with_headers(
+    mut response: Response<Body>,
+    headers: Vec<(HeaderName, HeaderValue)>,
+) -> Response<Body> {
+    if response.status() == StatusCode::NOT_FOUND && !response.headers().contains_key(header::ETAG)
+    {
+        return response;
     }
+    let map = response.headers_mut();
+    let mut replaced = std::collections::HashSet::new();
+    for (name, value) in headers {
+        if replaced.insert(name.clone()) {
+            map.remove(&name);
+        }
+        map.append(name, value);
+    }
+    response
 }
 
 fn bad_response(why: String) -> Response<Body> {
@@ -388,7 +397,7 @@ fn source_excerpt(location: &SourceLocation) -> String {
     out
 }
 
-fn escape(text: &str) -> String {
+pub(crate) fn escape(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
@@ -440,6 +449,16 @@ mod tests {
         assert_eq!(r.headers()[header::RETRY_AFTER], "1");
     }
 
+    fn asked() -> Asked<'static> {
+        static URI: std::sync::OnceLock<http::Uri> = std::sync::OnceLock::new();
+        static HEADERS: std::sync::OnceLock<http::HeaderMap> = std::sync::OnceLock::new();
+        Asked {
+            method: &http::Method::GET,
+            uri: URI.get_or_init(|| "/a.css".parse().unwrap()),
+            headers: HEADERS.get_or_init(http::HeaderMap::new),
+        }
+    }
+
     #[tokio::test]
     async fn files_outside_the_roots_answer_like_missing_ones() {
         let dir = tempfile::tempdir().unwrap();
@@ -451,7 +470,9 @@ mod tests {
                 headers: vec![],
                 body: ResponseBody::File(dir.path().join("a.css")),
                 writes: None,
+                session: Default::default(),
             },
+            &asked(),
             &roots,
         )
         .await;
@@ -465,8 +486,9 @@ mod tests {
             headers: vec![],
             body: ResponseBody::File("/etc/passwd".into()),
             writes: None,
+            session: Default::default(),
         };
-        let outside = response(outside, &roots).await;
+        let outside = response(outside, &asked(), &roots).await;
         assert_eq!(outside.status(), StatusCode::NOT_FOUND);
         let outside = text(outside).await;
         let missing = ResponseValue {
@@ -474,8 +496,9 @@ mod tests {
             headers: vec![],
             body: ResponseBody::File(dir.path().join("nope")),
             writes: None,
+            session: Default::default(),
         };
-        let missing = response(missing, &roots).await;
+        let missing = response(missing, &asked(), &roots).await;
         assert_eq!(missing.status(), StatusCode::NOT_FOUND);
         assert_eq!(text(missing).await, outside, "no oracle in the body either");
     }

@@ -32,7 +32,7 @@ fn text_is_escaped_and_markup_is_html_on_both_engines() {
             percent_encoding::utf8_percent_encode(t, percent_encoding::NON_ALPHANUMERIC)
         )
     };
-    for (engine, server) in servers(&dir, &["--dev"]) {
+    for (engine, server) in servers(dir.path(), &["--dev"]) {
         let cases = [
             (q("/text", hostile), format!("<p>{escaped}</p>")),
             (
