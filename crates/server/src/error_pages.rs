@@ -5,7 +5,7 @@
 //! the log says both what went wrong and why the app's page could not be shown.
 
 use crate::pipeline::Nixweb;
-use crate::render::{self, Failure};
+use crate::render::{self, Failure, Place};
 use crate::static_files::Asked;
 use axum::body::Body;
 use http::{Response, StatusCode};
@@ -52,6 +52,11 @@ impl ErrorPage {
                 outcome,
                 Outcome::NotFound | Outcome::MethodNotAllowed { .. }
             ),
+            // A route tree that cannot be evaluated cannot give a page either.
+            ErrorPage::Failure(Failure::InApp {
+                place: Place::RouteTree(_),
+                ..
+            }) => false,
             ErrorPage::Failure(failure) => failure.inner().is_the_apps(),
         }
     }
@@ -137,7 +142,10 @@ impl Nixweb {
             }
             Ok(Outcome::NoErrorPage) => return None,
             Ok(other) => format!("the router answered {other:?}"),
-            Err(failure) => failure.to_string(),
+            Err(failure) => {
+                crate::explain::in_app_terms(self.engine(), self.config().show_trace, failure)
+                    .to_string()
+            }
         };
         tracing::error!(
             target: "nixweb::request",
