@@ -1,6 +1,6 @@
 //! The settings of the web features (docs/web.md): ETags, sessions and their secrets, CSRF
-//! checks, the part limit of uploads. Flags win over `nixweb.toml`; the list of session
-//! secrets is the file's, then the flags' (as every list), and its first signs.
+//! checks, the part limit of uploads. Flags win over `nixweb.toml`, the list of session
+//! secrets included (it is one whole: its first signs).
 
 use crate::cli::WebArgs;
 use crate::settings::AppFile;
@@ -51,11 +51,14 @@ impl WebSettings {
         if max_age == 0 {
             bail!("session-max-age must be at least 1 second");
         }
-        // As every list: the file's entries, then the flags'. The first signs.
-        let session_secrets = file
-            .session_secrets
+        // A rotation list is one whole: given as flags, it replaces the file's.
+        let sources = if flags.session_secret.is_empty() {
+            &file.session_secrets
+        } else {
+            &flags.session_secret
+        };
+        let session_secrets = sources
             .iter()
-            .chain(&flags.session_secret)
             .map(|source| read_secret(source))
             .collect::<Result<_>>()?;
         Ok(WebSettings {
@@ -81,9 +84,13 @@ pub fn relative_to(app_dir: &Path, sources: Vec<String>) -> Vec<String> {
         .collect()
 }
 
-/// A secret from `file:PATH` (its contents, without a final newline) or `env:NAME`.
+/// A secret from `file:PATH` (its contents, without a final newline; a file that does not
+/// exist yet is made, with a random secret only its owner may read) or `env:NAME`.
 fn read_secret(source: &str) -> Result<Vec<u8>> {
     let secret = if let Some(path) = source.strip_prefix("file:") {
+        if !Path::new(path).exists() {
+            create_secret(Path::new(path))?;
+        }
         let mut bytes = std::fs::read(path)
             .with_context(|| format!("cannot read the session secret {path}"))?;
         while bytes.last().is_some_and(|b| b.is_ascii_whitespace()) {
@@ -106,6 +113,28 @@ fn read_secret(source: &str) -> Result<Vec<u8>> {
     Ok(secret)
 }
 
+/// Writes 32 random bytes, in base64, to a new file that only its owner may read.
+fn create_secret(path: &Path) -> Result<()> {
+    use base64::Engine as _;
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("no random numbers: {e}"))?;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("cannot create the session secret {}", path.display()))?;
+    writeln!(
+        file,
+        "{}",
+        base64::engine::general_purpose::STANDARD.encode(bytes)
+    )?;
+    tracing::info!(target: "nixweb", "made a new session secret in {}", path.display());
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -125,12 +154,33 @@ mod tests {
             session_secret: vec!["env:NIXWEB_TEST_SECRET".into()],
             ..WebArgs::default()
         };
+        let web = WebSettings::merge(&WebArgs::default(), &file).unwrap();
+        assert_eq!(
+            web.session_secrets,
+            [long.into_bytes()],
+            "the newline dropped"
+        );
         let web = WebSettings::merge(&flags, &file).unwrap();
         assert_eq!(
             web.session_secrets,
-            [long.into_bytes(), b"e".repeat(32)],
-            "the file's first, its newline dropped"
+            [b"e".repeat(32)],
+            "flags replace the file's list"
         );
+        // A secret file that does not exist is made, for its owner only, and kept.
+        let made = AppFile {
+            session_secrets: relative_to(dir.path(), vec!["file:new.key".into()]),
+            ..AppFile::default()
+        };
+        let first = WebSettings::merge(&WebArgs::default(), &made).unwrap();
+        let again = WebSettings::merge(&WebArgs::default(), &made).unwrap();
+        assert_eq!(first.session_secrets, again.session_secrets);
+        assert!(first.session_secrets[0].len() >= 32);
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir.path().join("new.key"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
         let short = AppFile {
             session_secrets: relative_to(dir.path(), vec!["file:short".into()]),
             ..AppFile::default()

@@ -11,7 +11,7 @@ use std::time::Duration;
 pub mod browser;
 pub mod process;
 
-pub use reqwest::blocking::{Client, Response};
+pub use reqwest::blocking::{Client, RequestBuilder, Response};
 pub use reqwest::{Method, StatusCode};
 
 /// The engines every example is tested on, embedded first. The Nix engine needs

@@ -1,5 +1,6 @@
-//! A person using the todo list in a real browser (headless Chromium): add items, toggle
-//! one, delete one, and find the list as it was after the server restarts.
+//! People using the todo list in real browsers (headless Chromium): add items, toggle one,
+//! delete one, and find the list as it was after the server restarts; two browsers (two
+//! profiles, two sessions) each with a list of its own; hostile titles shown as text.
 //! Leaves screenshots in target/test-artifacts/todo-*.png.
 
 use nixweb_testkit::browser::fantoccini::{Client, Locator};
@@ -9,9 +10,15 @@ use nixweb_testkit::browser::{
 use nixweb_testkit::TestServer;
 use std::time::Duration;
 
+/// The server, with its database and session secret in `dir` (the database path given).
 fn start(db: &std::path::Path) -> TestServer {
+    let secret = db.with_file_name("session.key");
     let db = format!("sqlite:{}", db.display());
-    TestServer::start(example_todo::app_dir(), &["--db", &db])
+    let secret = format!("file:{}", secret.display());
+    TestServer::start(
+        example_todo::app_dir(),
+        &["--db", &db, "--session-secret", &secret],
+    )
 }
 
 /// The titles in the list, each with whether it is done, read in one go (HTMX may swap
@@ -186,5 +193,36 @@ fn hostile_titles_are_shown_as_text_and_never_run() {
         wait_for(&browser, &expected).await;
         assert!(!injection_took_effect(&browser).await);
         browser.close().await.unwrap();
+    });
+}
+
+#[test]
+fn two_browsers_have_two_lists() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(&dir.path().join("todo.db"));
+    let url = server.url("/");
+    // Two chromedrivers, each with a profile (and so a cookie jar) of its own.
+    let (first, second) = (Driver::start(), Driver::start());
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let ada = first.browser().await;
+        let bob = second.browser().await;
+        ada.goto(&url).await.unwrap();
+        bob.goto(&url).await.unwrap();
+        add(&ada, "Ada's first").await;
+        wait_for(&ada, &[("Ada's first", false)]).await;
+        add(&bob, "Bob's only").await;
+        wait_for(&bob, &[("Bob's only", false)]).await;
+        add(&ada, "Ada's second").await;
+        wait_for(&ada, &[("Ada's first", false), ("Ada's second", false)]).await;
+        // Loaded afresh, each still sees only its own.
+        ada.refresh().await.unwrap();
+        bob.refresh().await.unwrap();
+        wait_for(&ada, &[("Ada's first", false), ("Ada's second", false)]).await;
+        wait_for(&bob, &[("Bob's only", false)]).await;
+        save_screenshot(&ada, "todo-two-browsers-ada.png").await;
+        save_screenshot(&bob, "todo-two-browsers-bob.png").await;
+        ada.close().await.unwrap();
+        bob.close().await.unwrap();
     });
 }
