@@ -27,8 +27,13 @@
   old.GET = { redirect = "/users/me"; };
   moved.GET = { redirect = "/users/me"; status = 301; };
 
-  # Cookies: a list gives a header several times.
-  login.POST = { body = "welcome"; headers."Set-Cookie" = [ "session=abc; HttpOnly" "theme=dark" ]; };
+  # Cookies, checked like the rest of the response (Path=/, HttpOnly, SameSite=Lax unless
+  # told otherwise); a list in headers gives a header several times.
+  login.POST = {
+    body = "welcome";
+    cookies = { user = "abc"; theme = { value = "dark"; maxAge = 3600; httpOnly = false; }; };
+    headers."X-Tags" = [ "a" "b" ];
+  };
 
   # Files: a path is served with a type from its extension.
   "style.css".GET = ./static/style.css;

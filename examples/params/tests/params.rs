@@ -110,7 +110,15 @@ fn statuses_redirects_and_cookies() {
             .iter()
             .map(|v| v.to_str().unwrap().to_owned())
             .collect();
-        assert_eq!(cookies, ["session=abc; HttpOnly", "theme=dark"]);
+        assert_eq!(
+            cookies,
+            [
+                "theme=dark; SameSite=Lax; Path=/; Max-Age=3600",
+                "user=abc; HttpOnly; SameSite=Lax; Path=/"
+            ]
+        );
+        let tags: Vec<_> = login.headers().get_all("x-tags").iter().collect();
+        assert_eq!(tags, ["a", "b"]);
     }
 }
 
