@@ -74,6 +74,8 @@ pub struct SessionState {
     pub id: Option<String>,
     /// Made for this request (for its CSRF token): the client does not have it yet.
     pub fresh: bool,
+    /// The request came over TLS: the cookie is only ever to be sent over TLS too.
+    pub secure: bool,
 }
 
 impl Sessions {
@@ -96,7 +98,10 @@ impl Sessions {
     /// Reads the request's session cookie into `request.session` (and, with CSRF checks
     /// on, gives it its token), ignoring a cookie that is forged, damaged or expired.
     pub fn attach(&self, request: &mut Request, headers: &HeaderMap) -> SessionState {
-        let mut state = SessionState::default();
+        let mut state = SessionState {
+            secure: !request.tls.is_null(),
+            ..SessionState::default()
+        };
         if let Some(cookie) = session_cookie(headers) {
             match self.verify(&cookie, request.time) {
                 Ok((id, data)) => {
@@ -167,6 +172,11 @@ impl Sessions {
             SessionChange::Clear => format!(
                 "{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT"
             ),
+        };
+        let cookie = if state.secure {
+            cookie + "; Secure"
+        } else {
+            cookie
         };
         let value = HeaderValue::from_str(&cookie).expect("base64 and ASCII attributes");
         response.headers_mut().append(header::SET_COOKIE, value);
@@ -425,6 +435,28 @@ mod tests {
                 .is_err(),
             "a session the client does not have yet proves nothing"
         );
+    }
+
+    #[test]
+    fn over_tls_the_cookie_is_secure() {
+        let s = sessions(&[NEW], false);
+        for secure in [false, true] {
+            let mut response = Response::new(axum::body::Body::empty());
+            let state = SessionState {
+                secure,
+                ..SessionState::default()
+            };
+            for change in [
+                SessionChange::Set(serde_json::json!({})),
+                SessionChange::Clear,
+            ] {
+                s.finish(&mut response, &state, &change, 0).unwrap();
+            }
+            for cookie in response.headers().get_all(header::SET_COOKIE) {
+                let cookie = cookie.to_str().unwrap();
+                assert_eq!(cookie.ends_with("; Secure"), secure, "{cookie}");
+            }
+        }
     }
 
     #[test]

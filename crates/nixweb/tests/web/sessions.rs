@@ -293,3 +293,33 @@ fn the_response_cache_keeps_each_sessions_answers_to_itself() {
     );
     assert!(hit(&b));
 }
+
+#[test]
+fn over_https_the_session_cookie_is_secure() {
+    let dir = app(&[("default.nix", APP)]);
+    let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    std::fs::write(&cert, certified.cert.pem()).unwrap();
+    std::fs::write(&key, certified.key_pair.serialize_pem()).unwrap();
+    let server = ServerProcess::start(
+        env!("CARGO_BIN_EXE_nixweb"),
+        dir.path(),
+        &[
+            "--tls-cert",
+            cert.to_str().unwrap(),
+            "--tls-key",
+            key.to_str().unwrap(),
+        ],
+    );
+    let client = reqwest::blocking::Client::builder()
+        .add_root_certificate(
+            reqwest::Certificate::from_pem(certified.cert.pem().as_bytes()).unwrap(),
+        )
+        .build()
+        .unwrap();
+    let url = format!("https://localhost:{}/login", server.address().port());
+    let reply = client.post(url).form(&[("user", "ada")]).send().unwrap();
+    assert_eq!(reply.status(), StatusCode::OK);
+    let cookie = set_cookie(&reply, "nixweb-session").unwrap();
+    assert!(cookie.ends_with("; Secure"), "{cookie}");
+}
