@@ -94,6 +94,14 @@ pub enum ResponseBody {
     Folder(Folder),
 }
 
+impl ResponseBody {
+    /// Whether the answer is a file's bytes (`file` or `folder`) rather than one the
+    /// handler made.
+    pub fn is_file(&self) -> bool {
+        matches!(self, ResponseBody::File(_) | ResponseBody::Folder(_))
+    }
+}
+
 /// A static folder and the path asked for below it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Folder {

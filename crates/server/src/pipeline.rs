@@ -468,10 +468,11 @@ impl Nixweb {
         asked: &Asked<'_>,
     ) -> http::Response<Body> {
         let change = value.session.clone();
+        let serves_file = value.body.is_file();
         let mut response = render::response(value, asked, &self.config.file_roots).await;
-        if let Err(invalid) = self
-            .sessions
-            .finish(&mut response, session, &change, request.time)
+        if let Err(invalid) =
+            self.sessions
+                .finish(&mut response, session, &change, serves_file, request.time)
         {
             let failure = Failure::InvalidResponse(invalid);
             failure.log(&request.id);

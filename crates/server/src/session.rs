@@ -155,16 +155,21 @@ impl Sessions {
     }
 
     /// Sets the session cookie on `response` as the handler asked (or for a session made
-    /// for its CSRF token); too large a session is an invalid response.
+    /// for its CSRF token, on a page: `serves_file` answers do not start one); too large a
+    /// session is an invalid response.
     pub fn finish(
         &self,
         response: &mut Response<axum::body::Body>,
         state: &SessionState,
         change: &SessionChange,
+        serves_file: bool,
         now: u64,
     ) -> Result<(), InvalidResponse> {
         let cookie = match change {
-            SessionChange::Keep if state.fresh => {
+            // Files are what shared caches keep (`Cache-Control: public` assets): one that
+            // kept a new session's cookie would hand it to every visitor after. A page is
+            // where the token is used, so that is where the session starts.
+            SessionChange::Keep if state.fresh && !serves_file => {
                 self.cookie(state, &Value::Object(Default::default()), now)?
             }
             SessionChange::Keep => return Ok(()),
@@ -335,6 +340,7 @@ mod tests {
             &mut response,
             &SessionState::default(),
             &SessionChange::Set(data),
+            false,
             now,
         )
         .unwrap();
@@ -438,6 +444,28 @@ mod tests {
     }
 
     #[test]
+    fn a_session_made_for_its_token_starts_on_pages_not_files() {
+        let s = sessions(&[NEW], true);
+        let (mut req, headers) = request(None, 0);
+        let fresh = s.attach(&mut req, &headers);
+        assert!(fresh.fresh);
+        for serves_file in [false, true] {
+            let mut response = Response::new(axum::body::Body::empty());
+            s.finish(&mut response, &fresh, &SessionChange::Keep, serves_file, 0)
+                .unwrap();
+            assert_eq!(
+                response.headers().contains_key(header::SET_COOKIE),
+                !serves_file
+            );
+        }
+        // A session the handler sets is set whatever the answer is.
+        let mut response = Response::new(axum::body::Body::empty());
+        let set = SessionChange::Set(serde_json::json!({"a": 1}));
+        s.finish(&mut response, &fresh, &set, true, 0).unwrap();
+        assert!(response.headers().contains_key(header::SET_COOKIE));
+    }
+
+    #[test]
     fn over_tls_the_cookie_is_secure() {
         let s = sessions(&[NEW], false);
         for secure in [false, true] {
@@ -450,7 +478,7 @@ mod tests {
                 SessionChange::Set(serde_json::json!({})),
                 SessionChange::Clear,
             ] {
-                s.finish(&mut response, &state, &change, 0).unwrap();
+                s.finish(&mut response, &state, &change, false, 0).unwrap();
             }
             for cookie in response.headers().get_all(header::SET_COOKIE) {
                 let cookie = cookie.to_str().unwrap();
@@ -469,6 +497,7 @@ mod tests {
                 &mut response,
                 &SessionState::default(),
                 &SessionChange::Set(big),
+                false,
                 0,
             )
             .unwrap_err();
