@@ -29,7 +29,7 @@ fn packages(args: &[&str]) -> Vec<String> {
 #[test]
 fn nix_is_installed_only_where_an_example_or_the_tests_need_it() {
     // Each example on the embedded engine needs no Debian package at all.
-    for example in ["hello", "params", "random", "todo"] {
+    for example in ["hello", "params", "random", "todo", "files"] {
         assert!(
             packages(&[example]).is_empty(),
             "{example}: {:?}",
