@@ -35,6 +35,9 @@ pub enum Limit {
     /// A value handed to the host (`Evaluator::to_json`) nests deeper than
     /// `MAX_RESULT_NESTING`: hosts walk such values recursively.
     ResultNesting,
+    /// One `match` or `split` would do more work than `builtins::regex::MAX_REGEX_WORK`:
+    /// a regex search cannot be interrupted, so its cost is bounded before it starts.
+    RegexWork,
 }
 
 #[derive(Debug, Clone)]

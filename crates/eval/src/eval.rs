@@ -69,7 +69,7 @@ pub struct Evaluator {
     pub known: nixweb_store::KnownDerivations,
     /// Store paths of source paths already copied (`"${./x}"`).
     pub copied_paths: HashMap<String, String>,
-    pub regex_cache: HashMap<String, Rc<regex::bytes::Regex>>,
+    pub regex_cache: HashMap<String, Rc<crate::builtins::regex::Compiled>>,
     /// Helper primops shared by builtins (kept here, not in thread-locals, so that an
     /// evaluator's values never share reference counts with another thread's).
     pub apply_op: Rc<PrimOp>,
@@ -302,7 +302,7 @@ impl Evaluator {
         Ok(())
     }
 
-    fn check_time(&self, pos: Pos) -> EResult<()> {
+    pub(crate) fn check_time(&self, pos: Pos) -> EResult<()> {
         match self.limits.deadline {
             Some(deadline) if Instant::now() >= deadline => Err(limit_err(
                 Limit::Time,
