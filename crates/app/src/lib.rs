@@ -15,6 +15,7 @@
 
 pub mod cookies;
 pub mod engine;
+pub mod memory;
 pub mod multipart;
 pub mod outcome;
 pub mod path;

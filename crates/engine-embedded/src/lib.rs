@@ -13,6 +13,7 @@
 pub mod cache;
 pub mod fetch;
 pub mod io;
+mod release;
 mod request;
 pub mod watch;
 mod worker;

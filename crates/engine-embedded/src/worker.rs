@@ -74,6 +74,7 @@ struct Dependencies {
 
 pub fn run(shared: Arc<Shared>, jobs: crossbeam_channel::Receiver<Job>) {
     let mut loaded: Option<Loaded> = None;
+    let loop_sp = crate::release::stack_pointer();
     for job in jobs {
         // Its requester gave up (timed out) while the job waited: nobody wants the answer.
         if job.reply.is_closed() {
@@ -89,6 +90,7 @@ pub fn run(shared: Arc<Shared>, jobs: crossbeam_channel::Receiver<Job>) {
             tracing::debug!(target: "nixweb::embedded", "app files changed: evaluating anew");
             loaded = None;
         }
+        let mut used = None;
         let ready = match loaded.take() {
             Some(l) => Ok(l),
             None => Loaded::new(&shared),
@@ -97,6 +99,7 @@ pub fn run(shared: Arc<Shared>, jobs: crossbeam_channel::Receiver<Job>) {
             Ok(mut l) => {
                 l.last.generation = generation;
                 let result = l.run(&job.call, &shared);
+                used = Some((l.ev.memory_high(), l.ev.stack_low));
                 // Fetched data must not outlive its request: values computed from it could
                 // be cached in the evaluator, so a request that fetched starts it afresh.
                 // (Errors need no such care: a failed thunk is restored, as in Nix.)
@@ -118,6 +121,7 @@ pub fn run(shared: Arc<Shared>, jobs: crossbeam_channel::Receiver<Job>) {
             }
             Err(e) => Err(e),
         };
+        crate::release::after_request(used, loop_sp);
         // The requester may have given up (timeout); then nobody listens, which is fine.
         let _ = job.reply.send(result);
     }

@@ -52,9 +52,16 @@ pub struct Evaluator {
     pub import_cache: HashMap<PathBuf, Value>,
     pub limits: Limits,
     pub steps: u64,
+    /// The lowest stack address the checks every 1024 steps saw since the budget was
+    /// reset: a host can tell from it how deep into its thread's stack the evaluation
+    /// went, and give those pages back.
+    pub stack_low: usize,
     pub depth: usize,
     /// What `alloc::thread_held` said when the budget started.
     pub(crate) memory_base: isize,
+    /// The most the evaluation held, or was about to hold (checked before something
+    /// large), at the memory checks since the budget was reset: see `memory_high`.
+    pub(crate) memory_high: std::cell::Cell<u64>,
     /// Messages from `builtins.trace` and warnings, for the host to show (at most
     /// `Limits::max_trace_bytes` of them).
     pub stderr: String,
@@ -101,8 +108,10 @@ impl Evaluator {
             import_cache: HashMap::new(),
             limits: Limits::default(),
             steps: 0,
+            stack_low: usize::MAX,
             depth: 0,
             memory_base: crate::alloc::thread_held().unwrap_or(0),
+            memory_high: std::cell::Cell::new(0),
             stderr: String::new(),
             stderr_dropped: 0,
             kept_after_first: None,
@@ -296,6 +305,7 @@ impl Evaluator {
             }
         }
         if self.steps & 0x3ff == 0 {
+            self.stack_low = self.stack_low.min(crate::stack::approximate_sp());
             self.check_time(pos)?;
             self.check_memory(0, pos)?;
         }
@@ -330,11 +340,38 @@ impl Evaluator {
         self.check_memory(bytes, pos)
     }
 
+    /// `reserve` for appending `extra` bytes to a buffer of `len` bytes in `capacity`
+    /// (a document being written): once that makes the buffer grow, its old and its new
+    /// allocation, twice the size, are held at once. Each small append is below what
+    /// `reserve` checks, but a growth of a large buffer is not.
+    pub fn reserve_append(
+        &self,
+        len: usize,
+        capacity: usize,
+        extra: usize,
+        pos: Pos,
+    ) -> EResult<()> {
+        let needed = len.saturating_add(extra);
+        if needed <= capacity {
+            return Ok(());
+        }
+        self.reserve(needed.max(capacity.saturating_mul(2)), pos)
+    }
+
+    /// The most this evaluation held as its memory checks saw it (every 1024 steps and
+    /// before each large allocation, counting that allocation): a host can tell from it
+    /// whether the evaluation left much freed memory with the allocator.
+    pub fn memory_high(&self) -> u64 {
+        self.memory_high.get()
+    }
+
     fn check_memory(&self, bytes: usize, pos: Pos) -> EResult<()> {
+        let wanted = self.memory_held().saturating_add(bytes as u64);
+        self.memory_high.set(self.memory_high.get().max(wanted));
         let Some(max) = self.limits.max_memory else {
             return Ok(());
         };
-        if self.memory_held().saturating_add(bytes as u64) > max {
+        if wanted > max {
             return Err(limit_err(
                 Limit::Memory,
                 format!("evaluation memory limit ({} bytes) exceeded", max),

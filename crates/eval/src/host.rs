@@ -25,6 +25,8 @@ impl Evaluator {
     pub fn reset_budget(&mut self, limits: Limits) {
         self.limits = limits;
         self.steps = 0;
+        self.stack_low = usize::MAX;
+        self.memory_high.set(0);
         self.memory_base = crate::alloc::thread_held().unwrap_or(0);
         self.depth = 0;
         self.call_depth = 0;

@@ -18,8 +18,9 @@ thread_local! {
     static WINDOW: Cell<(usize, usize)> = const { Cell::new((0, 0)) };
 }
 
+/// An address in the current frame: close to the stack pointer.
 #[inline(always)]
-fn approximate_sp() -> usize {
+pub(crate) fn approximate_sp() -> usize {
     let marker = 0u8;
     std::hint::black_box(&marker) as *const u8 as usize
 }

@@ -23,6 +23,10 @@ fn main() -> std::process::ExitCode {
     if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
         unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 1000) };
     }
+    // A worker that served an evaluation holding much memory gives it back at once: idle,
+    // its thread would keep it (mimalloc purges when the thread allocates again).
+    // SAFETY: mi_collect only works on the calling thread's heap (and abandoned ones).
+    nixweb_app::memory::set_release(|| unsafe { libmimalloc_sys::mi_collect(true) });
     let cli = cli::Cli::parse();
     let serving = matches!(cli.command, cli::Command::Serve { .. });
     let _flush_on_exit = logging::init(cli.log_format, serving);

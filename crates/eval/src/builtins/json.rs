@@ -61,6 +61,12 @@ pub fn to_json_with(
     ctx: &mut Context,
     out: &mut String,
 ) -> EResult<()> {
+    // The document as it grows: enough for a number or a key, or the string itself.
+    let extra = match v {
+        Value::String(s) => s.s.len() + 2,
+        _ => 64,
+    };
+    ev.reserve_append(out.len(), out.capacity(), extra, pos)?;
     match v {
         Value::Null => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
@@ -73,7 +79,6 @@ pub fn to_json_with(
             if let Some(c) = &s.ctx {
                 ctx.extend(c.iter().cloned());
             }
-            ev.reserve(s.s.len(), pos)?;
             escape_json(&s.s, out);
         }
         Value::Path(p) => {

@@ -25,6 +25,9 @@ fn escape(s: &str) -> String {
     out
 }
 
+/// Enough for a line's markup besides its indentation and its value.
+const LINE_BYTES: usize = 64;
+
 struct XmlWriter<'a> {
     out: String,
     depth: usize,
@@ -39,10 +42,11 @@ impl XmlWriter<'_> {
         self.out.extend(std::iter::repeat_n(' ', 2 * self.depth));
     }
 
-    /// Checks that the evaluation may hold what the next line adds (a deep document's
-    /// indentation alone grows with the square of its depth).
+    /// Checks that the evaluation may hold the document once the next line is added (a
+    /// deep document's indentation alone grows with the square of its depth).
     fn reserve(&self, ev: &Evaluator, bytes: usize) -> EResult<()> {
-        ev.reserve(self.depth * 2 + bytes, Pos::NONE)
+        let line = self.depth * 2 + bytes + LINE_BYTES;
+        ev.reserve_append(self.out.len(), self.out.capacity(), line, Pos::NONE)
     }
     fn attrs_str(attrs: &[(&str, String)]) -> String {
         let mut sorted: Vec<_> = attrs.to_vec();
