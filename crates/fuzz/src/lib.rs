@@ -9,3 +9,10 @@ pub mod differential;
 pub mod gen;
 pub mod rng;
 pub mod targets;
+
+/// Names a finding by its content (FNV-1a), so that a campaign finding it again keeps one.
+pub fn content_hash(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ *b as u64).wrapping_mul(0x100_0000_01b3)
+    })
+}
