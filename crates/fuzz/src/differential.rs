@@ -48,7 +48,9 @@ pub fn nix(program: &str) -> Answer {
     let file = tempfile::NamedTempFile::new().expect("a temporary file");
     std::fs::write(file.path(), program).expect("the program");
     let output = Command::new("timeout")
-        .args(["10", "nix-instantiate", "--eval", "--strict"])
+        // Nix checks for SIGTERM only between steps: inside a std::regex match it goes on
+        // for minutes, so KILL follows two seconds later.
+        .args(["-k", "2", "10", "nix-instantiate", "--eval", "--strict"])
         .args(["--option", "substituters", ""])
         .arg(file.path())
         .output()
@@ -59,7 +61,8 @@ pub fn nix(program: &str) -> Answer {
                 .trim_end()
                 .to_owned(),
         ),
-        Some(124) => Answer::TimedOut,
+        // 124: stopped by TERM; 137: by the KILL after it.
+        Some(124 | 137) => Answer::TimedOut,
         _ => Answer::Failed,
     }
 }
