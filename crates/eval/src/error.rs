@@ -38,6 +38,9 @@ pub enum Limit {
     /// One `match` or `split` would do more work than `builtins::regex::MAX_REGEX_WORK`:
     /// a regex search cannot be interrupted, so its cost is bounded before it starts.
     RegexWork,
+    /// A pattern that would compile past `builtins::regex`'s size limit (512 KiB) or nest
+    /// groups and repetitions deeper than its nesting limit (100).
+    RegexSize,
 }
 
 #[derive(Debug, Clone)]

@@ -165,3 +165,33 @@ fn nixpkgs_lib_regexes_work_on_long_strings() {
         assert_eq!(out.as_deref(), Ok(expected), "{expr:.80}");
     }
 }
+
+#[test]
+fn patterns_too_large_or_too_deep_are_refused_as_limits() {
+    for (pattern, says) in [
+        (
+            nested_stars(150, "a"),
+            "nests groups and repetitions deeper than 100 levels",
+        ),
+        (
+            format!("{}x{}", "(y|".repeat(120), ")".repeat(120)),
+            "deeper than 100 levels",
+        ),
+        ("((a{1,1000}){1,1000}){1,100}".to_string(), "is too large"),
+    ] {
+        let out = run(
+            limits(Duration::from_secs(600)),
+            &format!(r#"builtins.match "{pattern}" "a""#),
+        );
+        match out {
+            Err((ErrorKind::Limit(Limit::RegexSize), msg)) => assert!(msg.contains(says), "{msg}"),
+            other => panic!("{pattern:.60}: expected RegexSize, got {other:.200?}"),
+        }
+    }
+    // An invalid pattern is still an ordinary error.
+    let out = run(
+        limits(Duration::from_secs(600)),
+        r#"builtins.match "(a" "a""#,
+    );
+    assert!(matches!(out, Err((ErrorKind::Eval, _))), "{out:?}");
+}

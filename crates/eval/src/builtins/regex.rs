@@ -98,6 +98,26 @@ fn check_work(compiled: &Compiled, shown: &str, subject_len: usize, pos: Pos) ->
     Ok(())
 }
 
+fn too_large(shown: &str, pos: Pos) -> Box<crate::error::EvalError> {
+    limit_err(
+        Limit::RegexSize,
+        format!(
+            "regular expression '{}' is too large: it would need more than {} bytes",
+            shown, REGEX_SIZE_LIMIT
+        ),
+        pos,
+    )
+}
+
+/// Whether the regex crate refused `pattern` for its nesting (its error says only "syntax").
+fn nests_too_deep(pattern: &str) -> bool {
+    let parsed = regex_syntax::ast::parse::ParserBuilder::new()
+        .nest_limit(REGEX_NEST_LIMIT)
+        .build()
+        .parse(pattern);
+    matches!(parsed, Err(e) if matches!(e.kind(), regex_syntax::ast::ErrorKind::NestLimitExceeded(_)))
+}
+
 /// The syntax Nix's patterns are read with (as std::regex::extended): matching is on
 /// bytes and `.` matches newlines.
 fn syntax_config() -> syntax::Config {
@@ -144,26 +164,22 @@ fn compile(ev: &mut Evaluator, pattern: &str, shown: &str, pos: Pos) -> EResult<
         .build()
     {
         Ok(r) => r,
-        Err(regex::Error::CompiledTooBig(_)) => {
-            return err(
+        Err(regex::Error::CompiledTooBig(_)) => return Err(too_large(shown, pos)),
+        Err(_) if nests_too_deep(pattern) => {
+            return Err(limit_err(
+                Limit::RegexSize,
                 format!(
-                    "regular expression '{}' is too large: it would need more than {} bytes",
-                    shown, REGEX_SIZE_LIMIT
+                    "regular expression '{}' nests groups and repetitions deeper than {} levels",
+                    shown, REGEX_NEST_LIMIT
                 ),
                 pos,
-            )
+            ))
         }
         Err(_) => return err(format!("invalid regular expression '{}'", shown), pos),
     };
     // The regex crate accepted the pattern within the same size limit, so its NFA builds.
     let Some(work_per_byte) = work_per_byte(pattern) else {
-        return err(
-            format!(
-                "regular expression '{}' is too large: it would need more than {} bytes",
-                shown, REGEX_SIZE_LIMIT
-            ),
-            pos,
-        );
+        return Err(too_large(shown, pos));
     };
     let compiled = Rc::new(Compiled {
         regex,
