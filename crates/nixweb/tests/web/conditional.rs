@@ -100,6 +100,16 @@ fn etags_and_304s_for_handler_answers() {
     }
 }
 
+#[test]
+fn nixweb_toml_turns_etags_off() {
+    let dir = app(&[("default.nix", APP), ("nixweb.toml", "etag = false\n")]);
+    for (engine, server) in servers(dir.path(), &[]) {
+        let reply = get(&server, Method::GET, "/page", &[("if-none-match", "*")]);
+        assert_eq!(reply.status(), StatusCode::OK, "{engine}");
+        assert!(!reply.headers().contains_key("etag"), "{engine}");
+    }
+}
+
 fn decode(encoding: &str, bytes: &[u8]) -> String {
     let mut text = String::new();
     match encoding {

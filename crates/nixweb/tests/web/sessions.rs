@@ -269,6 +269,63 @@ fn csrf_checks_refuse_forms_without_the_sessions_token() {
 }
 
 #[test]
+fn nixweb_toml_makes_the_secret_file_and_turns_csrf_checks_on() {
+    let toml = "csrf = true\nsession-secrets = [\"file:keys/session.key\"]\n";
+    let dir = app(&[
+        ("default.nix", APP),
+        ("nixweb.toml", toml),
+        ("keys/.keep", ""),
+    ]);
+    let key = dir.path().join("keys/session.key");
+    let mut ada: Option<String> = None;
+    for (engine, server) in servers(dir.path(), &[]) {
+        // Made at the first start, beside the app, readable by its owner only.
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&key).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "{engine}");
+        let posted = send(&server, Method::POST, "/change", None);
+        assert_eq!(
+            posted.status(),
+            StatusCode::FORBIDDEN,
+            "{engine}: csrf = true"
+        );
+        // The second server (the other engine) reads the same file, so it knows the
+        // first one's sessions.
+        match &ada {
+            None => ada = Some(login_with_csrf(&server, "ada")),
+            Some(cookie) => assert_eq!(
+                send(&server, Method::GET, "/me", Some(cookie))
+                    .json::<serde_json::Value>()
+                    .unwrap(),
+                serde_json::json!({"user": "ada"}),
+                "{engine}"
+            ),
+        }
+    }
+}
+
+/// Logs in through the form page's token, with CSRF checks on; the session's cookie.
+fn login_with_csrf(server: &TestServer, user: &str) -> String {
+    let page = send(server, Method::GET, "/form", None);
+    let cookie = pair(&set_cookie(&page, "nixweb-session").unwrap());
+    let html = page.text().unwrap();
+    let token = html
+        .split("name=\"_csrf\" type=\"hidden\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .to_owned();
+    let reply = server
+        .request(Method::POST, "/login")
+        .header("cookie", &cookie)
+        .form(&[("user", user), ("_csrf", &token)])
+        .send()
+        .unwrap();
+    assert_eq!(reply.status(), StatusCode::OK);
+    pair(&set_cookie(&reply, "nixweb-session").unwrap())
+}
+
+#[test]
 fn the_response_cache_keeps_each_sessions_answers_to_itself() {
     let dir = app(&[("default.nix", APP)]);
     let server = TestServer::start(dir.path(), &["--engine", "embedded"]);
