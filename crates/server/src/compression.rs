@@ -1,10 +1,12 @@
 //! Compression of the answers worth it: text-like bodies (HTML, CSS, JavaScript, JSON, XML,
 //! SVG…) of at least [`MIN_BYTES`], in gzip, brotli or zstd as the client's
 //! `Accept-Encoding` prefers, with `Vary: Accept-Encoding`. tower-http's CompressionLayer
-//! does the work; this module only says when, and makes a compressed answer's ETag weak.
+//! does the work; this module only says when, makes a compressed answer's ETag weak, and
+//! sends a body compressed before again when the same answer is asked for again.
 
+use crate::compressed::{Compressed, CompressedCache, Key};
 use axum::body::Body;
-use http::{header, Extensions, HeaderMap, Request, Response, StatusCode, Version};
+use http::{header, Extensions, HeaderMap, Method, Request, Response, StatusCode, Version};
 use std::convert::Infallible;
 use std::future::Future;
 use tower::{Layer, ServiceExt};
@@ -15,12 +17,21 @@ use tower_http::compression::{CompressionLayer, CompressionLevel};
 /// packet holds about 1400 bytes anyway).
 pub const MIN_BYTES: u16 = 1024;
 
-/// Runs `answer` on `request` and compresses what it returns, when that is worth it.
-pub async fn around<F, Fut>(request: Request<Body>, answer: F) -> Response<Body>
+/// Runs `answer` on `request` and compresses what it returns, when that is worth it; a body
+/// compressed before for the same answer and `Accept-Encoding` is sent again as it was
+/// ([`crate::compressed`]).
+pub async fn around<F, Fut>(
+    cache: &CompressedCache,
+    request: Request<Body>,
+    answer: F,
+) -> Response<Body>
 where
     F: FnOnce(Request<Body>) -> Fut,
     Fut: Future<Output = Response<Body>>,
 {
+    let accept_encoding = (request.method() == Method::GET)
+        .then(|| request.headers().get(header::ACCEPT_ENCODING).cloned())
+        .flatten();
     // Level 4 of each: brotli's and zstd's defaults (11, 3) are for files compressed once,
     // not for answers made per request (brotli 11 takes ~50 ms for 50 KB).
     let layer = CompressionLayer::new()
@@ -30,14 +41,68 @@ where
     let mut answer = Some(answer);
     let service = tower::service_fn(move |request| {
         let answer = answer.take().expect("a oneshot service is called once");
-        async move { Ok::<_, Infallible>(answer(request).await) }
+        let accept_encoding = accept_encoding.clone();
+        async move {
+            let response = answer(request).await;
+            let key = accept_encoding.and_then(|accept| Key::of(&response, &accept));
+            Ok::<_, Infallible>(match key {
+                Some(key) => reuse_or_mark(cache, key, response),
+                None => response,
+            })
+        }
     });
     let Ok(response) = layer.layer(service).oneshot(request).await;
     let (mut parts, body) = response.into_parts();
+    let mut body = Body::new(body);
+    if let Some(Pending(key)) = parts.extensions.remove::<Pending>() {
+        if let Some(encoding) = parts.headers.get(header::CONTENT_ENCODING).cloned() {
+            // Compressing an in-memory body cannot fail; if it did, nothing is kept.
+            match axum::body::to_bytes(body, usize::MAX).await {
+                Ok(bytes) => {
+                    cache.insert(
+                        key,
+                        Compressed {
+                            encoding,
+                            body: bytes.clone(),
+                        },
+                    );
+                    body = Body::from(bytes);
+                }
+                Err(_) => body = Body::empty(),
+            }
+        }
+    }
     if parts.headers.contains_key(header::CONTENT_ENCODING) {
         crate::conditional::weaken(&mut parts.headers);
     }
-    Response::from_parts(parts, Body::new(body))
+    Response::from_parts(parts, body)
+}
+
+/// An answer to compress whose compressed body is to be kept under this key.
+#[derive(Clone)]
+struct Pending(Key);
+
+/// The answer with the body kept for `key` (already compressed, so the layer leaves it
+/// alone), or marked to have its compressed body kept.
+fn reuse_or_mark(cache: &CompressedCache, key: Key, response: Response<Body>) -> Response<Body> {
+    let Some(kept) = cache.get(&key) else {
+        let mut response = response;
+        response.extensions_mut().insert(Pending(key));
+        return response;
+    };
+    let (mut parts, _) = response.into_parts();
+    let headers = &mut parts.headers;
+    headers.insert(header::CONTENT_ENCODING, kept.encoding);
+    headers.remove(header::CONTENT_LENGTH);
+    headers.remove(header::ACCEPT_RANGES);
+    let varies = headers.get_all(header::VARY).iter().any(|v| {
+        v.to_str()
+            .is_ok_and(|v| v.to_ascii_lowercase().contains("accept-encoding"))
+    });
+    if !varies {
+        headers.append(header::VARY, header::ACCEPT_ENCODING.into());
+    }
+    Response::from_parts(parts, Body::from(kept.body))
 }
 
 /// Whether the content type is text of some kind (and not a stream of events, which must
@@ -121,17 +186,39 @@ mod tests {
         body: String,
         content_type: &str,
     ) -> (Response<Body>, Vec<u8>) {
+        compressed_with(
+            &CompressedCache::default(),
+            accept,
+            body,
+            content_type,
+            false,
+        )
+        .await
+    }
+
+    /// The answer `body` (with an ETag nixweb made, when `identified`) to a GET sending
+    /// `accept`, through `cache`.
+    async fn compressed_with(
+        cache: &CompressedCache,
+        accept: &str,
+        body: String,
+        content_type: &str,
+        identified: bool,
+    ) -> (Response<Body>, Vec<u8>) {
         let request = Request::builder()
             .header(header::ACCEPT_ENCODING, accept)
             .body(Body::empty())
             .unwrap();
         let content_type = content_type.to_owned();
-        let response = around(request, |_| async move {
+        let response = around(cache, request, |_| async move {
             let mut r = Response::new(Body::from(body));
             r.headers_mut()
                 .insert(header::CONTENT_TYPE, content_type.parse().unwrap());
             r.headers_mut()
                 .insert(header::ETAG, "\"abc\"".parse().unwrap());
+            if identified {
+                r.extensions_mut().insert(crate::compressed::Identified);
+            }
             r
         })
         .await;
@@ -163,5 +250,51 @@ mod tests {
         let (r, _) = compressed("gzip", "x".repeat(5000), "image/png").await;
         assert!(!r.headers().contains_key(header::CONTENT_ENCODING));
         assert!(!r.headers().contains_key(header::VARY));
+    }
+
+    #[tokio::test]
+    async fn a_body_compressed_once_is_sent_again_as_it_was() {
+        let cache = CompressedCache::default();
+        let page = "<tr><td>row</td></tr>".repeat(500);
+        let (first, first_bytes) =
+            compressed_with(&cache, "br, gzip", page.clone(), "text/html", true).await;
+        assert_eq!(first.headers()[header::CONTENT_ENCODING], "br");
+        assert_eq!(cache.bytes(), first_bytes.len());
+        // The kept bytes come back with the same headers a fresh compression gets.
+        let (again, again_bytes) =
+            compressed_with(&cache, "br, gzip", page.clone(), "text/html", true).await;
+        assert_eq!(again_bytes, first_bytes);
+        for name in [header::CONTENT_ENCODING, header::VARY, header::ETAG] {
+            assert_eq!(
+                again.headers().get(&name),
+                first.headers().get(&name),
+                "{name}"
+            );
+        }
+        assert!(!again.headers().contains_key(header::CONTENT_LENGTH));
+        // What is sent is the kept body, not a new compression: under the same identified
+        // tag, a body changed behind its back (never so in the server) still gets the
+        // first bytes.
+        let (_, reused) =
+            compressed_with(&cache, "br, gzip", "changed".repeat(300), "text/html", true).await;
+        assert_eq!(reused, first_bytes);
+        // Another Accept-Encoding is another entry, compressed for it.
+        let (gzip, _) = compressed_with(&cache, "gzip", page.clone(), "text/html", true).await;
+        assert_eq!(gzip.headers()[header::CONTENT_ENCODING], "gzip");
+        assert!(cache.bytes() > first_bytes.len());
+        // Another body under the app's own tag is compressed from its own bytes.
+        let kept = cache.bytes();
+        let other = "<p>another visitor</p>".repeat(100);
+        let (r, bytes) =
+            compressed_with(&cache, "br, gzip", other.clone(), "text/html", false).await;
+        assert_eq!(r.headers()[header::CONTENT_ENCODING], "br");
+        assert_eq!(cache.bytes(), kept);
+        let mut plain = Vec::new();
+        std::io::Read::read_to_end(
+            &mut brotli_decompressor::Decompressor::new(&bytes[..], 4096),
+            &mut plain,
+        )
+        .unwrap();
+        assert_eq!(plain, other.as_bytes());
     }
 }

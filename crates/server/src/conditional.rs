@@ -103,6 +103,7 @@ async fn with_etag(response: Response<Body>) -> Response<Body> {
         return Response::from_parts(parts, Body::empty());
     };
     parts.headers.insert(header::ETAG, etag_of(&bytes));
+    parts.extensions.insert(crate::compressed::Identified);
     Response::from_parts(parts, Body::from(bytes))
 }
 

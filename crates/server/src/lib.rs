@@ -9,7 +9,8 @@
 //! turns the outcome (or the error, on the app's own [`error_pages`] where it has them)
 //! into HTTP, opening files only through [`files`] and serving them with
 //! [`static_files`] → on the way out, [`conditional`] adds ETags and answers 304s, and
-//! [`compression`] compresses.
+//! [`compression`] compresses (keeping what it compressed for answers served again:
+//! [`compressed`]).
 //!
 //! Around that path: [`signals`] (stop, drain, SIGHUP), [`descriptors`] (the descriptor
 //! limit under which connections are capped), [`notice`] (warnings clients can cause,
@@ -21,6 +22,7 @@
 
 pub mod admission;
 pub mod body;
+pub mod compressed;
 pub mod compression;
 pub mod conditional;
 pub mod connection;

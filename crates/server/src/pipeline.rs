@@ -7,6 +7,7 @@
 
 use crate::admission::Admission;
 use crate::body::BodyLimits;
+use crate::compressed::CompressedCache;
 use crate::error_pages::ErrorPage;
 use crate::render::{self, Failure};
 use crate::session::{SessionConfig, SessionState, Sessions};
@@ -110,6 +111,7 @@ pub struct Nixweb {
     state: Option<Arc<AppState>>,
     ids: RequestIds,
     sessions: Sessions,
+    compressed: CompressedCache,
 }
 
 /// Request ids: a random prefix per server and a counter, unique without a system call per
@@ -196,6 +198,7 @@ impl Nixweb {
             state,
             ids: RequestIds::new(),
             sessions,
+            compressed: CompressedCache::default(),
         }
     }
 
@@ -222,7 +225,10 @@ impl Nixweb {
         request: http::Request<Body>,
         remote_addr: Option<IpAddr>,
     ) -> http::Response<Body> {
-        compression::around(request, |request| self.answer(request, remote_addr)).await
+        compression::around(&self.compressed, request, |request| {
+            self.answer(request, remote_addr)
+        })
+        .await
     }
 
     async fn answer(

@@ -167,6 +167,9 @@ async fn serve(
     };
     if response.status() != StatusCode::NOT_FOUND {
         response.headers_mut().typed_insert(etag);
+        response
+            .extensions_mut()
+            .insert(crate::compressed::Identified);
     }
     response
 }

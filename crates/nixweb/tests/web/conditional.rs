@@ -12,6 +12,10 @@ let h = import <nixweb/html.nix>; in {
   big.GET = req: h.ul (builtins.genList (i: h.li "item ${toString i}") 600);
   json.GET = { json = builtins.genList (i: { inherit i; }) 200; };
   tagged.GET = { body = "v7"; headers.ETag = "\"v7\""; };
+  visitor.GET = req: {
+    body = h.ul (builtins.genList (i: h.li "${req.query.who or "nobody"} ${toString i}") 300);
+    headers.ETag = "\"same-for-everyone\"";
+  };
   post.POST = "posted";
   missing.GET = { status = 404; body = "no"; };
 }
@@ -186,5 +190,41 @@ fn text_is_compressed_as_the_client_accepts() {
         );
         assert!(!small.headers().contains_key("content-encoding"));
         assert!(!small.headers().contains_key("vary"));
+    }
+}
+
+#[test]
+fn compressed_answers_served_again_are_each_their_own_page() {
+    let dir = app(&[("default.nix", APP)]);
+    for (engine, server) in servers(dir.path(), &[]) {
+        for accept in ["br", "gzip", "br"] {
+            // Pages of nixweb's tags: kept compressed, and each still its own.
+            for path in ["/big", "/json", "/big"] {
+                let expected = get(&server, Method::GET, path, &[]).text().unwrap();
+                let reply = get(&server, Method::GET, path, &[("accept-encoding", accept)]);
+                assert_eq!(
+                    reply.headers()["content-encoding"],
+                    accept,
+                    "{engine} {path}"
+                );
+                let bytes = reply.bytes().unwrap();
+                assert_eq!(decode(accept, &bytes), expected, "{engine} {path} {accept}");
+            }
+            // An app that gives every visitor's page one tag: never another visitor's bytes.
+            for who in ["ada", "grace", "ada", "alan"] {
+                let path = format!("/visitor?who={who}");
+                let reply = get(&server, Method::GET, &path, &[("accept-encoding", accept)]);
+                assert_eq!(
+                    reply.headers()["content-encoding"],
+                    accept,
+                    "{engine} {path}"
+                );
+                let page = decode(accept, &reply.bytes().unwrap());
+                assert!(
+                    page.contains(&format!("<li>{who} 299</li>")),
+                    "{engine} {path}: {page}"
+                );
+            }
+        }
     }
 }
