@@ -1197,8 +1197,8 @@ impl<'a> Lowerer<'a> {
 
 /// The parts of a string literal with escapes resolved and, for indented strings,
 /// indentation stripped as Nix 2.8 does. Its lexer makes each escape its own token, and
-/// 2.8 ignores those tokens when measuring indentation but treats them as text when
-/// stripping it (so an escaped newline starts a line whose spaces get stripped).
+/// 2.8 lets such a token end a line's indentation without measuring its text, but treats
+/// it as text when stripping (so an escaped newline starts a line whose spaces get stripped).
 pub fn string_parts(s: &ast::Str) -> Vec<InterpolPart<String>> {
     let indented = s.syntax().first_token().is_some_and(|t| t.text() == "''");
     if !indented {
@@ -1229,19 +1229,19 @@ pub fn string_parts(s: &ast::Str) -> Vec<InterpolPart<String>> {
         }
         first = false;
     }
-    // Minimum indentation; interpolations end a line's leading whitespace.
+    // Minimum indentation; interpolations and escapes end a line's leading whitespace
+    // (an escape's own text, even a newline, is not measured).
     let mut at_start = true;
     let mut min_indent = usize::MAX;
     let mut cur = 0;
     for seg in &segs {
         match seg {
-            Seg::Interp(_) => {
+            Seg::Interp(_) | Seg::Text(_, true) => {
                 if at_start {
                     at_start = false;
                     min_indent = min_indent.min(cur);
                 }
             }
-            Seg::Text(_, true) => {}
             Seg::Text(text, false) => {
                 for c in text.chars() {
                     if at_start {
@@ -1465,6 +1465,19 @@ mod tests {
             panic!()
         };
         assert_eq!(&**last, "\n${y} $x \n\t tab\n");
+    }
+
+    #[test]
+    fn escapes_end_a_lines_indentation() {
+        // Recorded from nix-instantiate 2.8: the escape at column 2 makes the minimum 2.
+        for (text, want) in [
+            ("''\n    a\n  ''\\n  b\n''", "  a\n\nb\n"),
+            ("''\n    a\n   ''$\n''", " a\n$\n"),
+        ] {
+            let e = lower(text).unwrap();
+            let Expr::Str(s) = &*e else { panic!("{e:?}") };
+            assert_eq!(&**s, want, "{text}");
+        }
     }
 
     #[test]

@@ -181,6 +181,17 @@ pub fn register(reg: &mut Registry) {
         }
         Ok(Value::attrs(attrs))
     });
+    // Added after Nix 2.8: the kind of one path, not following a final symlink.
+    reg.add("readFileType", 1, |ev, a, pos| {
+        let p = ev.coerce_to_path(&a[0], pos)?;
+        match ev.io.file_type(Path::new(&p)) {
+            Some(kind) => Ok(Value::str(kind.as_nix_str())),
+            None => err(
+                format!("getting status of '{}': No such file or directory", p),
+                pos,
+            ),
+        }
+    });
     reg.add("toPath", 1, |ev, a, pos| {
         let p = ev.coerce_to_path(&a[0], pos)?;
         Ok(Value::str(crate::lower::canon_path(&p)))
