@@ -809,7 +809,12 @@ impl<'a> Lowerer<'a> {
             if let [StrPart::Lit(l)] = parts.as_slice() {
                 return Ok(Expr::HomePath(l.trim_start_matches('~').into(), pos));
             }
-            return self.err("interpolation in home paths is not supported".into(), pos);
+            // `~/${x}`: the home directory, then the rest as any interpolated path.
+            if let Some(StrPart::Lit(l)) = parts.first_mut() {
+                *l = l.trim_start_matches('~').into();
+            }
+            let home_dir = Rc::new(Expr::HomePath("".into(), pos));
+            parts.insert(0, StrPart::Expr(home_dir, pos));
         }
         if let [StrPart::Lit(l)] = parts.as_slice() {
             return Ok(Expr::Path(canon_path(l).into()));

@@ -121,10 +121,9 @@ pub fn register(reg: &mut Registry) {
         Ok(Value::list(out))
     });
     reg.add("mapAttrs", 2, |ev, a, pos| {
-        let f = ev.force(&a[0])?;
         let s = ev.force_attrs(&a[1], pos)?;
         ev.reserve_items(s.len(), pos)?;
-        let f = Thunk::value(f);
+        let f = a[0].clone();
         let entries = s
             .entries
             .iter()
@@ -133,7 +132,9 @@ pub fn register(reg: &mut Registry) {
                 Attr {
                     name: e.name.clone(),
                     value: Thunk::apply(partial, e.value.clone()),
-                    pos: e.pos,
+                    // 2.8 gives a mapped attribute no position (lib's module system
+                    // relies on it: unsafeGetAttrPos answers null).
+                    pos: Pos::NONE,
                 }
             })
             .collect();

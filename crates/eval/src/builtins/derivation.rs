@@ -6,7 +6,7 @@ use std::path::Path;
 use nixweb_store::{ContextElem, DerivationArgs, FileIngestionMethod};
 
 use super::Registry;
-use crate::error::{err, EResult};
+use crate::error::{err, EResult, EvalError};
 use crate::eval::Evaluator;
 use crate::source::Pos;
 use crate::value::*;
@@ -75,7 +75,7 @@ fn derivation_strict(ev: &mut Evaluator, a: &[Thunk], pos: Pos) -> EResult<Value
         if key == "__ignoreNulls" {
             continue;
         }
-        let v = ev.force(&attr.value).map_err(|mut e| {
+        let in_attr = |mut e: Box<EvalError>| {
             e.add_trace(
                 attr.pos,
                 format!(
@@ -85,17 +85,18 @@ fn derivation_strict(ev: &mut Evaluator, a: &[Thunk], pos: Pos) -> EResult<Value
                 true,
             );
             e
-        })?;
+        };
+        let v = ev.force(&attr.value).map_err(in_attr)?;
         if ignore_nulls && matches!(v, Value::Null) {
             continue;
         }
         match key {
             "__contentAddressed" => {
-                args.content_addressed = matches!(v, Value::Bool(true));
+                args.content_addressed = ev.force_bool(&attr.value, pos).map_err(in_attr)?;
                 continue;
             }
             "__impure" => {
-                args.impure = matches!(v, Value::Bool(true));
+                args.impure = ev.force_bool(&attr.value, pos).map_err(in_attr)?;
                 continue;
             }
             "args" => {

@@ -18,11 +18,12 @@ fn concat(ev: &mut Evaluator, lists: &[std::rc::Rc<Vec<Thunk>>], pos: Pos) -> ER
 }
 
 pub fn register(reg: &mut Registry) {
+    // map, genList and mapAttrs leave their function unforced, as Nix 2.8 does: each
+    // element applies it lazily, so an empty list never looks at it.
     reg.add("map", 2, |ev, a, pos| {
-        let f = ev.force(&a[0])?;
         let l = ev.force_list(&a[1], pos)?;
         ev.reserve_items(l.len(), pos)?;
-        let f = Thunk::value(f);
+        let f = a[0].clone();
         Ok(Value::list(
             l.iter()
                 .map(|t| Thunk::apply(f.clone(), t.clone()))
@@ -103,16 +104,17 @@ pub fn register(reg: &mut Registry) {
     });
     reg.add("foldl'", 3, |ev, a, pos| {
         let f = ev.force_function(&a[0], pos)?;
-        let mut acc = ev.force(&a[1])?;
         let l = ev.force_list(&a[2], pos)?;
+        // The initial accumulator reaches the function unforced (as in Nix 2.8); each
+        // result after it is a call's, so already evaluated.
+        let mut acc = a[1].clone();
         for t in l.iter() {
-            let partial = ev.call(f.clone(), Thunk::value(acc), pos)?;
-            acc = ev.call(partial, t.clone(), pos)?;
+            let partial = ev.call(f.clone(), acc, pos)?;
+            acc = Thunk::value(ev.call(partial, t.clone(), pos)?);
         }
-        Ok(acc)
+        ev.force(&acc)
     });
     reg.add("genList", 2, |ev, a, pos| {
-        let f = ev.force(&a[0])?;
         let n = ev.force_int(&a[1], pos)?;
         if n < 0 {
             return err(format!("cannot create list of size {}", n), pos);
@@ -122,7 +124,7 @@ pub fn register(reg: &mut Registry) {
         // next to each other in memory rather than interleaved with their (soon freed)
         // indices, which matters to whatever walks the list later (sort, say).
         let indices: Vec<Thunk> = (0..n).map(|i| Thunk::value(Value::Int(i))).collect();
-        let f = Thunk::value(f);
+        let f = a[0].clone();
         Ok(Value::list(
             indices
                 .into_iter()

@@ -66,12 +66,16 @@ pub fn register(reg: &mut Registry) {
                 pos,
             );
         }
-        let s = ev.force_string(&a[2], pos)?;
         let mut from = Vec::new();
         for t in from_l.iter() {
             from.push(ev.force_string(t, pos)?.s.to_string());
         }
-        let mut to: Vec<Option<NixStr>> = vec![None; to_l.len()];
+        // Nix 2.8 forces every replacement, used or not, before the subject.
+        let mut to = Vec::with_capacity(to_l.len());
+        for t in to_l.iter() {
+            to.push(ev.force_string(t, pos)?);
+        }
+        let s = ev.force_string(&a[2], pos)?;
         let mut ctx = Context::new();
         if let Some(c) = &s.ctx {
             ctx.extend(c.iter().cloned());
@@ -84,10 +88,7 @@ pub fn register(reg: &mut Registry) {
             for (i, f) in from.iter().enumerate() {
                 if src[p..].starts_with(f.as_bytes()) {
                     found = true;
-                    if to[i].is_none() {
-                        to[i] = Some(ev.force_string(&to_l[i], pos)?);
-                    }
-                    let rep = to[i].as_ref().unwrap();
+                    let rep = &to[i];
                     ev.reserve(out.len() + rep.s.len(), pos)?;
                     out.extend_from_slice(rep.s.as_bytes());
                     if let Some(c) = &rep.ctx {
@@ -155,10 +156,10 @@ pub fn register(reg: &mut Registry) {
         let v = ev.force(&a[0])?;
         let mut ctx = Context::new();
         let s = ev.coerce_to_string(&v, pos, false, false, &mut ctx)?;
-        let trimmed = if s.len() > 1 {
-            s.trim_end_matches('/')
-        } else {
-            &s
+        // As Nix 2.8: one trailing slash is dropped, so "a//" has an empty base name.
+        let trimmed = match s.strip_suffix('/') {
+            Some(t) if !t.is_empty() => t,
+            _ => &s,
         };
         let base = match trimmed.rfind('/') {
             Some(i) => &trimmed[i + 1..],
