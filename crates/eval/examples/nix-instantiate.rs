@@ -96,6 +96,8 @@ fn main() {
             args: auto_args,
             attr_paths,
             search_path,
+            show_trace: false,
+            settings: Default::default(),
         },
         Arc::new(StdIO),
     );

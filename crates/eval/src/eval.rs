@@ -89,6 +89,8 @@ pub struct Evaluator {
     /// Beyond this many nested calls evaluation fails with Nix's "stack overflow" error.
     pub max_call_depth: usize,
     pub identity_op: Rc<PrimOp>,
+    /// Current Nix's settings for warnings and verbose traces.
+    pub settings: crate::builtins::messages::Settings,
 }
 
 /// Memory of one list element or attribute with a thunk of its own, for `reserve_items`.
@@ -131,6 +133,7 @@ impl Evaluator {
             call_depth: 0,
             max_call_depth: 4_000_000,
             identity_op: Rc::new(crate::builtins::identity_primop()),
+            settings: Default::default(),
         };
         crate::builtins::install(&mut ev);
         ev
@@ -402,7 +405,12 @@ impl Evaluator {
     /// Keeps the line `{label}: {message}` for the host (a trace, a warning), as far as it
     /// fits in `Limits::max_trace_bytes`; the rest counts in `stderr_dropped`.
     pub fn print_stderr(&mut self, label: &str, message: &str) {
-        for part in [label, ": ", message, "\n"] {
+        self.print_stderr_parts(&[label, ": ", message, "\n"]);
+    }
+
+    /// Appends these texts to `stderr`, as far as `Limits::max_trace_bytes` lets them.
+    pub fn print_stderr_parts(&mut self, parts: &[&str]) {
+        for part in parts {
             let mut cut = part.len().min(self.stderr_room());
             while !part.is_char_boundary(cut) {
                 cut -= 1;

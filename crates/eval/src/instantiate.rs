@@ -36,6 +36,11 @@ pub struct InstantiateOptions {
     pub attr_paths: Vec<String>,
     /// `-I` entries then `NIX_PATH` entries, each "prefix=path" or "path".
     pub search_path: Vec<String>,
+    /// `--show-trace`: errors list their enclosing frames.
+    pub show_trace: bool,
+    /// `--abort-on-warn`, `--trace-verbose` (and their `--option` forms). As in current
+    /// Nix, `NIX_ABORT_ON_WARN=1` (or `yes`, `true`) in the environment sets abort-on-warn.
+    pub settings: crate::builtins::messages::Settings,
 }
 
 pub struct InstantiateOutput {
@@ -47,8 +52,14 @@ pub struct InstantiateOutput {
 /// Behaves as `nix-instantiate --eval` with the given flags: stdout gets the printed value(s)
 /// followed by a newline, stderr gets Nix-formatted errors, exit code 1 on error.
 pub fn instantiate(opts: &InstantiateOptions, io: Arc<dyn EvalIO>) -> InstantiateOutput {
+    let abort_from_env = matches!(
+        io.get_env("NIX_ABORT_ON_WARN").as_deref(),
+        Some("1" | "yes" | "true")
+    );
     let mut ev = Evaluator::new(io);
     ev.set_search_path(&opts.search_path);
+    ev.settings = opts.settings;
+    ev.settings.abort_on_warn |= abort_from_env;
     let mut stdout = String::new();
     let result = run(&mut ev, opts, &mut stdout);
     let mut stderr = std::mem::take(&mut ev.stderr);
@@ -59,7 +70,7 @@ pub fn instantiate(opts: &InstantiateOptions, io: Arc<dyn EvalIO>) -> Instantiat
             exit_code: 0,
         },
         Err(e) => {
-            stderr.push_str(&format_error(&e, &ev.sources, false));
+            stderr.push_str(&format_error(&e, &ev.sources, opts.show_trace));
             InstantiateOutput {
                 stdout,
                 stderr,

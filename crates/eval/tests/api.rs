@@ -190,6 +190,8 @@ fn run(source: Source, format: OutputFormat, strict: bool) -> (String, String, i
             ],
             attr_paths: Vec::new(),
             search_path: Vec::new(),
+            show_trace: false,
+            settings: Default::default(),
         },
         Arc::new(StdIO),
     );

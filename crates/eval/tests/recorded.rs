@@ -19,6 +19,8 @@ fn run(expr: &str, strict: bool) -> (String, String, i32) {
             args: Vec::new(),
             attr_paths: Vec::new(),
             search_path: Vec::new(),
+            show_trace: false,
+            settings: Default::default(),
         },
         Arc::new(StdIO),
     );

@@ -273,6 +273,19 @@ pub struct EvalArgs {
     /// Embedded engine: let builtins.fetchurl fetch from this host, or * (repeatable).
     #[arg(long = "allow-fetch", value_name = "HOST")]
     pub allow_fetch: Vec<String>,
+    /// On an error, print its enclosing frames (builtins.addErrorContext, "while evaluating …").
+    #[arg(long)]
+    pub show_trace: bool,
+    /// Fail the evaluation at the first builtins.warn (as current Nix's abort-on-warn;
+    /// NIX_ABORT_ON_WARN=1 does the same).
+    #[arg(long)]
+    pub abort_on_warn: bool,
+    /// Let builtins.traceVerbose trace (as current Nix's trace-verbose).
+    #[arg(long)]
+    pub trace_verbose: bool,
+    /// Set a Nix setting: abort-on-warn, trace-verbose or show-trace (repeatable).
+    #[arg(long, num_args = 2, value_names = ["NAME", "VALUE"])]
+    pub option: Vec<String>,
     #[arg(long, value_enum, default_value_t = EngineKind::Embedded)]
     pub engine: EngineKind,
 }

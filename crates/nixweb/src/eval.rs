@@ -57,6 +57,23 @@ fn embedded(args: &EvalArgs, nixweb_entry: &str, runtime: &Path) -> Result<ExitC
     search_path.extend(search_path_entries(
         std::env::var("NIX_PATH").ok().as_deref(),
     ));
+    let mut settings = nixweb_eval::builtins::messages::Settings {
+        abort_on_warn: args.abort_on_warn,
+        trace_verbose: args.trace_verbose,
+    };
+    let mut show_trace = args.show_trace;
+    for pair in args.option.chunks(2) {
+        let (name, value) = (&pair[0], &pair[1]);
+        if name == "show-trace" {
+            show_trace = matches!(value.as_str(), "true" | "yes" | "1");
+        } else if !settings
+            .set_option(name, value)
+            .map_err(anyhow::Error::msg)?
+        {
+            // As Nix does with a setting it does not know.
+            eprintln!("warning: unknown setting '{name}'");
+        }
+    }
     let options = InstantiateOptions {
         source,
         strict: args.strict,
@@ -67,6 +84,8 @@ fn embedded(args: &EvalArgs, nixweb_entry: &str, runtime: &Path) -> Result<ExitC
             .collect(),
         attr_paths: args.attr.clone(),
         search_path,
+        show_trace,
+        settings,
     };
     let downloads = runtime.join("downloads");
     std::fs::create_dir_all(&downloads).context("cannot create the downloads folder")?;
@@ -95,6 +114,7 @@ fn nix(args: &EvalArgs, nixweb_entry: &str) -> Result<ExitCode> {
         ("--json", args.json),
         ("--xml", args.xml),
         ("--no-location", args.no_location),
+        ("--show-trace", args.show_trace),
     ] {
         if on {
             cmd.arg(flag);
@@ -105,6 +125,18 @@ fn nix(args: &EvalArgs, nixweb_entry: &str) -> Result<ExitCode> {
     }
     for pair in args.argstr.chunks(2) {
         cmd.arg("--argstr").args(pair);
+    }
+    // Nix 2.8 has neither setting: it warns that it does not know them.
+    for (setting, on) in [
+        ("abort-on-warn", args.abort_on_warn),
+        ("trace-verbose", args.trace_verbose),
+    ] {
+        if on {
+            cmd.args(["--option", setting, "true"]);
+        }
+    }
+    for pair in args.option.chunks(2) {
+        cmd.arg("--option").args(pair);
     }
     for attr in &args.attr {
         cmd.arg("-A").arg(attr);

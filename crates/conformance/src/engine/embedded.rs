@@ -2,6 +2,7 @@
 //! environment (`StdIO`), in the `run-one` child so that a crash or hang stays contained.
 
 use crate::invocation::{Arg, Input, Invocation, Mode, Outcome, Output};
+use nixweb_eval::builtins::messages::Settings;
 use nixweb_eval::{ArgValue, InstantiateOptions, OutputFormat, Source, StdIO};
 use std::sync::Arc;
 
@@ -18,38 +19,58 @@ pub fn run(invocation: &Invocation) -> Outcome {
     }
 }
 
-/// Checks the flags that have no field of their own. Those that cannot change what the
+/// What the flags without a field of their own in `Invocation` set.
+#[derive(Default)]
+struct Flags {
+    show_trace: bool,
+    settings: Settings,
+}
+
+/// Reads the flags that have no field of their own. Those that cannot change what the
 /// evaluation yields are accepted; any other fails the case, so that no case passes
 /// because its flag was ignored.
-fn check_flags(flags: &[String]) -> Result<(), String> {
+fn read_flags(flags: &[String]) -> Result<Flags, String> {
+    let mut out = Flags::default();
     let mut words = flags.iter();
+    let unsupported = |flag: &String, rest: std::slice::Iter<String>| {
+        let rest: Vec<&str> = std::iter::once(flag)
+            .chain(rest)
+            .map(String::as_str)
+            .collect();
+        format!(
+            "nixweb-eval has no equivalent of nix-instantiate's `{}`",
+            rest.join(" ")
+        )
+    };
     while let Some(flag) = words.next() {
         match flag.as_str() {
-            // Only the error text depends on these (nixweb-eval prints no trace yet).
-            "--show-trace" | "--no-show-trace" => {}
+            "--show-trace" => out.show_trace = true,
+            "--no-show-trace" => out.show_trace = false,
+            "--abort-on-warn" => out.settings.abort_on_warn = true,
+            "--trace-verbose" => out.settings.trace_verbose = true,
+            "--option" => {
+                let rest = words.clone();
+                let (Some(name), Some(value)) = (words.next(), words.next()) else {
+                    return Err(unsupported(flag, rest));
+                };
+                if !out.settings.set_option(name, value)? {
+                    return Err(unsupported(flag, rest));
+                }
+            }
             // nixweb-eval writes no store, and reads no more in one mode than the other.
             "--read-write-mode" | "--impure" => {}
             // A limit on build time; evaluating builds nothing.
             "--timeout" => {
                 words.next();
             }
-            _ => {
-                let rest: Vec<&str> = std::iter::once(flag)
-                    .chain(words)
-                    .map(String::as_str)
-                    .collect();
-                return Err(format!(
-                    "nixweb-eval has no equivalent of nix-instantiate's `{}`",
-                    rest.join(" ")
-                ));
-            }
+            _ => return Err(unsupported(flag, words)),
         }
     }
-    Ok(())
+    Ok(out)
 }
 
 fn options(invocation: &Invocation) -> Result<InstantiateOptions, String> {
-    check_flags(&invocation.flags)?;
+    let flags = read_flags(&invocation.flags)?;
     let base_dir = invocation.cwd.clone();
     let source = match &invocation.input {
         // The nix-instantiate command line makes its file argument absolute against the
@@ -106,6 +127,8 @@ fn options(invocation: &Invocation) -> Result<InstantiateOptions, String> {
         args,
         attr_paths: invocation.attr_paths.clone(),
         search_path,
+        show_trace: flags.show_trace,
+        settings: flags.settings,
     })
 }
 
@@ -142,10 +165,19 @@ mod tests {
         let mut inv = Invocation::new(Input::Expr("1".into()), Mode::STRICT, PathBuf::from("/t"));
         inv.apply_flags("--show-trace --timeout 1 --read-write-mode --json")
             .unwrap();
-        assert!(matches!(options(&inv).unwrap().format, OutputFormat::Json));
-        inv.apply_flags("--option abort-on-warn true").unwrap();
+        let opts = options(&inv).unwrap();
+        assert!(matches!(opts.format, OutputFormat::Json));
+        assert!(opts.show_trace && !opts.settings.abort_on_warn);
+        inv.apply_flags("--option abort-on-warn true --trace-verbose")
+            .unwrap();
+        let opts = options(&inv).unwrap();
+        assert!(opts.settings.abort_on_warn && opts.settings.trace_verbose);
+        inv.apply_flags("--option no-such-setting true").unwrap();
         let err = options(&inv).err().unwrap();
-        assert!(err.contains("`--option abort-on-warn true`"), "{err}");
+        assert!(err.contains("`--option no-such-setting true`"), "{err}");
+        inv.flags = vec!["--option".into(), "abort-on-warn".into(), "maybe".into()];
+        let err = options(&inv).err().unwrap();
+        assert!(err.contains("'maybe' is not a Boolean"), "{err}");
         inv.mode = Mode::Instantiate;
         inv.flags.clear();
         assert!(options(&inv).is_err());

@@ -18,6 +18,7 @@ pub mod hashing;
 pub mod json;
 pub mod json_parse;
 pub mod lists;
+pub mod messages;
 pub mod paths;
 pub mod regex;
 pub mod strings;
@@ -79,6 +80,7 @@ pub fn install(ev: &mut Evaluator) {
     arith::register(&mut reg);
     attrs::register(&mut reg);
     lists::register(&mut reg);
+    messages::register(&mut reg);
     strings::register(&mut reg);
     regex::register(&mut reg);
     json::register(&mut reg);
@@ -229,20 +231,6 @@ fn register_core(reg: &mut Registry) {
             ("value", Value::Bool(false)),
         ])),
         Err(e) => Err(e),
-    });
-    reg.add("trace", 2, |ev, a, _| {
-        let v = ev.force(&a[0])?;
-        match &v {
-            Value::String(s) => ev.print_stderr("trace", &s.s),
-            // Printed no further than what can still be kept (and a little past, so the
-            // dropped part counts).
-            other => {
-                let room = ev.stderr_room();
-                let text = crate::print::print_value_capped(other, room.saturating_add(4096));
-                ev.print_stderr("trace", &text);
-            }
-        }
-        ev.force(&a[1])
     });
     reg.add("addErrorContext", 2, |ev, a, pos| {
         let msg = ev.force(&a[0]);
