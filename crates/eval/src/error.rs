@@ -169,6 +169,13 @@ pub fn format_error(e: &EvalError, sources: &Sources, show_trace: bool) -> Strin
     out
 }
 
+/// Renders a warning (a lint's, say) as `warning: ...` with the source excerpt errors get.
+pub fn format_warning(msg: &str, sources: &Sources, pos: Pos) -> String {
+    let mut out = format!("warning: {}\n", msg);
+    excerpt(&mut out, sources, pos);
+    out
+}
+
 fn levenshtein(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
     let mut prev: Vec<usize> = (0..=b.len()).collect();

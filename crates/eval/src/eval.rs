@@ -90,7 +90,7 @@ pub struct Evaluator {
     pub max_call_depth: usize,
     pub identity_op: Rc<PrimOp>,
     /// Current Nix's settings for warnings and verbose traces.
-    pub settings: crate::builtins::messages::Settings,
+    pub settings: crate::settings::Settings,
 }
 
 /// Memory of one list element or attribute with a thunk of its own, for `reserve_items`.
@@ -194,10 +194,7 @@ impl Evaluator {
         path: Option<PathBuf>,
         base_dir: &Path,
     ) -> EResult<ExprRef> {
-        let text = normalise_newlines(text);
-        let file = self.sources.add(path, text.clone().into());
-        parse_and_lower(&text, file, base_dir, &self.global_names, None)
-            .map_err(|e| self.parse_error(e))
+        self.parse_in(text, path, base_dir, None)
     }
 
     /// Parses with an extra outermost scope (for `scopedImport`): `names` shadow builtins.
@@ -208,10 +205,33 @@ impl Evaluator {
         base_dir: &Path,
         names: &[Rc<str>],
     ) -> EResult<ExprRef> {
+        self.parse_in(text, path, base_dir, Some(names))
+    }
+
+    fn parse_in(
+        &mut self,
+        text: &str,
+        path: Option<PathBuf>,
+        base_dir: &Path,
+        outer_scope: Option<&[Rc<str>]>,
+    ) -> EResult<ExprRef> {
         let text = normalise_newlines(text);
         let file = self.sources.add(path, text.clone().into());
-        parse_and_lower(&text, file, base_dir, &self.global_names, Some(names))
-            .map_err(|e| self.parse_error(e))
+        let lints = self.settings.lints;
+        let lowered = parse_and_lower(
+            &text,
+            file,
+            base_dir,
+            &self.global_names,
+            outer_scope,
+            lints,
+        )
+        .map_err(|e| self.parse_error(e))?;
+        for (pos, msg) in &lowered.warnings {
+            let text = crate::error::format_warning(msg, &self.sources, *pos);
+            self.print_stderr_parts(&[&text]);
+        }
+        Ok(lowered.expr)
     }
 
     fn parse_error(&self, e: crate::lower::ParseError) -> Box<EvalError> {
@@ -408,16 +428,17 @@ impl Evaluator {
         self.print_stderr_parts(&[label, ": ", message, "\n"]);
     }
 
-    /// Appends these texts to `stderr`, as far as `Limits::max_trace_bytes` lets them.
+    /// Appends one message made of these texts to `stderr` as Nix's logger writes it to a
+    /// file (`log_text::for_log`: no escape sequences), as far as
+    /// `Limits::max_trace_bytes` lets it.
     pub fn print_stderr_parts(&mut self, parts: &[&str]) {
-        for part in parts {
-            let mut cut = part.len().min(self.stderr_room());
-            while !part.is_char_boundary(cut) {
-                cut -= 1;
-            }
-            self.stderr.push_str(&part[..cut]);
-            self.stderr_dropped += (part.len() - cut) as u64;
+        let message = crate::log_text::for_log(&parts.concat());
+        let mut cut = message.len().min(self.stderr_room());
+        while !message.is_char_boundary(cut) {
+            cut -= 1;
         }
+        self.stderr.push_str(&message[..cut]);
+        self.stderr_dropped += (message.len() - cut) as u64;
     }
 
     fn enter(&mut self, pos: Pos) -> EResult<()> {

@@ -38,9 +38,10 @@ pub struct InstantiateOptions {
     pub search_path: Vec<String>,
     /// `--show-trace`: errors list their enclosing frames.
     pub show_trace: bool,
-    /// `--abort-on-warn`, `--trace-verbose` (and their `--option` forms). As in current
+    /// `--abort-on-warn`, `--trace-verbose`, the `--lint-*` flags (and their `--option`
+    /// forms). As in current
     /// Nix, `NIX_ABORT_ON_WARN=1` (or `yes`, `true`) in the environment sets abort-on-warn.
-    pub settings: crate::builtins::messages::Settings,
+    pub settings: crate::settings::Settings,
 }
 
 pub struct InstantiateOutput {
@@ -70,7 +71,8 @@ pub fn instantiate(opts: &InstantiateOptions, io: Arc<dyn EvalIO>) -> Instantiat
             exit_code: 0,
         },
         Err(e) => {
-            stderr.push_str(&format_error(&e, &ev.sources, opts.show_trace));
+            let text = format_error(&e, &ev.sources, opts.show_trace);
+            stderr.push_str(&crate::log_text::for_log(&text));
             InstantiateOutput {
                 stdout,
                 stderr,
@@ -198,6 +200,38 @@ pub fn auto_call(ev: &mut Evaluator, v: Value, args: &Attrs) -> EResult<Value> {
 }
 
 /// `-A a.b.0.c`: attribute names and list indices, auto-calling functions on the way.
+/// Splits an `-A` path at its dots, as Nix 2.8 does: a double-quoted part may hold dots
+/// (`hosts."example.com"`), a trailing empty part is dropped, and an unclosed quote is an
+/// error.
+pub fn parse_attr_path(path: &str) -> EResult<Vec<String>> {
+    let mut parts = Vec::new();
+    let mut cur = String::new();
+    let mut chars = path.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '.' => parts.push(std::mem::take(&mut cur)),
+            '"' => loop {
+                match chars.next() {
+                    Some('"') => break,
+                    Some(c) => cur.push(c),
+                    None => {
+                        return Err(EvalError::new(
+                            ErrorKind::Parse,
+                            format!("missing closing quote in selection path '{}'", path),
+                            Pos::NONE,
+                        ))
+                    }
+                }
+            },
+            c => cur.push(c),
+        }
+    }
+    if !cur.is_empty() {
+        parts.push(cur);
+    }
+    Ok(parts)
+}
+
 pub fn find_along_attr_path(
     ev: &mut Evaluator,
     root: &Value,
@@ -208,48 +242,59 @@ pub fn find_along_attr_path(
     if path.is_empty() {
         return Ok(v);
     }
-    for part in path.split('.') {
+    let selected_wrong = |what: &str, v: &Value| {
+        err(
+            format!(
+                "the expression selected by the selection path '{}' should be {} but is {}",
+                path,
+                what,
+                v.type_desc()
+            ),
+            Pos::NONE,
+        )
+    };
+    for part in parse_attr_path(path)? {
         v = auto_call(ev, v, args)?;
-        match (&v, part.parse::<usize>()) {
-            (Value::List(l), Ok(i)) => {
-                let t = l.get(i).cloned().ok_or_else(|| {
-                    EvalError::new(
-                        ErrorKind::Eval,
-                        format!(
-                            "list index {} in selection path '{}' is out of range",
-                            i, path
-                        ),
-                        Pos::NONE,
-                    )
-                })?;
-                v = ev.force(&t)?;
-            }
-            (Value::Attrs(a), _) => {
-                let t = a.get(part).cloned().ok_or_else(|| {
-                    let hint = crate::error::did_you_mean(part, a.entries.iter().map(|e| &*e.name));
-                    EvalError::new(
-                        ErrorKind::Eval,
-                        format!(
-                            "attribute '{}' in selection path '{}' not found",
-                            part, path
-                        ),
-                        Pos::NONE,
-                    )
-                    .with_hint(hint)
-                })?;
-                v = ev.force(&t)?;
-            }
-            (other, _) => {
-                return err(
+        // As in Nix 2.8, a part that is a number selects from a list, and only from one.
+        if let Ok(i) = part.parse::<u32>() {
+            let Value::List(l) = &v else {
+                return selected_wrong("a list", &v);
+            };
+            let t = l.get(i as usize).cloned().ok_or_else(|| {
+                EvalError::new(
+                    ErrorKind::Eval,
                     format!(
-                    "the expression selected by the selection path '{}' should be a set but is {}",
-                    path,
-                    other.type_desc()
-                ),
+                        "list index {} in selection path '{}' is out of range",
+                        i, path
+                    ),
                     Pos::NONE,
                 )
-            }
+            })?;
+            v = ev.force(&t)?;
+            continue;
         }
+        let Value::Attrs(a) = &v else {
+            return selected_wrong("a set", &v);
+        };
+        if part.is_empty() {
+            return err(
+                format!("empty attribute name in selection path '{}'", path),
+                Pos::NONE,
+            );
+        }
+        let t = a.get(part.as_str()).cloned().ok_or_else(|| {
+            let hint = crate::error::did_you_mean(&part, a.entries.iter().map(|e| &*e.name));
+            EvalError::new(
+                ErrorKind::Eval,
+                format!(
+                    "attribute '{}' in selection path '{}' not found",
+                    part, path
+                ),
+                Pos::NONE,
+            )
+            .with_hint(hint)
+        })?;
+        v = ev.force(&t)?;
     }
     Ok(v)
 }

@@ -28,10 +28,12 @@ pub mod gc;
 pub mod host;
 pub mod instantiate;
 pub mod io;
+pub mod log_text;
 pub mod lower;
 mod nesting;
 pub mod ops;
 pub mod print;
+pub mod settings;
 pub mod show;
 pub mod source;
 mod stack;
@@ -44,4 +46,5 @@ pub use instantiate::{
     instantiate, ArgValue, InstantiateOptions, InstantiateOutput, OutputFormat, Source,
 };
 pub use io::{EvalIO, StdIO};
+pub use settings::Settings;
 pub use value::Value;

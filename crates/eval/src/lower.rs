@@ -10,6 +10,7 @@ use rnix::ast::{self, AstToken, HasEntry, InterpolPart};
 use rowan::ast::AstNode;
 
 use crate::ast::*;
+use crate::settings::{Diagnose, Lints};
 use crate::source::Pos;
 
 #[derive(Debug, Clone)]
@@ -40,21 +41,31 @@ pub struct Lowerer<'a> {
     base_dir: &'a Path,
     globals: &'a HashMap<Rc<str>, u32>,
     scopes: Vec<Scope>,
+    lints: Lints,
+    warnings: Vec<(Pos, String)>,
 }
 
-/// Parses and lowers `text` (already newline-normalised). `base_dir` anchors relative paths.
+/// A lowered file, and the warnings its lints found (message, at the literal).
+pub struct Lowered {
+    pub expr: ExprRef,
+    pub warnings: Vec<(Pos, String)>,
+}
+
+/// Parses and lowers `text` (already newline-normalised). `base_dir` anchors relative paths;
+/// `lints` say which literals to warn about or refuse, as current Nix's parser does.
 pub fn parse_and_lower(
     text: &str,
     file: u32,
     base_dir: &Path,
     globals: &HashMap<Rc<str>, u32>,
     outer_scope: Option<&[Rc<str>]>,
-) -> PResult<ExprRef> {
+    lints: Lints,
+) -> PResult<Lowered> {
     // Parsing, lowering and dropping the syntax tree all recurse with the nesting of the
     // source; a long `a + b + ...` chain would overflow an ordinary thread stack. They run
     // on a generous stack of their own (only the pages used are ever touched).
     stacker::grow(64 * 1024 * 1024, || {
-        parse_and_lower_here(text, file, base_dir, globals, outer_scope)
+        parse_and_lower_here(text, file, base_dir, globals, outer_scope, lints)
     })
 }
 
@@ -66,7 +77,8 @@ fn parse_and_lower_here(
     base_dir: &Path,
     globals: &HashMap<Rc<str>, u32>,
     outer_scope: Option<&[Rc<str>]>,
-) -> PResult<ExprRef> {
+    lints: Lints,
+) -> PResult<Lowered> {
     crate::nesting::check(text).map_err(|e| ParseError {
         msg: e.msg,
         pos: Pos {
@@ -122,6 +134,8 @@ fn parse_and_lower_here(
         base_dir,
         globals,
         scopes: Vec::new(),
+        lints,
+        warnings: Vec::new(),
     };
     if let Some(names) = outer_scope {
         let map = names
@@ -131,7 +145,11 @@ fn parse_and_lower_here(
             .collect();
         l.scopes.push(Scope::Names(map));
     }
-    l.lower(expr)
+    let expr = l.lower(expr)?;
+    Ok(Lowered {
+        expr,
+        warnings: l.warnings,
+    })
 }
 
 fn convert_parse_error(err: &rnix::ParseError, file: u32, text: &str) -> ParseError {
@@ -461,6 +479,20 @@ impl<'a> Lowerer<'a> {
         })
     }
 
+    /// A lint found `msg` at `pos`: ignored, kept as a warning, or a parse error, as its
+    /// setting says. The message names the setting, as current Nix's does.
+    fn lint(&mut self, level: Diagnose, setting: &str, msg: String, pos: Pos) -> PResult<()> {
+        let msg = format!("{msg} ({setting})");
+        match level {
+            Diagnose::Ignore => Ok(()),
+            Diagnose::Warn => {
+                self.warnings.push((pos, msg));
+                Ok(())
+            }
+            Diagnose::Fatal => self.err(msg, pos),
+        }
+    }
+
     fn missing(&self, node: &rnix::SyntaxNode) -> ParseError {
         ParseError {
             msg: "syntax error, incomplete expression".into(),
@@ -554,7 +586,20 @@ impl<'a> Lowerer<'a> {
                     }
                     Expr::Float(v)
                 }
-                ast::LiteralKind::Uri(u) => Expr::Str(u.syntax().text().into()),
+                ast::LiteralKind::Uri(u) => {
+                    let text = u.syntax().text();
+                    let level = self.lints.url_literals;
+                    let verdict = if level == Diagnose::Fatal {
+                        "disallowed"
+                    } else {
+                        "discouraged"
+                    };
+                    let msg = format!(
+                        "URL literals are {verdict}. Consider using a string literal \"{text}\" instead"
+                    );
+                    self.lint(level, "lint-url-literals", msg, pos)?;
+                    Expr::Str(text.into())
+                }
             },
             ast::Expr::Str(s) => self.lower_str(&s)?,
             ast::Expr::PathAbs(p) => self.lower_path(p.parts(), pos, false)?,
@@ -793,6 +838,9 @@ impl<'a> Lowerer<'a> {
             match part {
                 InterpolPart::Literal(l) => {
                     let mut text = l.text().to_string();
+                    if i == 0 {
+                        self.lint_path(&text, home, pos)?;
+                    }
                     if i == 0 && !home && !text.starts_with('/') {
                         text = format!("{}/{}", self.base_dir.display(), text);
                     }
@@ -820,6 +868,40 @@ impl<'a> Lowerer<'a> {
             return Ok(Expr::Path(canon_path(l).into()));
         }
         Ok(Expr::InterpPath { parts, pos })
+    }
+
+    /// Current Nix's lints on a path literal's first segment.
+    fn lint_path(&mut self, literal: &str, home: bool, pos: Pos) -> PResult<()> {
+        let not_portable = |kind: &str| {
+            format!(
+                "{kind} path literals are not portable. Consider replacing path literal \
+                 '{literal}' by a string, relative path, or parameter"
+            )
+        };
+        let setting = "lint-absolute-path-literals";
+        if home {
+            self.lint(
+                self.lints.absolute_paths,
+                setting,
+                not_portable("home"),
+                pos,
+            )
+        } else if literal.starts_with('/') {
+            self.lint(
+                self.lints.absolute_paths,
+                setting,
+                not_portable("absolute"),
+                pos,
+            )
+        } else if !literal.starts_with('.') {
+            let msg = format!(
+                "relative path literal '{literal}' should be prefixed with '.' for clarity: \
+                 './{literal}'"
+            );
+            self.lint(self.lints.short_paths, "lint-short-path-literals", msg, pos)
+        } else {
+            Ok(())
+        }
     }
 
     fn key_name(&mut self, attr: &ast::Attr) -> PResult<KeyName> {
@@ -1401,7 +1483,15 @@ mod tests {
         globals.insert(Rc::from("__findFile"), 1);
         globals.insert(Rc::from("__nixPath"), 2);
         globals.insert(Rc::from("__sub"), 3);
-        parse_and_lower(text, 0, Path::new("/base"), &globals, None)
+        parse_and_lower(
+            text,
+            0,
+            Path::new("/base"),
+            &globals,
+            None,
+            Lints::default(),
+        )
+        .map(|l| l.expr)
     }
 
     #[test]

@@ -283,7 +283,17 @@ pub struct EvalArgs {
     /// Let builtins.traceVerbose trace (as current Nix's trace-verbose).
     #[arg(long)]
     pub trace_verbose: bool,
-    /// Set a Nix setting: abort-on-warn, trace-verbose or show-trace (repeatable).
+    /// Warn about (warn) or refuse (fatal) /absolute and ~/home path literals (as current
+    /// Nix's lint-absolute-path-literals; default ignore).
+    #[arg(long, value_name = "ignore|warn|fatal")]
+    pub lint_absolute_path_literals: Option<String>,
+    /// The same for relative path literals not starting with `.` (lint-short-path-literals).
+    #[arg(long, value_name = "ignore|warn|fatal")]
+    pub lint_short_path_literals: Option<String>,
+    /// The same for unquoted URLs (lint-url-literals).
+    #[arg(long, value_name = "ignore|warn|fatal")]
+    pub lint_url_literals: Option<String>,
+    /// Set a Nix setting: abort-on-warn, trace-verbose, show-trace or a lint-* one (repeatable).
     #[arg(long, num_args = 2, value_names = ["NAME", "VALUE"])]
     pub option: Vec<String>,
     #[arg(long, value_enum, default_value_t = EngineKind::Embedded)]

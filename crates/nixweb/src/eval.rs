@@ -57,10 +57,25 @@ fn embedded(args: &EvalArgs, nixweb_entry: &str, runtime: &Path) -> Result<ExitC
     search_path.extend(search_path_entries(
         std::env::var("NIX_PATH").ok().as_deref(),
     ));
-    let mut settings = nixweb_eval::builtins::messages::Settings {
+    let mut settings = nixweb_eval::Settings {
         abort_on_warn: args.abort_on_warn,
         trace_verbose: args.trace_verbose,
+        ..Default::default()
     };
+    for (name, value) in [
+        (
+            "lint-absolute-path-literals",
+            &args.lint_absolute_path_literals,
+        ),
+        ("lint-short-path-literals", &args.lint_short_path_literals),
+        ("lint-url-literals", &args.lint_url_literals),
+    ] {
+        if let Some(value) = value {
+            settings
+                .set_option(name, value)
+                .map_err(anyhow::Error::msg)?;
+        }
+    }
     let mut show_trace = args.show_trace;
     for pair in args.option.chunks(2) {
         let (name, value) = (&pair[0], &pair[1]);
@@ -137,6 +152,18 @@ fn nix(args: &EvalArgs, nixweb_entry: &str) -> Result<ExitCode> {
     }
     for pair in args.option.chunks(2) {
         cmd.arg("--option").args(pair);
+    }
+    for (setting, value) in [
+        (
+            "lint-absolute-path-literals",
+            &args.lint_absolute_path_literals,
+        ),
+        ("lint-short-path-literals", &args.lint_short_path_literals),
+        ("lint-url-literals", &args.lint_url_literals),
+    ] {
+        if let Some(value) = value {
+            cmd.args(["--option", setting, value]);
+        }
     }
     for attr in &args.attr {
         cmd.arg("-A").arg(attr);

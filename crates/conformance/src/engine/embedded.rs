@@ -2,8 +2,7 @@
 //! environment (`StdIO`), in the `run-one` child so that a crash or hang stays contained.
 
 use crate::invocation::{Arg, Input, Invocation, Mode, Outcome, Output};
-use nixweb_eval::builtins::messages::Settings;
-use nixweb_eval::{ArgValue, InstantiateOptions, OutputFormat, Source, StdIO};
+use nixweb_eval::{ArgValue, InstantiateOptions, OutputFormat, Settings, Source, StdIO};
 use std::sync::Arc;
 
 pub fn run(invocation: &Invocation) -> Outcome {
@@ -12,6 +11,13 @@ pub fn run(invocation: &Invocation) -> Outcome {
         Err(unsupported) => return Outcome::runner_failure(unsupported),
     };
     let output = nixweb_eval::instantiate(&options, Arc::new(StdIO));
+    if invocation.mode == Mode::Instantiate && output.exit_code == 0 {
+        return Outcome::runner_failure(
+            "nixweb-eval only evaluates: it cannot instantiate the derivations this value \
+             holds (nix-instantiate without --eval)"
+                .into(),
+        );
+    }
     Outcome {
         stdout: output.stdout,
         stderr: output.stderr,
@@ -48,6 +54,15 @@ fn read_flags(flags: &[String]) -> Result<Flags, String> {
             "--no-show-trace" => out.show_trace = false,
             "--abort-on-warn" => out.settings.abort_on_warn = true,
             "--trace-verbose" => out.settings.trace_verbose = true,
+            lint if lint.starts_with("--lint-") => {
+                let rest = words.clone();
+                let Some(value) = words.next() else {
+                    return Err(unsupported(flag, rest));
+                };
+                if !out.settings.set_option(&lint[2..], value)? {
+                    return Err(unsupported(flag, rest));
+                }
+            }
             "--option" => {
                 let rest = words.clone();
                 let (Some(name), Some(value)) = (words.next(), words.next()) else {
@@ -93,13 +108,9 @@ fn options(invocation: &Invocation) -> Result<InstantiateOptions, String> {
                 Output::Json => OutputFormat::Json,
             },
         ),
-        Mode::Instantiate => {
-            return Err(
-                "nixweb-eval only evaluates: it cannot instantiate derivations \
-                        (nix-instantiate without --eval)"
-                    .into(),
-            )
-        }
+        // Instantiating starts with evaluating: an error there (a lint's, say) is the
+        // outcome; an evaluation that succeeds cannot go on (see `run`).
+        Mode::Instantiate => (false, OutputFormat::Nix),
     };
     let args = invocation
         .args
@@ -168,10 +179,14 @@ mod tests {
         let opts = options(&inv).unwrap();
         assert!(matches!(opts.format, OutputFormat::Json));
         assert!(opts.show_trace && !opts.settings.abort_on_warn);
-        inv.apply_flags("--option abort-on-warn true --trace-verbose")
+        inv.apply_flags("--option abort-on-warn true --trace-verbose --lint-url-literals fatal")
             .unwrap();
         let opts = options(&inv).unwrap();
         assert!(opts.settings.abort_on_warn && opts.settings.trace_verbose);
+        assert_eq!(
+            opts.settings.lints.url_literals,
+            nixweb_eval::settings::Diagnose::Fatal
+        );
         inv.apply_flags("--option no-such-setting true").unwrap();
         let err = options(&inv).err().unwrap();
         assert!(err.contains("`--option no-such-setting true`"), "{err}");
@@ -180,7 +195,22 @@ mod tests {
         assert!(err.contains("'maybe' is not a Boolean"), "{err}");
         inv.mode = Mode::Instantiate;
         inv.flags.clear();
-        assert!(options(&inv).is_err());
+        inv.input = Input::Expr("1".into());
+        let outcome = run(&inv);
+        assert_ne!(outcome.exit_code, 0, "{}", outcome.stderr);
+        assert!(
+            outcome.stderr.contains("cannot instantiate"),
+            "{}",
+            outcome.stderr
+        );
+        inv.input = Input::Expr("throw \"no\"".into());
+        let outcome = run(&inv);
+        assert_eq!(outcome.exit_code, 1);
+        assert!(
+            outcome.stderr.starts_with("error: no"),
+            "{}",
+            outcome.stderr
+        );
     }
 
     #[test]

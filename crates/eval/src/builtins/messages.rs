@@ -1,39 +1,10 @@
 //! Builtins that write to the evaluation's stderr: `trace` (Nix 2.8) and what current Nix
-//! added beside it (`warn`, `traceVerbose`, `break`), with the settings that steer them.
+//! added beside it (`warn`, `traceVerbose`, `break`), steered by `crate::settings`.
 
 use super::Registry;
 use crate::error::{err, ErrorKind, EvalError};
 use crate::eval::Evaluator;
 use crate::value::*;
-
-/// Settings of current Nix's that change what these builtins do; all off by default, as
-/// in Nix. A host sets them (`nixweb eval --abort-on-warn`, `--trace-verbose`).
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Settings {
-    /// `abort-on-warn`: `builtins.warn` fails the evaluation after printing, to reveal
-    /// where the warning came from.
-    pub abort_on_warn: bool,
-    /// `trace-verbose`: `builtins.traceVerbose` traces; otherwise it only returns.
-    pub trace_verbose: bool,
-}
-
-impl Settings {
-    /// `--option NAME VALUE` for the settings above: `Ok(false)` for a name that is not
-    /// one of them, an error for a value that is not a Boolean in Nix's spelling.
-    pub fn set_option(&mut self, name: &str, value: &str) -> Result<bool, String> {
-        let field = match name {
-            "abort-on-warn" => &mut self.abort_on_warn,
-            "trace-verbose" => &mut self.trace_verbose,
-            _ => return Ok(false),
-        };
-        *field = match value {
-            "true" | "yes" | "1" => true,
-            "false" | "no" | "0" => false,
-            _ => return Err(format!("'{value}' is not a Boolean")),
-        };
-        Ok(true)
-    }
-}
 
 /// What current Nix prints before a warning; continuation lines line up after it.
 const WARNING_LABEL: &str = "evaluation warning";
