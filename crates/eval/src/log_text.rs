@@ -31,7 +31,7 @@ pub fn for_log(message: &str) -> String {
             '\t' => {
                 out.push(' ');
                 width += 1;
-                while width % 8 != 0 {
+                while !width.is_multiple_of(8) {
                     out.push(' ');
                     width += 1;
                 }
