@@ -87,7 +87,7 @@ builtins.addErrorContext "context" 1
 builtins.addErrorContext "context" (throw "with context")
 builtins.trace "to stderr" "value"
 builtins.trace { a = 1; } 2
-builtins.traceVerbose or "absent"
+builtins.fetchClosure or "absent"
 builtins.unsafeGetAttrPos "a" { a = 1; }
 builtins.unsafeGetAttrPos "b" { a = 1; }
 builtins.elemAt (builtins.attrNames builtins) 0

@@ -432,13 +432,19 @@ impl Evaluator {
     /// file (`log_text::for_log`: no escape sequences), as far as
     /// `Limits::max_trace_bytes` lets it.
     pub fn print_stderr_parts(&mut self, parts: &[&str]) {
-        let message = crate::log_text::for_log(&parts.concat());
-        let mut cut = message.len().min(self.stderr_room());
-        while !message.is_char_boundary(cut) {
-            cut -= 1;
+        let room = self.stderr_room();
+        let total: usize = parts.iter().map(|p| p.len()).sum();
+        // Once the room is gone (a trace flood), nothing more is copied or filtered.
+        if room == 0 {
+            self.stderr_dropped += total as u64;
+            return;
         }
+        let raw = parts.concat();
+        let take = floor_char_boundary(&raw, room);
+        let message = crate::log_text::for_log(&raw[..take]);
+        let cut = floor_char_boundary(&message, room);
         self.stderr.push_str(&message[..cut]);
-        self.stderr_dropped += (message.len() - cut) as u64;
+        self.stderr_dropped += (raw.len() - take + message.len() - cut) as u64;
     }
 
     fn enter(&mut self, pos: Pos) -> EResult<()> {
@@ -1380,4 +1386,13 @@ fn expr_pos(e: &Expr) -> Pos {
 fn missing_attr(key: &str, attrs: &Attrs, pos: Pos) -> Box<EvalError> {
     let hint = crate::error::did_you_mean(key, attrs.entries.iter().map(|a| &*a.name));
     EvalError::new(ErrorKind::Eval, format!("attribute '{}' missing", key), pos).with_hint(hint)
+}
+
+/// The longest prefix of `s` of at most `max` bytes that ends on a character boundary.
+fn floor_char_boundary(s: &str, max: usize) -> usize {
+    let mut cut = s.len().min(max);
+    while !s.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    cut
 }
