@@ -5,6 +5,7 @@
 //! after (checking the outcome, writing HTTP) is shared, so engines stay small.
 
 use crate::request::Request;
+use crate::trace::Traces;
 use serde_json::Value;
 use std::future::Future;
 use std::path::PathBuf;
@@ -51,6 +52,9 @@ pub struct RouterCall {
     pub timeout: Duration,
     /// The request's state snapshot, when the app has state.
     pub state: Option<StateAccess>,
+    /// Where the evaluation's `builtins.trace` output goes: the log, with the request id,
+    /// capped per request; kept for the request's `--dev` error page.
+    pub traces: Arc<Traces>,
 }
 
 /// Reads from one request's state snapshot (`req.db.get`, `req.db.list`). Blocking: engines
@@ -93,6 +97,16 @@ pub enum Bound {
     Depth,
     /// Memory the evaluation holds.
     Memory,
+    /// Bytes one request may download (embedded engine).
+    FetchBytes,
+    /// Bytes of files one request's tarballs may unpack (embedded engine).
+    FetchUnpacked,
+    /// Files one request's tarballs may unpack (embedded engine).
+    FetchFiles,
+    /// Memory of one `nix-instantiate` (Nix engine).
+    NixMemory,
+    /// CPU time of one `nix-instantiate` (Nix engine): time, like steps.
+    Cpu,
 }
 
 impl Bound {
@@ -102,6 +116,11 @@ impl Bound {
             Bound::Steps => "max-steps",
             Bound::Depth => "max-depth",
             Bound::Memory => "eval-memory",
+            Bound::FetchBytes => "fetch-max-bytes",
+            Bound::FetchUnpacked => "fetch-max-unpacked",
+            Bound::FetchFiles => "fetch-max-files",
+            Bound::NixMemory => "nix-max-memory",
+            Bound::Cpu => "nix-max-cpu",
         }
     }
 }
@@ -132,6 +151,17 @@ pub enum EngineError {
     /// ceiling): overload, which a retry later may not meet.
     #[error("{0}")]
     Overloaded(String),
+    /// A fetch from another server failed: connection refused, DNS, TLS, an HTTP error
+    /// status. Answered 502: the app is fine, its upstream is not.
+    #[error("{0}")]
+    Upstream(String),
+    /// A fetch from another server got no answer in time. Answered 504.
+    #[error("{0}")]
+    UpstreamTimeout(String),
+    /// A fault in nixweb itself, such as a panic on an evaluation thread; the engine threw
+    /// the evaluator away and serves on. Answered 500.
+    #[error("internal error: {0}")]
+    Internal(String),
     /// The engine itself could not run (Nix missing, a process that could not start).
     #[error("the engine could not run: {0}")]
     Unavailable(String),

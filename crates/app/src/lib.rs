@@ -11,6 +11,10 @@
 //!    (its `cookies` through [`cookies`]); when anything fails, [`report`] says where in
 //!    the app, in the app's terms.
 //!
+//! What engines share besides the router lives here too: [`trace`] (trace output to the
+//! log, capped per request), [`memory`] (the process-wide memory ceiling) and [`workdir`]
+//! (temporary folders, swept when a server died without removing them).
+//!
 //! It is not an HTTP server (see `nixweb-server`) and not an evaluator (see the engines).
 
 pub mod cookies;
@@ -21,6 +25,8 @@ pub mod outcome;
 pub mod path;
 pub mod report;
 pub mod request;
+pub mod trace;
+pub mod workdir;
 
 /// The router every engine evaluates. See the file itself for its arguments.
 pub const ROUTER_NIX: &str = include_str!("../nix/router.nix");

@@ -81,6 +81,10 @@ fn main() {
                                 request: request.clone(),
                                 timeout: Duration::from_secs(10),
                                 state: None,
+                                traces: Arc::new(nixweb_app::trace::Traces::new(
+                                    "throughput",
+                                    nixweb_app::trace::DEFAULT_LIMIT,
+                                )),
                             };
                             engine.run_router(call).await.expect("the call succeeds");
                         }

@@ -91,6 +91,9 @@ pub struct Evaluator {
     pub identity_op: Rc<PrimOp>,
     /// Current Nix's settings for warnings and verbose traces.
     pub settings: crate::settings::Settings,
+    /// Raised by the host (from any thread) to stop the evaluation at its next check, as
+    /// the deadline does: a server over its memory ceiling stops what is running.
+    pub interrupt: Option<Arc<std::sync::atomic::AtomicBool>>,
 }
 
 /// Memory of one list element or attribute with a thunk of its own, for `reserve_items`.
@@ -134,6 +137,7 @@ impl Evaluator {
             max_call_depth: 4_000_000,
             identity_op: Rc::new(crate::builtins::identity_primop()),
             settings: Default::default(),
+            interrupt: None,
         };
         crate::builtins::install(&mut ev);
         ev
@@ -336,6 +340,16 @@ impl Evaluator {
     }
 
     pub(crate) fn check_time(&self, pos: Pos) -> EResult<()> {
+        let interrupted = |flag: &Arc<std::sync::atomic::AtomicBool>| {
+            flag.load(std::sync::atomic::Ordering::Relaxed)
+        };
+        if self.interrupt.as_ref().is_some_and(interrupted) {
+            return Err(limit_err(
+                Limit::Time,
+                "evaluation interrupted by the host",
+                pos,
+            ));
+        }
         match self.limits.deadline {
             Some(deadline) if Instant::now() >= deadline => Err(limit_err(
                 Limit::Time,

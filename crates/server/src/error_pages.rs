@@ -81,11 +81,13 @@ impl ErrorPage {
         }
     }
 
-    /// nixweb's own page for it.
-    pub fn own(&self, id: &str, dev: bool) -> Response<Body> {
+    /// nixweb's own page for it; with `--dev`, a failure's page shows the request's `traces`.
+    pub fn own(&self, id: &str, dev: bool, traces: &nixweb_app::trace::Traces) -> Response<Body> {
         match self {
             ErrorPage::Outcome(outcome) => render::own_outcome(outcome),
-            ErrorPage::Failure(failure) => render::failure(failure, id, dev),
+            ErrorPage::Failure(failure) => {
+                render::failure_with_traces(failure, id, dev, Some(traces))
+            }
         }
     }
 

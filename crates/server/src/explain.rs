@@ -53,6 +53,8 @@ async fn locate(context: &Context<'_>, request: &Arc<Request>) -> Option<Option<
             request: request.clone(),
             timeout: context.eval_timeout.min(LOCATE_TIMEOUT),
             state: None,
+            // What this evaluation traces, the failed one traced already.
+            traces: Arc::new(nixweb_app::trace::Traces::unlogged()),
         })
         .await
         .ok()?;

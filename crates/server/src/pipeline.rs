@@ -20,6 +20,7 @@ use nixweb_app::engine::{Engine, RouterCall, RouterMode, StateAccess};
 use nixweb_app::multipart;
 use nixweb_app::outcome::{self, InvalidResponse, Outcome};
 use nixweb_app::request::{Request, RequestParts, TlsInfo};
+use nixweb_app::trace::Traces;
 use std::net::IpAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -242,13 +243,15 @@ impl Nixweb {
         let (parts, body) = request.into_parts();
 
         let mut from_cache = false;
+        let traces = Arc::new(Traces::new(id.clone(), nixweb_app::trace::DEFAULT_LIMIT));
         let mut response = match self.read_request(&parts, body, remote_addr, &id).await {
             Ok((request, session, _uploads)) => {
                 let request = Arc::new(request);
                 let result = self
-                    .evaluate(&request, &parts.method, &id, &mut from_cache)
+                    .evaluate(&request, &parts.method, &id, &traces, &mut from_cache)
                     .await;
-                self.render(result, &request, &session, &parts, &id).await
+                self.render(result, &request, &session, &parts, &id, &traces)
+                    .await
             }
             Err(failure) => {
                 failure.log(&id);
@@ -346,9 +349,10 @@ impl Nixweb {
         request: &Arc<Request>,
         method: &http::Method,
         id: &str,
+        traces: &Arc<Traces>,
         from_cache: &mut bool,
     ) -> Result<Outcome, Failure> {
-        match self.handle(request, method, id, from_cache).await {
+        match self.handle(request, method, id, traces, from_cache).await {
             Err(failure) if failure.is_the_apps() => {
                 let context = crate::explain::Context {
                     engine: &*self.engine,
@@ -369,6 +373,7 @@ impl Nixweb {
         request: &Arc<Request>,
         method: &http::Method,
         id: &str,
+        traces: &Arc<Traces>,
         from_cache: &mut bool,
     ) -> Result<Outcome, Failure> {
         // A result the engine knows this request would get again: no worker, no state.
@@ -382,7 +387,7 @@ impl Nixweb {
             .await
             .map_err(|_| Failure::QueueFull)?;
         let Some(state) = &self.state else {
-            let result = self.run_handler(request, None).await?;
+            let result = self.run_handler(request, None, traces).await?;
             return outcome::parse_outcome(&result).map_err(Failure::InvalidResponse);
         };
 
@@ -401,7 +406,9 @@ impl Nixweb {
                 .attempt(self.engine.reads_state_over_http())
                 .await
                 .map_err(Failure::StateUnavailable)?;
-            let result = self.run_handler(request, Some(attempt.access())).await?;
+            let result = self
+                .run_handler(request, Some(attempt.access()), traces)
+                .await?;
             let outcome = outcome::parse_outcome(&result).map_err(Failure::InvalidResponse)?;
             let writes = match &outcome {
                 Outcome::Response(response) => response.writes.clone().filter(|w| !w.is_empty()),
@@ -438,6 +445,7 @@ impl Nixweb {
         session: &SessionState,
         parts: &http::request::Parts,
         id: &str,
+        traces: &Traces,
     ) -> http::Response<Body> {
         let asked = Asked {
             method: &parts.method,
@@ -461,7 +469,7 @@ impl Nixweb {
                 page.add_allow(&mut response);
                 response
             }
-            None => page.own(id, self.config.dev),
+            None => page.own(id, self.config.dev, traces),
         }
     }
 
@@ -491,6 +499,7 @@ impl Nixweb {
         &self,
         request: &Arc<Request>,
         state: Option<StateAccess>,
+        traces: &Arc<Traces>,
     ) -> Result<serde_json::Value, Failure> {
         self.engine
             .run_router(RouterCall {
@@ -498,6 +507,7 @@ impl Nixweb {
                 request: request.clone(),
                 timeout: self.config.eval_timeout,
                 state,
+                traces: traces.clone(),
             })
             .await
             .map_err(Failure::Engine)

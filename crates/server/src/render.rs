@@ -78,7 +78,11 @@ impl Failure {
         matches!(
             self,
             Failure::Engine(
-                EngineError::Eval { .. } | EngineError::Timeout(_) | EngineError::Exceeded(..)
+                EngineError::Eval { .. }
+                    | EngineError::Timeout(_)
+                    | EngineError::Exceeded(..)
+                    | EngineError::Upstream(_)
+                    | EngineError::UpstreamTimeout(_)
             ) | Failure::InvalidResponse(_)
         )
     }
@@ -110,11 +114,17 @@ impl Failure {
                 StatusCode::SERVICE_UNAVAILABLE
             }
             // Time, counted or timed: the same request would run out of it again.
-            Failure::Engine(EngineError::Timeout(_) | EngineError::Exceeded(Bound::Steps, _)) => {
-                StatusCode::GATEWAY_TIMEOUT
-            }
+            Failure::Engine(
+                EngineError::Timeout(_) | EngineError::Exceeded(Bound::Steps | Bound::Cpu, _),
+            ) => StatusCode::GATEWAY_TIMEOUT,
+            Failure::Engine(EngineError::UpstreamTimeout(_)) => StatusCode::GATEWAY_TIMEOUT,
+            // The app's upstream failed: the app may be fine.
+            Failure::Engine(EngineError::Upstream(_)) => StatusCode::BAD_GATEWAY,
             // The app's own errors, bounds it exceeds included: a retry fails the same way.
-            Failure::Engine(EngineError::Eval { .. } | EngineError::Exceeded(..))
+            // And faults of nixweb's own.
+            Failure::Engine(
+                EngineError::Eval { .. } | EngineError::Exceeded(..) | EngineError::Internal(_),
+            )
             | Failure::InvalidResponse(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -124,8 +134,13 @@ impl Failure {
     fn is_public(&self) -> bool {
         !matches!(
             self.inner(),
-            Failure::Engine(EngineError::Eval { .. } | EngineError::Unavailable(_))
-                | Failure::InvalidResponse(_)
+            Failure::Engine(
+                EngineError::Eval { .. }
+                    | EngineError::Unavailable(_)
+                    | EngineError::Upstream(_)
+                    | EngineError::UpstreamTimeout(_)
+                    | EngineError::Internal(_)
+            ) | Failure::InvalidResponse(_)
                 | Failure::StateUnavailable(_)
                 | Failure::Uploads(_)
         )
@@ -146,9 +161,20 @@ impl Failure {
 }
 
 pub fn failure(failure: &Failure, id: &str, dev: bool) -> Response<Body> {
+    failure_with_traces(failure, id, dev, None)
+}
+
+/// [`failure`], with the request's trace output on the `--dev` page.
+pub fn failure_with_traces(
+    failure: &Failure,
+    id: &str,
+    dev: bool,
+    traces: Option<&nixweb_app::trace::Traces>,
+) -> Response<Body> {
     let status = failure.status();
     let mut response = if dev && !failure.is_public() {
-        html(status, dev_error_page(failure, id))
+        let traces = traces.map(trace_section).unwrap_or_default();
+        html(status, dev_error_page(failure, id, &traces))
     } else {
         let reason = status.canonical_reason().unwrap_or("Error");
         // Without the place: it names the app's files, which are not the client's business.
@@ -162,7 +188,10 @@ pub fn failure(failure: &Failure, id: &str, dev: bool) -> Response<Body> {
             format!("{} {reason}\n{detail}request id: {id}\n", status.as_u16()),
         )
     };
-    if matches!(failure.inner(), Failure::QueueFull) {
+    if matches!(
+        failure.inner(),
+        Failure::QueueFull | Failure::Engine(EngineError::Overloaded(_))
+    ) {
         response
             .headers_mut()
             .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
@@ -330,7 +359,7 @@ fn html(status: StatusCode, page: String) -> Response<Body> {
 }
 
 /// The `--dev` error page: the message, where it happened, and the source around it.
-fn dev_error_page(failure: &Failure, id: &str) -> String {
+fn dev_error_page(failure: &Failure, id: &str, traces: &str) -> String {
     let (place, failure) = match failure {
         Failure::InApp { place, failure } => (Some(place), failure.inner()),
         other => (None, other),
@@ -365,9 +394,33 @@ fn dev_error_page(failure: &Failure, id: &str) -> String {
         "<!doctype html>\n<html><head><meta charset=utf-8><title>500 {title}</title>\
          <style>body{{font-family:sans-serif;margin:2em}}pre{{background:#f6f6f6;padding:1em;overflow:auto}}\
          .hl{{background:#fdd;display:inline-block;width:100%}}.at{{font-family:monospace}}</style></head>\
-         <body><h1>{title}</h1>{place}{at}<pre>{}</pre>{source}<p>request id: {id} · shown because nixweb runs with --dev</p></body></html>\n",
+         <body><h1>{title}</h1>{place}{at}<pre>{}</pre>{source}{traces}<p>request id: {id} · shown because nixweb runs with --dev</p></body></html>\n",
         escape(&message)
     )
+}
+
+/// The request's `builtins.trace` output, for its `--dev` error page ("" when none).
+fn trace_section(traces: &nixweb_app::trace::Traces) -> String {
+    let kept = traces.kept();
+    if kept.is_empty() {
+        return String::new();
+    }
+    let mut section = String::from("<h2>Trace output</h2><pre class=trace>");
+    for message in &kept {
+        section.push_str(&escape(message));
+        section.push('\n');
+    }
+    section.push_str("</pre>");
+    let dropped = traces.dropped();
+    if dropped.bytes > 0 {
+        section.push_str(&format!(
+            "<p>{} more bytes ({} more messages) not shown: a request keeps {} bytes of trace output.</p>",
+            dropped.bytes,
+            dropped.messages,
+            traces.limit()
+        ));
+    }
+    section
 }
 
 /// Three lines either side of the error, the error's line marked, a caret under its column.

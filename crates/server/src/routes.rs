@@ -149,6 +149,10 @@ async fn run(
             request: Arc::new(request),
             timeout,
             state: None,
+            traces: Arc::new(nixweb_app::trace::Traces::new(
+                "routes",
+                nixweb_app::trace::DEFAULT_LIMIT,
+            )),
         })
         .await
         .map_err(Failure::Engine)
