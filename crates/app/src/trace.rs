@@ -120,6 +120,14 @@ impl Traces {
         }
     }
 
+    /// Bytes of trace output dropped before they reached here (an evaluator's own cap on
+    /// what it keeps): reported with the rest by [`Traces::finish`].
+    pub fn count_dropped(&self, bytes: u64) {
+        if bytes > 0 && !self.quiet {
+            self.inner.lock().expect("traces lock").dropped.bytes += bytes;
+        }
+    }
+
     /// Logs how much was dropped since the last call, if anything: engines call it when an
     /// evaluation ends.
     pub fn finish(&self) {

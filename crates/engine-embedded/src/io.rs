@@ -1,16 +1,28 @@
 //! Confinement: the only door between an app's Nix code and the machine.
 //!
-//! An app may read its own folder, the search path and the files nixweb ships (router and
-//! library), and nothing else; it sees only the environment variables it was given; it
-//! fetches only from allowed hosts. Every file it looks at is remembered with its stamp
-//! (modification time, size, inode), so a worker can tell when its cached evaluation is
-//! stale. A fetch marks the evaluation volatile: its results must not outlive the request.
+//! An app may read its own folder, the search path, nixweb's library and router, and the
+//! downloads of the request under evaluation, and nothing else; it sees only the
+//! environment variables it was given; it fetches only from allowed hosts.
+//!
+//! The decision is taken on what is opened, never on a name checked earlier: each access
+//! opens the path (following links, as reading would) as an `O_PATH` descriptor, asks the
+//! kernel where that descriptor really is (`/proc/self/fd`), and reads through the very
+//! same descriptor only if that place lies below a root. A link swapped in after any check
+//! changes nothing, since there is no earlier check; nothing is remembered between
+//! accesses. Paths the app names outside every root are refused before anything is
+//! opened, and look absent to `pathExists`, so their existence does not show.
+//!
+//! Every file the app looks at is remembered with its stamp (modification time, size,
+//! inode), so a worker can tell when its cached evaluation is stale. A fetch marks the
+//! evaluation volatile: its results must not outlive the request.
 
-use crate::fetch::Fetcher;
+use crate::fetch::{FetchFailure, Fetcher, RequestFetches};
 use nixweb_eval::io::{FetchRequest, FileType};
 use nixweb_eval::EvalIO;
 use std::collections::{BTreeMap, HashMap};
-use std::os::unix::fs::MetadataExt;
+use std::fs::File;
+use std::os::fd::AsRawFd;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Component, Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -30,25 +42,23 @@ impl Stamp {
 }
 
 pub struct ConfinedIO {
+    /// Canonical folders (or single files) the app may read below.
     roots: Vec<PathBuf>,
     env: HashMap<String, String>,
     fetcher: Arc<Fetcher>,
+    /// The request under evaluation's fetches; its download folder is a root while it lasts.
+    fetches: Mutex<Option<RequestFetches>>,
     /// Every path looked at since the last `take_seen`, with its stamp then.
     seen: Mutex<BTreeMap<PathBuf, Stamp>>,
     /// Paths added to `seen` since the last `take_fresh`, for the file watch.
     fresh: Mutex<Vec<(PathBuf, Stamp)>>,
     volatile: AtomicBool,
     started: std::time::SystemTime,
-    /// When the request under evaluation must be answered; fetches may not outlast it.
-    deadline: Mutex<Option<std::time::Instant>>,
-    /// Paths already judged, with their resolved form. Valid for the life of this value:
-    /// the worker replaces it whenever a file it looked at changes.
-    judged: Mutex<HashMap<PathBuf, Option<PathBuf>>>,
 }
 
 impl ConfinedIO {
-    /// `roots` are canonical folders the app may read below; `env` is all it may see of
-    /// the environment.
+    /// `roots` are canonical folders (or files) the app may read below; `env` is all it
+    /// may see of the environment.
     pub fn new(
         roots: Vec<PathBuf>,
         env: HashMap<String, String>,
@@ -58,33 +68,52 @@ impl ConfinedIO {
             roots,
             env,
             fetcher,
+            fetches: Mutex::default(),
             seen: Mutex::default(),
             fresh: Mutex::default(),
             volatile: AtomicBool::new(false),
             started: std::time::SystemTime::now(),
-            deadline: Mutex::new(None),
-            judged: Mutex::default(),
         }
     }
 
-    /// Sets the deadline of the request about to be evaluated.
-    pub fn set_deadline(&self, deadline: std::time::Instant) {
-        *self.deadline.lock().expect("deadline lock") = Some(deadline);
+    /// A request begins: its fetches must end by `deadline`, and stop when `interrupt`
+    /// is raised.
+    pub fn begin_request(&self, deadline: std::time::Instant, interrupt: Option<Arc<AtomicBool>>) {
+        let mut fetches = self.fetches.lock().unwrap_or_else(|e| e.into_inner());
+        match &mut *fetches {
+            // Fetched while loading the app for this request: the same request's.
+            Some(loading) => loading.limit(deadline, interrupt),
+            None => *fetches = Some(self.fetcher.for_request(Some(deadline), interrupt)),
+        }
+    }
+
+    /// The request ended: its downloads are removed, and what its last failed fetch was
+    /// is returned.
+    pub fn end_request(&self) -> Option<FetchFailure> {
+        let fetches = self
+            .fetches
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()?;
+        fetches.last_failure().cloned()
     }
 
     /// The paths looked at so far, with their stamps, for staleness checks.
     pub fn seen(&self) -> BTreeMap<PathBuf, Stamp> {
-        self.seen.lock().expect("seen lock").clone()
+        self.seen.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     /// Whether the evaluation looked at `path`.
     pub fn depends_on(&self, path: &Path) -> bool {
-        self.seen.lock().expect("seen lock").contains_key(path)
+        self.seen
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains_key(path)
     }
 
     /// The paths looked at for the first time since the last call, with their stamps.
     pub fn take_fresh(&self) -> Vec<(PathBuf, Stamp)> {
-        std::mem::take(&mut *self.fresh.lock().expect("fresh lock"))
+        std::mem::take(&mut *self.fresh.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
     /// Whether anything volatile (a fetch) happened since the last call; resets the flag.
@@ -92,48 +121,76 @@ impl ConfinedIO {
         self.volatile.swap(false, Ordering::SeqCst)
     }
 
-    /// The path, if the app may look at it: its real location (symbolic links resolved, so
-    /// a link cannot lead outside) lies below a root.
-    fn judge(&self, path: &Path) -> Option<PathBuf> {
-        if let Some(judged) = self.judged.lock().expect("judged lock").get(path) {
-            return judged.clone();
-        }
-        let normal = normalise(path);
-        let real = std::fs::canonicalize(&normal).unwrap_or_else(|_| normal.clone());
-        let judged = self
-            .roots
-            .iter()
-            .any(|root| real.starts_with(root))
-            .then(|| {
-                let mut seen = self.seen.lock().expect("seen lock");
-                if !seen.contains_key(&normal) {
-                    let stamp = Stamp::of(&normal);
-                    seen.insert(normal.clone(), stamp.clone());
-                    self.fresh
-                        .lock()
-                        .expect("fresh lock")
-                        .push((normal.clone(), stamp));
-                }
-                normal
-            });
-        self.judged
-            .lock()
-            .expect("judged lock")
-            .insert(path.to_owned(), judged.clone());
-        judged
+    /// Whether `real` (a path as the kernel reports it) lies below a root.
+    fn inside(&self, real: &Path) -> bool {
+        self.roots.iter().any(|root| real.starts_with(root))
+            || self
+                .fetches
+                .lock()
+                .expect("fetches lock")
+                .as_ref()
+                .and_then(|f| f.folder())
+                .is_some_and(|folder| real.starts_with(folder))
     }
 
-    fn allowed(&self, path: &Path) -> std::io::Result<PathBuf> {
-        self.judge(path).ok_or_else(|| {
-            std::io::Error::new(
-                std::io::ErrorKind::PermissionDenied,
-                format!(
-                    "access to '{}' is forbidden: a nixweb app may read only its own folder and its search path",
-                    path.display()
-                ),
-            )
-        })
+    /// Remembers `normal` (a path below a root, as named) and its stamp for staleness.
+    fn note(&self, normal: &Path) {
+        let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
+        if !seen.contains_key(normal) {
+            let stamp = Stamp::of(normal);
+            seen.insert(normal.to_owned(), stamp.clone());
+            self.fresh
+                .lock()
+                .expect("fresh lock")
+                .push((normal.to_owned(), stamp));
+        }
     }
+
+    /// Opens `path` as an `O_PATH` descriptor, links followed, if what it opened lies below
+    /// a root. Names outside every root are refused without being opened.
+    fn open(&self, path: &Path) -> std::io::Result<File> {
+        self.forbidden_unless_inside(path)?;
+        let normal = normalise(path);
+        self.note(&normal);
+        self.open_unnoted(&normal, path)
+    }
+
+    /// [`ConfinedIO::open`] of a path already normalised and sieved, without remembering
+    /// it (a folder only looked into, whose other entries the evaluation never saw).
+    fn open_unnoted(&self, normal: &Path, path: &Path) -> std::io::Result<File> {
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_PATH | libc::O_CLOEXEC)
+            .open(normal)?;
+        let real = std::fs::read_link(fd_path(&file))?;
+        if !self.inside(&real) {
+            return Err(forbidden(path));
+        }
+        Ok(file)
+    }
+
+    fn forbidden_unless_inside(&self, path: &Path) -> std::io::Result<()> {
+        if self.inside(&normalise(path)) {
+            Ok(())
+        } else {
+            Err(forbidden(path))
+        }
+    }
+}
+
+fn forbidden(path: &Path) -> std::io::Error {
+    std::io::Error::new(
+        std::io::ErrorKind::PermissionDenied,
+        format!(
+            "access to '{}' is forbidden: a nixweb app may read only its own folder and its search path",
+            path.display()
+        ),
+    )
+}
+
+/// The name through which the kernel reopens exactly what `file` refers to.
+fn fd_path(file: &File) -> PathBuf {
+    PathBuf::from(format!("/proc/self/fd/{}", file.as_raw_fd()))
 }
 
 /// `..` and `.` resolved lexically (Nix paths are already absolute and clean, but strings
@@ -154,13 +211,21 @@ fn normalise(path: &Path) -> PathBuf {
 
 impl EvalIO for ConfinedIO {
     fn read_file(&self, path: &Path) -> std::io::Result<Vec<u8>> {
-        std::fs::read(self.allowed(path)?)
+        let opened = self.open(path)?;
+        if opened.metadata()?.is_dir() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::IsADirectory,
+                "Is a directory",
+            ));
+        }
+        // Reopened through the descriptor: the file judged is the file read.
+        std::fs::read(fd_path(&opened))
     }
 
     fn read_dir(&self, path: &Path) -> std::io::Result<Vec<(String, FileType)>> {
-        let path = self.allowed(path)?;
+        let opened = self.open(path)?;
         let mut entries = Vec::new();
-        for entry in std::fs::read_dir(path)? {
+        for entry in std::fs::read_dir(fd_path(&opened))? {
             let entry = entry?;
             let kind = entry
                 .file_type()
@@ -173,16 +238,32 @@ impl EvalIO for ConfinedIO {
 
     fn file_type(&self, path: &Path) -> Option<FileType> {
         // Outside the roots everything looks absent: pathExists says false, not an error.
-        let path = self.allowed(path).ok()?;
-        std::fs::symlink_metadata(path)
-            .ok()
-            .map(|m| FileType::from_std(m.file_type()))
+        self.forbidden_unless_inside(path).ok()?;
+        let normal = normalise(path);
+        match self.open(&normal) {
+            // The type of the name itself (a link says symlink), now that what it leads
+            // to is known to be inside.
+            Ok(opened) => std::fs::symlink_metadata(&normal)
+                .or_else(|_| opened.metadata())
+                .ok()
+                .map(|m| FileType::from_std(m.file_type())),
+            // A link leading nowhere (or in a loop), in a folder that is inside.
+            Err(e) if e.kind() != std::io::ErrorKind::PermissionDenied => {
+                let folder = normal.parent()?;
+                self.open_unnoted(folder, folder).ok()?;
+                std::fs::symlink_metadata(&normal)
+                    .ok()
+                    .filter(|m| m.file_type().is_symlink())
+                    .map(|_| FileType::Symlink)
+            }
+            Err(_) => None,
+        }
     }
 
     fn canonicalize(&self, path: &Path) -> PathBuf {
-        // Imports are cached under this name; the normal form is enough, and judging it
-        // resolves links once per path.
-        self.judge(path).unwrap_or_else(|| path.to_owned())
+        // Imports are cached under this name; the lexical normal form is enough, and
+        // deciding nothing here leaves every decision to the access itself.
+        normalise(path)
     }
 
     fn get_env(&self, name: &str) -> Option<String> {
@@ -198,8 +279,9 @@ impl EvalIO for ConfinedIO {
 
     fn fetch(&self, request: &FetchRequest) -> Option<Result<PathBuf, String>> {
         self.volatile.store(true, Ordering::SeqCst);
-        let deadline = *self.deadline.lock().expect("deadline lock");
-        Some(self.fetcher.fetch(request, deadline))
+        let mut fetches = self.fetches.lock().unwrap_or_else(|e| e.into_inner());
+        let fetches = fetches.get_or_insert_with(|| self.fetcher.for_request(None, None));
+        Some(fetches.fetch(request))
     }
 }
 
@@ -232,14 +314,52 @@ mod tests {
             None,
             "pathExists is false outside"
         );
+        let missing = io.read_file(Path::new("/etc/no-such-file")).unwrap_err();
+        assert!(
+            missing.to_string().contains("forbidden"),
+            "outside, absent and present look alike: {missing}"
+        );
     }
 
     #[test]
     fn symlinks_cannot_lead_outside() {
         let dir = tempfile::tempdir().unwrap();
         std::os::unix::fs::symlink("/etc/passwd", dir.path().join("link")).unwrap();
+        std::os::unix::fs::symlink("/etc", dir.path().join("etc")).unwrap();
         let io = confined(dir.path());
         assert!(io.read_file(&dir.path().join("link")).is_err());
+        assert!(io.read_file(&dir.path().join("etc/passwd")).is_err());
+        assert!(io.read_dir(&dir.path().join("etc")).is_err());
+        assert_eq!(io.file_type(&dir.path().join("link")), None);
+    }
+
+    #[test]
+    fn a_path_judged_absent_cannot_become_a_way_out() {
+        let dir = tempfile::tempdir().unwrap();
+        let io = confined(dir.path());
+        let next = dir.path().join("next");
+        // Asked about while absent…
+        assert_eq!(io.file_type(&next), None);
+        assert!(io.read_file(&next).is_err());
+        // …then a link to outside appears under that name: still refused.
+        std::os::unix::fs::symlink("/etc/passwd", &next).unwrap();
+        let err = io.read_file(&next).unwrap_err();
+        assert!(err.to_string().contains("forbidden"), "{err}");
+        assert_eq!(io.file_type(&next), None);
+        // And a link inside the folder is followed.
+        std::fs::write(dir.path().join("real.nix"), "2").unwrap();
+        std::os::unix::fs::symlink(dir.path().join("real.nix"), dir.path().join("alias")).unwrap();
+        assert_eq!(io.read_file(&dir.path().join("alias")).unwrap(), b"2");
+        assert_eq!(
+            io.file_type(&dir.path().join("alias")),
+            Some(FileType::Symlink)
+        );
+        // A link leading nowhere is a symlink, as Nix says.
+        std::os::unix::fs::symlink(dir.path().join("gone"), dir.path().join("dangling")).unwrap();
+        assert_eq!(
+            io.file_type(&dir.path().join("dangling")),
+            Some(FileType::Symlink)
+        );
     }
 
     #[test]

@@ -8,19 +8,25 @@
 //! response cache ([`cache`]) without evaluating. Every evaluation is bounded
 //! (time, steps, memory, call depth) and confined ([`io::ConfinedIO`]): the app reads only
 //! its own folder and search path, sees only the environment it was given, and fetches only
-//! from allowed hosts. It is not for apps that build derivations: use the Nix engine.
+//! from allowed hosts, within a budget per request ([`fetch`], [`unpack`]). A failure
+//! inside one evaluation stays there: a panic is answered 500 and its evaluator thrown
+//! away, a thread that dies is replaced ([`worker`]); past the process's memory ceiling
+//! (`nixweb_app::memory`) new evaluations are refused and running ones stopped. It is not
+//! for apps that build derivations: use the Nix engine.
 
 pub mod cache;
 pub mod fetch;
 pub mod io;
 mod release;
 mod request;
+pub mod unpack;
 pub mod watch;
 mod worker;
 
 pub use fetch::FetchConfig;
 
 use nixweb_app::engine::{BoxFuture, Engine, EngineError, RouterCall};
+use nixweb_app::memory::{Ceiling, MemoryGuard};
 use nixweb_app::request::Request;
 // File names go into the entry expression as Nix string literals, quoted as Nix prints them.
 use nixweb_eval::print::escape_string;
@@ -45,6 +51,8 @@ pub struct EmbeddedConfig {
     /// Answer a request from an earlier one's result when it agrees on every request field
     /// that evaluation used ([`cache`]).
     pub response_cache: bool,
+    /// The process's memory ceiling; None: none.
+    pub memory: Option<Ceiling>,
 }
 
 impl EmbeddedConfig {
@@ -71,6 +79,7 @@ impl Default for EmbeddedConfig {
             env: HashMap::new(),
             fetch: FetchConfig::default(),
             response_cache: true,
+            memory: Some(Ceiling::for_this_machine()),
         }
     }
 }
@@ -92,6 +101,8 @@ pub(crate) struct Shared {
     pub watch: Option<watch::FileWatch>,
     /// None when turned off, or without the file watch (it is how entries go stale).
     pub cache: Option<cache::ResponseCache>,
+    /// The process's memory ceiling, when there is one.
+    pub memory: Option<Arc<MemoryGuard>>,
 }
 
 pub struct EmbeddedEngine {
@@ -99,17 +110,16 @@ pub struct EmbeddedEngine {
     shared: Arc<Shared>,
     jobs: crossbeam_channel::Sender<worker::Job>,
     uploads: PathBuf,
-    /// Holds the router, the library, downloads and uploads; removed with the engine.
-    _workdir: tempfile::TempDir,
+    /// Holds the router, the library, downloads and uploads; removed with the engine, swept by the
+    /// next start if the process dies without removing it.
+    _workdir: nixweb_app::workdir::WorkDir,
 }
 
 impl EmbeddedEngine {
     pub fn new(app_file: &Path, config: EmbeddedConfig) -> Result<Self, EngineError> {
         let unavailable =
             |what: &str, e: std::io::Error| EngineError::Unavailable(format!("{what}: {e}"));
-        let workdir = tempfile::Builder::new()
-            .prefix("nixweb-embedded-")
-            .tempdir()
+        let workdir = nixweb_app::workdir::WorkDir::create("nixweb-embedded-")
             .map_err(|e| unavailable("working folder", e))?;
         let base = workdir
             .path()
@@ -119,17 +129,27 @@ impl EmbeddedEngine {
             nixweb_app::write_runtime(&base).map_err(|e| unavailable("router and library", e))?;
         let downloads = base.join("downloads");
         std::fs::create_dir_all(&downloads).map_err(|e| unavailable("downloads", e))?;
-        // Inside the working folder, so the app may read uploaded files like its own.
+        // A root of its own (below), so the app may read uploaded files like its own.
         let uploads = base.join("uploads");
         std::fs::create_dir_all(&uploads).map_err(|e| unavailable("uploads", e))?;
 
         let app_dir = app_file.parent().unwrap_or(Path::new("/")).to_owned();
-        let mut search_path = vec![format!("nixweb={}", runtime.lib.display())];
-        search_path.extend(config.search_path.iter().cloned());
-        // The app may read its folder, nixweb's own files, downloads, uploads and the
-        // search path.
-        let mut roots = vec![app_dir, base.clone()];
-        for entry in &config.search_path {
+        // Entries as given, their paths resolved once, so that what the app names lies
+        // lexically below the roots.
+        let search_path: Vec<String> = std::iter::once(format!("nixweb={}", runtime.lib.display()))
+            .chain(config.search_path.iter().map(|entry| resolve_entry(entry)))
+            .collect();
+        // The app may read its folder, nixweb's library and router, uploaded files, the
+        // search path, and the downloads of the request under evaluation (added per
+        // request): not the rest of the working folder, where other requests' downloads
+        // live.
+        let mut roots = vec![
+            app_dir,
+            runtime.lib.clone(),
+            runtime.router.clone(),
+            uploads.clone(),
+        ];
+        for entry in &search_path[1..] {
             let path = entry.split_once('=').map(|(_, p)| p).unwrap_or(entry);
             if let Ok(real) = Path::new(path).canonicalize() {
                 roots.push(real);
@@ -148,23 +168,17 @@ impl EmbeddedEngine {
             runtime,
             watch,
             cache,
+            memory: config.memory.map(MemoryGuard::start),
         });
 
         let (sender, receiver) = crossbeam_channel::unbounded();
-        let engine_shared = shared.clone();
         for n in 0..config.workers.max(1) {
-            let (shared, receiver) = (shared.clone(), receiver.clone());
-            std::thread::Builder::new()
-                .name(format!("nixweb-eval-{n}"))
-                // Freeing a deep structure recurses in drop; the evaluator itself grows its
-                // stack on the heap as it needs.
-                .stack_size(64 * 1024 * 1024)
-                .spawn(move || worker::run(shared, receiver))
+            worker::spawn(shared.clone(), receiver.clone(), n)
                 .map_err(|e| unavailable("evaluation thread", e))?;
         }
         Ok(EmbeddedEngine {
             app_file: app_file.to_owned(),
-            shared: engine_shared,
+            shared,
             jobs: sender,
             uploads,
             _workdir: workdir,
@@ -172,17 +186,42 @@ impl EmbeddedEngine {
     }
 
     async fn run(&self, call: RouterCall) -> Result<serde_json::Value, EngineError> {
+        if let Some(memory) = self.shared.memory.as_ref().filter(|m| m.is_over()) {
+            return Err(EngineError::Overloaded(memory.describe()));
+        }
         let timeout = call.timeout;
+        let traces = call.traces.clone();
         let (reply, answer) = tokio::sync::oneshot::channel();
         self.jobs
             .send(worker::Job { call, reply })
             .map_err(|_| EngineError::Unavailable("the evaluation threads have stopped".into()))?;
         // The evaluator stops itself at the deadline; the grace covers a long single step.
-        match tokio::time::timeout(timeout + Duration::from_secs(2), answer).await {
+        let result = match tokio::time::timeout(timeout + Duration::from_secs(2), answer).await {
             Ok(Ok(result)) => result,
-            Ok(Err(_)) => Err(EngineError::Unavailable("an evaluation thread died".into())),
+            Ok(Err(_)) => Err(EngineError::Internal(
+                "the evaluation thread died; another took its place".into(),
+            )),
             Err(_) => Err(EngineError::Timeout(timeout)),
-        }
+        };
+        traces.finish();
+        result
+    }
+}
+
+/// A search path entry (`name=path` or `path`) with its path resolved (links, `..`), when
+/// it exists.
+fn resolve_entry(entry: &str) -> String {
+    let (name, path) = match entry.split_once('=') {
+        Some((name, path)) => (Some(name), path),
+        None => (None, entry),
+    };
+    let path = Path::new(path)
+        .canonicalize()
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|_| path.to_owned());
+    match name {
+        Some(name) => format!("{name}={path}"),
+        None => path,
     }
 }
 

@@ -1,8 +1,14 @@
 //! One evaluation thread: it owns an evaluator, keeps it (and everything it parsed and
 //! imported) between requests while the files it read are unchanged, and runs the router
 //! for each job under the request's limits.
+//!
+//! A failure stays inside its request: a panic is caught and answered 500, and the
+//! evaluator it happened in is thrown away (it may be in any state); a thread that dies
+//! anyway is replaced ([`Respawn`]); an evaluation stopped by the memory ceiling, or one
+//! that fetched, leaves no evaluator behind.
 
 use crate::cache::{FieldSet, ResponseCache};
+use crate::fetch::{FailureKind, FetchFailure};
 use crate::io::ConfinedIO;
 use crate::request::{register_field_builtin, request_value, SharedSlot};
 use crate::Shared;
@@ -13,6 +19,9 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+/// The evaluator's message when its interrupt (the memory ceiling's flag) stopped it.
+const INTERRUPTED: &str = "evaluation interrupted by the host";
 
 /// Cyclic scopes remembered before the first collection of an evaluator.
 const MIN_COLLECT_AT: usize = 2_000;
@@ -72,7 +81,49 @@ struct Dependencies {
     generation: u64,
 }
 
-pub fn run(shared: Arc<Shared>, jobs: crossbeam_channel::Receiver<Job>) {
+/// Starts evaluation thread `n`. A thread that dies (a panic that escaped, see
+/// [`Respawn`]) is replaced by a fresh one with the same number.
+pub fn spawn(
+    shared: Arc<Shared>,
+    jobs: crossbeam_channel::Receiver<Job>,
+    n: usize,
+) -> std::io::Result<()> {
+    std::thread::Builder::new()
+        .name(format!("nixweb-eval-{n}"))
+        // Freeing a deep structure recurses in drop; the evaluator itself grows its
+        // stack on the heap as it needs.
+        .stack_size(64 * 1024 * 1024)
+        .spawn(move || {
+            let _respawn = Respawn {
+                shared: shared.clone(),
+                jobs: jobs.clone(),
+                n,
+            };
+            run(shared, jobs)
+        })
+        .map(drop)
+}
+
+/// Replaces its thread when the thread dies by a panic, so the pool keeps its strength.
+struct Respawn {
+    shared: Arc<Shared>,
+    jobs: crossbeam_channel::Receiver<Job>,
+    n: usize,
+}
+
+impl Drop for Respawn {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            return; // The engine went away: the channel closed.
+        }
+        tracing::error!(target: "nixweb::embedded", "evaluation thread {} died; starting another", self.n);
+        if let Err(e) = spawn(self.shared.clone(), self.jobs.clone(), self.n) {
+            tracing::error!(target: "nixweb::embedded", "cannot start an evaluation thread: {e}");
+        }
+    }
+}
+
+fn run(shared: Arc<Shared>, jobs: crossbeam_channel::Receiver<Job>) {
     let mut loaded: Option<Loaded> = None;
     let loop_sp = crate::release::stack_pointer();
     for job in jobs {
@@ -80,55 +131,99 @@ pub fn run(shared: Arc<Shared>, jobs: crossbeam_channel::Receiver<Job>) {
         if job.reply.is_closed() {
             continue;
         }
-        // Taken before the staleness check: a file changing between the two makes this
-        // evaluation's result stale in the cache, not fresh.
-        let generation = match (&shared.cache, &shared.watch) {
-            (Some(_), Some(watch)) => watch.generation(),
-            _ => 0,
-        };
-        if loaded.as_ref().is_some_and(|l| l.is_stale(&shared)) {
-            tracing::debug!(target: "nixweb::embedded", "app files changed: evaluating anew");
-            loaded = None;
-        }
+        // What the evaluation used, for giving it back (None: its evaluator is gone).
         let mut used = None;
-        let ready = match loaded.take() {
-            Some(l) => Ok(l),
-            None => Loaded::new(&shared),
-        };
-        let result = match ready {
-            Ok(mut l) => {
-                l.last.generation = generation;
-                let result = l.run(&job.call, &shared);
-                used = Some((l.ev.memory_high(), l.ev.stack_low));
-                // Fetched data must not outlive its request: values computed from it could
-                // be cached in the evaluator, so a request that fetched starts it afresh.
-                // (Errors need no such care: a failed thunk is restored, as in Nix.)
-                let volatile = l.io.take_volatile();
-                if volatile {
-                    shared.fetcher.clean();
-                } else {
-                    l.watch_fresh_paths(&shared);
-                    if let (Some(cache), Ok(result)) = (&shared.cache, &result) {
-                        l.offer_to_cache(cache, &job.call, result);
-                    }
-                    l.collect_garbage_now_and_then();
-                    // Past its bounds, what the evaluator keeps between requests is let go.
-                    if l.ev.end_request() {
-                        loaded = Some(l);
-                    }
-                }
-                result
-            }
-            Err(e) => Err(e),
-        };
+        let result = serve(&mut loaded, &job.call, &shared, &mut used);
         crate::release::after_request(used, loop_sp);
+        #[cfg(debug_assertions)]
+        test_hooks::die_if_asked();
         // The requester may have given up (timeout); then nobody listens, which is fine.
         let _ = job.reply.send(result);
     }
 }
 
+/// Answers one job with the thread's evaluator (made afresh when there is none, or when
+/// its files changed). A panic anywhere in it is answered 500, and the evaluator, which may
+/// be in any state after it, is thrown away.
+fn serve(
+    loaded: &mut Option<Loaded>,
+    call: &RouterCall,
+    shared: &Shared,
+    used: &mut Option<(u64, usize)>,
+) -> Result<serde_json::Value, EngineError> {
+    if let Some(memory) = shared.memory.as_ref().filter(|m| m.is_over()) {
+        // Dropped too: what it holds may be what keeps the process over the ceiling.
+        *loaded = None;
+        return Err(EngineError::Overloaded(memory.describe()));
+    }
+    // Taken before the staleness check: a file changing between the two makes this
+    // evaluation's result stale in the cache, not fresh.
+    let generation = match (&shared.cache, &shared.watch) {
+        (Some(_), Some(watch)) => watch.generation(),
+        _ => 0,
+    };
+    if loaded.as_ref().is_some_and(|l| l.is_stale(shared)) {
+        tracing::debug!(target: "nixweb::embedded", "app files changed: evaluating anew");
+        *loaded = None;
+    }
+    let deadline = Instant::now() + call.timeout;
+    let mut current = loaded.take();
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let l = match &mut current {
+            Some(l) => l,
+            None => current.insert(Loaded::new(shared, call, deadline)?),
+        };
+        l.last.generation = generation;
+        let (result, keep) = l.run(call, shared, deadline);
+        *used = Some((l.ev.memory_high(), l.ev.stack_low));
+        if keep {
+            l.watch_fresh_paths(shared);
+            if let (Some(cache), Ok(result)) = (&shared.cache, &result) {
+                l.offer_to_cache(cache, call, result);
+            }
+            l.collect_garbage_now_and_then();
+        }
+        // Past its bounds, what the evaluator keeps between requests is let go.
+        if !keep || !l.ev.end_request() {
+            discard(current.take());
+        }
+        result
+    }));
+    match outcome {
+        Ok(result) => {
+            *loaded = current;
+            result
+        }
+        Err(panic) => {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "a panic".into());
+            tracing::error!(target: "nixweb::embedded", "id={}: the evaluation panicked ({what}); its evaluator is thrown away", call.request.id);
+            discard(current);
+            Err(EngineError::Internal(format!(
+                "the evaluation failed inside nixweb ({what}); this is a bug in nixweb"
+            )))
+        }
+    }
+}
+
+/// Drops an evaluator that may be in any state; if dropping it panics too, what is left of
+/// it leaks rather than taking the thread down.
+fn discard(loaded: Option<Loaded>) {
+    if let Some(l) = loaded {
+        l.io.end_request();
+        if std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(l))).is_err() {
+            tracing::error!(target: "nixweb::embedded", "dropping a broken evaluator panicked; its memory is not freed");
+        }
+    }
+}
+
 impl Loaded {
-    fn new(shared: &Shared) -> Result<Loaded, EngineError> {
+    /// A fresh evaluator with the app loaded, within `call`'s limits (loading evaluates
+    /// the app's top level, which is code like any other).
+    fn new(shared: &Shared, call: &RouterCall, deadline: Instant) -> Result<Loaded, EngineError> {
         let io = Arc::new(ConfinedIO::new(
             shared.roots.clone(),
             shared.env.clone(),
@@ -136,6 +231,14 @@ impl Loaded {
         ));
         let mut ev = Evaluator::new(io.clone());
         ev.set_search_path(&shared.search_path);
+        ev.interrupt = shared.memory.as_ref().map(|m| m.flag());
+        ev.reset_budget(Limits {
+            deadline: Some(deadline),
+            ..shared.limits.clone()
+        });
+        io.begin_request(deadline, ev.interrupt.clone());
+        #[cfg(debug_assertions)]
+        test_hooks::register(&mut ev);
         let reader: ReaderSlot = Rc::default();
         let last = Dependencies::default();
         register_state_builtins(&mut ev, &reader, &last.state);
@@ -158,9 +261,12 @@ impl Loaded {
             .and_then(|field| Ok((field, builtin("nixwebClock")?)))
             .map_err(|e| eval_error(&ev, &e, shared))?;
         let since = shared.watch.as_ref().map_or(0, |w| w.generation());
-        let entry = ev
-            .eval_expr_str(&shared.entry_expr, &shared.workdir)
-            .map_err(|e| eval_error(&ev, &e, shared))?;
+        let entry = ev.eval_expr_str(&shared.entry_expr, &shared.workdir);
+        hand_traces(&mut ev, call);
+        let entry = entry.map_err(|e| {
+            let failed_fetch = io.end_request();
+            classify(&ev, e, call, shared, deadline, failed_fetch)
+        })?;
         let mut loaded = Loaded {
             ev,
             entry,
@@ -248,23 +354,26 @@ impl Loaded {
         }
     }
 
+    /// Runs the router for `call`. Also says whether this evaluator may serve the next
+    /// request: not after a fetch (fetched data must not outlive its request) nor after an
+    /// interruption by the memory ceiling (what it holds may be what is too much).
     fn run(
         &mut self,
         call: &RouterCall,
         shared: &Shared,
-    ) -> Result<serde_json::Value, EngineError> {
+        deadline: Instant,
+    ) -> (Result<serde_json::Value, EngineError>, bool) {
         let now = unix_now();
         // Re-pointed in place (the builtins set stays as it is): whatever forces it during
         // this request gets this request's time, and marks the result as depending on it.
         *self.clock.0.borrow_mut() =
             ThunkState::Apply(self.clock_fn.clone(), Thunk::value(Value::Int(now)));
         self.last.time.set(false);
-        let deadline = Instant::now() + call.timeout;
         self.ev.reset_budget(Limits {
             deadline: Some(deadline),
             ..shared.limits.clone()
         });
-        self.io.set_deadline(deadline);
+        self.io.begin_request(deadline, self.ev.interrupt.clone());
         *self.reader.borrow_mut() = call.state.as_ref().map(|s| s.reader.clone());
 
         self.request.borrow_mut().begin(call.request.clone());
@@ -279,27 +388,21 @@ impl Loaded {
 
         *self.reader.borrow_mut() = None;
         self.last.fields = self.request.borrow_mut().end();
-        let (printed, _dropped) = self.ev.take_stderr();
-        self.last.printed = !printed.is_empty();
-        if !printed.trim().is_empty() {
-            tracing::debug!(target: "nixweb::embedded", "{}", printed.trim_end());
-        }
-        result.map_err(|e| match e.kind {
-            // Past the deadline, whatever failed (a fetch cut short, the clock check) failed
-            // because time ran out.
-            _ if Instant::now() >= deadline => EngineError::Timeout(call.timeout),
-            ErrorKind::Limit(Limit::Time) => EngineError::Timeout(call.timeout),
-            ErrorKind::Limit(Limit::Steps) => {
-                EngineError::Exceeded(Bound::Steps, format!("the {}", e.msg))
-            }
-            ErrorKind::Limit(Limit::Memory) => {
-                EngineError::Exceeded(Bound::Memory, format!("the {}", e.msg))
-            }
-            ErrorKind::Limit(Limit::Depth) => {
-                EngineError::Exceeded(Bound::Depth, format!("the {}", e.msg))
-            }
-            _ => eval_error(&self.ev, &e, shared),
-        })
+        self.last.printed = hand_traces(&mut self.ev, call);
+        // The request's downloads go now, whatever happens to this evaluator.
+        let failed_fetch = self.io.end_request();
+        let interrupted = self.interrupted() || matches!(&result, Err(e) if e.msg == INTERRUPTED);
+        let keep = !(self.io.take_volatile() || interrupted);
+        let result =
+            result.map_err(|e| classify(&self.ev, e, call, shared, deadline, failed_fetch));
+        (result, keep)
+    }
+
+    fn interrupted(&self) -> bool {
+        self.ev
+            .interrupt
+            .as_ref()
+            .is_some_and(|flag| flag.load(std::sync::atomic::Ordering::Relaxed))
     }
 
     /// The router's result as JSON, except that a response's text body is taken from the
@@ -399,6 +502,63 @@ fn register_state_builtins(
     });
 }
 
+/// What a failed evaluation means for its request: which bound stopped it, whether its
+/// upstream failed (a failed fetch ends the evaluation: Nix cannot catch it), or else the
+/// app's own error.
+fn classify(
+    ev: &Evaluator,
+    e: Box<EvalError>,
+    call: &RouterCall,
+    shared: &Shared,
+    deadline: Instant,
+    failed_fetch: Option<FetchFailure>,
+) -> EngineError {
+    let stopped_by_memory = e.msg == INTERRUPTED
+        || ev
+            .interrupt
+            .as_ref()
+            .is_some_and(|flag| flag.load(std::sync::atomic::Ordering::Relaxed));
+    if let (true, Some(memory)) = (stopped_by_memory, &shared.memory) {
+        return EngineError::Overloaded(memory.describe());
+    }
+    if let Some(failure) =
+        failed_fetch.filter(|f| f.message == e.msg || e.msg.ends_with(&f.message))
+    {
+        return match failure.kind {
+            FailureKind::Upstream => EngineError::Upstream(failure.message),
+            FailureKind::Timeout => EngineError::UpstreamTimeout(failure.message),
+            FailureKind::Stopped => EngineError::Timeout(call.timeout),
+            FailureKind::Budget(bound) => EngineError::Exceeded(bound, failure.message),
+            FailureKind::App => eval_error(ev, &e, shared),
+        };
+    }
+    match e.kind {
+        // Past the deadline, whatever failed (the clock check, say) failed because time ran
+        // out.
+        _ if Instant::now() >= deadline => EngineError::Timeout(call.timeout),
+        ErrorKind::Limit(Limit::Time) => EngineError::Timeout(call.timeout),
+        ErrorKind::Limit(Limit::Steps) => {
+            EngineError::Exceeded(Bound::Steps, format!("the {}", e.msg))
+        }
+        ErrorKind::Limit(Limit::Memory) => {
+            EngineError::Exceeded(Bound::Memory, format!("the {}", e.msg))
+        }
+        ErrorKind::Limit(Limit::Depth) => {
+            EngineError::Exceeded(Bound::Depth, format!("the {}", e.msg))
+        }
+        _ => eval_error(ev, &e, shared),
+    }
+}
+
+/// Moves what the evaluation printed to the request's traces, counting what the
+/// evaluator already dropped past its own cap; says whether anything was printed.
+fn hand_traces(ev: &mut Evaluator, call: &RouterCall) -> bool {
+    let (printed, dropped) = ev.take_stderr();
+    call.traces.push_output(&printed);
+    call.traces.count_dropped(dropped);
+    !printed.is_empty() || dropped > 0
+}
+
 /// An evaluation error as the server shows it: Nix's text, and the first location that is
 /// in the app rather than in nixweb's router.
 fn eval_error(ev: &Evaluator, e: &EvalError, shared: &Shared) -> EngineError {
@@ -425,5 +585,41 @@ fn eval_error(ev: &Evaluator, e: &EvalError, shared: &Shared) -> EngineError {
     EngineError::Eval {
         message: message.trim_end().to_owned(),
         location,
+    }
+}
+
+/// Ways to make an evaluation fail as no app can, so tests can check that the pool
+/// survives it. Only in debug builds, and only when the server runs with
+/// `NIXWEB_TEST_HOOKS=1` in its environment: `builtins.nixwebTestHook "panic"` panics
+/// inside the evaluation, `"kill-thread"` makes the thread die after it (outside any
+/// catching).
+#[cfg(debug_assertions)]
+mod test_hooks {
+    use nixweb_eval::{Evaluator, Value};
+    use std::cell::Cell;
+
+    thread_local! {
+        static DIE: Cell<bool> = const { Cell::new(false) };
+    }
+
+    pub fn register(ev: &mut Evaluator) {
+        if std::env::var_os("NIXWEB_TEST_HOOKS").is_none_or(|v| v != "1") {
+            return;
+        }
+        ev.register_builtin("nixwebTestHook", 1, false, |ev, args| {
+            let what = ev.to_json(&args[0]).map_err(|e| e.msg)?;
+            match what.as_str() {
+                Some("panic") => panic!("test hook: a panicking evaluation"),
+                Some("kill-thread") => DIE.with(|die| die.set(true)),
+                _ => return Err("nixwebTestHook: \"panic\" or \"kill-thread\"".into()),
+            }
+            Ok(Value::Null)
+        });
+    }
+
+    pub fn die_if_asked() {
+        if DIE.with(|die| die.replace(false)) {
+            panic!("test hook: an evaluation thread dies");
+        }
     }
 }

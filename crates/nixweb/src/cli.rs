@@ -1,5 +1,6 @@
 //! Command-line flags.
 
+pub use crate::settings::Size;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
@@ -186,12 +187,38 @@ pub struct RunArgs {
     /// follow these, as with nix-instantiate.
     #[arg(short = 'I', long = "include", value_name = "NAME=PATH|PATH")]
     pub include: Vec<String>,
-    /// Embedded engine: let builtins.getEnv see this variable (repeatable).
+    /// Let builtins.getEnv see this variable (repeatable; the Nix engine hides every
+    /// variable unless restrict-eval is turned off).
     #[arg(long = "env", value_name = "NAME")]
     pub env: Vec<String>,
-    /// Embedded engine: let builtins.fetchurl fetch from this host, or * (repeatable).
+    /// Let builtins.fetchurl and fetchTarball fetch from this host (HOST, HOST:PORT or *;
+    /// repeatable).
     #[arg(long = "allow-fetch", value_name = "HOST")]
     pub allow_fetch: Vec<String>,
+    /// The server's memory ceiling (bytes, or with K, M, G; "off"): past it evaluations
+    /// are refused with 503 and running ones stopped [default: 3/4 of the machine's or the
+    /// cgroup's memory].
+    #[arg(long, value_name = "SIZE")]
+    pub max_memory: Option<Size>,
+    /// Embedded engine: seconds one fetch may take [default: 10].
+    #[arg(long, value_name = "SECONDS")]
+    pub fetch_timeout: Option<f64>,
+    /// Embedded engine: bytes a request may download, all fetches together [default: 16M].
+    #[arg(long, value_name = "SIZE")]
+    pub fetch_max_bytes: Option<Size>,
+    /// Embedded engine: bytes of files a request's fetchTarballs may unpack [default: 64M].
+    #[arg(long, value_name = "SIZE")]
+    pub fetch_max_unpacked: Option<Size>,
+    /// Embedded engine: files a request's fetchTarballs may unpack [default: 10000].
+    #[arg(long, value_name = "N")]
+    pub fetch_max_files: Option<u64>,
+    /// Nix engine: memory of each nix-instantiate (RLIMIT_DATA; bytes, or with K, M, G;
+    /// "off") [default: 3/4 of the machine's memory shared by the workers, 256M-4G].
+    #[arg(long, value_name = "SIZE")]
+    pub nix_max_memory: Option<Size>,
+    /// Nix engine: CPU seconds of each nix-instantiate [default: the eval timeout + 1].
+    #[arg(long, value_name = "SECONDS")]
+    pub nix_max_cpu: Option<u64>,
     /// Embedded engine: evaluation steps per request [default: 200000000]; over: 504.
     #[arg(long)]
     pub max_steps: Option<u64>,

@@ -152,9 +152,29 @@ pub(crate) fn open_app(app: &Path, serve: &ServeArgs, run: &RunArgs) -> Result<O
     });
     let engine: Arc<dyn Engine> = match settings.engine {
         EngineKind::Nix => {
+            let restricted = !settings
+                .nix_options
+                .iter()
+                .any(|(name, value)| name == "restrict-eval" && value == "false");
+            if restricted && !settings.env.is_empty() {
+                tracing::warn!(
+                    target: "nixweb",
+                    "the Nix engine evaluates with restrict-eval, under which builtins.getEnv gives \"\" for every \
+                     variable, the --env names ({}) included; if the app needs them, turn restrict-eval off \
+                     (--nix-option restrict-eval false) and lose Nix's file confinement",
+                    settings.env.join(", ")
+                );
+            }
             let config = NixConfig {
                 options: settings.nix_options.clone(),
                 search_path: settings.include.clone(),
+                env: visible_env(&settings).into_iter().collect(),
+                allow_fetch: settings.allow_fetch.clone(),
+                max_memory: settings
+                    .nix_max_memory
+                    .unwrap_or(Some(NixConfig::default_max_memory(workers))),
+                max_cpu_seconds: settings.nix_max_cpu,
+                memory: memory_ceiling(&settings),
                 ..NixConfig::default()
             };
             Arc::new(NixEngine::new(&entry, config)?)
@@ -211,14 +231,27 @@ pub(crate) fn open_app(app: &Path, serve: &ServeArgs, run: &RunArgs) -> Result<O
     })
 }
 
-fn embedded_config(settings: &Settings, workers: usize) -> Result<EmbeddedConfig> {
-    let mut env = std::collections::HashMap::new();
-    for name in &settings.env {
-        // A variable that is not set is simply absent, as getEnv makes it "".
-        if let Ok(value) = std::env::var(name) {
-            env.insert(name.clone(), value);
-        }
+/// The `--env` variables that are set, with their values. (One that is not set is simply
+/// absent, as getEnv makes it "".)
+fn visible_env(settings: &Settings) -> std::collections::HashMap<String, String> {
+    settings
+        .env
+        .iter()
+        .filter_map(|name| Some((name.clone(), std::env::var(name).ok()?)))
+        .collect()
+}
+
+/// `--max-memory`: the machine's default, off, or a number of bytes.
+fn memory_ceiling(settings: &Settings) -> Option<nixweb_app::memory::Ceiling> {
+    use nixweb_app::memory::Ceiling;
+    match settings.max_memory {
+        None => Some(Ceiling::for_this_machine()),
+        Some(bytes) => bytes.map(Ceiling::resident),
     }
+}
+
+fn embedded_config(settings: &Settings, workers: usize) -> Result<EmbeddedConfig> {
+    let env = visible_env(settings);
     Ok(EmbeddedConfig {
         workers,
         limits: nixweb_eval::Limits {
@@ -231,9 +264,13 @@ fn embedded_config(settings: &Settings, workers: usize) -> Result<EmbeddedConfig
         env,
         fetch: FetchConfig {
             allow_hosts: settings.allow_fetch.clone(),
-            ..FetchConfig::default()
+            timeout: settings.fetch_timeout,
+            max_bytes: settings.fetch_max_bytes,
+            max_unpacked_bytes: settings.fetch_max_unpacked,
+            max_files: settings.fetch_max_files,
         },
         response_cache: settings.response_cache,
+        memory: memory_ceiling(settings),
     })
 }
 

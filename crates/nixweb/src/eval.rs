@@ -4,7 +4,7 @@
 use crate::cli::{EngineKind, EvalArgs};
 use crate::settings::search_path_entries;
 use anyhow::{bail, Context, Result};
-use nixweb_engine_embedded::fetch::{FetchConfig, Fetcher};
+use nixweb_engine_embedded::fetch::{FetchConfig, Fetcher, RequestFetches};
 use nixweb_eval::io::{EvalIO, FetchRequest, FileType, StdIO};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -105,12 +105,15 @@ fn embedded(args: &EvalArgs, nixweb_entry: &str, runtime: &Path) -> Result<ExitC
     let downloads = runtime.join("downloads");
     std::fs::create_dir_all(&downloads).context("cannot create the downloads folder")?;
     let io = FetchingIO {
-        fetcher: Fetcher::new(
-            FetchConfig {
-                allow_hosts: args.allow_fetch.clone(),
-                ..FetchConfig::default()
-            },
-            downloads,
+        fetches: std::sync::Mutex::new(
+            Arc::new(Fetcher::new(
+                FetchConfig {
+                    allow_hosts: args.allow_fetch.clone(),
+                    ..FetchConfig::default()
+                },
+                downloads,
+            ))
+            .for_request(None, None),
         ),
     };
     let output = nixweb_eval::instantiate(&options, Arc::new(io));
@@ -188,7 +191,8 @@ fn nix(args: &EvalArgs, nixweb_entry: &str) -> Result<ExitCode> {
 /// The real file system and environment, as nix-instantiate sees them, and fetches from
 /// the hosts `--allow-fetch` names (the embedded engine's fetcher, with its limits).
 struct FetchingIO {
-    fetcher: Fetcher,
+    /// The whole evaluation is one "request" to the fetcher: one budget, one folder.
+    fetches: std::sync::Mutex<RequestFetches>,
 }
 
 impl EvalIO for FetchingIO {
@@ -220,6 +224,7 @@ impl EvalIO for FetchingIO {
         StdIO.current_time()
     }
     fn fetch(&self, request: &FetchRequest) -> Option<Result<PathBuf, String>> {
-        Some(self.fetcher.fetch(request, None))
+        let mut fetches = self.fetches.lock().unwrap_or_else(|e| e.into_inner());
+        Some(fetches.fetch(request))
     }
 }

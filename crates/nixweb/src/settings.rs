@@ -30,15 +30,22 @@ pub struct AppFile {
     pub db: Option<String>,
     pub allow_get_writes: Option<bool>,
     pub db_max_value: Option<usize>,
-    /// Embedded engine: search path entries (`name=path` or `path`), relative to the app.
+    /// Search path entries (`name=path` or `path`), relative to the app.
     #[serde(default)]
     pub include: Vec<String>,
-    /// Embedded engine: environment variables `builtins.getEnv` may see.
+    /// Environment variables `builtins.getEnv` may see.
     #[serde(default)]
     pub env: Vec<String>,
-    /// Embedded engine: hosts `builtins.fetchurl` may fetch from.
+    /// Hosts `builtins.fetchurl` may fetch from.
     #[serde(default)]
     pub allow_fetch: Vec<String>,
+    pub max_memory: Option<Size>,
+    pub fetch_timeout: Option<f64>,
+    pub fetch_max_bytes: Option<Size>,
+    pub fetch_max_unpacked: Option<Size>,
+    pub fetch_max_files: Option<u64>,
+    pub nix_max_memory: Option<Size>,
+    pub nix_max_cpu: Option<u64>,
     /// Embedded engine: answer requests from the response cache [default: true].
     pub response_cache: Option<bool>,
     pub max_steps: Option<u64>,
@@ -110,6 +117,16 @@ pub struct Settings {
     pub eval_memory: u64,
     #[serde(flatten)]
     pub web: crate::web::WebSettings,
+    /// None: the default, from the machine; `Some(None)`: off.
+    pub max_memory: Option<Option<u64>>,
+    pub fetch_timeout: Duration,
+    pub fetch_max_bytes: u64,
+    pub fetch_max_unpacked: u64,
+    pub fetch_max_files: u64,
+    /// None: the default, from the machine and the workers; `Some(None)`: off.
+    pub nix_max_memory: Option<Option<u64>>,
+    /// None: the evaluation timeout, rounded up, plus one.
+    pub nix_max_cpu: Option<u64>,
     /// Flattened: its fields are nixweb.toml keys too.
     #[serde(flatten)]
     pub http: HttpSettings,
@@ -190,6 +207,61 @@ fn seconds(name: &str, given: Option<f64>, default: f64) -> Result<Duration> {
         bail!("{name} must be a positive number of seconds, not {seconds}");
     }
     Ok(Duration::from_secs_f64(seconds))
+}
+
+/// A size in bytes, written as a number, optionally with K, M, G or T (powers of 1024),
+/// or `off` for no limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Size(pub Option<u64>);
+
+impl std::str::FromStr for Size {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Size, String> {
+        let text = text.trim();
+        if text.eq_ignore_ascii_case("off") {
+            return Ok(Size(None));
+        }
+        let (digits, shift) = match text.char_indices().last() {
+            Some((i, c)) if c.is_ascii_alphabetic() => {
+                let shift = match c.to_ascii_uppercase() {
+                    'K' => 10,
+                    'M' => 20,
+                    'G' => 30,
+                    'T' => 40,
+                    _ => {
+                        return Err(format!(
+                            "'{text}': a size is bytes, or a number with K, M, G or T, or off"
+                        ))
+                    }
+                };
+                (&text[..i], shift)
+            }
+            _ => (text, 0),
+        };
+        let number: u64 = digits.trim().parse().map_err(|_| {
+            format!("'{text}': a size is bytes, or a number with K, M, G or T, or off")
+        })?;
+        number
+            .checked_mul(1 << shift)
+            .map(|bytes| Size(Some(bytes)))
+            .ok_or_else(|| format!("'{text}' is too large"))
+    }
+}
+
+impl<'de> Deserialize<'de> for Size {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Size, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Written {
+            Bytes(u64),
+            Text(String),
+        }
+        match Written::deserialize(deserializer)? {
+            Written::Bytes(bytes) => Ok(Size(Some(bytes))),
+            Written::Text(text) => text.parse().map_err(serde::de::Error::custom),
+        }
+    }
 }
 
 impl Settings {
@@ -278,6 +350,13 @@ impl Settings {
                 .map(|pair| (pair[0].clone(), pair[1].clone())),
         );
         let dev = flags.dev || file.dev.unwrap_or(false);
+        let fetch_seconds = flags.fetch_timeout.or(file.fetch_timeout).unwrap_or(10.0);
+        if !(fetch_seconds.is_finite() && fetch_seconds > 0.0) {
+            bail!("the fetch timeout must be a positive number of seconds, not {fetch_seconds}");
+        }
+        let size = |flag: Option<Size>, key: Option<Size>, default: u64| {
+            flag.or(key).map_or(default, |s| s.0.unwrap_or(u64::MAX))
+        };
         Ok(Settings {
             engine: flags.engine.or(file.engine).unwrap_or(EngineKind::Embedded),
             eval_timeout,
@@ -313,6 +392,16 @@ impl Settings {
                 .unwrap_or(512 * 1024 * 1024),
             http,
             web,
+            max_memory: flags.max_memory.or(file.max_memory).map(|s| s.0),
+            fetch_timeout: Duration::from_secs_f64(fetch_seconds),
+            fetch_max_bytes: size(flags.fetch_max_bytes, file.fetch_max_bytes, 16 << 20),
+            fetch_max_unpacked: size(flags.fetch_max_unpacked, file.fetch_max_unpacked, 64 << 20),
+            fetch_max_files: flags
+                .fetch_max_files
+                .or(file.fetch_max_files)
+                .unwrap_or(10_000),
+            nix_max_memory: flags.nix_max_memory.or(file.nix_max_memory).map(|s| s.0),
+            nix_max_cpu: flags.nix_max_cpu.or(file.nix_max_cpu),
         })
     }
 }
@@ -430,6 +519,30 @@ mod tests {
         .unwrap();
         assert_eq!(s.include, ["file=/a", "flag=/f", "nixpkgs=/n", "/plain"]);
         assert!(merged("", &RunArgs::default()).unwrap().include.is_empty());
+    }
+
+    #[test]
+    fn sizes_take_units_and_off() {
+        assert_eq!("1048576".parse(), Ok(Size(Some(1 << 20))));
+        assert_eq!("512M".parse(), Ok(Size(Some(512 << 20))));
+        assert_eq!("2g".parse(), Ok(Size(Some(2 << 30))));
+        assert_eq!("off".parse(), Ok(Size(None)));
+        assert!("12X".parse::<Size>().is_err() && "M".parse::<Size>().is_err());
+        let s = Settings::merge(
+            file("max-memory = \"1G\"\nfetch-max-bytes = 100\nnix-max-memory = \"off\""),
+            &RunArgs::default(),
+            &ServeArgs::default(),
+            None,
+        )
+        .unwrap();
+        assert_eq!(s.max_memory, Some(Some(1 << 30)));
+        assert_eq!(s.fetch_max_bytes, 100);
+        assert_eq!(s.nix_max_memory, Some(None));
+        let s = merged("", &RunArgs::default()).unwrap();
+        assert_eq!(
+            (s.max_memory, s.fetch_max_unpacked, s.nix_max_memory),
+            (None, 64 << 20, None)
+        );
     }
 
     #[test]

@@ -139,12 +139,16 @@ fn silent_upstream() -> String {
 
 fn hanging_app() -> tempfile::TempDir {
     let url = silent_upstream();
-    app(&[(
-        "default.nix",
-        &format!(
-            r#"{{ slow.GET = builtins.readFile (builtins.fetchurl {{ url = "{url}"; name = "never"; }}); fast.GET = "fast"; }}"#
+    let host = url.trim_start_matches("http://").trim_end_matches('/');
+    app(&[
+        (
+            "default.nix",
+            &format!(
+                r#"{{ slow.GET = builtins.readFile (builtins.fetchurl {{ url = "{url}"; name = "never"; }}); fast.GET = "fast"; }}"#
+            ),
         ),
-    )])
+        ("nixweb.toml", &format!("allow-fetch = [\"{host}\"]\n")),
+    ])
 }
 
 /// nix-instantiate processes still running on files of this app.
