@@ -82,7 +82,7 @@ impl Traces {
             inner.dropped.bytes += (message.len() - cut) as u64;
         }
         inner.bytes += kept.len().max(1);
-        tracing::info!(target: "nixweb::trace", "id={}: trace: {kept}", self.id);
+        tracing::info!(target: "nixweb::trace", id = %self.id, "trace: {kept}");
         inner.kept.push(kept.to_owned());
     }
 
@@ -105,7 +105,7 @@ impl Traces {
                     if self.quiet {
                         continue;
                     }
-                    tracing::warn!(target: "nixweb::trace", "id={}: {line}", self.id);
+                    tracing::warn!(target: "nixweb::trace", id = %self.id, "{line}");
                 }
                 None => {
                     if let Some(message) = &mut message {
@@ -139,8 +139,9 @@ impl Traces {
         if new != Dropped::default() {
             tracing::info!(
                 target: "nixweb::trace",
-                "id={}: {} more bytes of trace output ({} more messages) dropped: a request logs at most {} bytes of it",
-                self.id, new.bytes, new.messages, self.limit
+                id = %self.id,
+                "{} more bytes of trace output ({} more messages) dropped: a request logs at most {} bytes of it",
+                new.bytes, new.messages, self.limit
             );
             inner.reported = inner.dropped;
         }

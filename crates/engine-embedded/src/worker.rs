@@ -153,7 +153,9 @@ fn serve(
 ) -> Result<serde_json::Value, EngineError> {
     if let Some(memory) = shared.memory.as_ref().filter(|m| m.is_over()) {
         // Dropped too: what it holds may be what keeps the process over the ceiling.
-        *loaded = None;
+        if loaded.take().is_some() {
+            nixweb_app::memory::release();
+        }
         return Err(EngineError::Overloaded(memory.describe()));
     }
     // Taken before the staleness check: a file changing between the two makes this
@@ -189,6 +191,9 @@ fn serve(
         }
         result
     }));
+    if current.is_none() && shared.memory.as_ref().is_some_and(|m| m.is_over()) {
+        nixweb_app::memory::release();
+    }
     match outcome {
         Ok(result) => {
             *loaded = current;
@@ -200,7 +205,7 @@ fn serve(
                 .map(|s| s.to_string())
                 .or_else(|| panic.downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "a panic".into());
-            tracing::error!(target: "nixweb::embedded", "id={}: the evaluation panicked ({what}); its evaluator is thrown away", call.request.id);
+            tracing::error!(target: "nixweb::embedded", id = %call.request.id, "the evaluation panicked ({what}); its evaluator is thrown away");
             discard(current);
             Err(EngineError::Internal(format!(
                 "the evaluation failed inside nixweb ({what}); this is a bug in nixweb"

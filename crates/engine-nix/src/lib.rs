@@ -274,7 +274,7 @@ impl NixEngine {
         };
         if status.success() {
             if !other.trim().is_empty() {
-                tracing::debug!(target: "nixweb::nix", "id={}: {}", call.request.id, other.trim_end());
+                tracing::debug!(target: "nixweb::nix", id = %call.request.id, "{}", other.trim_end());
             }
             return serde_json::from_slice(&stdout).map_err(|e| EngineError::Eval {
                 message: format!("nix-instantiate printed something that is not JSON ({e})"),

@@ -23,8 +23,10 @@ fn main() -> std::process::ExitCode {
     if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
         unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 1000) };
     }
-    // A worker that served an evaluation holding much memory gives it back at once: idle,
-    // its thread would keep it (mimalloc purges when the thread allocates again).
+    // Engines ask for freed memory back at once where mimalloc's own pace would leave it
+    // resident: a worker after an evaluation that held much (idle, its thread would keep
+    // it: mimalloc purges when the thread allocates again), and past the memory ceiling,
+    // where nothing allocates.
     // SAFETY: mi_collect only works on the calling thread's heap (and abandoned ones).
     nixweb_app::memory::set_release(|| unsafe { libmimalloc_sys::mi_collect(true) });
     let cli = cli::Cli::parse();
