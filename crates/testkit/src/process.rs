@@ -5,7 +5,9 @@
 //! [`ServerProcess::start`] runs the `nixweb` binary (tests pass
 //! `env!("CARGO_BIN_EXE_nixweb")`) with `serve APP --port 0` and the given flags, and learns
 //! the port from the line it prints. The child's standard error is kept, its last 256 KiB
-//! only, so a test can show what the server logged. After each hostile request a test calls
+//! only, so a test can show what the server logged (nixweb writes its log from a thread of
+//! its own, so a line may reach the pipe a moment after the response it belongs to:
+//! [`ServerProcess::stderr`] waits until the log has been quiet for a moment). After each hostile request a test calls
 //! [`ServerProcess::assert_healthy`]: the process is alive, a normal request answers 200
 //! within seconds, and its resident memory is under the test's bound.
 
@@ -26,9 +28,18 @@ pub struct ServerProcess {
     address: SocketAddr,
     /// "http" or "https", from the line the server printed.
     scheme: String,
-    stderr: Arc<Mutex<VecDeque<u8>>>,
+    stderr: Arc<Mutex<Tail>>,
     client: reqwest::blocking::Client,
 }
+
+/// The end of the child's standard error, and when it last grew.
+struct Tail {
+    bytes: VecDeque<u8>,
+    grew: Instant,
+}
+
+/// The log counts as written once it has not grown for this long.
+const QUIET: Duration = Duration::from_millis(300);
 
 impl ServerProcess {
     /// Starts `nixweb serve APP --port 0 FLAGS…` and waits (up to a minute) until it listens.
@@ -95,7 +106,10 @@ impl ServerProcess {
     /// Starts the command and waits (up to a minute) until it listens.
     fn launch(mut command: Command) -> Self {
         let mut child = command.spawn().expect("nixweb starts");
-        let stderr = Arc::new(Mutex::new(VecDeque::new()));
+        let stderr = Arc::new(Mutex::new(Tail {
+            bytes: VecDeque::new(),
+            grew: Instant::now(),
+        }));
         keep_tail(child.stderr.take().expect("piped stderr"), stderr.clone());
         let (scheme, address) = wait_for_address(&mut child, &stderr);
         let client = reqwest::blocking::Client::builder()
@@ -181,10 +195,21 @@ impl ServerProcess {
         proc_status_kib(self.child.id(), "VmHWM:")
     }
 
-    /// What the child wrote to standard error so far (its last 256 KiB).
+    /// What the child wrote to standard error so far (its last 256 KiB), once nothing was
+    /// added to it for a moment after this call (at most 3 s), so that what the server
+    /// logged about a request it answered is there.
     pub fn stderr(&self) -> String {
-        let tail = self.stderr.lock().expect("stderr lock");
-        String::from_utf8_lossy(&tail.iter().copied().collect::<Vec<u8>>()).into_owned()
+        let called = Instant::now();
+        loop {
+            let tail = self.stderr.lock().expect("stderr lock");
+            let quiet_since = tail.grew.max(called);
+            if quiet_since.elapsed() >= QUIET || called.elapsed() >= Duration::from_secs(3) {
+                let bytes: Vec<u8> = tail.bytes.iter().copied().collect();
+                return String::from_utf8_lossy(&bytes).into_owned();
+            }
+            drop(tail);
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 
     /// Whether the child's log comes to contain `needle` within `within` (log lines reach
@@ -342,7 +367,7 @@ pub fn raise_own_descriptor_limit() {
     }
 }
 
-fn keep_tail(mut from: impl Read + Send + 'static, into: Arc<Mutex<VecDeque<u8>>>) {
+fn keep_tail(mut from: impl Read + Send + 'static, into: Arc<Mutex<Tail>>) {
     std::thread::spawn(move || {
         let mut buffer = [0u8; 8192];
         while let Ok(n) = from.read(&mut buffer) {
@@ -350,16 +375,17 @@ fn keep_tail(mut from: impl Read + Send + 'static, into: Arc<Mutex<VecDeque<u8>>
                 break;
             }
             let mut tail = into.lock().expect("stderr lock");
-            tail.extend(&buffer[..n]);
-            let excess = tail.len().saturating_sub(STDERR_TAIL);
-            tail.drain(..excess);
+            tail.bytes.extend(&buffer[..n]);
+            let excess = tail.bytes.len().saturating_sub(STDERR_TAIL);
+            tail.bytes.drain(..excess);
+            tail.grew = Instant::now();
         }
     });
 }
 
 /// Reads the child's stdout until "nixweb listening on http://ADDR" (or https), then drains
 /// the rest in the background so the child never blocks on a full pipe.
-fn wait_for_address(child: &mut Child, stderr: &Arc<Mutex<VecDeque<u8>>>) -> (String, SocketAddr) {
+fn wait_for_address(child: &mut Child, stderr: &Arc<Mutex<Tail>>) -> (String, SocketAddr) {
     let stdout = child.stdout.take().expect("piped stdout");
     let (sender, receiver) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
@@ -383,7 +409,7 @@ fn wait_for_address(child: &mut Child, stderr: &Arc<Mutex<VecDeque<u8>>>) -> (St
             let log = stderr.lock().expect("stderr lock");
             panic!(
                 "nixweb serve did not start listening within a minute; its log:\n{}",
-                String::from_utf8_lossy(&log.iter().copied().collect::<Vec<u8>>())
+                String::from_utf8_lossy(&log.bytes.iter().copied().collect::<Vec<u8>>())
             );
         }
     }
