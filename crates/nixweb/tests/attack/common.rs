@@ -216,6 +216,46 @@ pub fn not_tls() -> String {
     address
 }
 
+/// An app whose routes fetch from failing upstreams on loopback: `/refused` (nobody
+/// listens), `/hang` (never answers), `/tls` (no TLS where TLS is asked for), `/status`
+/// (404). Returns it with the upstreams' `host:port`s, to allow.
+pub fn failing_upstreams_app() -> (tempfile::TempDir, [String; 3]) {
+    let host = upstream(vec![("/hang", Reply::Hang)]);
+    let garbage = not_tls();
+    let refused = refusing_port();
+    let dir = app(&[(
+        "default.nix",
+        &routes(&format!(
+            r#"
+  refused.GET = req: builtins.readFile (builtins.fetchurl "http://{refused}/x");
+  hang.GET = req: builtins.readFile (builtins.fetchurl "http://{host}/hang");
+  tls.GET = req: builtins.readFile (builtins.fetchurl "https://{garbage}/x");
+  status.GET = req: builtins.readFile (builtins.fetchurl "http://{host}/nothing-here");
+"#
+        )),
+    )]);
+    (dir, [refused, host, garbage])
+}
+
+/// GETs each `(path, status, cause)` of a server started with `--dev`: the status, and the
+/// cause on the page and in the log; then the health check.
+pub fn assert_failures(server: &mut ServerProcess, cases: &[(&str, u16, &str)], rss_mib: u64) {
+    for &(path, status, cause) in cases {
+        let response = server
+            .get(path)
+            .unwrap_or_else(|| panic!("GET {path}: no answer"));
+        let got = response.status().as_u16();
+        let page = response.text().unwrap_or_default();
+        assert_eq!(got, status, "{path}: {page}");
+        assert!(
+            page.contains(cause),
+            "{path}: the page names the cause: {page}"
+        );
+        assert!(logged(server, cause), "{path}: the log names the cause");
+        server.assert_healthy(path, "/health", RECOVERY, rss_mib);
+    }
+}
+
 /// A loopback port nobody listens on (bound, then closed).
 pub fn refusing_port() -> String {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a loopback port");

@@ -186,49 +186,26 @@ fn a_trace_flood_stays_in_the_child_and_the_log_is_capped() {
 
 #[test]
 fn upstream_failures_are_502_and_504_with_their_cause() {
-    let host = upstream(vec![("/hang", Reply::Hang)]);
-    let garbage = not_tls();
-    let refused = refusing_port();
-    let dir = app(&[(
-        "default.nix",
-        &routes(&format!(
-            r#"
-  refused.GET = req: builtins.readFile (builtins.fetchurl "http://{refused}/x");
-  hang.GET = req: builtins.readFile (builtins.fetchurl "http://{host}/hang");
-  tls.GET = req: builtins.readFile (builtins.fetchurl "https://{garbage}/x");
-  status.GET = req: builtins.readFile (builtins.fetchurl "http://{host}/nothing-here");
-"#
-        )),
-    )]);
-    let mut server = serve_nix(
-        &dir,
-        &[
-            "--eval-timeout",
-            "3",
-            "--dev",
-            "--allow-fetch",
-            &refused,
-            "--allow-fetch",
-            &host,
-            "--allow-fetch",
-            &garbage,
-        ],
-    );
-    for (path, status, cause) in [
+    let (dir, [refused, host, garbage]) = failing_upstreams_app();
+    let flags = [
+        "--eval-timeout",
+        "3",
+        "--dev",
+        "--allow-fetch",
+        &refused,
+        "--allow-fetch",
+        &host,
+        "--allow-fetch",
+        &garbage,
+    ];
+    let mut server = serve_nix(&dir, &flags);
+    let cases = [
         ("/refused", 502, "Couldn't connect to server"),
         ("/tls", 502, "SSL"),
         ("/status", 502, "HTTP error 404"),
         ("/hang", 504, "longer than 3s"),
-    ] {
-        let (got, page) = get(&server, path);
-        assert_eq!(got, status, "{path}: {page}");
-        assert!(
-            page.contains(cause),
-            "{path}: the page names the cause: {page}"
-        );
-        assert!(logged(&server, cause), "{path}: the log names the cause");
-        server.assert_healthy(path, "/health", RECOVERY, RSS_MIB);
-    }
+    ];
+    assert_failures(&mut server, &cases, RSS_MIB);
 }
 
 #[test]
