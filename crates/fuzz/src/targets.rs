@@ -207,6 +207,7 @@ fn http(input: &str) {
         request: Arc::new(request),
         timeout: Duration::from_secs(2),
         state: None,
+        traces: Arc::new(nixweb_app::trace::Traces::unlogged()),
     };
     if let Ok(result) = echo.runtime.block_on(echo.engine.run_router(call)) {
         let _ = nixweb_app::outcome::parse_outcome(&result);

@@ -128,6 +128,11 @@ impl Nixweb {
                     request: Arc::new(with_error),
                     timeout: self.config().eval_timeout.min(ERROR_PAGE_TIMEOUT),
                     state: None,
+                    // The error page's own trace output, logged under the request's id.
+                    traces: Arc::new(nixweb_app::trace::Traces::new(
+                        id,
+                        nixweb_app::trace::DEFAULT_LIMIT,
+                    )),
                 })
                 .await
                 .map_err(Failure::Engine),
