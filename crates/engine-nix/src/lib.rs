@@ -120,6 +120,9 @@ pub struct NixEngine {
     app_file: PathBuf,
     config: NixConfig,
     workdir: nixweb_app::workdir::WorkDir,
+    /// Where the server puts uploaded files: on the search path, so that restrict-eval
+    /// lets the app read them.
+    uploads: PathBuf,
     /// The router, and the library on the search path as `nixweb`.
     runtime: RuntimeFiles,
     next_request: AtomicU64,
@@ -140,11 +143,14 @@ impl NixEngine {
             nixweb_app::write_runtime(workdir.path()).map_err(|e| unavailable("the router", e))?;
         std::fs::create_dir(workdir.path().join("requests"))
             .map_err(|e| unavailable("the requests folder", e))?;
+        let uploads = workdir.path().join("uploads");
+        std::fs::create_dir(&uploads).map_err(|e| unavailable("the uploads folder", e))?;
         Ok(NixEngine {
             app_file: app_file.to_owned(),
             memory: config.memory.map(MemoryGuard::start),
             config,
             workdir,
+            uploads,
             runtime,
             next_request: AtomicU64::new(0),
         })
@@ -164,8 +170,9 @@ impl NixEngine {
             "--show-trace",
         ]);
         // <nixweb/…> is the library that ships with nixweb. The other entries are what
-        // restrict-eval lets the evaluation read: the app's folder, the router and this
-        // request's file (files, not their folder: other requests' files stay out).
+        // restrict-eval lets the evaluation read: the app's folder, the router, this
+        // request's file (files, not their folder: other requests' files stay out) and
+        // uploaded files.
         let app_dir = self.app_file.parent().unwrap_or(Path::new("/"));
         cmd.arg("-I")
             .arg(format!("nixweb={}", self.runtime.lib.display()));
@@ -176,6 +183,7 @@ impl NixEngine {
             ("nixweb-app", app_dir),
             ("nixweb-router", &self.runtime.router),
             ("nixweb-request", request_file),
+            ("nixweb-uploads", &self.uploads),
         ] {
             cmd.arg("-I").arg(format!("{name}={}", path.display()));
         }
@@ -342,9 +350,9 @@ impl Engine for NixEngine {
         "nix"
     }
 
-    /// Nix reads any file the server's user can: the engine's own private folder will do.
+    /// A folder of its own in the engine's working folder, on the search path.
     fn upload_dir(&self) -> &Path {
-        self.workdir.path()
+        &self.uploads
     }
 
     fn reads_state_over_http(&self) -> bool {

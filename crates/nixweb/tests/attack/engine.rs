@@ -108,7 +108,7 @@ fn past_the_memory_ceiling_evaluations_stop_and_the_server_recovers() {
         &[
             "--max-memory",
             "300M",
-            "--max-values",
+            "--eval-memory",
             "4000000000",
             "--max-steps",
             "4000000000",
