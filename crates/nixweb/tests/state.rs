@@ -44,7 +44,14 @@ fn sqlite(dir: &Path) -> String {
 }
 
 fn post(server: &TestServer, path: &str) -> StatusCode {
-    server.request(Method::POST, path).send().unwrap().status()
+    // Serializability is the point, not speed: on a loaded machine the last of 200
+    // Nix-engine increments queue longer than the test client's usual minute.
+    server
+        .request(Method::POST, path)
+        .timeout(std::time::Duration::from_secs(300))
+        .send()
+        .unwrap()
+        .status()
 }
 
 /// `n` increments from `n` threads at once.
