@@ -97,9 +97,16 @@ impl Evaluator {
         emptied
     }
 
-    /// Empties every remembered scope (used when the evaluator goes away).
+    /// Empties every remembered scope and every global (used when the evaluator goes
+    /// away): globals refer to each other and to themselves (`builtins.builtins`), a cycle
+    /// that would otherwise keep every builtin allocated after the evaluator is gone.
     fn break_all_cycles(&mut self) {
         let mut dropped = Vec::new();
+        for global in &self.globals {
+            if let Ok(mut s) = global.0.try_borrow_mut() {
+                dropped.push(std::mem::replace(&mut *s, ThunkState::Blackhole));
+            }
+        }
         for weak in std::mem::take(&mut self.cyclic_envs) {
             if let Some(env) = weak.upgrade() {
                 for slot in env.slots.iter() {

@@ -378,3 +378,31 @@ fn deeply_nested_source_is_a_parse_error_not_a_crash() {
         }
     }
 }
+
+#[test]
+fn a_dropped_evaluator_gives_back_what_it_held() {
+    // Servers drop an evaluator after every request that fetched: what one keeps after it
+    // is gone would grow the process by that much per such request.
+    let held_after = |n: usize| {
+        std::thread::spawn(move || {
+            for _ in 0..n {
+                let mut ev = Evaluator::with_limits(Arc::new(StdIO), limits());
+                ev.eval_expr_str(
+                    "builtins.length (builtins.attrNames builtins)",
+                    Path::new("/"),
+                )
+                .unwrap();
+                drop(ev);
+            }
+            nixweb_eval::alloc::thread_held().expect("the counting allocator is installed")
+        })
+        .join()
+        .unwrap()
+    };
+    let (few, many) = (held_after(5), held_after(200));
+    // Each evaluator held tens of kilobytes; 195 more may leave a few bytes of caches.
+    assert!(
+        many - few < 64 * 1024,
+        "200 dropped evaluators held {many} bytes, 5 held {few}"
+    );
+}
