@@ -97,6 +97,11 @@ impl ServerProcess {
             .arg(app.as_ref())
             .args(["--port", "0"])
             .args(flags)
+            // As a server runs in production: with RUST_BACKTRACE (which test runs often
+            // set), the first panic reads the binary's debug info into memory for good,
+            // hundreds of MiB for a debug build, which the RSS bounds are not about.
+            .env_remove("RUST_BACKTRACE")
+            .env_remove("RUST_LIB_BACKTRACE")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
