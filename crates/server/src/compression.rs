@@ -6,6 +6,7 @@
 
 use crate::compressed::{Compressed, CompressedCache, Key};
 use axum::body::Body;
+use bytes::Bytes;
 use http::{header, Extensions, HeaderMap, Method, Request, Response, StatusCode, Version};
 use std::convert::Infallible;
 use std::future::Future;
@@ -56,7 +57,8 @@ where
     let mut body = Body::new(body);
     if let Some(Pending(key)) = parts.extensions.remove::<Pending>() {
         if let Some(encoding) = parts.headers.get(header::CONTENT_ENCODING).cloned() {
-            // Compressing an in-memory body cannot fail; if it did, nothing is kept.
+            // A file's body is read from disk here: if reading fails, nothing is kept and
+            // the client's transfer fails, as it does when the body is streamed.
             match axum::body::to_bytes(body, usize::MAX).await {
                 Ok(bytes) => {
                     cache.insert(
@@ -68,7 +70,10 @@ where
                     );
                     body = Body::from(bytes);
                 }
-                Err(_) => body = Body::empty(),
+                Err(e) => {
+                    body =
+                        Body::from_stream(futures_util::stream::once(async { Err::<Bytes, _>(e) }))
+                }
             }
         }
     }
@@ -296,5 +301,47 @@ mod tests {
         )
         .unwrap();
         assert_eq!(plain, other.as_bytes());
+    }
+
+    /// A body of a known length that fails when read, as a file can.
+    struct FailingFile;
+
+    impl http_body::Body for FailingFile {
+        type Data = Bytes;
+        type Error = std::io::Error;
+
+        fn poll_frame(
+            self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, Self::Error>>> {
+            std::task::Poll::Ready(Some(Err(std::io::Error::other("the disk failed"))))
+        }
+
+        fn size_hint(&self) -> http_body::SizeHint {
+            http_body::SizeHint::with_exact(5000)
+        }
+    }
+
+    #[tokio::test]
+    async fn a_body_that_fails_while_kept_fails_the_transfer_and_is_not_kept() {
+        let cache = CompressedCache::default();
+        let request = Request::builder()
+            .header(header::ACCEPT_ENCODING, "gzip")
+            .body(Body::empty())
+            .unwrap();
+        let response = around(&cache, request, |_| async {
+            let mut r = Response::new(Body::new(FailingFile));
+            r.headers_mut()
+                .insert(header::CONTENT_TYPE, "text/css".parse().unwrap());
+            r.headers_mut()
+                .insert(header::ETAG, "\"file\"".parse().unwrap());
+            r.extensions_mut().insert(crate::compressed::Identified);
+            r
+        })
+        .await;
+        assert!(axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .is_err());
+        assert_eq!(cache.bytes(), 0);
     }
 }
