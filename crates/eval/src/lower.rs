@@ -120,6 +120,9 @@ fn parse_and_lower_here(
         (Some(e), None) | (None, Some(e)) => return Err(e),
         (None, None) => {}
     }
+    if text.contains('\0') {
+        refuse_nul_in_strings(&parse.syntax(), file)?;
+    }
     let root = parse.tree();
     let expr = root.expr().ok_or_else(|| ParseError {
         msg: "syntax error, unexpected end of file".into(),
@@ -150,6 +153,30 @@ fn parse_and_lower_here(
         expr,
         warnings: l.warnings,
     })
+}
+
+/// A string literal (of a value or an attribute name) holding a NUL byte is refused, as
+/// current Nix's lexer does (2.8 cut it short there); NUL elsewhere is rnix's to judge.
+fn refuse_nul_in_strings(root: &rnix::SyntaxNode, file: u32) -> PResult<()> {
+    for token in root
+        .descendants_with_tokens()
+        .filter_map(|e| e.into_token())
+    {
+        if token.kind() != rnix::SyntaxKind::TOKEN_STRING_CONTENT {
+            continue;
+        }
+        if let Err(msg) = crate::value::refuse_nul(token.text()) {
+            return Err(ParseError {
+                msg,
+                pos: Pos {
+                    file,
+                    offset: u32::from(token.text_range().start()),
+                },
+                first: None,
+            });
+        }
+    }
+    Ok(())
 }
 
 fn convert_parse_error(err: &rnix::ParseError, file: u32, text: &str) -> ParseError {

@@ -44,6 +44,19 @@ impl NixStr {
     }
 }
 
+/// Current Nix refuses a NUL byte in a string where text becomes a Nix string (source
+/// literals, `fromTOML`); Nix 2.8 cut the string short there without a word. The message
+/// shows each NUL as `␀`.
+pub fn refuse_nul(s: &str) -> Result<(), String> {
+    if !s.contains('\0') {
+        return Ok(());
+    }
+    Err(format!(
+        "input string '{}' cannot be represented as Nix string because it contains null bytes",
+        s.replace('\0', "\u{2400}")
+    ))
+}
+
 pub type PrimOpFn = fn(&mut crate::eval::Evaluator, &[Thunk], Pos) -> crate::error::EResult<Value>;
 
 /// A builtin supplied by the host; may capture state.

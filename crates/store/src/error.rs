@@ -67,8 +67,10 @@ pub enum Error {
     InvalidOutputHashMode(String),
     #[error("duplicate derivation output '{0}'")]
     DuplicateOutput(String),
-    #[error("invalid derivation output name 'drv'")]
-    OutputNamedDrv,
+    /// `drv` (refused by Nix 2.8) or `drvPath` (by current Nix; 2.8 made a malformed
+    /// result with two `drvPath` attributes).
+    #[error("invalid derivation output name '{0}'")]
+    ReservedOutputName(String),
     #[error("derivation cannot have an empty set of outputs")]
     NoOutputs,
     /// For the evaluator: what Nix 2.8 says when `derivationStrict` gets no `name`.

@@ -54,7 +54,7 @@ impl ContextElem {
 }
 
 /// Validates the `outputs` attribute as Nix does while walking the attributes: no
-/// duplicates, none called `drv`, not empty.
+/// duplicates, none called `drv` (as 2.8) or `drvPath` (as current Nix), not empty.
 pub fn check_outputs<S: AsRef<str>>(outputs: &[S]) -> Result<BTreeSet<String>> {
     let mut set = BTreeSet::new();
     for output in outputs {
@@ -62,9 +62,9 @@ pub fn check_outputs<S: AsRef<str>>(outputs: &[S]) -> Result<BTreeSet<String>> {
         if set.contains(output) {
             return Err(Error::DuplicateOutput(output.to_owned()));
         }
-        // An output called drv would clash with the drvPath attribute.
-        if output == "drv" {
-            return Err(Error::OutputNamedDrv);
+        // Outputs become attributes beside `drvPath`: one called so would clash with it.
+        if output == "drv" || output == "drvPath" {
+            return Err(Error::ReservedOutputName(output.to_owned()));
         }
         set.insert(output.to_owned());
     }

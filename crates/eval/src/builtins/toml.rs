@@ -5,13 +5,24 @@ use crate::error::err;
 use crate::source::Pos;
 use crate::value::*;
 
+/// A NUL byte in a key or string is refused in current Nix's words (2.8 cut it short).
+fn no_nul(s: &str) -> Result<(), String> {
+    refuse_nul(s).map_err(|msg| format!("while parsing TOML: error: {}", msg))
+}
+
+/// The message in `Err` is whole: 2.8's for what it refuses, current Nix's for NUL bytes.
 fn from_toml(v: &toml::Value) -> Result<Value, String> {
     Ok(match v {
-        toml::Value::String(s) => Value::str(s.as_str()),
+        toml::Value::String(s) => {
+            no_nul(s)?;
+            Value::str(s.as_str())
+        }
         toml::Value::Integer(i) => Value::Int(*i),
         toml::Value::Float(f) => Value::Float(*f),
         toml::Value::Boolean(b) => Value::Bool(*b),
-        toml::Value::Datetime(_) => return Err("Dates and times are not supported".into()),
+        toml::Value::Datetime(_) => {
+            return Err("while parsing a TOML string: Dates and times are not supported".into())
+        }
         toml::Value::Array(items) => {
             let mut out = Vec::with_capacity(items.len());
             for i in items {
@@ -22,6 +33,7 @@ fn from_toml(v: &toml::Value) -> Result<Value, String> {
         toml::Value::Table(t) => {
             let mut entries = Vec::with_capacity(t.len());
             for (k, v) in t {
+                no_nul(k)?;
                 entries.push(Attr {
                     name: k.as_str().into(),
                     value: Thunk::value(from_toml(v)?),
@@ -39,7 +51,7 @@ pub fn register(reg: &mut Registry) {
         match s.s.parse::<toml::Table>() {
             Ok(t) => match from_toml(&toml::Value::Table(t)) {
                 Ok(v) => Ok(v),
-                Err(msg) => err(format!("while parsing a TOML string: {}", msg), pos),
+                Err(msg) => err(msg, pos),
             },
             Err(e) => err(format!("while parsing a TOML string: {}", e.message()), pos),
         }
