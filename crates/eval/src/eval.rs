@@ -43,7 +43,10 @@ pub struct Limits {
 }
 
 pub struct Evaluator {
+    /// The host's `EvalIO` behind `produced`: every read goes through both.
     pub io: Arc<dyn EvalIO>,
+    /// Store paths this evaluation produced, readable through `io` (see `produced`).
+    pub produced: Arc<crate::produced::ProducedIO>,
     pub sources: Sources,
     pub globals: Vec<Thunk>,
     pub global_names: HashMap<Rc<str>, u32>,
@@ -104,8 +107,10 @@ pub(crate) const STACK_GROW: usize = 4 * 1024 * 1024;
 
 impl Evaluator {
     pub fn new(io: Arc<dyn EvalIO>) -> Evaluator {
+        let produced = Arc::new(crate::produced::ProducedIO::new(io));
         let mut ev = Evaluator {
-            io,
+            io: produced.clone(),
+            produced,
             sources: Sources::default(),
             globals: Vec::new(),
             global_names: HashMap::new(),

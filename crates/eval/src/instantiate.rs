@@ -124,11 +124,13 @@ fn run(ev: &mut Evaluator, opts: &InstantiateOptions, stdout: &mut String) -> ER
             OutputFormat::Json => {
                 let mut ctx = Context::new();
                 let mut out = String::new();
+                // Paths are copied to the store and printed as their store paths, as
+                // 2.8 does (issue 13 cause 13).
                 crate::builtins::json::to_json_with(
                     ev,
                     &v,
                     Pos::NONE,
-                    false,
+                    true,
                     opts.strict,
                     &mut ctx,
                     &mut out,

@@ -33,6 +33,7 @@ pub mod lower;
 mod nesting;
 pub mod ops;
 pub mod print;
+pub mod produced;
 pub mod settings;
 pub mod show;
 pub mod source;

@@ -10,6 +10,7 @@ use super::Registry;
 use crate::error::{err, EResult, ErrorKind, EvalError};
 use crate::eval::{io_msg, Evaluator};
 use crate::io::{EvalIO, FileType};
+use crate::produced::Produced;
 use crate::source::Pos;
 use crate::value::*;
 
@@ -59,7 +60,9 @@ fn node_type_name(kind: NodeKind) -> &'static str {
 /// The store path `path` would get when copied (as `"${./p}"` does); memoised.
 pub fn copy_path_to_store(ev: &mut Evaluator, path: &str, pos: Pos) -> EResult<String> {
     if let Some(p) = ev.copied_paths.get(path) {
-        return Ok(p.clone());
+        let p = p.clone();
+        produce_copy(ev, &p, path, None);
+        return Ok(p);
     }
     let (result, _) = add_path(ev, path, None, true, None, pos)?;
     // Paths may come from requests: the memo starts over rather than grow.
@@ -98,6 +101,8 @@ pub fn add_path(
         FileIngestionMethod::Flat
     };
     let failure: RefCell<Option<Box<EvalError>>> = RefCell::new(None);
+    // What the filter kept: only that of the copy is readable (see `produced`).
+    let kept = RefCell::new(filter.as_ref().map(|_| std::collections::HashSet::new()));
     let result = match filter {
         Some(f) => {
             let mut filter_fn = |p: &Path, kind: NodeKind| -> nixweb_store::Result<bool> {
@@ -121,7 +126,14 @@ pub fn add_path(
                     }
                 })();
                 match r {
-                    Ok(b) => Ok(b),
+                    Ok(b) => {
+                        if b {
+                            if let Some(kept) = kept.borrow_mut().as_mut() {
+                                kept.insert(p.to_path_buf());
+                            }
+                        }
+                        Ok(b)
+                    }
                     Err(e) => {
                         *failure.borrow_mut() = Some(e);
                         Err(nixweb_store::Error::Io {
@@ -139,9 +151,27 @@ pub fn add_path(
         return Err(e);
     }
     match result {
-        Ok((sp, hash)) => Ok((store.print(&sp), hash)),
+        Ok((sp, hash)) => {
+            let sp = store.print(&sp);
+            produce_copy(ev, &sp, path, kept.into_inner());
+            Ok((sp, hash))
+        }
         Err(e) => err(e.to_string(), pos),
     }
+}
+
+/// Makes the store path `store_path` readable as a copy of `source` (see `produced`).
+fn produce_copy(
+    ev: &Evaluator,
+    store_path: &str,
+    source: &str,
+    kept: Option<std::collections::HashSet<std::path::PathBuf>>,
+) {
+    let copy = Produced::Copy {
+        source: source.into(),
+        kept,
+    };
+    ev.produced.register(ev.store.as_str(), store_path, copy);
 }
 
 fn path_ctx_string(p: String) -> Value {
@@ -297,7 +327,10 @@ pub fn register(reg: &mut Registry) {
         match store.make_text_path(&name.s, contents.s.as_bytes(), &refs) {
             Ok(sp) => {
                 ev.known.insert_references(sp.clone(), refs);
-                Ok(path_ctx_string(store.print(&sp)))
+                let printed = store.print(&sp);
+                let text = Produced::Text(contents.s.as_bytes().into());
+                ev.produced.register(ev.store.as_str(), &printed, text);
+                Ok(path_ctx_string(printed))
             }
             Err(e) => err(e.to_string(), pos),
         }
