@@ -63,3 +63,11 @@ false || 1
 let f = x: x; in builtins.elem f [ f ]
 let f = x: x; in [ f 42 ] > [ f 21 ]
 let x = throw "x"; in [ x ] == [ x ]
+# … and through variables bound to variables, attributes and builtin arguments alike
+let f = x: x; g = f; in [ f ] == [ g ]
+let f = x: x; in { a = f; } == { a = f; }
+let s = { inherit f; }; f = x: x; in [ s ] == [ s ]
+let f = x: x; in [ f ] < [ f 1 ]
+let x = throw "y"; in { a = x; } == { a = x; }
+builtins.elem (throw "x") [ ]
+let f = x: x; in builtins.elem f (map (x: x) [ f ])

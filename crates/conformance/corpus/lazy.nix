@@ -8,3 +8,5 @@ let y = 1 + 1; in { x = y; }
 # issue 13 cause 10: a variable bound to an evaluated value prints that value
 rec { x = y; y = 123; }
 rec { a = 1; b = a; c = b; }
+let a = "s"; b = a; in { c = b; }
+rec { p = q; q = r; r = [ 1 ]; }

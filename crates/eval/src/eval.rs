@@ -295,9 +295,31 @@ impl Evaluator {
         self.eval(&e, &env)
     }
 
+    /// As 2.8's `resolveExprPath`: while the path names a symbolic link, its target
+    /// (relative to the link's folder) instead; folders above it stay as written. So a
+    /// file imported through a link and by its own name is one import (pointer-equal
+    /// values), and its relative paths start where it lies.
+    fn follow_final_links(&self, path: &Path) -> PathBuf {
+        use std::os::unix::ffi::OsStringExt;
+        let mut path = path.to_path_buf();
+        // 2.8 gives up after as many; reading the path then reports the loop.
+        for _ in 0..1024 {
+            if self.io.file_type(&path) != Some(crate::io::FileType::Symlink) {
+                break;
+            }
+            let Ok(target) = self.io.read_link(&path) else {
+                break;
+            };
+            let target = PathBuf::from(std::ffi::OsString::from_vec(target));
+            let joined = path.parent().unwrap_or(Path::new("/")).join(target);
+            path = PathBuf::from(crate::lower::canon_path(&joined.to_string_lossy()));
+        }
+        path
+    }
+
     /// Evaluates a file as `import` does (cached by path; directories mean default.nix).
     pub fn eval_file(&mut self, path: &Path) -> EResult<Value> {
-        let mut path = path.to_path_buf();
+        let mut path = self.follow_final_links(path);
         if self.io.file_type(&path) == Some(crate::io::FileType::Directory) {
             path = path.join("default.nix");
             if self.io.file_type(&path).is_none() {
@@ -1008,14 +1030,57 @@ impl Evaluator {
 
     /// Builds the scope of a `rec` set or `let`: slots hold the static attributes.
     fn rec_env(&mut self, a: &Rc<AttrsExpr>, env: &Rc<Env>) -> Rc<Env> {
-        let slots: Vec<Thunk> = a.attrs.iter().map(|_| Thunk::blackhole()).collect();
+        // A binding that is a variable shares that variable's slot, as Nix 2.8's
+        // `maybeThunk` does: `rec { x = y; y = 123; }` prints `x = 123`, and the two are
+        // one value (pointer-equal). A cycle of bindings of this scope keeps its own
+        // slots, and so its infinite recursion. With `__overrides` (which replace slots)
+        // 2.8 shares none.
+        let overrides = a.attrs.iter().any(|d| &*d.name == "__overrides");
+        let n = a.attrs.len();
+        let mut slots = Vec::with_capacity(n);
+        let mut shared = vec![false; n];
+        for (i, def) in a.attrs.iter().enumerate() {
+            let outer = match &*def.value {
+                _ if overrides => None,
+                // Depths count from the new scope, whose parent is `env`.
+                Expr::Var(Var::Local { depth, slot }, _) if *depth > 0 => {
+                    Some(lookup_local(env, depth - 1, *slot).clone())
+                }
+                Expr::Var(Var::Global(g), _) => Some(self.globals[*g as usize].clone()),
+                _ => None,
+            };
+            shared[i] = outer.is_some();
+            slots.push(outer.unwrap_or_else(Thunk::blackhole));
+        }
+        let own = |i: usize| match &*a.attrs[i].value {
+            Expr::Var(Var::Local { depth: 0, slot }, _) if !overrides => Some(*slot as usize),
+            _ => None,
+        };
+        for i in 0..n {
+            let mut target = i;
+            let mut hops = 0;
+            while let Some(next) = own(target) {
+                hops += 1;
+                if next == i || hops > n {
+                    break;
+                }
+                target = next;
+            }
+            if target != i && own(target).is_none() {
+                slots[i] = slots[target].clone();
+                shared[i] = true;
+            }
+        }
         let new_env = Rc::new(Env {
             slots: Slots::from(slots),
             parent: Some(env.clone()),
             with: None,
         });
         self.register_cyclic(&new_env);
-        for (def, slot) in a.attrs.iter().zip(new_env.slots.iter()) {
+        for ((def, slot), shared) in a.attrs.iter().zip(new_env.slots.iter()).zip(shared) {
+            if shared {
+                continue;
+            }
             let state = match &*def.value {
                 Expr::Int(i) => ThunkState::Done(Value::Int(*i)),
                 Expr::Str(s) => ThunkState::Done(Value::str(s.clone())),

@@ -189,6 +189,18 @@ impl Evaluator {
         }
     }
 
+    /// Nix 2.8's `eqValues` on two held values (list elements, attributes, builtin
+    /// arguments): both are forced first, then the same value is equal to itself, even a
+    /// function (pointer equality: `[ f ] == [ f ]`, `elem f [ f ]`).
+    pub fn thunks_equal(&mut self, a: &Thunk, b: &Thunk, pos: Pos) -> EResult<bool> {
+        let va = self.force(a)?;
+        let vb = self.force(b)?;
+        if a.ptr_eq(b) {
+            return Ok(true);
+        }
+        self.values_equal(&va, &vb, pos)
+    }
+
     /// Nix's `==`: deep, forcing as needed; functions are never equal.
     pub fn values_equal(&mut self, a: &Value, b: &Value, pos: Pos) -> EResult<bool> {
         Ok(match (a, b) {
@@ -209,14 +221,7 @@ impl Evaluator {
                 }
                 self.nested(pos, |ev| {
                     for (tx, ty) in x.iter().zip(y.iter()) {
-                        // Nix compares element pointers first: the same function is equal
-                        // here.
-                        if tx.ptr_eq(ty) {
-                            continue;
-                        }
-                        let vx = ev.force(tx)?;
-                        let vy = ev.force(ty)?;
-                        if !ev.values_equal(&vx, &vy, pos)? {
+                        if !ev.thunks_equal(tx, ty, pos)? {
                             return Ok(false);
                         }
                     }
@@ -245,12 +250,7 @@ impl Evaluator {
                 }
                 self.nested(pos, |ev| {
                     for (ax, ay) in x.entries.iter().zip(y.entries.iter()) {
-                        if ax.value.ptr_eq(&ay.value) {
-                            continue;
-                        }
-                        let vx = ev.force(&ax.value)?;
-                        let vy = ev.force(&ay.value)?;
-                        if !ev.values_equal(&vx, &vy, pos)? {
+                        if !ev.thunks_equal(&ax.value, &ay.value, pos)? {
                             return Ok(false);
                         }
                     }
@@ -280,10 +280,12 @@ impl Evaluator {
             (Value::String(x), Value::String(y)) => x.s < y.s,
             (Value::Path(x), Value::Path(y)) => x < y,
             (Value::List(x), Value::List(y)) => self.nested(pos, |ev| {
+                // As 2.8: the first elements that differ decide, the same value (even a
+                // function) being equal to itself.
                 for (tx, ty) in x.iter().zip(y.iter()) {
-                    let vx = ev.force(tx)?;
-                    let vy = ev.force(ty)?;
-                    if !ev.values_equal(&vx, &vy, pos)? {
+                    if !ev.thunks_equal(tx, ty, pos)? {
+                        let vx = ev.force(tx)?;
+                        let vy = ev.force(ty)?;
                         return ev.less_than(&vx, &vy, pos);
                     }
                 }

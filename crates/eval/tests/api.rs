@@ -482,3 +482,27 @@ fn json_text_conversions_agree_with_the_serde_ones() {
     let e = ev.from_json_str("{\"a\": }").unwrap_err();
     assert!(e.msg.contains("parse error"), "{}", e.msg);
 }
+
+/// Issue 13 cause 5: a file imported through a symbolic link and by its own name is one
+/// import, as in Nix 2.8 (links are followed before the import cache is consulted), so
+/// its values are pointer-equal; relative paths in it resolve where it really lies.
+#[test]
+fn imports_through_a_symlink_are_one_import() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().canonicalize().unwrap();
+    std::fs::create_dir(root.join("lib")).unwrap();
+    std::fs::write(root.join("lib/real.nix"), "{ id = x: x; here = ./.; }").unwrap();
+    std::os::unix::fs::symlink("lib/real.nix", root.join("alias.nix")).unwrap();
+    let mut ev = Evaluator::new(Arc::new(StdIO));
+    let v = ev
+        .eval_expr_str(
+            "[ (import ./alias.nix == import ./lib/real.nix) (import ./alias.nix).here ]",
+            &root,
+        )
+        .and_then(|v| ev.force_deep(&v).map(|_| v))
+        .unwrap();
+    assert_eq!(
+        nixweb_eval::print::print_value(&v),
+        format!("[ true {} ]", root.join("lib").display())
+    );
+}

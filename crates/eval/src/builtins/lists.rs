@@ -67,11 +67,10 @@ pub fn register(reg: &mut Registry) {
         ev.force(&l[i as usize])
     });
     reg.add("elem", 2, |ev, a, pos| {
-        let x = ev.force(&a[0])?;
+        // As 2.8: the value is forced only when compared (not at all for `[ ]`).
         let l = ev.force_list(&a[1], pos)?;
         for t in l.iter() {
-            let v = ev.force(t)?;
-            if ev.values_equal(&x, &v, pos)? {
+            if ev.thunks_equal(&a[0], t, pos)? {
                 return Ok(Value::Bool(true));
             }
         }
