@@ -1,6 +1,12 @@
 //! Runs each case in a child process of the runner (`nixweb-conformance run-one`), with a
 //! timeout, so that a hang, a stack overflow or an abort in an engine fails that case
 //! instead of taking the runner down.
+//!
+//! The timeout is CPU time, the case's processes' together: on a loaded machine (cases in
+//! parallel, builds beside them) a heavy case such as nixpkgs' lib/tests/misc.nix in a
+//! debug build took more than twice its CPU time in wall time and timed out now and then.
+//! A case that waits without computing is stopped when the wall clock reaches
+//! `WALL_FACTOR` times the timeout.
 
 use crate::engine::EngineKind;
 use crate::invocation::{Invocation, Outcome};
@@ -105,11 +111,17 @@ impl Isolation {
         let mut child = command.spawn().context("starting the run-one child")?;
 
         let started = Instant::now();
+        let mut polls = 0u32;
         let status = loop {
             if let Some(status) = child.try_wait()? {
                 break Some(status);
             }
-            if started.elapsed() >= self.timeout {
+            polls += 1;
+            // CPU time is read every 100 ms (it costs a few /proc reads).
+            if polls.is_multiple_of(20) && cpu_used(child.id()) >= self.timeout {
+                break None;
+            }
+            if started.elapsed() >= self.timeout * WALL_FACTOR {
                 break None;
             }
             std::thread::sleep(Duration::from_millis(5));
@@ -138,6 +150,55 @@ impl Isolation {
             tail.into_iter().rev().collect::<Vec<_>>().join(" | ")
         )))
     }
+}
+
+/// How many timeouts of wall-clock time a case may take, computing or not.
+const WALL_FACTOR: u32 = 3;
+
+/// CPU time used by the process `pid`, its live descendants and the children it reaped
+/// (what `/proc` says; zero for what has already gone).
+fn cpu_used(pid: u32) -> Duration {
+    // SAFETY: sysconf has no preconditions.
+    let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as u64;
+    let mut total = 0u64;
+    let mut pending = vec![pid];
+    // Bounded: a fork bomb stops being counted, not the runner.
+    let mut seen = 0;
+    while let Some(pid) = pending.pop() {
+        seen += 1;
+        if seen > 256 {
+            break;
+        }
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        // The fields after the command's name (which may hold spaces) and its ')'.
+        let fields: Vec<&str> = stat
+            .rsplit_once(')')
+            .map_or("", |(_, rest)| rest)
+            .split_whitespace()
+            .collect();
+        // utime, stime, cutime, cstime: fields 14 to 17 of stat(5); here from 11.
+        total += fields
+            .iter()
+            .skip(11)
+            .take(4)
+            .filter_map(|f| f.parse::<u64>().ok())
+            .sum::<u64>();
+        let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+            continue;
+        };
+        for task in tasks.flatten() {
+            if let Ok(children) = std::fs::read_to_string(task.path().join("children")) {
+                pending.extend(
+                    children
+                        .split_whitespace()
+                        .filter_map(|c| c.parse::<u32>().ok()),
+                );
+            }
+        }
+    }
+    Duration::from_millis(total * 1000 / ticks)
 }
 
 fn kill_group(pid: u32) {
