@@ -124,6 +124,58 @@ fn show_trace_shows_nixwebs_frames_too() {
     }
 }
 
+/// The frames `nixweb eval --show-trace` prints for an app's error (its addErrorContext
+/// texts and Nix's "while evaluating" frames, each with its source line) are on the
+/// `--dev` page of a server started with `--show-trace`, in the same order.
+#[test]
+fn show_trace_puts_the_frames_of_nixweb_eval_on_the_dev_page() {
+    let check = r#"let
+    checked = order: builtins.addErrorContext "while checking order ${order.id}" (
+      if order.qty > 0 then order else throw "order ${order.id} has no items"
+    );
+  in checked { id = "a7"; qty = 0; }"#;
+    let dir = app(&format!(
+        "{{\n  orders.GET = req: {{\n    json = {check};\n  }};\n}}\n"
+    ));
+    std::fs::write(dir.path().join("check.nix"), check).unwrap();
+    let eval = std::process::Command::new(env!("CARGO_BIN_EXE_nixweb"))
+        .args(["eval", "--show-trace", "--strict", "check.nix"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(eval.stderr).unwrap();
+    assert!(!eval.status.success(), "{stderr}");
+    // The frame lines, without their line numbers (the files differ).
+    let frames: Vec<String> = stderr
+        .lines()
+        .filter(|l| l.trim_start().starts_with('…') || l.contains("| "))
+        .map(|l| {
+            l.split_once('|')
+                .map_or(l, |(_, code)| code)
+                .trim()
+                .to_owned()
+        })
+        .filter(|l| !l.is_empty() && !l.chars().all(|c| c == '^'))
+        .collect();
+    assert!(
+        frames
+            .iter()
+            .any(|f| f.contains("… while checking order a7")),
+        "{stderr}"
+    );
+    let server = server(&dir, "embedded", &["--show-trace"]);
+    let (page, log) = failed(&server, "GET", "/orders");
+    let mut from = 0;
+    for frame in &frames {
+        let at = page[from..]
+            .find(frame.as_str())
+            .unwrap_or_else(|| panic!("no {frame:?} after byte {from} of {page}"));
+        from += at + frame.len();
+    }
+    assert!(log.contains("while checking order a7"), "{log}");
+    assert!(page.contains("order a7 has no items"), "{page}");
+}
+
 #[test]
 fn a_misspelt_response_attribute_gets_a_suggestion() {
     let dir = app(APP);
