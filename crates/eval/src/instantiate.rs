@@ -60,6 +60,9 @@ pub fn instantiate(opts: &InstantiateOptions, io: Arc<dyn EvalIO>) -> Instantiat
     let mut ev = Evaluator::new(io);
     ev.set_search_path(&opts.search_path);
     ev.settings = opts.settings;
+    if let Some(depth) = opts.settings.max_call_depth {
+        ev.max_call_depth = depth as usize;
+    }
     ev.settings.abort_on_warn |= abort_from_env;
     let mut stdout = String::new();
     let result = run(&mut ev, opts, &mut stdout);

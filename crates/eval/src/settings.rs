@@ -32,6 +32,9 @@ pub struct Settings {
     /// `trace-verbose`: `builtins.traceVerbose` traces; otherwise it only returns.
     pub trace_verbose: bool,
     pub lints: Lints,
+    /// `max-call-depth`: nested function calls allowed before "stack overflow" (current
+    /// Nix's; without it, the evaluator's own bound).
+    pub max_call_depth: Option<u32>,
 }
 
 impl Settings {
@@ -46,6 +49,13 @@ impl Settings {
             }
             "lint-short-path-literals" => return set_lint(&mut self.lints.short_paths, value),
             "lint-url-literals" => return set_lint(&mut self.lints.url_literals, value),
+            "max-call-depth" => {
+                let depth = value
+                    .parse()
+                    .map_err(|_| format!("'{value}' is not a valid integer"))?;
+                self.max_call_depth = Some(depth);
+                return Ok(true);
+            }
             _ => return Ok(false),
         };
         *lint = match value {
@@ -82,5 +92,8 @@ mod tests {
         assert_eq!(s.lints.short_paths, Diagnose::Ignore);
         assert!(s.set_option("trace-verbose", "maybe").is_err());
         assert!(s.set_option("lint-short-path-literals", "loud").is_err());
+        assert_eq!(s.set_option("max-call-depth", "100"), Ok(true));
+        assert_eq!(s.max_call_depth, Some(100));
+        assert!(s.set_option("max-call-depth", "deep").is_err());
     }
 }

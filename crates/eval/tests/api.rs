@@ -506,3 +506,36 @@ fn imports_through_a_symlink_are_one_import() {
         format!("[ true {} ]", root.join("lib").display())
     );
 }
+
+/// Current Nix's `max-call-depth` setting bounds nested calls, tail calls included.
+#[test]
+fn max_call_depth_bounds_nested_calls() {
+    let depth = |text: &str, max: u32| {
+        let mut settings = nixweb_eval::Settings::default();
+        settings
+            .set_option("max-call-depth", &max.to_string())
+            .unwrap();
+        let out = instantiate(
+            &InstantiateOptions {
+                source: expr(text),
+                strict: true,
+                format: OutputFormat::Nix,
+                args: Vec::new(),
+                attr_paths: Vec::new(),
+                search_path: Vec::new(),
+                show_trace: false,
+                settings,
+            },
+            Arc::new(StdIO),
+        );
+        (out.stdout, out.stderr)
+    };
+    let count = "let f = n: if n == 0 then 0 else 1 + f (n - 1); in f 30";
+    assert_eq!(depth(count, 80).0, "30\n");
+    let (stdout, stderr) = depth(count, 20);
+    assert_eq!(stdout, "");
+    assert!(stderr.contains("stack overflow"), "{stderr}");
+    // An endless tail call stops at the limit too (and without it runs on).
+    let (_, stderr) = depth("let loop = x: loop x; in loop 1", 1000);
+    assert!(stderr.contains("stack overflow"), "{stderr}");
+}

@@ -320,7 +320,12 @@ pub struct EvalArgs {
     /// The same for unquoted URLs (lint-url-literals).
     #[arg(long, value_name = "ignore|warn|fatal")]
     pub lint_url_literals: Option<String>,
-    /// Set a Nix setting: abort-on-warn, trace-verbose, show-trace or a lint-* one (repeatable).
+    /// Fail with "stack overflow" beyond this many nested function calls (as current Nix's
+    /// max-call-depth).
+    #[arg(long, value_name = "N")]
+    pub max_call_depth: Option<u32>,
+    /// Set a Nix setting: abort-on-warn, trace-verbose, show-trace, max-call-depth or a
+    /// lint-* one (repeatable).
     #[arg(long, num_args = 2, value_names = ["NAME", "VALUE"])]
     pub option: Vec<String>,
     #[arg(long, value_enum, default_value_t = EngineKind::Embedded)]

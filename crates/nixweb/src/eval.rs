@@ -60,6 +60,7 @@ fn embedded(args: &EvalArgs, nixweb_entry: &str, runtime: &Path) -> Result<ExitC
     let mut settings = nixweb_eval::Settings {
         abort_on_warn: args.abort_on_warn,
         trace_verbose: args.trace_verbose,
+        max_call_depth: args.max_call_depth,
         ..Default::default()
     };
     for (name, value) in [
@@ -155,6 +156,9 @@ fn nix(args: &EvalArgs, nixweb_entry: &str) -> Result<ExitCode> {
     }
     for pair in args.option.chunks(2) {
         cmd.arg("--option").args(pair);
+    }
+    if let Some(depth) = args.max_call_depth {
+        cmd.args(["--option", "max-call-depth", &depth.to_string()]);
     }
     for (setting, value) in [
         (

@@ -54,7 +54,7 @@ fn read_flags(flags: &[String]) -> Result<Flags, String> {
             "--no-show-trace" => out.show_trace = false,
             "--abort-on-warn" => out.settings.abort_on_warn = true,
             "--trace-verbose" => out.settings.trace_verbose = true,
-            lint if lint.starts_with("--lint-") => {
+            lint if lint.starts_with("--lint-") || lint == "--max-call-depth" => {
                 let rest = words.clone();
                 let Some(value) = words.next() else {
                     return Err(unsupported(flag, rest));
