@@ -162,6 +162,39 @@ fn apps_read_only_their_own_folder() {
     );
 }
 
+const PRODUCING: &str = r#"let
+  kept = builtins.path { path = ./.; filter = p: t: baseNameOf p != "secret.txt"; };
+in {
+  made.GET = toString (import (builtins.toFile "made.nix" "{ answer = 6 * 7; }")).answer;
+  copy.GET = { json = builtins.attrNames (builtins.readDir kept); };
+  hidden.GET = { json = builtins.pathExists "${kept}/secret.txt"; };
+  store.GET = { json = builtins.pathExists (dirOf (builtins.toFile "t" "x")); };
+  passwd.GET = builtins.readFile "${builtins.toFile "t" "x"}/../../../etc/passwd";
+}"#;
+
+/// Store paths the app's evaluation produced are readable by it (issue 13 cause 16),
+/// through the engine's confinement: a filtered copy shows only what it kept, and the
+/// rest of the store stays as unreadable as before.
+#[test]
+fn apps_read_the_store_paths_they_produced_and_no_others() {
+    let dir = app(&[("default.nix", PRODUCING), ("secret.txt", "s")]);
+    let server = embedded(&dir, &["--dev"]);
+    assert_eq!(get(&server, "/made"), (StatusCode::OK, "42".into()));
+    assert_eq!(
+        get(&server, "/copy"),
+        (StatusCode::OK, r#"["default.nix"]"#.into())
+    );
+    assert_eq!(get(&server, "/hidden").1, "false");
+    assert_eq!(
+        get(&server, "/store").1,
+        "false",
+        "the store itself stays hidden"
+    );
+    let (status, text) = get(&server, "/passwd");
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR, "{text}");
+    assert!(!text.contains("root:x:0"), "leaked /etc/passwd");
+}
+
 #[test]
 fn apps_see_only_the_environment_they_are_given() {
     std::env::set_var("NIXWEB_TEST_GIVEN", "granted");
