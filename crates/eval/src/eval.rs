@@ -299,12 +299,14 @@ impl Evaluator {
     /// (relative to the link's folder) instead; folders above it stay as written. So a
     /// file imported through a link and by its own name is one import (pointer-equal
     /// values), and its relative paths start where it lies.
-    fn follow_final_links(&self, path: &Path) -> PathBuf {
+    /// Also gives the type of what it ends at (one look per path, as before links).
+    fn follow_final_links(&self, path: &Path) -> (PathBuf, Option<crate::io::FileType>) {
         use std::os::unix::ffi::OsStringExt;
         let mut path = path.to_path_buf();
+        let mut kind = self.io.file_type(&path);
         // 2.8 gives up after as many; reading the path then reports the loop.
         for _ in 0..1024 {
-            if self.io.file_type(&path) != Some(crate::io::FileType::Symlink) {
+            if kind != Some(crate::io::FileType::Symlink) {
                 break;
             }
             let Ok(target) = self.io.read_link(&path) else {
@@ -313,14 +315,15 @@ impl Evaluator {
             let target = PathBuf::from(std::ffi::OsString::from_vec(target));
             let joined = path.parent().unwrap_or(Path::new("/")).join(target);
             path = PathBuf::from(crate::lower::canon_path(&joined.to_string_lossy()));
+            kind = self.io.file_type(&path);
         }
-        path
+        (path, kind)
     }
 
     /// Evaluates a file as `import` does (cached by path; directories mean default.nix).
     pub fn eval_file(&mut self, path: &Path) -> EResult<Value> {
-        let mut path = self.follow_final_links(path);
-        if self.io.file_type(&path) == Some(crate::io::FileType::Directory) {
+        let (mut path, kind) = self.follow_final_links(path);
+        if kind == Some(crate::io::FileType::Directory) {
             path = path.join("default.nix");
             if self.io.file_type(&path).is_none() {
                 return Err(EvalError::new(

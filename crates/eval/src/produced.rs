@@ -113,6 +113,11 @@ impl ProducedIO {
         t.paths.insert(store_path.to_string(), Arc::new(what));
     }
 
+    /// Whether `store_path` is remembered.
+    pub fn contains(&self, store_path: &str) -> bool {
+        self.table().paths.contains_key(store_path)
+    }
+
     /// How many store paths are remembered (for hosts that watch an evaluator's growth).
     pub fn len(&self) -> usize {
         self.table().paths.len()

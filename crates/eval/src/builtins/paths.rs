@@ -61,7 +61,10 @@ fn node_type_name(kind: NodeKind) -> &'static str {
 pub fn copy_path_to_store(ev: &mut Evaluator, path: &str, pos: Pos) -> EResult<String> {
     if let Some(p) = ev.copied_paths.get(path) {
         let p = p.clone();
-        produce_copy(ev, &p, path, None);
+        // The table may have started over since (see `produced`).
+        if !ev.produced.contains(&p) {
+            produce_copy(ev, &p, path, None);
+        }
         return Ok(p);
     }
     let (result, _) = add_path(ev, path, None, true, None, pos)?;
