@@ -56,8 +56,15 @@ pub fn register(reg: &mut Registry) {
         let mut out = Vec::new();
         let mut last = 0;
         let lossy = |b: &[u8]| Value::str(String::from_utf8_lossy(b));
-        for caps in compiled.regex.captures_iter(bytes) {
+        // The matches Nix's `std::sregex_iterator` visits, which differ from the regex
+        // crate's own iterator in one rule: an empty match right where a non-empty one
+        // ended is a match (`split "x*" "axxb"` has one between the x's and the b).
+        let mut from = 0;
+        while from <= bytes.len() {
             ev.check_time(pos)?;
+            let Some(caps) = compiled.regex.captures_at(bytes, from) else {
+                break;
+            };
             if out.len() % PIECES_PER_MEMORY_CHECK == 0 {
                 ev.reserve_items(PIECES_PER_MEMORY_CHECK * 2, pos)?;
             }
@@ -73,6 +80,9 @@ pub fn register(reg: &mut Registry) {
                 .collect();
             out.push(Thunk::value(Value::list(groups)));
             last = m.end();
+            // After an empty match the next one starts further on; after a non-empty one
+            // it may start (empty) where this one ended.
+            from = if m.is_empty() { m.end() + 1 } else { m.end() };
         }
         out.push(Thunk::value(lossy(&bytes[last..])));
         Ok(Value::list(out))
