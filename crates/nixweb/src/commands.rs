@@ -69,8 +69,7 @@ async fn run_app_command(command: Command) -> Result<ExitCode> {
                 data: &data,
                 json: &json,
             })?;
-            let opened = open_app(&app, &ServeArgs::default(), &run)?;
-            let nixweb = Nixweb::new(opened.engine, opened.config);
+            let nixweb = open_server(&app, &ServeArgs::default(), &run)?;
             let response = nixweb.respond(request, Some([127, 0, 0, 1].into())).await;
             crate::request::print(response).await
         }
@@ -121,6 +120,14 @@ fn print_routes(rows: &[routes::Row]) -> Result<ExitCode> {
 
 fn log_route_failure(pattern: &str, failure: &nixweb_server::render::Failure) {
     tracing::error!(target: "nixweb::routes", "the subtree {pattern} does not evaluate: {failure}");
+}
+
+/// The server of an app, as `nixweb serve` would make it from these flags, without its
+/// listener: for tools that drive [`Nixweb::respond`] themselves (the `respond` example
+/// profiles it).
+pub fn open_server(app: &Path, serve: &ServeArgs, run: &RunArgs) -> Result<Nixweb> {
+    let opened = open_app(app, serve, run)?;
+    Ok(Nixweb::new(opened.engine, opened.config))
 }
 
 /// An app, ready to serve.

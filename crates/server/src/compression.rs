@@ -7,7 +7,9 @@
 use crate::compressed::{Compressed, CompressedCache, Key};
 use axum::body::Body;
 use bytes::Bytes;
-use http::{header, Extensions, HeaderMap, Method, Request, Response, StatusCode, Version};
+use http::{
+    header, Extensions, HeaderMap, HeaderValue, Method, Request, Response, StatusCode, Version,
+};
 use std::convert::Infallible;
 use std::future::Future;
 use tower::{Layer, ServiceExt};
@@ -20,7 +22,8 @@ pub const MIN_BYTES: u16 = 1024;
 
 /// Runs `answer` on `request` and compresses what it returns, when that is worth it; a body
 /// compressed before for the same answer and `Accept-Encoding` is sent again as it was
-/// ([`crate::compressed`]).
+/// ([`crate::compressed`]). An answer not worth compressing (small or binary: most) goes
+/// out as it came, without passing through the compression layer at all.
 pub async fn around<F, Fut>(
     cache: &CompressedCache,
     request: Request<Body>,
@@ -30,71 +33,86 @@ where
     F: FnOnce(Request<Body>) -> Fut,
     Fut: Future<Output = Response<Body>>,
 {
-    let accept_encoding = (request.method() == Method::GET)
-        .then(|| request.headers().get(header::ACCEPT_ENCODING).cloned())
-        .flatten();
+    let accept_encoding = request.headers().get(header::ACCEPT_ENCODING).cloned();
+    // Only a GET's answer is the same for the next client who asks the same way.
+    let keepable = request.method() == Method::GET;
+    let response = answer(request).await;
+    if !worth_compressing().should_compress(&response) {
+        return response;
+    }
+    let key = accept_encoding
+        .as_ref()
+        .filter(|_| keepable)
+        .and_then(|accept| Key::of(&response, accept));
+    let Some(key) = key else {
+        return compress(response, accept_encoding).await;
+    };
+    if let Some(kept) = cache.get(&key) {
+        return reuse(kept, response);
+    }
+    let response = compress(response, accept_encoding).await;
+    let Some(encoding) = response.headers().get(header::CONTENT_ENCODING).cloned() else {
+        return response;
+    };
+    let (parts, body) = response.into_parts();
+    // A file's body is read from disk here: if reading fails, nothing is kept and the
+    // client's transfer fails, as it does when the body is streamed.
+    let body = match axum::body::to_bytes(body, usize::MAX).await {
+        Ok(bytes) => {
+            cache.insert(
+                key,
+                Compressed {
+                    encoding,
+                    body: bytes.clone(),
+                },
+            );
+            Body::from(bytes)
+        }
+        Err(e) => Body::from_stream(futures_util::stream::once(async { Err::<Bytes, _>(e) })),
+    };
+    Response::from_parts(parts, body)
+}
+
+/// Text-like bodies of at least [`MIN_BYTES`] (or of unknown length).
+fn worth_compressing() -> impl Predicate {
+    SizeAbove::new(MIN_BYTES).and(text_like)
+}
+
+/// `response` compressed by tower-http's layer for a client that sent `accept_encoding`
+/// (the layer still leaves alone what it must: a body already encoded, a range, a client
+/// that accepts no encoding, to which it only says `Vary`), with its ETag made weak when
+/// its bytes changed.
+async fn compress(
+    response: Response<Body>,
+    accept_encoding: Option<HeaderValue>,
+) -> Response<Body> {
     // Level 4 of each: brotli's and zstd's defaults (11, 3) are for files compressed once,
     // not for answers made per request (brotli 11 takes ~50 ms for 50 KB).
     let layer = CompressionLayer::new()
         .no_deflate()
         .quality(CompressionLevel::Precise(4))
-        .compress_when(SizeAbove::new(MIN_BYTES).and(text_like));
-    let mut answer = Some(answer);
-    let service = tower::service_fn(move |request| {
-        let answer = answer.take().expect("a oneshot service is called once");
-        let accept_encoding = accept_encoding.clone();
-        async move {
-            let response = answer(request).await;
-            let key = accept_encoding.and_then(|accept| Key::of(&response, &accept));
-            Ok::<_, Infallible>(match key {
-                Some(key) => reuse_or_mark(cache, key, response),
-                None => response,
-            })
-        }
+        .compress_when(worth_compressing());
+    let mut response = Some(response);
+    let service = tower::service_fn(move |_: Request<()>| {
+        let response = response.take().expect("a oneshot service is called once");
+        std::future::ready(Ok::<_, Infallible>(response))
     });
+    let mut request = Request::new(());
+    if let Some(accept_encoding) = accept_encoding {
+        request
+            .headers_mut()
+            .insert(header::ACCEPT_ENCODING, accept_encoding);
+    }
     let Ok(response) = layer.layer(service).oneshot(request).await;
     let (mut parts, body) = response.into_parts();
-    let mut body = Body::new(body);
-    if let Some(Pending(key)) = parts.extensions.remove::<Pending>() {
-        if let Some(encoding) = parts.headers.get(header::CONTENT_ENCODING).cloned() {
-            // A file's body is read from disk here: if reading fails, nothing is kept and
-            // the client's transfer fails, as it does when the body is streamed.
-            match axum::body::to_bytes(body, usize::MAX).await {
-                Ok(bytes) => {
-                    cache.insert(
-                        key,
-                        Compressed {
-                            encoding,
-                            body: bytes.clone(),
-                        },
-                    );
-                    body = Body::from(bytes);
-                }
-                Err(e) => {
-                    body =
-                        Body::from_stream(futures_util::stream::once(async { Err::<Bytes, _>(e) }))
-                }
-            }
-        }
-    }
     if parts.headers.contains_key(header::CONTENT_ENCODING) {
         crate::conditional::weaken(&mut parts.headers);
     }
-    Response::from_parts(parts, body)
+    Response::from_parts(parts, Body::new(body))
 }
 
-/// An answer to compress whose compressed body is to be kept under this key.
-#[derive(Clone)]
-struct Pending(Key);
-
-/// The answer with the body kept for `key` (already compressed, so the layer leaves it
-/// alone), or marked to have its compressed body kept.
-fn reuse_or_mark(cache: &CompressedCache, key: Key, response: Response<Body>) -> Response<Body> {
-    let Some(kept) = cache.get(&key) else {
-        let mut response = response;
-        response.extensions_mut().insert(Pending(key));
-        return response;
-    };
+/// The answer with the body kept for it (already compressed), in place of its own.
+fn reuse(kept: Compressed, response: Response<Body>) -> Response<Body> {
     let (mut parts, _) = response.into_parts();
     let headers = &mut parts.headers;
     headers.insert(header::CONTENT_ENCODING, kept.encoding);
@@ -107,6 +125,7 @@ fn reuse_or_mark(cache: &CompressedCache, key: Key, response: Response<Body>) ->
     if !varies {
         headers.append(header::VARY, header::ACCEPT_ENCODING.into());
     }
+    crate::conditional::weaken(headers);
     Response::from_parts(parts, Body::from(kept.body))
 }
 
@@ -246,6 +265,38 @@ mod tests {
         assert!(!r.headers().contains_key(header::CONTENT_ENCODING));
         assert_eq!(r.headers()[header::ETAG], "\"abc\"");
         assert_eq!(bytes, page.as_bytes());
+    }
+
+    /// The answer `body` (text/html) to a request of `method` sending `accept`, if any.
+    async fn answered(method: Method, accept: Option<&str>, body: String) -> Response<Body> {
+        let mut request = Request::builder().method(method);
+        if let Some(accept) = accept {
+            request = request.header(header::ACCEPT_ENCODING, accept);
+        }
+        let request = request.body(Body::empty()).unwrap();
+        around(&CompressedCache::default(), request, |_| async move {
+            let mut r = Response::new(Body::from(body));
+            r.headers_mut()
+                .insert(header::CONTENT_TYPE, "text/html".parse().unwrap());
+            r
+        })
+        .await
+    }
+
+    #[tokio::test]
+    async fn every_method_is_compressed_and_a_client_without_accept_encoding_learns_vary() {
+        let page = "<li>an item</li>".repeat(200);
+        let r = answered(Method::POST, Some("gzip"), page.clone()).await;
+        assert_eq!(r.headers()[header::CONTENT_ENCODING], "gzip");
+        // Not compressed for this client, but a shared cache must know the next one may get
+        // another encoding.
+        let r = answered(Method::GET, None, page.clone()).await;
+        assert!(!r.headers().contains_key(header::CONTENT_ENCODING));
+        assert_eq!(r.headers()[header::VARY], "accept-encoding");
+        // Too small to compress: left alone, no Vary.
+        let r = answered(Method::GET, Some("gzip"), "<p>hi</p>".into()).await;
+        assert!(!r.headers().contains_key(header::CONTENT_ENCODING));
+        assert!(!r.headers().contains_key(header::VARY));
     }
 
     #[tokio::test]
