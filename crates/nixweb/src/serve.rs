@@ -45,6 +45,9 @@ pub async fn listen(
     serve: &ServeArgs,
     run: &RunArgs,
 ) -> Result<Listening> {
+    // Before the engine opens anything and before the address is announced, so that whoever
+    // sees the server listening sees its final limit (serving raises it too, idempotently).
+    nixweb_server::descriptors::raise_limit();
     let Opened {
         engine,
         config,

@@ -173,14 +173,18 @@ fn forged_and_expired_cookies_are_logged_and_ignored() {
     let mut server = ServerProcess::start(
         env!("CARGO_BIN_EXE_nixweb"),
         dir.path(),
-        &["--session-max-age", "1"],
+        &["--session-max-age", "4"],
     );
+    // Long enough that a loaded machine still sends the two checks below within it (the
+    // cookie lives at least 3 s: its expiry is a whole second).
+    let max_age = std::time::Duration::from_secs(4);
     let login = server
         .client()
         .post(server.url("/login"))
         .form(&[("user", "ada")])
         .send()
         .unwrap();
+    let logged_in = std::time::Instant::now();
     let cookie = pair(&set_cookie(&login, "nixweb-session").unwrap());
     let me = |cookie: &str| {
         server
@@ -194,8 +198,12 @@ fn forged_and_expired_cookies_are_logged_and_ignored() {
     };
     assert_eq!(me(&cookie), serde_json::json!({"user": "ada"}));
     assert_eq!(me(&format!("{cookie}A")), serde_json::json!({}));
-    // A session of one second is over two seconds later, however it is sent.
-    std::thread::sleep(std::time::Duration::from_millis(2100));
+    // Once its max age has passed (counted from the login's answer, after the server made
+    // the cookie), the same cookie is refused.
+    std::thread::sleep(
+        (logged_in + max_age + std::time::Duration::from_millis(200))
+            .saturating_duration_since(std::time::Instant::now()),
+    );
     assert_eq!(me(&cookie), serde_json::json!({}));
     log_with(
         &server,
