@@ -539,3 +539,37 @@ fn max_call_depth_bounds_nested_calls() {
     let (_, stderr) = depth("let loop = x: loop x; in loop 1", 1000);
     assert!(stderr.contains("stack overflow"), "{stderr}");
 }
+
+#[test]
+fn add_drv_output_dependencies_accepts_one_derivation_file_only() {
+    let drv = r#"(derivation { name = "d"; builder = "/bin/false"; system = "x"; outputs = [ "out" "dev" ]; })"#;
+    let context =
+        |expr: String| eval_with(Limits::default(), &format!("builtins.getContext ({expr})"));
+    let deep = context(format!("builtins.addDrvOutputDependencies {drv}.drvPath")).unwrap();
+    assert!(deep.contains("{ allOutputs = true; }"), "{deep}");
+    // Twice is once.
+    assert_eq!(
+        context(format!(
+            "builtins.addDrvOutputDependencies (builtins.addDrvOutputDependencies {drv}.drvPath)"
+        ))
+        .unwrap(),
+        deep
+    );
+    let refused = |expr: String| eval_with(Limits::default(), &expr).unwrap_err().1;
+    assert!(refused(format!(
+        "builtins.addDrvOutputDependencies {drv}.dev.outPath"
+    ))
+    .contains("not on a derivation output such as 'dev'"));
+    assert!(refused(format!(
+        "builtins.addDrvOutputDependencies ({drv}.drvPath + {drv}.outPath)"
+    ))
+    .contains("must have exactly one element, but has 2"));
+    assert!(
+        refused(r#"builtins.addDrvOutputDependencies "plain""#.into())
+            .contains("context of string 'plain' must have exactly one element, but has 0")
+    );
+    assert!(
+        refused(r#"builtins.addDrvOutputDependencies (builtins.toFile "f" "text")"#.into())
+            .contains("is not a derivation")
+    );
+}

@@ -202,6 +202,43 @@ pub fn register(reg: &mut Registry) {
             .collect();
         Ok(Value::String(NixStr::with_ctx(s.s, ctx)))
     });
+    // Added after Nix 2.8: the inverse of unsafeDiscardOutputDependency for a string that
+    // refers to one derivation file, which then depends on all that derivation's outputs.
+    reg.add("addDrvOutputDependencies", 1, |ev, a, pos| {
+        let s = ev.force_string(&a[0], pos)?;
+        let elements: Vec<&String> = s.ctx.iter().flat_map(|c| c.iter()).collect();
+        let [element] = elements.as_slice() else {
+            return err(
+                format!(
+                    "context of string '{}' must have exactly one element, but has {}",
+                    s.s,
+                    elements.len()
+                ),
+                pos,
+            );
+        };
+        let deep = if element.starts_with('=') {
+            // Already on all outputs: the same string again.
+            element.to_string()
+        } else if let Some(built) = element.strip_prefix('!') {
+            let output = built.split_once('!').map_or(built, |(output, _)| output);
+            return err(
+                format!(
+                    "`addDrvOutputDependencies` can only act on derivations, not on a \
+                     derivation output such as '{output}'"
+                ),
+                pos,
+            );
+        } else if element.ends_with(".drv") {
+            format!("={element}")
+        } else {
+            return err(format!("path '{element}' is not a derivation"), pos);
+        };
+        Ok(Value::String(NixStr::with_ctx(
+            s.s.clone(),
+            Context::from([deep]),
+        )))
+    });
     reg.add("getContext", 1, |ev, a, pos| {
         let s = ev.force_string(&a[0], pos)?;
         let mut info: std::collections::BTreeMap<String, (bool, bool, Vec<String>)> =
