@@ -117,12 +117,12 @@ fn excerpt(out: &mut String, sources: &Sources, pos: Pos) {
     out.push('\n');
     let has_next = sources.line_text(pos.file, line + 1).is_some()
         && sources.line_terminated(pos.file, line + 1);
-    let width = if has_next { line + 1 } else { line }.to_string().len();
+    // Line numbers end in one column, whatever their length (up to five digits), as 2.8's.
     let numbered = |out: &mut String, n: usize, text: &str| {
         if text.is_empty() {
-            out.push_str(&format!("            {:>width$}|\n", n));
+            out.push_str(&format!("        {:>5}|\n", n));
         } else {
-            out.push_str(&format!("            {:>width$}| {}\n", n, text));
+            out.push_str(&format!("        {:>5}| {}\n", n, text));
         }
     };
     if line > 1 {
@@ -133,8 +133,7 @@ fn excerpt(out: &mut String, sources: &Sources, pos: Pos) {
     if let Some(text) = sources.line_text(pos.file, line) {
         numbered(out, line, text);
         out.push_str(&format!(
-            "            {:>width$}| {}^\n",
-            "",
+            "             | {}^\n",
             " ".repeat(col.saturating_sub(1))
         ));
     }
@@ -149,7 +148,7 @@ fn excerpt(out: &mut String, sources: &Sources, pos: Pos) {
 /// With `show_trace`, the enclosing frames follow, innermost first, as `--show-trace` prints.
 pub fn format_error(e: &EvalError, sources: &Sources, show_trace: bool) -> String {
     let mut out = String::new();
-    out.push_str(&format!("error: {}\n", e.msg));
+    out.push_str(&format!("error: {}\n", message_lines(&e.msg)));
     excerpt(&mut out, sources, e.pos);
     if let Some(h) = &e.hint {
         out.push_str(&format!("       {}\n", h));
@@ -165,6 +164,23 @@ pub fn format_error(e: &EvalError, sources: &Sources, show_trace: bool) -> Strin
     }
     if !show_trace && e.trace_hint {
         out.push_str("(use '--show-trace' to show detailed location information)\n");
+    }
+    out
+}
+
+/// A message's lines as 2.8 lays them out after `error: `: the lines after the first
+/// indented under it (empty ones left empty), and no line ending in spaces.
+fn message_lines(msg: &str) -> String {
+    let mut out = String::with_capacity(msg.len());
+    for (i, line) in msg.trim_end().split('\n').enumerate() {
+        let line = line.trim_end();
+        if i > 0 {
+            out.push('\n');
+            if !line.is_empty() {
+                out.push_str("       ");
+            }
+        }
+        out.push_str(line);
     }
     out
 }
@@ -216,6 +232,16 @@ pub fn did_you_mean<'a>(query: &str, candidates: impl Iterator<Item = &'a str>) 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn continuation_lines_sit_under_the_first_as_in_2_8() {
+        // As nix-instantiate 2.8 prints `throw "a   \n\n  b  \n c\t \n"`.
+        assert_eq!(
+            message_lines("a   \n\n  b  \n c\t \n"),
+            "a\n\n         b\n        c"
+        );
+        assert_eq!(message_lines("one line"), "one line");
+    }
 
     #[test]
     fn suggestions_like_nix() {

@@ -573,3 +573,25 @@ fn add_drv_output_dependencies_accepts_one_derivation_file_only() {
             .contains("is not a derivation")
     );
 }
+
+#[test]
+fn error_layout_is_2_8s_for_long_line_numbers_and_multi_line_messages() {
+    let mut ev = Evaluator::new(Arc::new(StdIO));
+    let bindings: String = (0..10).map(|i| format!(" a{i} = 1;\n")).collect();
+    let source = format!("let\n{bindings}  k = 1 + \"x\";\nin k\n");
+    let e = ev.eval_expr_str(&source, Path::new("/")).unwrap_err();
+    // As nix-instantiate 2.8 prints it: the numbers end in one column.
+    assert_eq!(
+        ev.format_error(&e),
+        "error: cannot add a string to an integer\n\n       at «string»:12:11:\n\n           11|  a9 = 1;\n           12|   k = 1 + \"x\";\n             |           ^\n           13| in k\n"
+    );
+    let e = ev
+        .eval_expr_str(r#"throw "a   \n\n  b  \n c\t \n""#, Path::new("/"))
+        .unwrap_err();
+    assert!(
+        ev.format_error(&e)
+            .starts_with("error: a\n\n         b\n        c\n"),
+        "{}",
+        ev.format_error(&e)
+    );
+}
