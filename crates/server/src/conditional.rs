@@ -6,6 +6,7 @@
 //! `If-None-Match` matches it gets 304 with no body. The comparison is the `headers`
 //! crate's (weak, as RFC 9110 §13.1.2 asks for If-None-Match).
 
+use crate::etags::Etags;
 use axum::body::{Body, HttpBody};
 use headers::{ETag, HeaderMapExt, IfNoneMatch};
 use http::{header, HeaderMap, HeaderValue, Method, Response, StatusCode};
@@ -25,21 +26,20 @@ const KEPT_BY_304: [header::HeaderName; 7] = [
     header::VARY,
 ];
 
-/// Adds an ETag to `response` (when `make_etags` and it has none) and answers a matching
-/// `If-None-Match` with 304.
+/// Adds an ETag to `response` (when `etags` is given and it has none) and answers a
+/// matching `If-None-Match` with 304.
 pub async fn apply(
     response: Response<Body>,
     method: &Method,
     request: &HeaderMap,
-    make_etags: bool,
+    etags: Option<&Etags>,
 ) -> Response<Body> {
     if method != Method::GET && method != Method::HEAD {
         return response;
     }
-    let response = if make_etags && response.status() == StatusCode::OK {
-        with_etag(response).await
-    } else {
-        response
+    let response = match etags {
+        Some(etags) if response.status() == StatusCode::OK => with_etag(response, etags).await,
+        _ => response,
     };
     // A range of a resource the client already holds whole is answered the same way.
     let answered = matches!(
@@ -89,7 +89,7 @@ pub fn is_entity_tag(text: &[u8]) -> bool {
 }
 
 /// The response with a strong ETag from its bytes, if its body is in memory.
-async fn with_etag(response: Response<Body>) -> Response<Body> {
+async fn with_etag(response: Response<Body>, etags: &Etags) -> Response<Body> {
     let in_memory = response
         .body()
         .size_hint()
@@ -102,7 +102,7 @@ async fn with_etag(response: Response<Body>) -> Response<Body> {
     let Ok(bytes) = axum::body::to_bytes(body, MAX_HASHED as usize).await else {
         return Response::from_parts(parts, Body::empty());
     };
-    parts.headers.insert(header::ETAG, etag_of(&bytes));
+    parts.headers.insert(header::ETAG, etags.of(&bytes));
     parts.extensions.insert(crate::compressed::Identified);
     Response::from_parts(parts, Body::from(bytes))
 }
@@ -185,11 +185,23 @@ mod tests {
 
     #[tokio::test]
     async fn a_matching_tag_gets_304_and_a_stale_one_the_page() {
-        let first = apply(page("hello"), &Method::GET, &request(None), true).await;
+        let first = apply(
+            page("hello"),
+            &Method::GET,
+            &request(None),
+            Some(&Etags::default()),
+        )
+        .await;
         let etag = first.headers()[header::ETAG].to_str().unwrap().to_owned();
         assert!(etag.starts_with('"') && etag.len() == 24, "{etag}");
 
-        let again = apply(page("hello"), &Method::GET, &request(Some(&etag)), true).await;
+        let again = apply(
+            page("hello"),
+            &Method::GET,
+            &request(Some(&etag)),
+            Some(&Etags::default()),
+        )
+        .await;
         assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
         assert_eq!(again.headers()[header::ETAG], etag.as_str());
         assert_eq!(again.headers()[header::CACHE_CONTROL], "max-age=60");
@@ -199,28 +211,58 @@ mod tests {
         // A weak form of the tag matches too (as a compressed answer carries it); a list
         // matches when any member does; `*` matches anything.
         for tags in [format!("W/{etag}"), format!("\"x\", {etag}"), "*".into()] {
-            let r = apply(page("hello"), &Method::HEAD, &request(Some(&tags)), true).await;
+            let r = apply(
+                page("hello"),
+                &Method::HEAD,
+                &request(Some(&tags)),
+                Some(&Etags::default()),
+            )
+            .await;
             assert_eq!(r.status(), StatusCode::NOT_MODIFIED, "{tags}");
         }
-        let changed = apply(page("hello!"), &Method::GET, &request(Some(&etag)), true).await;
+        let changed = apply(
+            page("hello!"),
+            &Method::GET,
+            &request(Some(&etag)),
+            Some(&Etags::default()),
+        )
+        .await;
         assert_eq!(changed.status(), StatusCode::OK);
         // Malformed conditions are ignored, never trusted (nor a reason to fail).
         for bad in ["\"a b\"", "nope", "\"x\", *", "W/x", "\""] {
-            let r = apply(page("hello"), &Method::GET, &request(Some(bad)), true).await;
+            let r = apply(
+                page("hello"),
+                &Method::GET,
+                &request(Some(bad)),
+                Some(&Etags::default()),
+            )
+            .await;
             assert_eq!(r.status(), StatusCode::OK, "{bad}");
         }
     }
 
     #[tokio::test]
     async fn only_gets_of_successful_answers_and_only_when_asked() {
-        let post = apply(page("x"), &Method::POST, &request(Some("*")), true).await;
+        let post = apply(
+            page("x"),
+            &Method::POST,
+            &request(Some("*")),
+            Some(&Etags::default()),
+        )
+        .await;
         assert_eq!(post.status(), StatusCode::OK);
         assert!(!post.headers().contains_key(header::ETAG));
-        let off = apply(page("x"), &Method::GET, &request(Some("*")), false).await;
+        let off = apply(page("x"), &Method::GET, &request(Some("*")), None).await;
         assert_eq!(off.status(), StatusCode::OK, "no ETag, nothing to match");
         let mut missing = page("x");
         *missing.status_mut() = StatusCode::NOT_FOUND;
-        let missing = apply(missing, &Method::GET, &request(None), true).await;
+        let missing = apply(
+            missing,
+            &Method::GET,
+            &request(None),
+            Some(&Etags::default()),
+        )
+        .await;
         assert!(!missing.headers().contains_key(header::ETAG));
     }
 
@@ -229,7 +271,7 @@ mod tests {
         let mut own = page("x");
         own.headers_mut()
             .insert(header::ETAG, "\"v7\"".parse().unwrap());
-        let r = apply(own, &Method::GET, &request(Some("\"v7\"")), false).await;
+        let r = apply(own, &Method::GET, &request(Some("\"v7\"")), None).await;
         assert_eq!(r.status(), StatusCode::NOT_MODIFIED);
         assert_eq!(r.headers()[header::ETAG], "\"v7\"");
     }

@@ -8,7 +8,8 @@
 //! checks the outcome (placing the app's failures in the app: `explain`) → [`render`]
 //! turns the outcome (or the error, on the app's own [`error_pages`] where it has them)
 //! into HTTP, opening files only through [`files`] and serving them with
-//! [`static_files`] → on the way out, [`conditional`] adds ETags and answers 304s, and
+//! [`static_files`] → on the way out, [`conditional`] adds ETags (hashing a body seen before
+//! only once: [`etags`]) and answers 304s, and
 //! [`compression`] compresses (keeping what it compressed for answers served again:
 //! [`compressed`]).
 //!
@@ -28,6 +29,7 @@ pub mod conditional;
 pub mod connection;
 pub mod descriptors;
 pub mod error_pages;
+pub mod etags;
 mod explain;
 pub mod files;
 pub mod http;

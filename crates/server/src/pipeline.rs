@@ -113,6 +113,7 @@ pub struct Nixweb {
     ids: RequestIds,
     sessions: Sessions,
     compressed: CompressedCache,
+    etags: crate::etags::Etags,
 }
 
 /// Request ids: a random prefix per server and a counter, unique without a system call per
@@ -200,6 +201,7 @@ impl Nixweb {
             ids: RequestIds::new(),
             sessions,
             compressed: CompressedCache::default(),
+            etags: Default::default(),
         }
     }
 
@@ -258,8 +260,13 @@ impl Nixweb {
                 render::failure(&failure, &id, self.config.dev)
             }
         };
-        response =
-            conditional::apply(response, &parts.method, &parts.headers, self.config.etag).await;
+        response = conditional::apply(
+            response,
+            &parts.method,
+            &parts.headers,
+            self.config.etag.then_some(&self.etags),
+        )
+        .await;
         if parts.method == http::Method::HEAD {
             response = render::without_body(response);
         }
