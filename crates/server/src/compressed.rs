@@ -9,10 +9,9 @@
 //! visitor's page sent to the next. The cache is bounded in bytes and forgets the least
 //! recently used entries first.
 
+use crate::kept::{Kept, Weighed};
 use bytes::Bytes;
-use hashlink::LruCache;
 use http::{header, HeaderValue, Response, StatusCode};
-use std::sync::Mutex;
 
 /// Marks an answer whose ETag nixweb made from what identifies its bytes.
 #[derive(Clone, Copy, Debug)]
@@ -66,61 +65,43 @@ pub struct Compressed {
     pub body: Bytes,
 }
 
-/// The compressed bodies kept (one per server).
-pub struct CompressedCache {
-    inner: Mutex<Kept>,
+impl Weighed for Compressed {
+    fn bytes(&self) -> usize {
+        self.body.len()
+    }
 }
 
-struct Kept {
-    entries: LruCache<Key, Compressed>,
-    bytes: usize,
+/// The compressed bodies kept (one per server).
+pub struct CompressedCache {
+    kept: Kept<Key, Compressed>,
 }
 
 impl Default for CompressedCache {
     fn default() -> Self {
         CompressedCache {
-            inner: Mutex::new(Kept {
-                entries: LruCache::new_unbounded(),
-                bytes: 0,
-            }),
+            kept: Kept::new(BUDGET_BYTES),
         }
     }
 }
 
 impl CompressedCache {
-    fn kept(&self) -> std::sync::MutexGuard<'_, Kept> {
-        // The entries stay consistent whatever panicked while the lock was held.
-        self.inner.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
     /// The compressed body kept for `key`, if any (and it becomes the most recently used).
     pub fn get(&self, key: &Key) -> Option<Compressed> {
-        self.kept().entries.get(key).cloned()
+        self.kept.get(key)
     }
 
     /// Keeps `compressed` for `key`, forgetting the least recently used entries past the
     /// budget.
     pub fn insert(&self, key: Key, compressed: Compressed) {
-        let size = compressed.body.len();
-        if size > BUDGET_BYTES / 4 {
+        if compressed.body.len() > BUDGET_BYTES / 4 {
             return;
         }
-        let mut kept = self.kept();
-        if let Some(old) = kept.entries.insert(key, compressed) {
-            kept.bytes -= old.body.len();
-        }
-        kept.bytes += size;
-        while kept.bytes > BUDGET_BYTES {
-            match kept.entries.remove_lru() {
-                Some((_, old)) => kept.bytes -= old.body.len(),
-                None => break,
-            }
-        }
+        self.kept.insert(key, compressed);
     }
 
     /// Bytes of compressed bodies kept.
     pub fn bytes(&self) -> usize {
-        self.kept().bytes
+        self.kept.bytes()
     }
 }
 

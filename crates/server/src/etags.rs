@@ -4,11 +4,10 @@
 //! about 2 us. A kept tag is used only for the very same bytes, so nothing depends on where
 //! a body came from.
 
+use crate::kept::{Kept, Weighed};
 use bytes::Bytes;
-use hashlink::LruCache;
 use http::HeaderValue;
 use std::hash::{Hash, Hasher};
-use std::sync::Mutex;
 
 /// Smaller bodies are hashed each time: that costs less than finding and comparing a copy.
 const MIN_KEPT: usize = 4 * 1024;
@@ -19,12 +18,20 @@ const BUDGET_BYTES: usize = 8 * 1024 * 1024;
 
 /// The ETags of bodies seen recently, with those bodies (one per server).
 pub struct Etags {
-    inner: Mutex<Kept>,
+    kept: Kept<Fingerprint, Tagged>,
 }
 
-struct Kept {
-    entries: LruCache<Fingerprint, (Bytes, HeaderValue)>,
-    bytes: usize,
+/// A body and its tag.
+#[derive(Clone)]
+struct Tagged {
+    body: Bytes,
+    etag: HeaderValue,
+}
+
+impl Weighed for Tagged {
+    fn bytes(&self) -> usize {
+        self.body.len()
+    }
 }
 
 /// What finds a kept body quickly: its length and a hash of a few samples of it. Two
@@ -54,20 +61,12 @@ impl Fingerprint {
 impl Default for Etags {
     fn default() -> Self {
         Etags {
-            inner: Mutex::new(Kept {
-                entries: LruCache::new_unbounded(),
-                bytes: 0,
-            }),
+            kept: Kept::new(BUDGET_BYTES),
         }
     }
 }
 
 impl Etags {
-    fn kept(&self) -> std::sync::MutexGuard<'_, Kept> {
-        // The entries stay consistent whatever panicked while the lock was held.
-        self.inner.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
     /// The strong ETag of `body` ([`crate::conditional::etag_of`]), from the kept copy when
     /// the same bytes were tagged before.
     pub fn of(&self, body: &Bytes) -> HeaderValue {
@@ -75,31 +74,26 @@ impl Etags {
             return crate::conditional::etag_of(body);
         }
         let key = Fingerprint::of(body);
-        let kept = self.kept().entries.get(&key).cloned();
-        if let Some((bytes, tag)) = kept {
-            if bytes == body {
-                return tag;
+        if let Some(kept) = self.kept.get(&key) {
+            if kept.body == body {
+                return kept.etag;
             }
         }
-        let tag = crate::conditional::etag_of(body);
-        let mut kept = self.kept();
-        if let Some((old, _)) = kept.entries.insert(key, (body.clone(), tag.clone())) {
-            kept.bytes -= old.len();
-        }
-        kept.bytes += body.len();
-        while kept.bytes > BUDGET_BYTES {
-            match kept.entries.remove_lru() {
-                Some((_, (old, _))) => kept.bytes -= old.len(),
-                None => break,
-            }
-        }
-        tag
+        let etag = crate::conditional::etag_of(body);
+        self.kept.insert(
+            key,
+            Tagged {
+                body: body.clone(),
+                etag: etag.clone(),
+            },
+        );
+        etag
     }
 
     /// Bytes of bodies kept.
     #[cfg(test)]
     fn bytes(&self) -> usize {
-        self.kept().bytes
+        self.kept.bytes()
     }
 }
 

@@ -33,6 +33,7 @@ pub mod etags;
 mod explain;
 pub mod files;
 pub mod http;
+mod kept;
 pub mod notice;
 pub mod pipeline;
 pub mod render;
