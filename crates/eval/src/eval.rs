@@ -52,6 +52,13 @@ pub struct Evaluator {
     pub global_names: HashMap<Rc<str>, u32>,
     /// (prefix, path) entries; an empty prefix matches any name.
     pub search_path: Vec<(String, String)>,
+    /// `<name>` lookups in `search_path` that found a file, so that an app importing
+    /// `<nixweb/…>` on every request does not look at the file system every time. Only
+    /// hits are kept (a file may yet appear where none was) and the host starts a new
+    /// evaluator when files it read change; cleared when the search path changes.
+    found_in_search_path: HashMap<String, Value>,
+    /// Imports by the path as written and by the file it led to (after final links and
+    /// `default.nix`): a repeated import costs no look at the file system.
     pub import_cache: HashMap<PathBuf, Value>,
     pub limits: Limits,
     pub steps: u64,
@@ -115,6 +122,7 @@ impl Evaluator {
             globals: Vec::new(),
             global_names: HashMap::new(),
             search_path: Vec::new(),
+            found_in_search_path: HashMap::new(),
             import_cache: HashMap::new(),
             limits: Limits::default(),
             steps: 0,
@@ -150,6 +158,7 @@ impl Evaluator {
 
     /// Adds a search path entry in `-I`/`NIX_PATH` syntax ("prefix=path" or "path").
     pub fn add_search_path(&mut self, entry: &str) {
+        self.found_in_search_path.clear();
         match entry.split_once('=') {
             Some((prefix, path)) => self
                 .search_path
@@ -322,6 +331,10 @@ impl Evaluator {
 
     /// Evaluates a file as `import` does (cached by path; directories mean default.nix).
     pub fn eval_file(&mut self, path: &Path) -> EResult<Value> {
+        if let Some(v) = self.import_cache.get(path) {
+            return Ok(v.clone());
+        }
+        let written = path;
         let (mut path, kind) = self.follow_final_links(path);
         if kind == Some(crate::io::FileType::Directory) {
             path = path.join("default.nix");
@@ -336,15 +349,21 @@ impl Evaluator {
                 ));
             }
         }
-        if let Some(v) = self.import_cache.get(&path) {
-            return Ok(v.clone());
+        let v = match self.import_cache.get(&path) {
+            Some(v) => v.clone(),
+            None => {
+                let text = self.read_source(&path, Pos::NONE)?;
+                let base = path.parent().unwrap_or(Path::new("/")).to_path_buf();
+                let e = self.parse(&text, Some(path.clone()), &base)?;
+                let env = self.empty_env.clone();
+                let v = self.eval(&e, &env)?;
+                self.import_cache.insert(path.clone(), v.clone());
+                v
+            }
+        };
+        if written != path {
+            self.import_cache.insert(written.to_path_buf(), v.clone());
         }
-        let text = self.read_source(&path, Pos::NONE)?;
-        let base = path.parent().unwrap_or(Path::new("/")).to_path_buf();
-        let e = self.parse(&text, Some(path.clone()), &base)?;
-        let env = self.empty_env.clone();
-        let v = self.eval(&e, &env)?;
-        self.import_cache.insert(path, v.clone());
         Ok(v)
     }
 
@@ -1370,8 +1389,29 @@ impl Evaluator {
         }
     }
 
-    pub fn find_file(&mut self, name: &str, pos: Pos) -> EResult<Value> {
-        for (prefix, path) in self.search_path.clone() {
+    /// `builtins.findFile entries name`, the meaning of `<name>`.
+    pub fn find_file(
+        &mut self,
+        entries: &[(String, String)],
+        name: &str,
+        pos: Pos,
+    ) -> EResult<Value> {
+        let configured = entries == self.search_path.as_slice();
+        if configured {
+            if let Some(found) = self.found_in_search_path.get(name) {
+                return Ok(found.clone());
+            }
+        }
+        let found = self.search(entries, name, pos)?;
+        if configured {
+            self.found_in_search_path
+                .insert(name.to_string(), found.clone());
+        }
+        Ok(found)
+    }
+
+    fn search(&self, entries: &[(String, String)], name: &str, pos: Pos) -> EResult<Value> {
+        for (prefix, path) in entries {
             let rest = if prefix.is_empty() {
                 Some(name.to_string())
             } else if name == prefix {

@@ -257,10 +257,7 @@ pub fn register(reg: &mut Registry) {
             };
             entries.push((prefix, path));
         }
-        let saved = std::mem::replace(&mut ev.search_path, entries);
-        let r = ev.find_file(&name.s, pos);
-        ev.search_path = saved;
-        r
+        ev.find_file(&entries, &name.s, pos)
     });
     reg.add("filterSource", 2, |ev, a, pos| {
         let f = ev.force(&a[0])?;
