@@ -24,7 +24,8 @@ let
     isList isPath isString listToAttrs map match replaceStrings toString typeOf;
 
   # The marker the router looks for (crates/app/nix/router.nix): markup is HTML.
-  markup = html: { _type = "nixweb-html"; inherit html; __toString = self: self.html; };
+  markup = html: { _type = "nixweb-html"; inherit html; __toString = htmlOf; };
+  htmlOf = self: self.html;
   isMarkup = v: isAttrs v && v._type or null == "nixweb-html";
 
   escape = replaceStrings [ "&" "<" ">" "\"" "'" ] [ "&amp;" "&lt;" "&gt;" "&quot;" "&#39;" ];
@@ -123,7 +124,7 @@ listToAttrs (map (name: { inherit name; value = element name; }) tags) // {
   raw = html: if isString html then markup html else fail "raw takes a string, not a ${typeOf html}";
 
   # Text (escaped) as markup, with no element around it: h.text "a < b".
-  text = s: markup (child "text" s);
+  text = s: markup (if isString s then escape s else child "text" s);
 
   # Children side by side, as one piece of markup.
   fragment = children: markup (child "a fragment" children);
