@@ -19,9 +19,11 @@
 use crate::fetch::{FetchFailure, Fetcher, RequestFetches};
 use nixweb_eval::io::{FetchRequest, FileType};
 use nixweb_eval::EvalIO;
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
 use std::os::fd::AsRawFd;
+use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Component, Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -44,6 +46,8 @@ impl Stamp {
 pub struct ConfinedIO {
     /// Canonical folders (or single files) the app may read below.
     roots: Vec<PathBuf>,
+    /// Every root is normal (see [`is_normal`]), as canonical paths are.
+    roots_normal: bool,
     env: HashMap<String, String>,
     fetcher: Arc<Fetcher>,
     /// The request under evaluation's fetches; its download folder is a root while it lasts.
@@ -65,6 +69,7 @@ impl ConfinedIO {
         fetcher: Arc<Fetcher>,
     ) -> ConfinedIO {
         ConfinedIO {
+            roots_normal: roots.iter().all(|root| is_normal(root)),
             roots,
             env,
             fetcher,
@@ -121,16 +126,20 @@ impl ConfinedIO {
         self.volatile.swap(false, Ordering::SeqCst)
     }
 
-    /// Whether `real` (a path as the kernel reports it) lies below a root.
+    /// Whether `real` (a normal path: as the kernel reports it, or [`normalise`]d) lies
+    /// below a root.
     fn inside(&self, real: &Path) -> bool {
-        self.roots.iter().any(|root| real.starts_with(root))
-            || self
-                .fetches
-                .lock()
-                .expect("fetches lock")
-                .as_ref()
-                .and_then(|f| f.folder())
-                .is_some_and(|folder| real.starts_with(folder))
+        let normal = self.roots_normal && is_normal(real);
+        self.roots.iter().any(|root| match normal {
+            true => is_below_normal(real, root),
+            false => real.starts_with(root),
+        }) || self
+            .fetches
+            .lock()
+            .expect("fetches lock")
+            .as_ref()
+            .and_then(|f| f.folder())
+            .is_some_and(|folder| is_below(real, folder))
     }
 
     /// Remembers `normal` (a path below a root, as named) and its stamp for staleness.
@@ -149,10 +158,16 @@ impl ConfinedIO {
     /// Opens `path` as an `O_PATH` descriptor, links followed, if what it opened lies below
     /// a root. Names outside every root are refused without being opened.
     fn open(&self, path: &Path) -> std::io::Result<File> {
-        self.forbidden_unless_inside(path)?;
-        let normal = normalise(path);
-        self.note(&normal);
-        self.open_unnoted(&normal, path)
+        self.open_normal(&normalise(path), path)
+    }
+
+    /// [`ConfinedIO::open`] of `path` in its normal form `normal`.
+    fn open_normal(&self, normal: &Path, path: &Path) -> std::io::Result<File> {
+        if !self.inside(normal) {
+            return Err(forbidden(path));
+        }
+        self.note(normal);
+        self.open_unnoted(normal, path)
     }
 
     /// [`ConfinedIO::open`] of a path already normalised and sieved, without remembering
@@ -167,14 +182,6 @@ impl ConfinedIO {
             return Err(forbidden(path));
         }
         Ok(file)
-    }
-
-    fn forbidden_unless_inside(&self, path: &Path) -> std::io::Result<()> {
-        if self.inside(&normalise(path)) {
-            Ok(())
-        } else {
-            Err(forbidden(path))
-        }
     }
 }
 
@@ -195,7 +202,10 @@ fn fd_path(file: &File) -> PathBuf {
 
 /// `..` and `.` resolved lexically (Nix paths are already absolute and clean, but strings
 /// handed to `readFile` need not be).
-fn normalise(path: &Path) -> PathBuf {
+fn normalise(path: &Path) -> Cow<'_, Path> {
+    if is_normal(path) {
+        return Cow::Borrowed(path);
+    }
     let mut out = PathBuf::from("/");
     for component in path.components() {
         match component {
@@ -206,7 +216,38 @@ fn normalise(path: &Path) -> PathBuf {
             _ => {}
         }
     }
-    out
+    Cow::Owned(out)
+}
+
+/// Whether [`normalise`] would give `path` back as it is: absolute, with no empty, `.` or
+/// `..` component and no trailing `/` (the form Nix's own paths have).
+fn is_normal(path: &Path) -> bool {
+    let bytes = path.as_os_str().as_bytes();
+    match bytes {
+        [b'/'] => true,
+        [b'/', rest @ ..] => rest
+            .split(|&b| b == b'/')
+            .all(|part| !matches!(part, b"" | b"." | b"..")),
+        _ => false,
+    }
+}
+
+/// `path.starts_with(root)`. For normal paths (see [`is_normal`]: what the kernel reports,
+/// what [`normalise`] gives, canonical roots) a byte prefix ending at a component boundary
+/// says the same without splitting both into components, which cost a cached `import` more
+/// than its evaluation.
+fn is_below(path: &Path, root: &Path) -> bool {
+    if is_normal(path) && is_normal(root) {
+        is_below_normal(path, root)
+    } else {
+        path.starts_with(root)
+    }
+}
+
+/// [`is_below`] of two normal paths.
+fn is_below_normal(path: &Path, root: &Path) -> bool {
+    let (path, root) = (path.as_os_str().as_bytes(), root.as_os_str().as_bytes());
+    path.starts_with(root) && (path.len() == root.len() || root == b"/" || path[root.len()] == b'/')
 }
 
 impl EvalIO for ConfinedIO {
@@ -237,10 +278,8 @@ impl EvalIO for ConfinedIO {
     }
 
     fn file_type(&self, path: &Path) -> Option<FileType> {
-        // Outside the roots everything looks absent: pathExists says false, not an error.
-        self.forbidden_unless_inside(path).ok()?;
         let normal = normalise(path);
-        match self.open(&normal) {
+        match self.open_normal(&normal, path) {
             // The type of the name itself (a link says symlink), now that what it leads
             // to is known to be inside.
             Ok(opened) => std::fs::symlink_metadata(&normal)
@@ -256,6 +295,7 @@ impl EvalIO for ConfinedIO {
                     .filter(|m| m.file_type().is_symlink())
                     .map(|_| FileType::Symlink)
             }
+            // Outside the roots everything looks absent: pathExists says false, not an error.
             Err(_) => None,
         }
     }
@@ -263,7 +303,7 @@ impl EvalIO for ConfinedIO {
     fn canonicalize(&self, path: &Path) -> PathBuf {
         // Imports are cached under this name; the lexical normal form is enough, and
         // deciding nothing here leaves every decision to the access itself.
-        normalise(path)
+        normalise(path).into_owned()
     }
 
     fn get_env(&self, name: &str) -> Option<String> {
@@ -360,6 +400,57 @@ mod tests {
             io.file_type(&dir.path().join("dangling")),
             Some(FileType::Symlink)
         );
+    }
+
+    #[test]
+    fn byte_checks_agree_with_components() {
+        let names = [
+            "/",
+            "//",
+            "/a",
+            "/a/",
+            "/a//b",
+            "/a/b",
+            "/a/bc",
+            "/a/b/c",
+            "/a/./b",
+            "/a/../b",
+            "/a/b/..",
+            "/ab",
+            "a/b",
+            "",
+            ".",
+            "/a/b (deleted)",
+            "/a/b/",
+        ];
+        for path in names.map(Path::new) {
+            let reference: PathBuf = {
+                let mut out = PathBuf::from("/");
+                for component in path.components() {
+                    match component {
+                        Component::ParentDir => {
+                            out.pop();
+                        }
+                        Component::Normal(part) => out.push(part),
+                        _ => {}
+                    }
+                }
+                out
+            };
+            assert_eq!(normalise(path), reference, "normalise {path:?}");
+            assert_eq!(
+                is_normal(path),
+                path.as_os_str() == reference.as_os_str(),
+                "is_normal {path:?}"
+            );
+            for root in names.map(Path::new) {
+                assert_eq!(
+                    is_below(path, root),
+                    path.starts_with(root),
+                    "{path:?} below {root:?}"
+                );
+            }
+        }
     }
 
     #[test]
