@@ -75,7 +75,6 @@ let
 
   # Attribute names that capture URL segments: ":name" takes one, ":...name" the rest.
   isRestCapture = name: substring 0 4 name == ":...";
-  isOneCapture = name: substring 0 1 name == ":" && !(isRestCapture name);
   captureName = name: if isRestCapture name then substring 4 (-1) name else substring 1 (-1) name;
 
   isCallable = v: isFunction v || (isAttrs v && v ? __functor);
@@ -106,8 +105,7 @@ let
       let
         segment = head segments;
         rest = tail segments;
-        names = childNames node;
-        exactChild = if isMethod segment then null else node.${segment} or null;
+        exactChild = if methodSet ? ${segment} then null else node.${segment} or null;
         exact = if isAttrs exactChild then resolve exactChild rest params (taken ++ [ segment ]) else null;
         tryCaptures = candidates:
           if candidates == [ ] then null
@@ -121,9 +119,12 @@ let
                   (if hasMethods child then { node = child; params = params // { ${captureName name} = segments; }; taken = taken ++ [ name ]; } else null)
                 else resolve child rest (params // { ${captureName name} = segment; }) (taken ++ [ name ]);
             in if found != null then found else tryCaptures (tail candidates);
+        # Capture names start with ":", which no method name does: one pass over the
+        # names, with no call per name for what is not a capture.
+        captures = filter (name: substring 0 1 name == ":") (attrNames node);
       in
       if exact != null then exact
-      else tryCaptures (filter isOneCapture names ++ filter isRestCapture names);
+      else tryCaptures (filter (name: !(isRestCapture name)) captures ++ filter isRestCapture captures);
 
   allowedMethods = node:
     let defined = filter (m: node ? ${m}) methods;
