@@ -2,7 +2,8 @@
 //! function's default arguments) whose bindings capture the scope itself forms a cycle
 //! that counting never frees. The evaluator remembers such scopes weakly; `collect_garbage`
 //! marks everything reachable from the given roots (plus globals and the import cache) and
-//! empties the remembered scopes that were not reached, which breaks their cycles.
+//! empties the remembered scopes that were not reached (those of their slots that nothing
+//! reached either, and that refer to anything), which breaks their cycles.
 //! Dropping an evaluator empties all of them.
 
 // Keys are addresses: a multiply-and-rotate hash is enough, and marking hashes every
@@ -87,8 +88,19 @@ impl Evaluator {
             }
             emptied += 1;
             for slot in env.slots.iter() {
+                // A slot can be a thunk the scope shares with a value still reached (a
+                // `let` renaming a variable, a formal bound to an argument's attribute):
+                // that one is alive, and no cycle through it is garbage.
+                if marked.contains(&(Rc::as_ptr(&slot.0) as *const u8 as usize)) {
+                    continue;
+                }
                 if let Ok(mut s) = slot.0.try_borrow_mut() {
-                    dropped.push(std::mem::replace(&mut *s, ThunkState::Blackhole));
+                    // A plain value refers to nothing, so no cycle goes through it; and
+                    // it may be shared with what no root reaches but the program does
+                    // (`builtins.functionArgs`' sets, kept with their lambda).
+                    if holds_references(&s) {
+                        dropped.push(std::mem::replace(&mut *s, ThunkState::Blackhole));
+                    }
                 }
             }
         }
@@ -117,6 +129,18 @@ impl Evaluator {
             }
         }
         drop(dropped);
+    }
+}
+
+/// Whether a thunk refers to scopes or other thunks (so may be part of a cycle).
+fn holds_references(state: &ThunkState) -> bool {
+    match state {
+        ThunkState::Done(v) => matches!(
+            v,
+            Value::Attrs(_) | Value::List(_) | Value::Lambda(_) | Value::PrimOpApp(..)
+        ),
+        ThunkState::Pending(..) | ThunkState::Apply(..) => true,
+        ThunkState::Blackhole => false,
     }
 }
 

@@ -351,6 +351,48 @@ fn garbage_collection_frees_cycles_but_keeps_roots() {
 }
 
 #[test]
+fn garbage_collection_keeps_what_collected_scopes_share_with_roots() {
+    // A collected scope's slots can be the very thunks a kept value holds: a `let` that
+    // renames a variable, and a formal bound to an attribute of the argument, share the
+    // thunk rather than copy it. Emptying those would break the kept value.
+    let mut ev = Evaluator::new(Arc::new(StdIO));
+    let app = ev
+        .eval_expr_str(
+            "let config = { port = 8000 + 80; }; g = { a ? 1, b }: a; in {
+               inherit config;
+               renamed = n: let c = config; d = c; again = i: d; in (again 0).port + n;
+               formals = n: ({ config, extra ? n, unused ? n }: config.port + extra) { inherit config; };
+               args = n: ({ a, b, c ? n, unused ? n }: (if b then 0 else 8080) + c) (builtins.functionArgs g);
+               gArgs = builtins.functionArgs g;
+             }",
+            Path::new("/"),
+        )
+        .unwrap();
+    // "args" first: `gArgs` is not yet forced (so reached by no root) when it runs.
+    for name in ["args", "renamed", "formals"] {
+        let f = ev.get_attr(&app, name).unwrap().unwrap();
+        for round in 0..2 {
+            let r = ev.call_function(&f, nixweb_eval::Value::Int(1)).unwrap();
+            assert!(matches!(r, nixweb_eval::Value::Int(8081)), "{name} {round}");
+            let freed = ev.collect_garbage(&[&app]);
+            assert!(freed >= 1, "{name} {round}: freed {freed}");
+            let config = ev.get_attr(&app, "config").unwrap().unwrap();
+            let port = ev.get_attr(&config, "port").unwrap();
+            assert!(
+                matches!(port, Some(nixweb_eval::Value::Int(8080))),
+                "{name} {round}: {port:?}"
+            );
+            let g_args = ev.get_attr(&app, "gArgs").unwrap().unwrap();
+            let b = ev.get_attr(&g_args, "b").unwrap();
+            assert!(
+                matches!(b, Some(nixweb_eval::Value::Bool(false))),
+                "{name} {round}: {b:?}"
+            );
+        }
+    }
+}
+
+#[test]
 fn show_trace_output_like_nix() {
     let mut ev = Evaluator::new(Arc::new(StdIO));
     let e = ev
