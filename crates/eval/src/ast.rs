@@ -146,6 +146,10 @@ pub struct Formals {
     pub ellipsis: bool,
     /// Slot of the `@name` binding, if any (formals take slots 0..entries.len()).
     pub at_slot: Option<u32>,
+    /// What `builtins.functionArgs` gives for this lambda, built the first time it is
+    /// asked and shared after (callPackage asks once per package). Its thunks hold only
+    /// Booleans, so sharing them can form no cycle.
+    pub function_args: std::cell::OnceCell<Rc<crate::value::Attrs>>,
 }
 
 #[derive(Debug)]

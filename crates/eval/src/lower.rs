@@ -1298,6 +1298,7 @@ impl<'a> Lowerer<'a> {
                         entries,
                         ellipsis: pat.ellipsis_token().is_some(),
                         at_slot,
+                        function_args: Default::default(),
                     }),
                     body,
                     slots,

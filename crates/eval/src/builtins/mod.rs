@@ -251,19 +251,25 @@ fn register_core(reg: &mut Registry) {
     reg.add("functionArgs", 1, |ev, a, pos| {
         let f = ev.force(&a[0])?;
         match f {
-            Value::Lambda(c) => {
-                let mut out = Attrs::new();
-                if let Some(formals) = &c.lambda.formals {
-                    for f in &formals.entries {
-                        out.insert(
-                            f.name.clone(),
-                            Thunk::value(Value::Bool(f.default.is_some())),
-                            f.pos,
-                        );
-                    }
+            Value::Lambda(c) => match &c.lambda.formals {
+                Some(formals) => {
+                    let set = formals.function_args.get_or_init(|| {
+                        Rc::new(Attrs::from_unsorted(
+                            formals
+                                .entries
+                                .iter()
+                                .map(|f| Attr {
+                                    name: f.name.clone(),
+                                    value: Thunk::value(Value::Bool(f.default.is_some())),
+                                    pos: f.pos,
+                                })
+                                .collect(),
+                        ))
+                    });
+                    Ok(Value::Attrs(set.clone()))
                 }
-                Ok(Value::attrs(out))
-            }
+                None => Ok(Value::attrs(Attrs::new())),
+            },
             Value::PrimOp(_) | Value::PrimOpApp(..) => Ok(Value::attrs(Attrs::new())),
             _ => err("'functionArgs' requires a function", pos),
         }
