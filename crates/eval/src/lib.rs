@@ -44,7 +44,8 @@ pub use error::{ErrorKind, EvalError, Limit};
 pub use eval::{Evaluator, Limits};
 pub use host::{Handle, Session, SessionError};
 pub use instantiate::{
-    instantiate, ArgValue, InstantiateOptions, InstantiateOutput, OutputFormat, Source,
+    instantiate, instantiate_then_exit, ArgValue, InstantiateOptions, InstantiateOutput,
+    OutputFormat, Source,
 };
 pub use io::{EvalIO, StdIO};
 pub use settings::Settings;

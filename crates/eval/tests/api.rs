@@ -392,6 +392,66 @@ fn garbage_collection_keeps_what_collected_scopes_share_with_roots() {
     }
 }
 
+/// An `EvalIO` that says when it goes away (as a host's that cleans up after itself).
+struct DropFlag(Arc<std::sync::atomic::AtomicBool>);
+
+impl Drop for DropFlag {
+    fn drop(&mut self) {
+        self.0.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl nixweb_eval::EvalIO for DropFlag {
+    fn read_file(&self, path: &Path) -> std::io::Result<Vec<u8>> {
+        StdIO.read_file(path)
+    }
+    fn read_dir(&self, path: &Path) -> std::io::Result<Vec<(String, nixweb_eval::io::FileType)>> {
+        StdIO.read_dir(path)
+    }
+    fn file_type(&self, path: &Path) -> Option<nixweb_eval::io::FileType> {
+        StdIO.file_type(path)
+    }
+    fn get_env(&self, name: &str) -> Option<String> {
+        StdIO.get_env(name)
+    }
+}
+
+#[test]
+fn instantiate_then_exit_prints_the_same_and_still_drops_the_io() {
+    let programs = [
+        (
+            "let f = { a, b ? a }: [ a b ]; r = rec { x = f { a = 1; }; y = x; }; in r",
+            true,
+        ),
+        ("builtins.throw \"no\"", false),
+        ("x: x", false),
+    ];
+    for (text, strict) in programs {
+        let opts = || InstantiateOptions {
+            source: Source::Expr {
+                text: text.into(),
+                base_dir: PathBuf::from("/"),
+            },
+            strict,
+            format: OutputFormat::Nix,
+            args: Vec::new(),
+            attr_paths: Vec::new(),
+            search_path: Vec::new(),
+            show_trace: false,
+            settings: Default::default(),
+        };
+        let dropped = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let freed = instantiate(&opts(), Arc::new(StdIO));
+        let left = nixweb_eval::instantiate_then_exit(&opts(), Arc::new(DropFlag(dropped.clone())));
+        assert_eq!(
+            (left.stdout, left.stderr, left.exit_code),
+            (freed.stdout, freed.stderr, freed.exit_code),
+            "{text}"
+        );
+        assert!(dropped.load(std::sync::atomic::Ordering::SeqCst), "{text}");
+    }
+}
+
 #[test]
 fn show_trace_output_like_nix() {
     let mut ev = Evaluator::new(Arc::new(StdIO));

@@ -117,7 +117,8 @@ fn embedded(args: &EvalArgs, nixweb_entry: &str, runtime: &Path) -> Result<ExitC
             .for_request(None, None),
         ),
     };
-    let output = nixweb_eval::instantiate(&options, Arc::new(io));
+    // The process ends right after: its heap is left to the system, as Nix does.
+    let output = nixweb_eval::instantiate_then_exit(&options, Arc::new(io));
     print!("{}", output.stdout);
     eprint!("{}", output.stderr);
     std::io::stdout().flush()?;
