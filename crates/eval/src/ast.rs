@@ -112,7 +112,8 @@ pub enum Var {
 
 #[derive(Debug)]
 pub enum AttrName {
-    Static(Rc<str>),
+    /// A name written out, with where it was found in the last set it was looked up in.
+    Static(Rc<str>, crate::value::IndexHint),
     Dynamic(ExprRef, Pos),
 }
 
@@ -136,6 +137,8 @@ pub struct AttrsExpr {
 #[derive(Debug)]
 pub struct Formal {
     pub name: Rc<str>,
+    /// Where the name was found in the last argument set.
+    pub hint: crate::value::IndexHint,
     pub default: Option<ExprRef>,
     pub pos: Pos,
 }

@@ -948,7 +948,7 @@ impl Evaluator {
         for name in path {
             let key = self.attr_name(name, env)?;
             let found = match &v {
-                Value::Attrs(a) => a.get(&key).cloned(),
+                Value::Attrs(a) => find_attr(a, name, &key),
                 _ if default.is_some() => None,
                 other => {
                     return err(
@@ -994,7 +994,7 @@ impl Evaluator {
         for (i, name) in path.iter().enumerate() {
             let key = self.attr_name(name, env)?;
             match &v {
-                Value::Attrs(a) => match a.get(&key).cloned() {
+                Value::Attrs(a) => match find_attr(a, name, &key) {
                     // The last attribute itself is not forced.
                     Some(_) if i + 1 == path.len() => return Ok(Value::Bool(true)),
                     Some(t) => v = self.force(&t)?,
@@ -1008,7 +1008,7 @@ impl Evaluator {
 
     fn attr_name(&mut self, name: &AttrName, env: &Rc<Env>) -> EResult<Rc<str>> {
         match name {
-            AttrName::Static(s) => Ok(s.clone()),
+            AttrName::Static(s, _) => Ok(s.clone()),
             AttrName::Dynamic(e, pos) => {
                 let v = self.eval(e, env)?;
                 let s = self.force_string_noctx_val(&v, *pos)?;
@@ -1297,8 +1297,8 @@ impl Evaluator {
         let mut slots = Vec::with_capacity(lam.slots as usize);
         let mut defaults = Vec::new();
         for (i, f) in formals.entries.iter().enumerate() {
-            match attrs.get(&f.name) {
-                Some(t) => slots.push(t.clone()),
+            match attrs.get_attr_hinted(&f.name, &f.hint) {
+                Some(a) => slots.push(a.value.clone()),
                 None => match &f.default {
                     Some(d) => {
                         let t = Thunk::blackhole();
@@ -1508,6 +1508,16 @@ fn expr_pos(e: &Expr) -> Pos {
         Expr::Lambda(l) => l.pos,
         _ => Pos::NONE,
     }
+}
+
+/// The attribute `name` (evaluated to `key`) of a set, through the name's hint when it
+/// is written out.
+fn find_attr(attrs: &Attrs, name: &AttrName, key: &str) -> Option<Thunk> {
+    match name {
+        AttrName::Static(_, hint) => attrs.get_attr_hinted(key, hint),
+        AttrName::Dynamic(..) => attrs.get_attr(key),
+    }
+    .map(|a| a.value.clone())
 }
 
 fn missing_attr(key: &str, attrs: &Attrs, pos: Pos) -> Box<EvalError> {

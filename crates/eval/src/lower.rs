@@ -818,7 +818,7 @@ impl<'a> Lowerer<'a> {
                 let attrs = self.lower_battrs(b)?;
                 Expr::Select {
                     expr: Rc::new(Expr::Attrs(attrs)),
-                    path: vec![AttrName::Static("body".into())],
+                    path: vec![AttrName::Static("body".into(), Default::default())],
                     default: None,
                     pos,
                 }
@@ -965,7 +965,7 @@ impl<'a> Lowerer<'a> {
         for a in path.attrs() {
             let pos = self.pos_of(a.syntax());
             match self.key_name(&a)? {
-                KeyName::Static(s) => out.push(AttrName::Static(s)),
+                KeyName::Static(s) => out.push(AttrName::Static(s, Default::default())),
                 KeyName::Dynamic(attr) => {
                     out.push(AttrName::Dynamic(self.lower_dynamic_key(&attr)?, pos))
                 }
@@ -1151,7 +1151,7 @@ impl<'a> Lowerer<'a> {
                 let expr = self.lower(from)?;
                 Ok(Rc::new(Expr::Select {
                     expr,
-                    path: vec![AttrName::Static(n)],
+                    path: vec![AttrName::Static(n, Default::default())],
                     default: None,
                     pos,
                 }))
@@ -1285,7 +1285,12 @@ impl<'a> Lowerer<'a> {
                             Some(d) => Some(self.lower(d)?),
                             None => None,
                         };
-                        entries.push(Formal { name, default, pos });
+                        entries.push(Formal {
+                            name,
+                            default,
+                            pos,
+                            hint: Default::default(),
+                        });
                     }
                     let body = self.lower(body_node)?;
                     Ok((entries, body))

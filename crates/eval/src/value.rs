@@ -262,6 +262,10 @@ pub struct Attr {
     pub pos: Pos,
 }
 
+/// Where a name was found last time in a set (see `Attrs::get_attr_hinted`).
+#[derive(Clone, Debug, Default)]
+pub struct IndexHint(std::cell::Cell<u32>);
+
 /// An attribute set: entries sorted by name (byte order, as Nix prints them).
 #[derive(Clone, Debug, Default)]
 pub struct Attrs {
@@ -288,6 +292,25 @@ impl Attrs {
             .binary_search_by(|a| (*a.name).cmp(name))
             .ok()
             .map(|i| &self.entries[i])
+    }
+
+    /// `get_attr`, trying first the index `hint` remembers. One select or formal meets
+    /// sets of one shape again and again (`builtins.length`, `args.stdenv`), where the
+    /// name sits where it sat last time: one comparison instead of a binary search. The
+    /// hint is only a guess, checked against the name, so any hint does for any set.
+    #[inline]
+    pub fn get_attr_hinted(&self, name: &str, hint: &IndexHint) -> Option<&Attr> {
+        if let Some(a) = self.entries.get(hint.0.get() as usize) {
+            if *a.name == *name {
+                return Some(a);
+            }
+        }
+        let i = self
+            .entries
+            .binary_search_by(|a| (*a.name).cmp(name))
+            .ok()?;
+        hint.0.set(i as u32);
+        Some(&self.entries[i])
     }
 
     pub fn contains(&self, name: &str) -> bool {
@@ -401,6 +424,23 @@ mod tests {
                 })
                 .collect(),
         )
+    }
+
+    #[test]
+    fn a_hint_is_only_a_guess() {
+        let small = attrs(&["a", "b"]);
+        let large = attrs(&["a", "b", "c", "d", "e"]);
+        let hint = IndexHint::default();
+        let name = |found: Option<&Attr>| found.map(|a| a.name.to_string());
+        assert_eq!(name(large.get_attr_hinted("d", &hint)), Some("d".into()));
+        // The hint (3) now points past the small set, then at another name, then right.
+        assert_eq!(name(small.get_attr_hinted("b", &hint)), Some("b".into()));
+        assert_eq!(name(large.get_attr_hinted("e", &hint)), Some("e".into()));
+        assert_eq!(name(large.get_attr_hinted("e", &hint)), Some("e".into()));
+        assert_eq!(name(small.get_attr_hinted("e", &hint)), None);
+        assert_eq!(name(large.get_attr_hinted("zz", &hint)), None);
+        assert_eq!(name(Attrs::new().get_attr_hinted("a", &hint)), None);
+        assert_eq!(name(large.get_attr_hinted("a", &hint)), Some("a".into()));
     }
 
     #[test]
