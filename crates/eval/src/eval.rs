@@ -1296,9 +1296,13 @@ impl Evaluator {
         };
         let mut slots = Vec::with_capacity(lam.slots as usize);
         let mut defaults = Vec::new();
+        let mut given = 0;
         for (i, f) in formals.entries.iter().enumerate() {
             match attrs.get_attr_hinted(&f.name, &f.hint) {
-                Some(a) => slots.push(a.value.clone()),
+                Some(a) => {
+                    given += 1;
+                    slots.push(a.value.clone())
+                }
                 None => match &f.default {
                     Some(d) => {
                         let t = Thunk::blackhole();
@@ -1314,14 +1318,7 @@ impl Evaluator {
                 },
             }
         }
-        if !formals.ellipsis
-            && attrs.len()
-                > formals
-                    .entries
-                    .iter()
-                    .filter(|f| attrs.contains(&f.name))
-                    .count()
-        {
+        if !formals.ellipsis && attrs.len() > given {
             for a in &attrs.entries {
                 if !formals.entries.iter().any(|f| f.name == a.name) {
                     let hint = crate::error::did_you_mean(

@@ -91,21 +91,26 @@ pub fn register(reg: &mut Registry) {
         let x = ev.force_attrs(&a[0], pos)?;
         let y = ev.force_attrs(&a[1], pos)?;
         // Walk the smaller set, looking names up in the other (both stay sorted).
-        let entries: Vec<Attr> = if x.len() < y.len() {
-            x.entries
+        if x.len() < y.len() {
+            let entries = x
+                .entries
                 .iter()
                 .filter_map(|e| y.get_attr(&e.name).cloned())
-                .collect()
-        } else {
-            y.entries
+                .collect();
+            return Ok(Value::attrs(Attrs { entries }));
+        }
+        // All of `y` is the answer as often as not (callPackage's `functionArgs f` against
+        // a package set): nothing is copied until a name is missing from `x`.
+        let Some(first_missing) = y.entries.iter().position(|e| !x.contains(&e.name)) else {
+            return Ok(Value::Attrs(y));
+        };
+        let mut entries = y.entries[..first_missing].to_vec();
+        entries.extend(
+            y.entries[first_missing + 1..]
                 .iter()
                 .filter(|e| x.contains(&e.name))
-                .cloned()
-                .collect()
-        };
-        if entries.len() == y.len() {
-            return Ok(Value::Attrs(y));
-        }
+                .cloned(),
+        );
         Ok(Value::attrs(Attrs { entries }))
     });
     reg.add("catAttrs", 2, |ev, a, pos| {
