@@ -1,6 +1,7 @@
 //! Coercions and type checks: Nix's coerceToString (with `__toString`, `outPath` and
 //! copying paths to the store) and the `force_*` helpers builtins use to demand a type.
 
+use std::borrow::Cow;
 use std::rc::Rc;
 
 use crate::error::{err, EResult};
@@ -13,14 +14,15 @@ impl Evaluator {
 
     /// Nix's coerceToString. `coerce_more` also accepts null, booleans, numbers and lists
     /// (as `toString` does); `copy_to_store` turns paths into store paths.
-    pub fn coerce_to_string(
+    /// A string is borrowed, not copied: most callers append it to something.
+    pub fn coerce_to_string<'v>(
         &mut self,
-        v: &Value,
+        v: &'v Value,
         pos: Pos,
         coerce_more: bool,
         copy_to_store: bool,
         ctx: &mut Context,
-    ) -> EResult<String> {
+    ) -> EResult<Cow<'v, str>> {
         match v {
             // Strings, the common case, go straight through; anything else may nest.
             Value::String(_) => self.coerce_to_string_here(v, pos, coerce_more, copy_to_store, ctx),
@@ -30,48 +32,52 @@ impl Evaluator {
         }
     }
 
-    fn coerce_to_string_here(
+    fn coerce_to_string_here<'v>(
         &mut self,
-        v: &Value,
+        v: &'v Value,
         pos: Pos,
         coerce_more: bool,
         copy_to_store: bool,
         ctx: &mut Context,
-    ) -> EResult<String> {
+    ) -> EResult<Cow<'v, str>> {
         match v {
             Value::String(s) => {
                 if let Some(c) = &s.ctx {
                     ctx.extend(c.iter().cloned());
                 }
-                Ok(s.s.to_string())
+                Ok(Cow::Borrowed(&s.s))
             }
             Value::Path(p) => {
                 if copy_to_store {
                     let sp = crate::builtins::paths::copy_path_to_store(self, p, pos)?;
                     ctx.insert(sp.clone());
-                    Ok(sp)
+                    Ok(Cow::Owned(sp))
                 } else {
-                    Ok(p.to_string())
+                    Ok(Cow::Borrowed(p))
                 }
             }
             Value::Attrs(a) => {
                 if let Some(f) = a.get("__toString").cloned() {
                     let f = self.force(&f)?;
                     let r = self.call(f, Thunk::value(v.clone()), pos)?;
-                    return self.coerce_to_string(&r, pos, coerce_more, copy_to_store, ctx);
+                    return self
+                        .coerce_to_string(&r, pos, coerce_more, copy_to_store, ctx)
+                        .map(|s| Cow::Owned(s.into_owned()));
                 }
                 if let Some(o) = a.get("outPath").cloned() {
                     let o = self.force(&o)?;
-                    return self.coerce_to_string(&o, pos, coerce_more, copy_to_store, ctx);
+                    return self
+                        .coerce_to_string(&o, pos, coerce_more, copy_to_store, ctx)
+                        .map(|s| Cow::Owned(s.into_owned()));
                 }
                 err("cannot coerce a set to a string", pos)
             }
             _ if coerce_more => match v {
-                Value::Null => Ok(String::new()),
-                Value::Bool(true) => Ok("1".into()),
-                Value::Bool(false) => Ok(String::new()),
-                Value::Int(i) => Ok(i.to_string()),
-                Value::Float(f) => Ok(format!("{:.6}", f)),
+                Value::Null => Ok(Cow::Borrowed("")),
+                Value::Bool(true) => Ok(Cow::Borrowed("1")),
+                Value::Bool(false) => Ok(Cow::Borrowed("")),
+                Value::Int(i) => Ok(Cow::Owned(i.to_string())),
+                Value::Float(f) => Ok(Cow::Owned(format!("{:.6}", f))),
                 Value::List(l) => {
                     let mut out = String::new();
                     let n = l.len();
@@ -86,7 +92,7 @@ impl Evaluator {
                             out.push(' ');
                         }
                     }
-                    Ok(out)
+                    Ok(Cow::Owned(out))
                 }
                 other => err(
                     format!("cannot coerce {} to a string", other.type_desc()),
@@ -192,6 +198,6 @@ impl Evaluator {
                 pos,
             );
         }
-        Ok(s)
+        Ok(s.into_owned())
     }
 }

@@ -895,7 +895,14 @@ impl Evaluator {
     #[inline(never)]
     fn eval_interp(&mut self, parts: &[StrPart], pos: &Pos, env: &Rc<Env>) -> EResult<Value> {
         self.tick(*pos)?;
-        let mut out = String::new();
+        let literal_bytes = parts
+            .iter()
+            .map(|part| match part {
+                StrPart::Lit(l) => l.len(),
+                StrPart::Expr(..) => 0,
+            })
+            .sum();
+        let mut out = String::with_capacity(literal_bytes);
         let mut ctx = Context::new();
         for part in parts {
             match part {

@@ -124,9 +124,11 @@ impl Evaluator {
                 ))
             }
             _ => {
-                let mut s = self.coerce_to_string(l, pos, false, true, &mut ctx)?;
+                let left = self.coerce_to_string(l, pos, false, true, &mut ctx)?;
                 let right = self.coerce_to_string(r, pos, false, true, &mut ctx)?;
-                self.reserve(s.len() + right.len(), pos)?;
+                self.reserve(left.len() + right.len(), pos)?;
+                let mut s = String::with_capacity(left.len() + right.len());
+                s.push_str(&left);
                 s.push_str(&right);
                 Ok(Value::String(NixStr::with_ctx(s, ctx)))
             }

@@ -697,3 +697,39 @@ fn error_layout_is_2_8s_for_long_line_numbers_and_multi_line_messages() {
         ev.format_error(&e)
     );
 }
+
+#[test]
+fn strings_built_without_copies_keep_their_bytes_and_contexts() {
+    let cases = [
+        (
+            r#"builtins.replaceStrings [ "" ] [ "-" ] "ab""#,
+            r#""-a-b-""#,
+        ),
+        (
+            r#"builtins.replaceStrings [ "é" "a" ] [ "e" "A" ] "café bar""#,
+            r#""cAfe bAr""#,
+        ),
+        (
+            r#"builtins.replaceStrings [ "ab" "a" ] [ "X" "Y" ] "aab ab a""#,
+            r#""YX X Y""#,
+        ),
+        (r#"builtins.replaceStrings [ ] [ ] "same""#, r#""same""#),
+        (
+            r#"builtins.replaceStrings [ "<" ] [ "&lt;" ] "<<a<""#,
+            r#""&lt;&lt;a&lt;""#,
+        ),
+        (
+            r#"let n = toString 12; in "${n}-${"x"}${n}" + "!""#,
+            r#""12-x12!""#,
+        ),
+        (r#"toString [ 1 "a" null true ]"#, r#""1 a  1""#),
+        (
+            r#"builtins.getContext ("${builtins.toFile "f" "x"}" + "y")"#,
+            // As nix-instantiate 2.8 prints it.
+            r#"{ "/nix/store/x93g3gvygaiq7h4b6zls3w7l5az1y526-f" = { path = true; }; }"#,
+        ),
+    ];
+    for (expr, want) in cases {
+        assert_eq!(eval_with(Limits::default(), expr).unwrap(), want, "{expr}");
+    }
+}

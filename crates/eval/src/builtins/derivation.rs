@@ -104,7 +104,7 @@ fn derivation_strict(ev: &mut Evaluator, a: &[Thunk], pos: Pos) -> EResult<Value
                     for t in l.iter() {
                         let item = ev.force(t)?;
                         let s = ev.coerce_to_string(&item, pos, true, true, &mut ctx)?;
-                        args.args.push(s);
+                        args.args.push(s.into_owned());
                     }
                     continue;
                 }
@@ -146,7 +146,9 @@ fn derivation_strict(ev: &mut Evaluator, a: &[Thunk], pos: Pos) -> EResult<Value
             json.insert(key.to_string(), parsed);
             continue;
         }
-        let s = ev.coerce_to_string(&v, pos, true, true, &mut ctx)?;
+        let s = ev
+            .coerce_to_string(&v, pos, true, true, &mut ctx)?
+            .into_owned();
         match key {
             "builder" => args.builder = s.clone(),
             "system" => args.system = s.clone(),

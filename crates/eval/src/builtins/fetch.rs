@@ -25,7 +25,10 @@ fn fetch(ev: &mut Evaluator, kind: &str, arg: &Thunk, pos: Pos) -> EResult<Value
                     Some(t) => {
                         let v = ev.force(&t)?;
                         let mut ctx = Context::new();
-                        Ok(Some(ev.coerce_to_string(&v, pos, false, false, &mut ctx)?))
+                        Ok(Some(
+                            ev.coerce_to_string(&v, pos, false, false, &mut ctx)?
+                                .into_owned(),
+                        ))
                     }
                     None => Ok(None),
                 }
@@ -38,7 +41,9 @@ fn fetch(ev: &mut Evaluator, kind: &str, arg: &Thunk, pos: Pos) -> EResult<Value
         }
         other => {
             let mut ctx = Context::new();
-            req.url = ev.coerce_to_string(other, pos, false, false, &mut ctx)?;
+            req.url = ev
+                .coerce_to_string(other, pos, false, false, &mut ctx)?
+                .into_owned();
         }
     }
     match ev.io.fetch(&req) {

@@ -252,6 +252,7 @@ pub fn register(reg: &mut Registry) {
                     let v = ev.force(&p)?;
                     let mut ctx = Context::new();
                     ev.coerce_to_string(&v, pos, false, false, &mut ctx)?
+                        .into_owned()
                 }
                 None => return err("attribute 'path' missing", pos),
             };

@@ -66,9 +66,9 @@ pub fn register(reg: &mut Registry) {
                 pos,
             );
         }
-        let mut from = Vec::new();
+        let mut from = Vec::with_capacity(from_l.len());
         for t in from_l.iter() {
-            from.push(ev.force_string(t, pos)?.s.to_string());
+            from.push(ev.force_string(t, pos)?.s);
         }
         // Nix 2.8 forces every replacement, used or not, before the subject.
         let mut to = Vec::with_capacity(to_l.len());
@@ -82,8 +82,28 @@ pub fn register(reg: &mut Registry) {
         }
         let src = s.s.as_bytes();
         let mut out: Vec<u8> = Vec::with_capacity(src.len());
+        // Without an empty pattern (which matches everywhere), the bytes no pattern starts
+        // with are copied a run at a time, not tried against every pattern.
+        let any_empty = from.iter().any(|f| f.is_empty());
+        let mut starts = [false; 256];
+        for f in &from {
+            if let Some(&b) = f.as_bytes().first() {
+                starts[b as usize] = true;
+            }
+        }
         let mut p = 0;
         while p <= src.len() {
+            if !any_empty {
+                let run = src[p..]
+                    .iter()
+                    .position(|b| starts[*b as usize])
+                    .unwrap_or(src.len() - p);
+                out.extend_from_slice(&src[p..p + run]);
+                p += run;
+                if p == src.len() {
+                    break;
+                }
+            }
             let mut found = false;
             for (i, f) in from.iter().enumerate() {
                 if src[p..].starts_with(f.as_bytes()) {
@@ -112,10 +132,10 @@ pub fn register(reg: &mut Registry) {
                 p += 1;
             }
         }
-        Ok(Value::String(NixStr::with_ctx(
-            String::from_utf8_lossy(&out).into_owned(),
-            ctx,
-        )))
+        // Valid unless an empty pattern split a character (then as 2.8's bytes, lossily).
+        let out = String::from_utf8(out)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+        Ok(Value::String(NixStr::with_ctx(out, ctx)))
     });
     reg.add("splitVersion", 1, |ev, a, pos| {
         let s = ev.force_string(&a[0], pos)?.s.to_string();
