@@ -369,8 +369,21 @@ impl Evaluator {
 
     // ---------------------------------------------------------------- limits
 
+    /// Counts a step. Inlined where it is called (several times per function call): the
+    /// checks that fail or come every 1024 steps are out of line.
+    #[inline]
     pub(crate) fn tick(&mut self, pos: Pos) -> EResult<()> {
         self.steps += 1;
+        let over = self.limits.max_steps.is_some_and(|max| self.steps > max);
+        if over || self.steps & 0x3ff == 0 {
+            return self.tick_checks(pos);
+        }
+        Ok(())
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn tick_checks(&mut self, pos: Pos) -> EResult<()> {
         if let Some(max) = self.limits.max_steps {
             if self.steps > max {
                 return Err(limit_err(
