@@ -1026,13 +1026,19 @@ impl Evaluator {
         Ok(Value::Bool(true))
     }
 
-    fn attr_name(&mut self, name: &AttrName, env: &Rc<Env>) -> EResult<Rc<str>> {
+    /// A written-out name is borrowed from the expression, not counted again.
+    fn attr_name<'n>(
+        &mut self,
+        name: &'n AttrName,
+        env: &Rc<Env>,
+    ) -> EResult<std::borrow::Cow<'n, str>> {
         match name {
-            AttrName::Static(s, _) => Ok(s.clone()),
+            AttrName::Static(s, _) => Ok(std::borrow::Cow::Borrowed(s)),
             AttrName::Dynamic(e, pos) => {
                 let v = self.eval(e, env)?;
-                let s = self.force_string_noctx_val(&v, *pos)?;
-                Ok(s.into())
+                Ok(std::borrow::Cow::Owned(
+                    self.force_string_noctx_val(&v, *pos)?,
+                ))
             }
         }
     }
