@@ -44,6 +44,23 @@ pub struct InstantiateOptions {
     pub settings: crate::settings::Settings,
 }
 
+impl InstantiateOptions {
+    /// `nix-instantiate --eval` of `source` with no other flag: lazy, printed as Nix,
+    /// no arguments, attribute paths or search path.
+    pub fn new(source: Source) -> InstantiateOptions {
+        InstantiateOptions {
+            source,
+            strict: false,
+            format: OutputFormat::Nix,
+            args: Vec::new(),
+            attr_paths: Vec::new(),
+            search_path: Vec::new(),
+            show_trace: false,
+            settings: Default::default(),
+        }
+    }
+}
+
 pub struct InstantiateOutput {
     pub stdout: String,
     pub stderr: String,

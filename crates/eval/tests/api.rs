@@ -181,17 +181,13 @@ fn session_errors_are_formatted_like_nix() {
 fn run(source: Source, format: OutputFormat, strict: bool) -> (String, String, i32) {
     let out = instantiate(
         &InstantiateOptions {
-            source,
             strict,
             format,
             args: vec![
                 ("a".into(), ArgValue::Expr("1 + 1".into())),
                 ("s".into(), ArgValue::Str("str".into())),
             ],
-            attr_paths: Vec::new(),
-            search_path: Vec::new(),
-            show_trace: false,
-            settings: Default::default(),
+            ..InstantiateOptions::new(source)
         },
         Arc::new(StdIO),
     );
@@ -428,17 +424,11 @@ fn instantiate_then_exit_prints_the_same_and_still_drops_the_io() {
     ];
     for (text, strict) in programs {
         let opts = || InstantiateOptions {
-            source: Source::Expr {
+            strict,
+            ..InstantiateOptions::new(Source::Expr {
                 text: text.into(),
                 base_dir: PathBuf::from("/"),
-            },
-            strict,
-            format: OutputFormat::Nix,
-            args: Vec::new(),
-            attr_paths: Vec::new(),
-            search_path: Vec::new(),
-            show_trace: false,
-            settings: Default::default(),
+            })
         };
         let dropped = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let freed = instantiate(&opts(), Arc::new(StdIO));
@@ -619,14 +609,9 @@ fn max_call_depth_bounds_nested_calls() {
             .unwrap();
         let out = instantiate(
             &InstantiateOptions {
-                source: expr(text),
                 strict: true,
-                format: OutputFormat::Nix,
-                args: Vec::new(),
-                attr_paths: Vec::new(),
-                search_path: Vec::new(),
-                show_trace: false,
                 settings,
+                ..InstantiateOptions::new(expr(text))
             },
             Arc::new(StdIO),
         );

@@ -5,22 +5,16 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use nixweb_eval::{instantiate, InstantiateOptions, OutputFormat, Source, StdIO};
+use nixweb_eval::{instantiate, InstantiateOptions, Source, StdIO};
 
 fn run(expr: &str, strict: bool) -> (String, String, i32) {
     let out = instantiate(
         &InstantiateOptions {
-            source: Source::Expr {
+            strict,
+            ..InstantiateOptions::new(Source::Expr {
                 text: expr.to_string(),
                 base_dir: PathBuf::from("/nonexistent-base"),
-            },
-            strict,
-            format: OutputFormat::Nix,
-            args: Vec::new(),
-            attr_paths: Vec::new(),
-            search_path: Vec::new(),
-            show_trace: false,
-            settings: Default::default(),
+            })
         },
         Arc::new(StdIO),
     );
