@@ -288,10 +288,11 @@ impl Attrs {
     }
 
     pub fn get_attr(&self, name: &str) -> Option<&Attr> {
-        self.entries
-            .binary_search_by(|a| (*a.name).cmp(name))
-            .ok()
-            .map(|i| &self.entries[i])
+        self.index_of(name).map(|i| &self.entries[i])
+    }
+
+    fn index_of(&self, name: &str) -> Option<usize> {
+        self.entries.binary_search_by(|a| (*a.name).cmp(name)).ok()
     }
 
     /// `get_attr`, trying first the index `hint` remembers. One select or formal meets
@@ -305,10 +306,7 @@ impl Attrs {
                 return Some(a);
             }
         }
-        let i = self
-            .entries
-            .binary_search_by(|a| (*a.name).cmp(name))
-            .ok()?;
+        let i = self.index_of(name)?;
         hint.0.set(i as u32);
         Some(&self.entries[i])
     }
