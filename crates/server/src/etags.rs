@@ -7,7 +7,7 @@
 use crate::kept::{Kept, Weighed};
 use bytes::Bytes;
 use http::HeaderValue;
-use std::hash::{Hash, Hasher};
+use std::hash::Hasher;
 
 /// Smaller bodies are hashed each time: that costs less than finding and comparing a copy.
 const MIN_KEPT: usize = 4 * 1024;
@@ -50,7 +50,6 @@ impl Fingerprint {
         hasher.write(&bytes[..WINDOW]);
         hasher.write(&bytes[middle - WINDOW / 2..middle + WINDOW / 2]);
         hasher.write(&bytes[bytes.len() - WINDOW..]);
-        bytes.len().hash(&mut hasher);
         Fingerprint {
             len: bytes.len(),
             sample: hasher.finish(),
