@@ -235,9 +235,7 @@ mod tests {
             .unwrap();
         let content_type = content_type.to_owned();
         let response = around(cache, request, |_| async move {
-            let mut r = Response::new(Body::from(body));
-            r.headers_mut()
-                .insert(header::CONTENT_TYPE, content_type.parse().unwrap());
+            let mut r = page_of(body, &content_type);
             r.headers_mut()
                 .insert(header::ETAG, "\"abc\"".parse().unwrap());
             if identified {
@@ -275,12 +273,17 @@ mod tests {
         }
         let request = request.body(Body::empty()).unwrap();
         around(&CompressedCache::default(), request, |_| async move {
-            let mut r = Response::new(Body::from(body));
-            r.headers_mut()
-                .insert(header::CONTENT_TYPE, "text/html".parse().unwrap());
-            r
+            page_of(body, "text/html")
         })
         .await
+    }
+
+    /// An answer of `body` as `content_type`.
+    fn page_of(body: String, content_type: &str) -> Response<Body> {
+        let mut r = Response::new(Body::from(body));
+        r.headers_mut()
+            .insert(header::CONTENT_TYPE, content_type.parse().unwrap());
+        r
     }
 
     #[tokio::test]

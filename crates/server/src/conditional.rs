@@ -174,6 +174,21 @@ mod tests {
         headers
     }
 
+    /// `apply` with ETags on, to a request sending `if_none_match`, if any.
+    async fn tagged(
+        response: Response<Body>,
+        method: &Method,
+        if_none_match: Option<&str>,
+    ) -> Response<Body> {
+        apply(
+            response,
+            method,
+            &request(if_none_match),
+            Some(&Etags::default()),
+        )
+        .await
+    }
+
     fn page(text: &'static str) -> Response<Body> {
         let mut r = Response::new(Body::from(text));
         r.headers_mut()
@@ -185,23 +200,11 @@ mod tests {
 
     #[tokio::test]
     async fn a_matching_tag_gets_304_and_a_stale_one_the_page() {
-        let first = apply(
-            page("hello"),
-            &Method::GET,
-            &request(None),
-            Some(&Etags::default()),
-        )
-        .await;
+        let first = tagged(page("hello"), &Method::GET, None).await;
         let etag = first.headers()[header::ETAG].to_str().unwrap().to_owned();
         assert!(etag.starts_with('"') && etag.len() == 24, "{etag}");
 
-        let again = apply(
-            page("hello"),
-            &Method::GET,
-            &request(Some(&etag)),
-            Some(&Etags::default()),
-        )
-        .await;
+        let again = tagged(page("hello"), &Method::GET, Some(&etag)).await;
         assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
         assert_eq!(again.headers()[header::ETAG], etag.as_str());
         assert_eq!(again.headers()[header::CACHE_CONTROL], "max-age=60");
@@ -211,58 +214,28 @@ mod tests {
         // A weak form of the tag matches too (as a compressed answer carries it); a list
         // matches when any member does; `*` matches anything.
         for tags in [format!("W/{etag}"), format!("\"x\", {etag}"), "*".into()] {
-            let r = apply(
-                page("hello"),
-                &Method::HEAD,
-                &request(Some(&tags)),
-                Some(&Etags::default()),
-            )
-            .await;
+            let r = tagged(page("hello"), &Method::HEAD, Some(&tags)).await;
             assert_eq!(r.status(), StatusCode::NOT_MODIFIED, "{tags}");
         }
-        let changed = apply(
-            page("hello!"),
-            &Method::GET,
-            &request(Some(&etag)),
-            Some(&Etags::default()),
-        )
-        .await;
+        let changed = tagged(page("hello!"), &Method::GET, Some(&etag)).await;
         assert_eq!(changed.status(), StatusCode::OK);
         // Malformed conditions are ignored, never trusted (nor a reason to fail).
         for bad in ["\"a b\"", "nope", "\"x\", *", "W/x", "\""] {
-            let r = apply(
-                page("hello"),
-                &Method::GET,
-                &request(Some(bad)),
-                Some(&Etags::default()),
-            )
-            .await;
+            let r = tagged(page("hello"), &Method::GET, Some(bad)).await;
             assert_eq!(r.status(), StatusCode::OK, "{bad}");
         }
     }
 
     #[tokio::test]
     async fn only_gets_of_successful_answers_and_only_when_asked() {
-        let post = apply(
-            page("x"),
-            &Method::POST,
-            &request(Some("*")),
-            Some(&Etags::default()),
-        )
-        .await;
+        let post = tagged(page("x"), &Method::POST, Some("*")).await;
         assert_eq!(post.status(), StatusCode::OK);
         assert!(!post.headers().contains_key(header::ETAG));
         let off = apply(page("x"), &Method::GET, &request(Some("*")), None).await;
         assert_eq!(off.status(), StatusCode::OK, "no ETag, nothing to match");
         let mut missing = page("x");
         *missing.status_mut() = StatusCode::NOT_FOUND;
-        let missing = apply(
-            missing,
-            &Method::GET,
-            &request(None),
-            Some(&Etags::default()),
-        )
-        .await;
+        let missing = tagged(missing, &Method::GET, None).await;
         assert!(!missing.headers().contains_key(header::ETAG));
     }
 
