@@ -16,10 +16,11 @@ use std::process::ExitCode;
 
 // The allocator the nixweb binary uses: what it costs is part of what is counted.
 #[global_allocator]
-static ALLOCATOR: nixweb_eval::alloc::Counting<mimalloc::MiMalloc> =
-    nixweb_eval::alloc::Counting(mimalloc::MiMalloc);
+static ALLOCATOR: nixweb_eval::alloc::Counting<nixweb::allocator::Mimalloc> =
+    nixweb_eval::alloc::Counting(nixweb::allocator::Mimalloc);
 
 fn main() -> ExitCode {
+    nixweb::allocator::configure();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let [count, path, rest @ ..] = args.as_slice() else {
         eprintln!("usage: respond COUNT PATH APP [SERVE FLAGS]");

@@ -5,6 +5,7 @@
 //! contract), the engines, and `nixweb-server`. The library target exists so tests can start
 //! a server in-process through the very same flags a user types.
 
+pub mod allocator;
 pub mod cli;
 pub mod commands;
 mod eval;

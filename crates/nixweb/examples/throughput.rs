@@ -2,7 +2,7 @@
 //! for one app and path, and the process CPU each costs. Separates the evaluation's share
 //! of a request from the server's (see BENCHMARKS.md).
 //!
-//!     cargo run --release -p nixweb-engine-embedded --example throughput -- APP_FILE PATH [CALLS]
+//!     cargo run --release -p nixweb --example throughput -- APP_FILE PATH [CALLS]
 
 use nixweb_app::engine::{Engine, RouterCall, RouterMode};
 use nixweb_app::request::{Request, RequestParts};
@@ -11,8 +11,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 #[global_allocator]
-static ALLOCATOR: nixweb_eval::alloc::Counting<mimalloc::MiMalloc> =
-    nixweb_eval::alloc::Counting(mimalloc::MiMalloc);
+static ALLOCATOR: nixweb_eval::alloc::Counting<nixweb::allocator::Mimalloc> =
+    nixweb_eval::alloc::Counting(nixweb::allocator::Mimalloc);
 
 /// User plus system CPU time of this process so far.
 fn cpu_time() -> Duration {
@@ -27,10 +27,7 @@ fn cpu_time() -> Duration {
 }
 
 fn main() {
-    // As the nixweb binary sets it (see crates/nixweb/src/main.rs): mimalloc's
-    // `mi_option_purge_delay` (15 in mimalloc.h's `mi_option_e`), in milliseconds.
-    // SAFETY: setting an option is allowed at any time.
-    unsafe { libmimalloc_sys::mi_option_set(15, 1000) };
+    nixweb::allocator::configure();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let [app, path, rest @ ..] = args.as_slice() else {
         eprintln!("usage: throughput APP_FILE PATH [CALLS]");
