@@ -427,7 +427,7 @@ impl Loaded {
     fn split_text_body(
         &mut self,
         result: &Value,
-    ) -> nixweb_eval::error::EResult<Option<(Rc<str>, Value)>> {
+    ) -> nixweb_eval::error::EResult<Option<(nixweb_eval::value::NixStr, Value)>> {
         let Value::Attrs(top) = result else {
             return Ok(None);
         };
@@ -451,7 +451,7 @@ impl Loaded {
             Value::attrs(attrs)
         };
         let response = replace(&response, "body", Value::Null);
-        Ok(Some((body.s, replace(top, "response", response))))
+        Ok(Some((body, replace(top, "response", response))))
     }
 }
 

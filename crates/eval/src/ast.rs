@@ -12,14 +12,15 @@ pub type ExprRef = Rc<Expr>;
 pub enum Expr {
     Int(i64),
     Float(f64),
-    Str(Rc<str>),
+    /// A string literal, ready to be the value (evaluating it is a clone).
+    Str(crate::value::NixStr),
     /// A string with `${}` parts; `parts` alternate freely between literals and expressions.
     Interp {
         parts: Vec<StrPart>,
         pos: Pos,
     },
     /// An absolute path literal (relative ones are resolved while lowering).
-    Path(Rc<str>),
+    Path(crate::value::NixStr),
     /// A path with interpolation: the literal prefix is already absolute.
     InterpPath {
         parts: Vec<StrPart>,

@@ -42,10 +42,10 @@ impl Evaluator {
     ) -> EResult<Cow<'v, str>> {
         match v {
             Value::String(s) => {
-                if let Some(c) = &s.ctx {
+                if let Some(c) = s.context() {
                     ctx.extend(c.iter().cloned());
                 }
-                Ok(Cow::Borrowed(&s.s))
+                Ok(Cow::Borrowed(s.as_str()))
             }
             Value::Path(p) => {
                 if copy_to_store {
@@ -118,7 +118,7 @@ impl Evaluator {
 
     pub fn force_string_noctx_val(&mut self, v: &Value, pos: Pos) -> EResult<String> {
         match v {
-            Value::String(s) => Ok(s.s.to_string()),
+            Value::String(s) => Ok(s.as_str().to_string()),
             other => err(
                 format!("value is {} while a string was expected", other.type_desc()),
                 pos,

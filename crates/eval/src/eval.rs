@@ -573,7 +573,7 @@ impl Evaluator {
         match &**e {
             Expr::Int(i) => Thunk::value(Value::Int(*i)),
             Expr::Float(f) => Thunk::value(Value::Float(*f)),
-            Expr::Str(s) => Thunk::value(Value::str(s.clone())),
+            Expr::Str(s) => Thunk::value(Value::String(s.clone())),
             Expr::Path(p) => Thunk::value(Value::Path(p.clone())),
             Expr::Var(Var::Local { depth, slot }, _) => lookup_local(env, *depth, *slot).clone(),
             Expr::Var(Var::Global(g), _) => self.globals[*g as usize].clone(),
@@ -845,7 +845,7 @@ impl Evaluator {
         match &**e {
             Expr::Int(i) => Ok(Value::Int(*i)),
             Expr::Float(f) => Ok(Value::Float(*f)),
-            Expr::Str(s) => Ok(Value::str(s.clone())),
+            Expr::Str(s) => Ok(Value::String(s.clone())),
             Expr::Path(p) => Ok(Value::Path(p.clone())),
             Expr::Var(var, pos) => {
                 let t = self.lookup_var(var, env, *pos)?;
@@ -1131,7 +1131,7 @@ impl Evaluator {
             }
             let state = match &*def.value {
                 Expr::Int(i) => ThunkState::Done(Value::Int(*i)),
-                Expr::Str(s) => ThunkState::Done(Value::str(s.clone())),
+                Expr::Str(s) => ThunkState::Done(Value::String(s.clone())),
                 _ => ThunkState::Pending(def.value.clone(), new_env.clone()),
             };
             *slot.0.borrow_mut() = state;
@@ -1189,11 +1189,11 @@ impl Evaluator {
                 continue;
             }
             if let Value::String(s) = &k {
-                if let Some(c) = s.ctx.as_ref().and_then(|c| c.iter().next()) {
+                if let Some(c) = s.context().and_then(|c| c.iter().next()) {
                     return err(
                         format!(
                             "the string '{}' is not allowed to refer to a store path (such as '{}')",
-                            s.s, c
+                            s.as_str(), c
                         ),
                         *pos,
                     );
@@ -1239,17 +1239,21 @@ impl Evaluator {
                 if op.arity == 1 {
                     self.call_primop(&op, &[arg], pos)
                 } else {
-                    Ok(Value::PrimOpApp(op, Rc::new(vec![arg])))
+                    Ok(Value::PrimOpApp(Rc::new(PartialApp {
+                        op,
+                        args: vec![arg],
+                    })))
                 }
             }
-            Value::PrimOpApp(op, args) => {
-                let mut all = Vec::with_capacity(args.len() + 1);
-                all.extend(args.iter().cloned());
-                all.push(arg);
-                if all.len() == op.arity {
-                    self.call_primop(&op, &all, pos)
+            Value::PrimOpApp(app) => {
+                let mut args = Vec::with_capacity(app.args.len() + 1);
+                args.extend(app.args.iter().cloned());
+                args.push(arg);
+                if args.len() == app.op.arity {
+                    self.call_primop(&app.op, &args, pos)
                 } else {
-                    Ok(Value::PrimOpApp(op, Rc::new(all)))
+                    let op = app.op.clone();
+                    Ok(Value::PrimOpApp(Rc::new(PartialApp { op, args })))
                 }
             }
             Value::Attrs(a) => match a.get("__functor").cloned() {

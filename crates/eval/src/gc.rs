@@ -73,7 +73,7 @@ impl Evaluator {
                         work.extend(l.iter().cloned().map(Item::Thunk));
                     }
                     Value::Lambda(c) => work.push(Item::Env(c.env.clone())),
-                    Value::PrimOpApp(_, args) => work.extend(args.iter().cloned().map(Item::Thunk)),
+                    Value::PrimOpApp(app) => work.extend(app.args.iter().cloned().map(Item::Thunk)),
                     _ => {}
                 },
             }

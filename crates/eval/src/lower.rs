@@ -12,6 +12,7 @@ use rowan::ast::AstNode;
 use crate::ast::*;
 use crate::settings::{Diagnose, Lints};
 use crate::source::Pos;
+use crate::value::NixStr;
 
 #[derive(Debug, Clone)]
 pub struct ParseError {
@@ -846,7 +847,7 @@ impl<'a> Lowerer<'a> {
         }
         Ok(match parts.as_slice() {
             [] => Expr::Str("".into()),
-            [StrPart::Lit(l)] => Expr::Str(l.clone()),
+            [StrPart::Lit(l)] => Expr::Str(NixStr::from(l.clone())),
             _ => Expr::Interp {
                 parts,
                 pos: self.pos_of(s.syntax()),

@@ -210,7 +210,7 @@ impl Evaluator {
             (Value::Int(_) | Value::Float(_), Value::Int(_) | Value::Float(_)) => {
                 as_f64(a) == as_f64(b)
             }
-            (Value::String(x), Value::String(y)) => x.s == y.s,
+            (Value::String(x), Value::String(y)) => x.as_str() == y.as_str(),
             (Value::Path(x), Value::Path(y)) => x == y,
             (Value::Null, Value::Null) => true,
             (Value::Bool(x), Value::Bool(y)) => x == y,
@@ -266,7 +266,7 @@ impl Evaluator {
     pub fn is_derivation(&mut self, a: &Attrs) -> EResult<bool> {
         match a.get("type").cloned() {
             Some(t) => match self.force(&t)? {
-                Value::String(s) => Ok(&*s.s == "derivation"),
+                Value::String(s) => Ok(s.as_str() == "derivation"),
                 _ => Ok(false),
             },
             None => Ok(false),
@@ -279,8 +279,8 @@ impl Evaluator {
             (Value::Int(_) | Value::Float(_), Value::Int(_) | Value::Float(_)) => {
                 as_f64(a) < as_f64(b)
             }
-            (Value::String(x), Value::String(y)) => x.s < y.s,
-            (Value::Path(x), Value::Path(y)) => x < y,
+            (Value::String(x), Value::String(y)) => x.as_str() < y.as_str(),
+            (Value::Path(x), Value::Path(y)) => x.as_str() < y.as_str(),
             (Value::List(x), Value::List(y)) => self.nested(pos, |ev| {
                 // As 2.8: the first elements that differ decide, the same value (even a
                 // function) being equal to itself.

@@ -185,7 +185,7 @@ fn print_scalar_or_open(
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
         Value::Int(i) => out.push_str(&i.to_string()),
         Value::Float(f) => out.push_str(&format_float(*f)),
-        Value::String(s) => out.push_str(&escape_string(&s.s)),
+        Value::String(s) => out.push_str(&escape_string(s.as_str())),
         Value::Path(p) => out.push_str(p),
         Value::Attrs(a) => {
             out.push_str("{ ");

@@ -13,34 +13,123 @@ pub type Symbol = Rc<str>;
 /// (`/nix/store/x` plain, `=/nix/store/x.drv` whole derivation, `!out!/nix/store/x.drv`).
 pub type Context = BTreeSet<String>;
 
-#[derive(Clone, Debug)]
-pub struct NixStr {
-    pub s: Rc<str>,
-    pub ctx: Option<Rc<Context>>,
+/// A Nix string: its text and its context, behind one thin pointer so that a `Value`
+/// stays two words. The text keeps the `String` it was built in (no copy into a fresh
+/// allocation); a path is a `NixStr` without context.
+#[derive(Clone)]
+pub struct NixStr(Rc<StrData>);
+
+struct StrData {
+    text: String,
+    /// `None` when empty, so that a plain string needs no set.
+    ctx: Option<Box<Context>>,
 }
 
 impl NixStr {
-    pub fn plain(s: impl Into<Rc<str>>) -> Self {
-        NixStr {
-            s: s.into(),
+    pub fn plain(s: impl Into<String>) -> Self {
+        NixStr(Rc::new(StrData {
+            text: s.into(),
             ctx: None,
-        }
+        }))
     }
-    pub fn with_ctx(s: impl Into<Rc<str>>, ctx: Context) -> Self {
-        NixStr {
-            s: s.into(),
+    pub fn with_ctx(s: impl Into<String>, ctx: Context) -> Self {
+        NixStr(Rc::new(StrData {
+            text: s.into(),
             ctx: if ctx.is_empty() {
                 None
             } else {
-                Some(Rc::new(ctx))
+                Some(Box::new(ctx))
             },
-        }
+        }))
     }
     pub fn as_str(&self) -> &str {
-        &self.s
+        &self.0.text
+    }
+    /// The context, if there is any (never an empty set).
+    pub fn context(&self) -> Option<&Context> {
+        self.0.ctx.as_deref()
     }
     pub fn has_context(&self) -> bool {
-        self.ctx.as_ref().is_some_and(|c| !c.is_empty())
+        self.0.ctx.is_some()
+    }
+    /// The text, without a copy when nothing else holds this string.
+    pub fn into_string(self) -> String {
+        match Rc::try_unwrap(self.0) {
+            Ok(data) => data.text,
+            Err(shared) => shared.text.clone(),
+        }
+    }
+    pub fn ptr_eq(&self, other: &NixStr) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl std::ops::Deref for NixStr {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0.text
+    }
+}
+
+impl std::fmt::Debug for NixStr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}", self.as_str())
+    }
+}
+
+impl std::fmt::Display for NixStr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self)
+    }
+}
+
+impl PartialEq for NixStr {
+    fn eq(&self, other: &NixStr) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for NixStr {}
+
+impl PartialOrd for NixStr {
+    fn partial_cmp(&self, other: &NixStr) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for NixStr {
+    fn cmp(&self, other: &NixStr) -> std::cmp::Ordering {
+        self.as_str().cmp(other.as_str())
+    }
+}
+
+impl From<String> for NixStr {
+    fn from(s: String) -> NixStr {
+        NixStr::plain(s)
+    }
+}
+
+impl From<&str> for NixStr {
+    fn from(s: &str) -> NixStr {
+        NixStr::plain(s)
+    }
+}
+
+impl From<&String> for NixStr {
+    fn from(s: &String) -> NixStr {
+        NixStr::plain(s.as_str())
+    }
+}
+
+impl From<Rc<str>> for NixStr {
+    fn from(s: Rc<str>) -> NixStr {
+        NixStr::plain(&*s)
+    }
+}
+
+impl From<std::borrow::Cow<'_, str>> for NixStr {
+    fn from(s: std::borrow::Cow<'_, str>) -> NixStr {
+        NixStr::plain(s.into_owned())
     }
 }
 
@@ -88,17 +177,25 @@ pub enum Value {
     Int(i64),
     Float(f64),
     String(NixStr),
-    Path(Rc<str>),
+    Path(NixStr),
     Attrs(Rc<Attrs>),
     List(Rc<Vec<Thunk>>),
     Lambda(Rc<Closure>),
     PrimOp(Rc<PrimOp>),
-    PrimOpApp(Rc<PrimOp>, Rc<Vec<Thunk>>),
+    PrimOpApp(Rc<PartialApp>),
+}
+
+/// A builtin given fewer arguments than it takes: the op and the arguments so far, in
+/// one allocation.
+#[derive(Debug)]
+pub struct PartialApp {
+    pub op: Rc<PrimOp>,
+    pub args: Vec<Thunk>,
 }
 
 impl Value {
-    pub fn str(s: impl Into<Rc<str>>) -> Value {
-        Value::String(NixStr::plain(s))
+    pub fn str(s: impl Into<NixStr>) -> Value {
+        Value::String(s.into())
     }
 
     /// Nix's type names as used in error messages ("an integer", "a set", ...).
@@ -114,7 +211,7 @@ impl Value {
             Value::List(_) => "a list",
             Value::Lambda(_) => "a function",
             Value::PrimOp(_) => "a built-in function",
-            Value::PrimOpApp(..) => "a partially applied built-in function",
+            Value::PrimOpApp(_) => "a partially applied built-in function",
         }
     }
 
@@ -129,14 +226,14 @@ impl Value {
             Value::Path(_) => "path",
             Value::Attrs(_) => "set",
             Value::List(_) => "list",
-            Value::Lambda(_) | Value::PrimOp(_) | Value::PrimOpApp(..) => "lambda",
+            Value::Lambda(_) | Value::PrimOp(_) | Value::PrimOpApp(_) => "lambda",
         }
     }
 
     pub fn is_function(&self) -> bool {
         matches!(
             self,
-            Value::Lambda(_) | Value::PrimOp(_) | Value::PrimOpApp(..)
+            Value::Lambda(_) | Value::PrimOp(_) | Value::PrimOpApp(_)
         )
     }
 
@@ -422,6 +519,36 @@ mod tests {
                 })
                 .collect(),
         )
+    }
+
+    /// Values are returned in two registers and copied as two words; a thunk is one
+    /// allocation of 48 bytes. These are layout facts the evaluator's speed rests on.
+    #[test]
+    fn values_and_thunks_stay_small() {
+        use std::mem::size_of;
+        assert_eq!(size_of::<Value>(), 16);
+        assert_eq!(size_of::<crate::error::EResult<Value>>(), 16);
+        assert_eq!(size_of::<NixStr>(), 8);
+        assert!(size_of::<ThunkState>() <= 24, "{}", size_of::<ThunkState>());
+        // An `Rc`'s allocation: two counts, then the `RefCell`.
+        let thunk_allocation = 2 * size_of::<usize>() + size_of::<RefCell<ThunkState>>();
+        assert!(thunk_allocation <= 48, "{thunk_allocation}");
+    }
+
+    #[test]
+    fn a_string_keeps_its_text_and_only_a_real_context() {
+        let plain = NixStr::with_ctx(String::from("abc"), Context::new());
+        assert!(!plain.has_context());
+        assert_eq!(plain.context(), None);
+        let ctx: Context = ["/nix/store/x".to_string()].into();
+        let with = NixStr::with_ctx("abc", ctx.clone());
+        assert_eq!(with.context(), Some(&ctx));
+        assert_eq!(with, plain);
+        assert_eq!(&*with, "abc");
+        let shared = with.clone();
+        assert!(shared.ptr_eq(&with));
+        assert_eq!(shared.into_string(), "abc");
+        assert_eq!(NixStr::plain("x").into_string(), "x");
     }
 
     #[test]

@@ -26,13 +26,16 @@ pub fn register(reg: &mut Registry) {
     reg.add("getAttr", 2, |ev, a, pos| {
         let name = ev.force_string(&a[0], pos)?;
         let s = ev.force_attrs(&a[1], pos)?;
-        match s.get(&name.s) {
+        match s.get(name.as_str()) {
             Some(t) => {
                 let t = t.clone();
                 ev.force(&t)
             }
             None => err(
-                format!("attribute '{}' missing for call to 'getAttr'", name.s),
+                format!(
+                    "attribute '{}' missing for call to 'getAttr'",
+                    name.as_str()
+                ),
                 pos,
             ),
         }
@@ -40,20 +43,24 @@ pub fn register(reg: &mut Registry) {
     reg.add("hasAttr", 2, |ev, a, pos| {
         let name = ev.force_string(&a[0], pos)?;
         let s = ev.force_attrs(&a[1], pos)?;
-        Ok(Value::Bool(s.contains(&name.s)))
+        Ok(Value::Bool(s.contains(name.as_str())))
     });
     reg.add("removeAttrs", 2, |ev, a, pos| {
         let s = ev.force_attrs(&a[0], pos)?;
         let names = ev.force_list(&a[1], pos)?;
         let mut remove = Vec::with_capacity(names.len());
         for n in names.iter() {
-            remove.push(ev.force_string(n, pos)?.s);
+            remove.push(ev.force_string(n, pos)?);
         }
         remove.sort_unstable();
         let entries: Vec<Attr> = s
             .entries
             .iter()
-            .filter(|e| remove.binary_search(&e.name).is_err())
+            .filter(|e| {
+                remove
+                    .binary_search_by(|r| r.as_str().cmp(&e.name))
+                    .is_err()
+            })
             .cloned()
             .collect();
         if entries.len() == s.len() {
@@ -77,7 +84,7 @@ pub fn register(reg: &mut Registry) {
                 None => return err("attribute 'value' missing for call to 'listToAttrs'", pos),
             };
             entries.push(Attr {
-                name: name.s.clone(),
+                name: name.as_str().into(),
                 value: value.value,
                 pos: value.pos,
             });
@@ -119,7 +126,7 @@ pub fn register(reg: &mut Registry) {
         let mut out = Vec::new();
         for t in l.iter() {
             let s = ev.force_attrs(t, pos)?;
-            if let Some(v) = s.get(&name.s) {
+            if let Some(v) = s.get(name.as_str()) {
                 out.push(v.clone());
             }
         }

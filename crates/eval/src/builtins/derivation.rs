@@ -51,7 +51,7 @@ fn store_err<T>(e: nixweb_store::Error, pos: Pos) -> EResult<T> {
 fn derivation_strict(ev: &mut Evaluator, a: &[Thunk], pos: Pos) -> EResult<Value> {
     let attrs = ev.force_attrs(&a[0], pos)?;
     let name = match attrs.get("name").cloned() {
-        Some(t) => ev.force_string(&t, pos)?.s.to_string(),
+        Some(t) => ev.force_string(&t, pos)?.as_str().to_string(),
         None => {
             return err(
                 "attribute 'name' missing for call to 'derivationStrict'",
@@ -214,6 +214,6 @@ pub fn register(reg: &mut Registry) {
     reg.add("derivationStrict", 1, derivation_strict);
     reg.add("placeholder", 1, |ev, a, pos| {
         let out = ev.force_string(&a[0], pos)?;
-        Ok(Value::str(nixweb_store::placeholder(&out.s)))
+        Ok(Value::str(nixweb_store::placeholder(out.as_str())))
     });
 }

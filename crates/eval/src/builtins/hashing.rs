@@ -50,12 +50,12 @@ fn convert_hash(ev: &mut Evaluator, a: &[Thunk], pos: Pos) -> EResult<Value> {
         Some(t) => Ok(t.clone()),
         None => err(format!("attribute '{}' missing", name), pos),
     };
-    let hash = ev.force_string(&required("hash")?, pos)?.s;
+    let hash = ev.force_string(&required("hash")?, pos)?;
     let algo = match args.get("hashAlgo").cloned() {
-        Some(t) => Some(parse_algo(&ev.force_string(&t, pos)?.s, pos)?),
+        Some(t) => Some(parse_algo(ev.force_string(&t, pos)?.as_str(), pos)?),
         None => None,
     };
-    let format = ev.force_string(&required("toHashFormat")?, pos)?.s;
+    let format = ev.force_string(&required("toHashFormat")?, pos)?;
     let format = parse_format(ev, &format, pos)?;
     match Hash::parse_any(&hash, algo) {
         Ok(h) => Ok(Value::str(h.encode(format, format == Encoding::Sri))),
@@ -68,7 +68,9 @@ pub fn register(reg: &mut Registry) {
     reg.add("hashString", 2, |ev, a, pos| {
         let algo = ev.force_string(&a[0], pos)?;
         let s = ev.force_string(&a[1], pos)?;
-        let algo = parse_algo(&algo.s, pos)?;
-        Ok(Value::str(Hash::digest(algo, s.s.as_bytes()).to_base16()))
+        let algo = parse_algo(algo.as_str(), pos)?;
+        Ok(Value::str(
+            Hash::digest(algo, s.as_str().as_bytes()).to_base16(),
+        ))
     });
 }

@@ -63,7 +63,7 @@ pub fn to_json_with(
 ) -> EResult<()> {
     // The document as it grows: enough for a number or a key, or the string itself.
     let extra = match v {
-        Value::String(s) => s.s.len() + 2,
+        Value::String(s) => s.as_str().len() + 2,
         _ => 64,
     };
     ev.reserve_append(out.len(), out.capacity(), extra, pos)?;
@@ -76,10 +76,10 @@ pub fn to_json_with(
         }
         Value::Float(f) => out.push_str(&format_float(*f)),
         Value::String(s) => {
-            if let Some(c) = &s.ctx {
+            if let Some(c) = s.context() {
                 ctx.extend(c.iter().cloned());
             }
-            escape_json(&s.s, out);
+            escape_json(s.as_str(), out);
         }
         Value::Path(p) => {
             let s = if copy_to_store {
@@ -187,11 +187,11 @@ pub fn to_serde(
                 .or_else(|_| err(format!("cannot convert the float {printed} to JSON"), pos))
         }
         Value::String(s) => {
-            if let Some(c) = &s.ctx {
+            if let Some(c) = s.context() {
                 ctx.extend(c.iter().cloned());
             }
-            ev.reserve(s.s.len(), pos)?;
-            Ok(J::String(String::from(&*s.s)))
+            ev.reserve(s.as_str().len(), pos)?;
+            Ok(J::String(String::from(s.as_str())))
         }
         Value::Path(p) => Ok(J::String(p.to_string())),
         Value::List(_) | Value::Attrs(_) if nesting >= MAX_RESULT_NESTING => Err(limit_err(
@@ -276,7 +276,7 @@ pub fn register(reg: &mut Registry) {
     });
     reg.add("fromJSON", 1, |ev, a, pos| {
         let s = ev.force_string(&a[0], pos)?;
-        super::json_parse::parse(&s.s, ev.limits.max_depth).map_err(|mut e| {
+        super::json_parse::parse(s.as_str(), ev.limits.max_depth).map_err(|mut e| {
             e.pos = pos;
             e
         })

@@ -36,11 +36,11 @@ pub fn register(reg: &mut Registry) {
             }
         };
         // A message starting with a newline is not indented under the label.
-        if msg.s.starts_with('\n') {
-            ev.print_stderr_parts(&[WARNING_LABEL, ":", &msg.s, "\n"]);
+        if msg.as_str().starts_with('\n') {
+            ev.print_stderr_parts(&[WARNING_LABEL, ":", msg.as_str(), "\n"]);
         } else {
             let indent = format!("\n{}", " ".repeat(WARNING_LABEL.len() + 2));
-            ev.print_stderr(WARNING_LABEL, &msg.s.replace('\n', &indent));
+            ev.print_stderr(WARNING_LABEL, &msg.replace('\n', &indent));
         }
         if ev.settings.abort_on_warn {
             // Not catchable by tryEval, as in current Nix.
@@ -59,7 +59,7 @@ pub fn register(reg: &mut Registry) {
 fn trace(ev: &mut Evaluator, message: &Thunk) -> crate::error::EResult<()> {
     let v = ev.force(message)?;
     match &v {
-        Value::String(s) => ev.print_stderr("trace", &s.s),
+        Value::String(s) => ev.print_stderr("trace", s.as_str()),
         // Printed no further than what can still be kept (and a little past, so the
         // dropped part counts).
         other => {

@@ -238,7 +238,7 @@ fn register_core(reg: &mut Registry) {
             Ok(v) => Ok(v),
             Err(mut e) => {
                 if let Ok(Value::String(s)) = msg {
-                    e.add_trace(pos, s.s.to_string(), true);
+                    e.add_trace(pos, s.as_str().to_string(), true);
                 }
                 Err(e)
             }
@@ -246,7 +246,7 @@ fn register_core(reg: &mut Registry) {
     });
     reg.add("getEnv", 1, |ev, a, pos| {
         let name = ev.force_string(&a[0], pos)?;
-        Ok(Value::str(ev.io.get_env(&name.s).unwrap_or_default()))
+        Ok(Value::str(ev.io.get_env(name.as_str()).unwrap_or_default()))
     });
     reg.add("functionArgs", 1, |ev, a, pos| {
         let f = ev.force(&a[0])?;
@@ -277,7 +277,7 @@ fn register_core(reg: &mut Registry) {
     reg.add("unsafeGetAttrPos", 2, |ev, a, pos| {
         let name = ev.force_string(&a[0], pos)?;
         let set = ev.force_attrs(&a[1], pos)?;
-        match set.get_attr(&name.s) {
+        match set.get_attr(name.as_str()) {
             Some(attr) if !attr.pos.is_none() => Ok(ev.pos_value(attr.pos)),
             _ => Ok(Value::Null),
         }

@@ -244,7 +244,7 @@ pub fn register(reg: &mut Registry) {
         for t in sp.iter() {
             let item = ev.force_attrs(t, pos)?;
             let prefix = match item.get("prefix").cloned() {
-                Some(p) => ev.force_string(&p, pos)?.s.to_string(),
+                Some(p) => ev.force_string(&p, pos)?.as_str().to_string(),
                 None => String::new(),
             };
             let path = match item.get("path").cloned() {
@@ -258,7 +258,7 @@ pub fn register(reg: &mut Registry) {
             };
             entries.push((prefix, path));
         }
-        ev.find_file(&entries, &name.s, pos)
+        ev.find_file(&entries, name.as_str(), pos)
     });
     reg.add("filterSource", 2, |ev, a, pos| {
         let f = ev.force(&a[0])?;
@@ -273,7 +273,7 @@ pub fn register(reg: &mut Registry) {
             None => return err("'path' required", pos),
         };
         let name = match args.get("name").cloned() {
-            Some(n) => Some(ev.force_string(&n, pos)?.s.to_string()),
+            Some(n) => Some(ev.force_string(&n, pos)?.as_str().to_string()),
             None => None,
         };
         let filter = match args.get("filter").cloned() {
@@ -285,7 +285,7 @@ pub fn register(reg: &mut Registry) {
             None => true,
         };
         let expected = match args.get("sha256").cloned() {
-            Some(h) => Some(ev.force_string(&h, pos)?.s.to_string()),
+            Some(h) => Some(ev.force_string(&h, pos)?.as_str().to_string()),
             None => None,
         };
         let (out, hash) = add_path(ev, &path, name.as_deref(), recursive, filter, pos)?;
@@ -311,12 +311,12 @@ pub fn register(reg: &mut Registry) {
         let contents = ev.force_string(&a[1], pos)?;
         let mut refs = std::collections::BTreeSet::new();
         let store = ev.store.clone();
-        for c in contents.ctx.iter().flat_map(|c| c.iter()) {
+        for c in contents.context().into_iter().flat_map(|c| c.iter()) {
             if c.starts_with('=') || c.starts_with('!') {
                 return err(
                     format!(
                         "in 'toFile': the file named '{}' must not contain a reference to a derivation but contains ({})",
-                        name.s, c
+                        name.as_str(), c
                     ),
                     pos,
                 );
@@ -325,11 +325,11 @@ pub fn register(reg: &mut Registry) {
                 refs.insert(sp);
             }
         }
-        match store.make_text_path(&name.s, contents.s.as_bytes(), &refs) {
+        match store.make_text_path(name.as_str(), contents.as_str().as_bytes(), &refs) {
             Ok(sp) => {
                 ev.known.insert_references(sp.clone(), refs);
                 let printed = store.print(&sp);
-                let text = Produced::Text(contents.s.as_bytes().into());
+                let text = Produced::Text(contents.as_str().as_bytes().into());
                 ev.produced.register(ev.store.as_str(), &printed, text);
                 Ok(path_ctx_string(printed))
             }
@@ -339,7 +339,7 @@ pub fn register(reg: &mut Registry) {
     reg.add("hashFile", 2, |ev, a, pos| {
         let algo = ev.force_string(&a[0], pos)?;
         let p = ev.coerce_to_path(&a[1], pos)?;
-        let algo = super::hashing::parse_algo(&algo.s, pos)?;
+        let algo = super::hashing::parse_algo(algo.as_str(), pos)?;
         match ev.io.read_file(Path::new(&p)) {
             Ok(bytes) => Ok(Value::str(
                 nixweb_store::Hash::digest(algo, &bytes).to_base16(),

@@ -29,9 +29,9 @@ pub fn register(reg: &mut Registry) {
     reg.add("match", 2, |ev, a, pos| {
         let re = ev.force_string(&a[0], pos)?;
         let s = ev.force_string(&a[1], pos)?;
-        let compiled = compile(ev, &format!("^(?:{})$", re.s), &re.s, pos)?;
-        let bytes = s.s.as_bytes();
-        check_work(&compiled, &re.s, bytes.len(), pos)?;
+        let compiled = compile(ev, &format!("^(?:{})$", re.as_str()), re.as_str(), pos)?;
+        let bytes = s.as_str().as_bytes();
+        check_work(&compiled, re.as_str(), bytes.len(), pos)?;
         match compiled.regex.captures(bytes) {
             None => Ok(Value::Null),
             Some(caps) => Ok(Value::list(
@@ -49,10 +49,10 @@ pub fn register(reg: &mut Registry) {
     reg.add("split", 2, |ev, a, pos| {
         let re = ev.force_string(&a[0], pos)?;
         let s = ev.force_string(&a[1], pos)?;
-        let compiled = compile(ev, &re.s, &re.s, pos)?;
-        let bytes = s.s.as_bytes();
+        let compiled = compile(ev, re.as_str(), re.as_str(), pos)?;
+        let bytes = s.as_str().as_bytes();
         // Each later search covers less of the subject than the first.
-        check_work(&compiled, &re.s, bytes.len(), pos)?;
+        check_work(&compiled, re.as_str(), bytes.len(), pos)?;
         let mut out = Vec::new();
         let mut last = 0;
         let lossy = |b: &[u8]| Value::str(String::from_utf8_lossy(b));

@@ -42,13 +42,13 @@ pub fn register(reg: &mut Registry) {
         let sep = ev.force_string(&a[0], pos)?;
         let l = ev.force_list(&a[1], pos)?;
         let mut ctx = Context::new();
-        if let Some(c) = &sep.ctx {
+        if let Some(c) = sep.context() {
             ctx.extend(c.iter().cloned());
         }
         let mut out = String::new();
         for (i, t) in l.iter().enumerate() {
             if i > 0 {
-                out.push_str(&sep.s);
+                out.push_str(sep.as_str());
             }
             let v = ev.force(t)?;
             let s = ev.coerce_to_string(&v, pos, false, true, &mut ctx)?;
@@ -68,7 +68,7 @@ pub fn register(reg: &mut Registry) {
         }
         let mut from = Vec::with_capacity(from_l.len());
         for t in from_l.iter() {
-            from.push(ev.force_string(t, pos)?.s);
+            from.push(ev.force_string(t, pos)?);
         }
         // Nix 2.8 forces every replacement, used or not, before the subject.
         let mut to = Vec::with_capacity(to_l.len());
@@ -77,10 +77,10 @@ pub fn register(reg: &mut Registry) {
         }
         let s = ev.force_string(&a[2], pos)?;
         let mut ctx = Context::new();
-        if let Some(c) = &s.ctx {
+        if let Some(c) = s.context() {
             ctx.extend(c.iter().cloned());
         }
-        let src = s.s.as_bytes();
+        let src = s.as_str().as_bytes();
         let mut out: Vec<u8> = Vec::with_capacity(src.len());
         // Without an empty pattern (which matches everywhere), the bytes no pattern starts
         // with are copied a run at a time, not tried against every pattern.
@@ -109,9 +109,9 @@ pub fn register(reg: &mut Registry) {
                 if src[p..].starts_with(f.as_bytes()) {
                     found = true;
                     let rep = &to[i];
-                    ev.reserve(out.len() + rep.s.len(), pos)?;
-                    out.extend_from_slice(rep.s.as_bytes());
-                    if let Some(c) = &rep.ctx {
+                    ev.reserve(out.len() + rep.as_str().len(), pos)?;
+                    out.extend_from_slice(rep.as_str().as_bytes());
+                    if let Some(c) = rep.context() {
                         ctx.extend(c.iter().cloned());
                     }
                     if f.is_empty() {
@@ -138,7 +138,7 @@ pub fn register(reg: &mut Registry) {
         Ok(Value::String(NixStr::with_ctx(out, ctx)))
     });
     reg.add("splitVersion", 1, |ev, a, pos| {
-        let s = ev.force_string(&a[0], pos)?.s.to_string();
+        let s = ev.force_string(&a[0], pos)?.as_str().to_string();
         let mut rest = s.as_str();
         let mut out = Vec::new();
         loop {
@@ -153,10 +153,10 @@ pub fn register(reg: &mut Registry) {
     reg.add("compareVersions", 2, |ev, a, pos| {
         let x = ev.force_string(&a[0], pos)?;
         let y = ev.force_string(&a[1], pos)?;
-        Ok(Value::Int(compare_versions(&x.s, &y.s)))
+        Ok(Value::Int(compare_versions(x.as_str(), y.as_str())))
     });
     reg.add("parseDrvName", 1, |ev, a, pos| {
-        let s = ev.force_string(&a[0], pos)?.s.to_string();
+        let s = ev.force_string(&a[0], pos)?.as_str().to_string();
         let bytes = s.as_bytes();
         let mut name = s.clone();
         let mut version = String::new();
@@ -215,23 +215,23 @@ pub fn register(reg: &mut Registry) {
     reg.add("unsafeDiscardOutputDependency", 1, |ev, a, pos| {
         let s = ev.force_string(&a[0], pos)?;
         let ctx: Context = s
-            .ctx
-            .iter()
-            .flat_map(|c| c.iter())
+            .context()
+            .into_iter()
+            .flatten()
             .map(|c| c.strip_prefix('=').unwrap_or(c).to_string())
             .collect();
-        Ok(Value::String(NixStr::with_ctx(s.s, ctx)))
+        Ok(Value::String(NixStr::with_ctx(s.as_str(), ctx)))
     });
     // Added after Nix 2.8: the inverse of unsafeDiscardOutputDependency for a string that
     // refers to one derivation file, which then depends on all that derivation's outputs.
     reg.add("addDrvOutputDependencies", 1, |ev, a, pos| {
         let s = ev.force_string(&a[0], pos)?;
-        let elements: Vec<&String> = s.ctx.iter().flat_map(|c| c.iter()).collect();
+        let elements: Vec<&String> = s.context().into_iter().flat_map(|c| c.iter()).collect();
         let [element] = elements.as_slice() else {
             return err(
                 format!(
                     "context of string '{}' must have exactly one element, but has {}",
-                    s.s,
+                    s.as_str(),
                     elements.len()
                 ),
                 pos,
@@ -255,7 +255,7 @@ pub fn register(reg: &mut Registry) {
             return err(format!("path '{element}' is not a derivation"), pos);
         };
         Ok(Value::String(NixStr::with_ctx(
-            s.s.clone(),
+            s.as_str(),
             Context::from([deep]),
         )))
     });
@@ -263,7 +263,7 @@ pub fn register(reg: &mut Registry) {
         let s = ev.force_string(&a[0], pos)?;
         let mut info: std::collections::BTreeMap<String, (bool, bool, Vec<String>)> =
             Default::default();
-        for c in s.ctx.iter().flat_map(|c| c.iter()) {
+        for c in s.context().into_iter().flat_map(|c| c.iter()) {
             if let Some(p) = c.strip_prefix('=') {
                 info.entry(p.to_string()).or_default().1 = true;
             } else if let Some(rest) = c.strip_prefix('!') {
@@ -307,7 +307,7 @@ pub fn register(reg: &mut Registry) {
     reg.add("appendContext", 2, |ev, a, pos| {
         let s = ev.force_string(&a[0], pos)?;
         let extra = ev.force_attrs(&a[1], pos)?;
-        let mut ctx: Context = s.ctx.as_deref().cloned().unwrap_or_default();
+        let mut ctx: Context = s.context().cloned().unwrap_or_default();
         let store = ev.store.clone();
         for e in &extra.entries {
             if store.parse_containing(&e.name).is_err() {
@@ -330,11 +330,11 @@ pub fn register(reg: &mut Registry) {
             if let Some(t) = info.get("outputs").cloned() {
                 for o in ev.force_list(&t, pos)?.iter() {
                     let o = ev.force_string(o, pos)?;
-                    ctx.insert(format!("!{}!{}", o.s, e.name));
+                    ctx.insert(format!("!{}!{}", o.as_str(), e.name));
                 }
             }
         }
-        Ok(Value::String(NixStr::with_ctx(s.s, ctx)))
+        Ok(Value::String(NixStr::with_ctx(s.as_str(), ctx)))
     });
 }
 

@@ -48,7 +48,7 @@ fn from_toml(v: &toml::Value) -> Result<Value, String> {
 pub fn register(reg: &mut Registry) {
     reg.add("fromTOML", 1, |ev, a, pos| {
         let s = ev.force_string(&a[0], pos)?;
-        match s.s.parse::<toml::Table>() {
+        match s.as_str().parse::<toml::Table>() {
             Ok(t) => match from_toml(&toml::Value::Table(t)) {
                 Ok(v) => Ok(v),
                 Err(msg) => err(msg, pos),

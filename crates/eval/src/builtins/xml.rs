@@ -123,11 +123,11 @@ impl XmlWriter<'_> {
             Value::Int(i) => self.empty("int", &[("value", i.to_string())]),
             Value::Bool(b) => self.empty("bool", &[("value", b.to_string())]),
             Value::String(s) => {
-                if let Some(c) = &s.ctx {
+                if let Some(c) = s.context() {
                     self.ctx.extend(c.iter().cloned());
                 }
-                self.reserve(ev, s.s.len())?;
-                self.empty("string", &[("value", s.s.to_string())])
+                self.reserve(ev, s.as_str().len())?;
+                self.empty("string", &[("value", s.as_str().to_string())])
             }
             Value::Path(p) => self.empty("path", &[("value", p.to_string())]),
             Value::Null => self.empty("null", &[]),
@@ -138,13 +138,13 @@ impl XmlWriter<'_> {
                     let mut drv_path = None;
                     if let Some(t) = a.get("drvPath").cloned() {
                         if let Value::String(s) = ev.force(&t)? {
-                            drv_path = Some(s.s.to_string());
-                            xattrs.push(("drvPath", s.s.to_string()));
+                            drv_path = Some(s.as_str().to_string());
+                            xattrs.push(("drvPath", s.as_str().to_string()));
                         }
                     }
                     if let Some(t) = a.get("outPath").cloned() {
                         if let Value::String(s) = ev.force(&t)? {
-                            xattrs.push(("outPath", s.s.to_string()));
+                            xattrs.push(("outPath", s.as_str().to_string()));
                         }
                     }
                     self.open("derivation", &xattrs);
