@@ -5,22 +5,39 @@
 use std::rc::Rc;
 
 use crate::source::Pos;
+use crate::value::{Thunk, Value};
 
 pub type ExprRef = Rc<Expr>;
 
+/// A literal's value, and one thunk holding it made at lowering, which every use as an
+/// argument, element, attribute or binding shares instead of allocating its own. Nothing
+/// writes into a thunk that holds a plain value: forcing stops at a computed thunk, the
+/// slots a scope fills in later are fresh ones, and the cycle collector leaves plain
+/// values alone (`gc.rs`).
+#[derive(Debug)]
+pub struct Literal {
+    pub value: Value,
+    pub thunk: Thunk,
+}
+
+impl Expr {
+    pub fn lit(value: Value) -> Expr {
+        Expr::Lit(Literal {
+            thunk: Thunk::value(value.clone()),
+            value,
+        })
+    }
+}
+
 #[derive(Debug)]
 pub enum Expr {
-    Int(i64),
-    Float(f64),
-    /// A string literal, ready to be the value (evaluating it is a clone).
-    Str(crate::value::NixStr),
+    /// A number, string or path literal (relative paths are resolved while lowering).
+    Lit(Literal),
     /// A string with `${}` parts; `parts` alternate freely between literals and expressions.
     Interp {
         parts: Vec<StrPart>,
         pos: Pos,
     },
-    /// An absolute path literal (relative ones are resolved while lowering).
-    Path(crate::value::NixStr),
     /// A path with interpolation: the literal prefix is already absolute.
     InterpPath {
         parts: Vec<StrPart>,
@@ -171,7 +188,7 @@ pub struct Lambda {
 // would be freed recursively, one stack frame per level. Dropping takes the children of
 // the common nesting forms out first and frees them from a worklist instead.
 thread_local! {
-    static HOLE: ExprRef = Rc::new(Expr::Int(0));
+    static HOLE: ExprRef = Rc::new(Expr::CurPos(Pos::NONE));
 }
 
 fn take(slot: &mut ExprRef, out: &mut Vec<ExprRef>) {

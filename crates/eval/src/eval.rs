@@ -571,10 +571,7 @@ impl Evaluator {
     /// A thunk for `e` in `env`, without allocating when the value is already at hand.
     pub fn thunk_of(&mut self, e: &ExprRef, env: &Rc<Env>) -> Thunk {
         match &**e {
-            Expr::Int(i) => Thunk::value(Value::Int(*i)),
-            Expr::Float(f) => Thunk::value(Value::Float(*f)),
-            Expr::Str(s) => Thunk::value(Value::String(s.clone())),
-            Expr::Path(p) => Thunk::value(Value::Path(p.clone())),
+            Expr::Lit(l) => l.thunk.clone(),
             Expr::Var(Var::Local { depth, slot }, _) => lookup_local(env, *depth, *slot).clone(),
             Expr::Var(Var::Global(g), _) => self.globals[*g as usize].clone(),
             _ => Thunk::pending(e.clone(), env.clone()),
@@ -682,7 +679,7 @@ impl Evaluator {
                     return Ok(v.clone());
                 }
             }
-            Expr::Int(i) => return Ok(Value::Int(*i)),
+            Expr::Lit(l) => return Ok(l.value.clone()),
             _ => {}
         }
         self.enter(Pos::NONE)?;
@@ -843,10 +840,7 @@ impl Evaluator {
     #[inline(never)]
     fn eval_simple(&mut self, e: &ExprRef, env: &Rc<Env>) -> EResult<Value> {
         match &**e {
-            Expr::Int(i) => Ok(Value::Int(*i)),
-            Expr::Float(f) => Ok(Value::Float(*f)),
-            Expr::Str(s) => Ok(Value::String(s.clone())),
-            Expr::Path(p) => Ok(Value::Path(p.clone())),
+            Expr::Lit(l) => Ok(l.value.clone()),
             Expr::Var(var, pos) => {
                 let t = self.lookup_var(var, env, *pos)?;
                 self.force(&t)
@@ -1095,6 +1089,7 @@ impl Evaluator {
                     Some(lookup_local(env, depth - 1, *slot).clone())
                 }
                 Expr::Var(Var::Global(g), _) => Some(self.globals[*g as usize].clone()),
+                Expr::Lit(l) => Some(l.thunk.clone()),
                 _ => None,
             };
             shared[i] = outer.is_some();
@@ -1124,14 +1119,16 @@ impl Evaluator {
             parent: Some(env.clone()),
             with: None,
         });
-        self.register_cyclic(&new_env);
+        // Only a binding evaluated in this scope can make it refer to itself.
+        if overrides || shared.iter().any(|s| !s) {
+            self.register_cyclic(&new_env);
+        }
         for ((def, slot), shared) in a.attrs.iter().zip(new_env.slots.iter()).zip(shared) {
             if shared {
                 continue;
             }
             let state = match &*def.value {
-                Expr::Int(i) => ThunkState::Done(Value::Int(*i)),
-                Expr::Str(s) => ThunkState::Done(Value::String(s.clone())),
+                Expr::Lit(l) => ThunkState::Done(l.value.clone()),
                 _ => ThunkState::Pending(def.value.clone(), new_env.clone()),
             };
             *slot.0.borrow_mut() = state;
@@ -1334,11 +1331,14 @@ impl Evaluator {
                     slots.push(a.value.clone())
                 }
                 None => match &f.default {
-                    Some(d) => {
-                        let t = Thunk::blackhole();
-                        defaults.push((i, d.clone()));
-                        slots.push(t);
-                    }
+                    // A literal default refers to nothing: its shared thunk will do.
+                    Some(d) => match &**d {
+                        Expr::Lit(l) => slots.push(l.thunk.clone()),
+                        _ => {
+                            defaults.push((i, d.clone()));
+                            slots.push(Thunk::blackhole());
+                        }
+                    },
                     None => {
                         return err(
                             format!("{} called without required argument '{}'", fname(), f.name),

@@ -122,8 +122,12 @@ impl Evaluator {
         for weak in std::mem::take(&mut self.cyclic_envs) {
             if let Some(env) = weak.upgrade() {
                 for slot in env.slots.iter() {
+                    // Plain values are no part of a cycle, and may be a literal's thunk,
+                    // which its expression shares.
                     if let Ok(mut s) = slot.0.try_borrow_mut() {
-                        dropped.push(std::mem::replace(&mut *s, ThunkState::Blackhole));
+                        if holds_references(&s) {
+                            dropped.push(std::mem::replace(&mut *s, ThunkState::Blackhole));
+                        }
                     }
                 }
             }

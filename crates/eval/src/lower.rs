@@ -12,7 +12,7 @@ use rowan::ast::AstNode;
 use crate::ast::*;
 use crate::settings::{Diagnose, Lints};
 use crate::source::Pos;
-use crate::value::NixStr;
+use crate::value::Value;
 
 #[derive(Debug, Clone)]
 pub struct ParseError {
@@ -594,7 +594,7 @@ impl<'a> Lowerer<'a> {
             ast::Expr::Error(_) => return self.err("syntax error".into(), pos),
             ast::Expr::Literal(lit) => match lit.kind() {
                 ast::LiteralKind::Integer(i) => match i.value() {
-                    Ok(v) => Expr::Int(v),
+                    Ok(v) => Expr::lit(Value::Int(v)),
                     Err(_) => {
                         return self.err(format!("invalid integer '{}'", i.syntax().text()), pos)
                     }
@@ -612,7 +612,7 @@ impl<'a> Lowerer<'a> {
                     if !v.is_finite() || (nonzero_digits && (v == 0.0 || !v.is_normal())) {
                         return self.err(format!("invalid float '{}'", text), pos);
                     }
-                    Expr::Float(v)
+                    Expr::lit(Value::Float(v))
                 }
                 ast::LiteralKind::Uri(u) => {
                     let text = u.syntax().text();
@@ -626,7 +626,7 @@ impl<'a> Lowerer<'a> {
                         "URL literals are {verdict}. Consider using a string literal \"{text}\" instead"
                     );
                     self.lint(level, "lint-url-literals", msg, pos)?;
-                    Expr::Str(text.into())
+                    Expr::lit(Value::str(text.to_string()))
                 }
             },
             ast::Expr::Str(s) => self.lower_str(&s)?,
@@ -649,7 +649,7 @@ impl<'a> Lowerer<'a> {
                         arg: nix_path,
                         pos,
                     }),
-                    arg: Rc::new(Expr::Str(inner.into())),
+                    arg: Rc::new(Expr::lit(Value::str(inner))),
                     pos,
                 }
             }
@@ -720,7 +720,7 @@ impl<'a> Lowerer<'a> {
                     Some(ast::UnaryOpKind::Invert) => Expr::Not(inner, Pos::NONE),
                     Some(ast::UnaryOpKind::Negate) => match self.overridden("__sub", pos) {
                         Some(f) => {
-                            let zero = Rc::new(Expr::Int(0));
+                            let zero = Rc::new(Expr::lit(Value::Int(0)));
                             let call = self.call2(f, zero, inner, pos);
                             return Ok(call);
                         }
@@ -846,8 +846,8 @@ impl<'a> Lowerer<'a> {
             }
         }
         Ok(match parts.as_slice() {
-            [] => Expr::Str("".into()),
-            [StrPart::Lit(l)] => Expr::Str(NixStr::from(l.clone())),
+            [] => Expr::lit(Value::str("")),
+            [StrPart::Lit(l)] => Expr::lit(Value::str(l.clone())),
             _ => Expr::Interp {
                 parts,
                 pos: self.pos_of(s.syntax()),
@@ -893,7 +893,7 @@ impl<'a> Lowerer<'a> {
             parts.insert(0, StrPart::Expr(home_dir, pos));
         }
         if let [StrPart::Lit(l)] = parts.as_slice() {
-            return Ok(Expr::Path(canon_path(l).into()));
+            return Ok(Expr::lit(Value::Path(canon_path(l).into())));
         }
         Ok(Expr::InterpPath { parts, pos })
     }
@@ -952,7 +952,9 @@ impl<'a> Lowerer<'a> {
 
     fn lower_dynamic_key(&mut self, attr: &ast::Attr) -> PResult<ExprRef> {
         match attr {
-            ast::Attr::Ident(id) => Ok(Rc::new(Expr::Str(id.syntax().text().to_string().into()))),
+            ast::Attr::Ident(id) => Ok(Rc::new(Expr::lit(Value::str(
+                id.syntax().text().to_string(),
+            )))),
             ast::Attr::Str(s) => Ok(Rc::new(self.lower_str(s)?)),
             ast::Attr::Dynamic(d) => {
                 let inner = d.expr().ok_or_else(|| self.missing(d.syntax()))?;
@@ -1604,15 +1606,23 @@ mod tests {
             ("''\n    a\n   ''$\n''", " a\n$\n"),
         ] {
             let e = lower(text).unwrap();
-            let Expr::Str(s) = &*e else { panic!("{e:?}") };
-            assert_eq!(&**s, want, "{text}");
+            let Expr::Lit(Literal {
+                value: Value::String(s),
+                ..
+            }) = &*e
+            else {
+                panic!("{e:?}")
+            };
+            assert_eq!(s.as_str(), want, "{text}");
         }
     }
 
     #[test]
     fn relative_paths_resolve_against_the_base_directory() {
         let e = lower("./a/../b/./c").unwrap();
-        assert!(matches!(&*e, Expr::Path(p) if &**p == "/base/b/c"));
+        assert!(
+            matches!(&*e, Expr::Lit(Literal { value: Value::Path(p), .. }) if p.as_str() == "/base/b/c")
+        );
         assert_eq!(canon_path("/a//b/../c/"), "/a/c");
     }
 }

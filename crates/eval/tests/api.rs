@@ -388,6 +388,66 @@ fn garbage_collection_keeps_what_collected_scopes_share_with_roots() {
     }
 }
 
+#[test]
+fn literals_keep_their_values_through_collections_and_overrides() {
+    // A literal's thunk is made once and shared by every use; nothing may write into it:
+    // not `__overrides` replacing the binding, not a collection emptying a scope that
+    // refers to itself (`self`, a function kept in its own scope).
+    let mut ev = Evaluator::new(Arc::new(StdIO));
+    let app = ev
+        .eval_expr_str(
+            r#"{
+               over = b: (rec { __overrides = if b then { x = 2; } else { }; x = 1; y = x; }).y;
+               lets = n: let i = 7; s = "s"; p = /p; f = 0.5; self = x: [ self i s p f ]; in
+                 [ i s p f n (builtins.length (self 0)) ];
+               defaults = { i ? 7, s ? "s", p ? /p, f ? 0.5, n }: [ i s p f n ];
+               plain = n: let a = 1; b = "b"; in a + n;
+             }"#,
+            Path::new("/"),
+        )
+        .unwrap();
+    let want = |n: i64| format!(r#"[7,"s","/p",0.5,{n},5]"#);
+    let call = |ev: &mut Evaluator, name: &str, arg: nixweb_eval::Value| {
+        let f = ev.get_attr(&app, name).unwrap().unwrap();
+        let r = ev.call_function(&f, arg).unwrap();
+        ev.to_json(&r).unwrap().to_string()
+    };
+    for round in 0..3 {
+        let over = |ev: &mut Evaluator, b| call(ev, "over", nixweb_eval::Value::Bool(b));
+        assert_eq!(over(&mut ev, true), "2", "round {round}");
+        assert_eq!(over(&mut ev, false), "1", "round {round}");
+        assert_eq!(
+            call(&mut ev, "lets", nixweb_eval::Value::Int(round)),
+            want(round)
+        );
+        let args = ev
+            .eval_expr_str(&format!("{{ n = {round}; }}"), Path::new("/"))
+            .unwrap();
+        let defaults = call(&mut ev, "defaults", args);
+        assert_eq!(
+            format!("{},5]", defaults.trim_end_matches(']')),
+            want(round)
+        );
+        ev.collect_garbage(&[&app]);
+    }
+    // A scope whose bindings are all literals can refer to nothing, itself included: it
+    // is not remembered for the cycle collector.
+    let live = |ev: &Evaluator| {
+        ev.cyclic_envs
+            .iter()
+            .filter(|w| w.strong_count() > 0)
+            .count()
+    };
+    let before = live(&ev);
+    for n in 0..100 {
+        assert_eq!(
+            call(&mut ev, "plain", nixweb_eval::Value::Int(n)),
+            (n + 1).to_string()
+        );
+    }
+    assert_eq!(live(&ev), before);
+}
+
 /// An `EvalIO` that says when it goes away (as a host's that cleans up after itself).
 struct DropFlag(Arc<std::sync::atomic::AtomicBool>);
 
