@@ -679,6 +679,11 @@ impl Evaluator {
                     return Ok(v.clone());
                 }
             }
+            // Integers first: a copy, not the clone of any value.
+            Expr::Lit(Literal {
+                value: Value::Int(i),
+                ..
+            }) => return Ok(Value::Int(*i)),
             Expr::Lit(l) => return Ok(l.value.clone()),
             _ => {}
         }
