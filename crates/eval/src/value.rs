@@ -15,26 +15,36 @@ pub type Context = BTreeSet<String>;
 
 /// A Nix string: its text and its context, behind one thin pointer so that a `Value`
 /// stays two words. The text keeps the `String` it was built in (no copy into a fresh
-/// allocation); a path is a `NixStr` without context.
+/// allocation), or the attribute name it is (`attrNames`, `mapAttrs`: no copy of the
+/// name); a path is a `NixStr` without context.
 #[derive(Clone)]
 pub struct NixStr(Rc<StrData>);
 
 struct StrData {
-    text: String,
+    text: Text,
     /// `None` when empty, so that a plain string needs no set.
     ctx: Option<Box<Context>>,
+}
+
+enum Text {
+    Built(String),
+    Name(Symbol),
 }
 
 impl NixStr {
     pub fn plain(s: impl Into<String>) -> Self {
         NixStr(Rc::new(StrData {
-            text: s.into(),
+            text: Text::Built(s.into()),
             ctx: None,
         }))
     }
+    /// An attribute name as a string, sharing the name's text.
+    pub fn name(name: &Symbol) -> Self {
+        NixStr::from(name.clone())
+    }
     pub fn with_ctx(s: impl Into<String>, ctx: Context) -> Self {
         NixStr(Rc::new(StrData {
-            text: s.into(),
+            text: Text::Built(s.into()),
             ctx: if ctx.is_empty() {
                 None
             } else {
@@ -43,7 +53,10 @@ impl NixStr {
         }))
     }
     pub fn as_str(&self) -> &str {
-        &self.0.text
+        match &self.0.text {
+            Text::Built(s) => s,
+            Text::Name(s) => s,
+        }
     }
     /// The context, if there is any (never an empty set).
     pub fn context(&self) -> Option<&Context> {
@@ -55,8 +68,12 @@ impl NixStr {
     /// The text, without a copy when nothing else holds this string.
     pub fn into_string(self) -> String {
         match Rc::try_unwrap(self.0) {
-            Ok(data) => data.text,
-            Err(shared) => shared.text.clone(),
+            Ok(StrData {
+                text: Text::Built(s),
+                ..
+            }) => s,
+            Ok(data) => NixStr(Rc::new(data)).as_str().to_string(),
+            Err(shared) => NixStr(shared).as_str().to_string(),
         }
     }
     pub fn ptr_eq(&self, other: &NixStr) -> bool {
@@ -67,7 +84,7 @@ impl NixStr {
 impl std::ops::Deref for NixStr {
     type Target = str;
     fn deref(&self) -> &str {
-        &self.0.text
+        self.as_str()
     }
 }
 
@@ -123,7 +140,10 @@ impl From<&String> for NixStr {
 
 impl From<Rc<str>> for NixStr {
     fn from(s: Rc<str>) -> NixStr {
-        NixStr::plain(&*s)
+        NixStr(Rc::new(StrData {
+            text: Text::Name(s),
+            ctx: None,
+        }))
     }
 }
 
@@ -549,6 +569,11 @@ mod tests {
         assert!(shared.ptr_eq(&with));
         assert_eq!(shared.into_string(), "abc");
         assert_eq!(NixStr::plain("x").into_string(), "x");
+        let name: Symbol = "n".into();
+        let named = NixStr::name(&name);
+        assert!(std::ptr::eq(named.as_ptr(), name.as_ptr()));
+        assert_eq!(named.as_str(), "n");
+        assert_eq!(named.into_string(), "n");
     }
 
     #[test]
