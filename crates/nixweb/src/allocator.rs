@@ -3,8 +3,8 @@
 //!
 //! The `mimalloc` crate passes every request to `mi_malloc_aligned`, and in mimalloc 3 that
 //! falls to a generic path (about 130 instructions) whenever a page's free list has run dry,
-//! which in evaluation's allocate-and-free rhythm is nearly every time: 651,000 of fib's
-//! 651,000 allocations (callgrind, BENCHMARKS.md). Every mimalloc block is aligned to the
+//! which in evaluation's allocate-and-free rhythm is often: 651,361 of fib's 1,273,814
+//! allocations (callgrind, BENCHMARKS.md). Every mimalloc block is aligned to the
 //! word at least, so requests that need no more than that go to plain `mi_malloc` and
 //! `mi_realloc`; anything stricter still goes to the aligned calls.
 
