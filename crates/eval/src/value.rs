@@ -31,16 +31,21 @@ enum Text {
     Name(Symbol),
 }
 
+impl Text {
+    fn as_str(&self) -> &str {
+        match self {
+            Text::Built(s) => s,
+            Text::Name(s) => s,
+        }
+    }
+}
+
 impl NixStr {
     pub fn plain(s: impl Into<String>) -> Self {
         NixStr(Rc::new(StrData {
             text: Text::Built(s.into()),
             ctx: None,
         }))
-    }
-    /// An attribute name as a string, sharing the name's text.
-    pub fn name(name: &Symbol) -> Self {
-        NixStr::from(name.clone())
     }
     pub fn with_ctx(s: impl Into<String>, ctx: Context) -> Self {
         NixStr(Rc::new(StrData {
@@ -53,14 +58,15 @@ impl NixStr {
         }))
     }
     pub fn as_str(&self) -> &str {
-        match &self.0.text {
-            Text::Built(s) => s,
-            Text::Name(s) => s,
-        }
+        self.0.text.as_str()
     }
     /// The context, if there is any (never an empty set).
     pub fn context(&self) -> Option<&Context> {
         self.0.ctx.as_deref()
+    }
+    /// The context's elements (none for a plain string).
+    pub fn context_items(&self) -> impl Iterator<Item = &String> {
+        self.context().into_iter().flatten()
     }
     pub fn has_context(&self) -> bool {
         self.0.ctx.is_some()
@@ -72,8 +78,8 @@ impl NixStr {
                 text: Text::Built(s),
                 ..
             }) => s,
-            Ok(data) => NixStr(Rc::new(data)).as_str().to_string(),
-            Err(shared) => NixStr(shared).as_str().to_string(),
+            Ok(data) => data.text.as_str().to_string(),
+            Err(shared) => shared.text.as_str().to_string(),
         }
     }
     pub fn ptr_eq(&self, other: &NixStr) -> bool {
@@ -138,6 +144,7 @@ impl From<&String> for NixStr {
     }
 }
 
+/// An attribute name as a string, sharing the name's text.
 impl From<Rc<str>> for NixStr {
     fn from(s: Rc<str>) -> NixStr {
         NixStr(Rc::new(StrData {
@@ -570,7 +577,7 @@ mod tests {
         assert_eq!(shared.into_string(), "abc");
         assert_eq!(NixStr::plain("x").into_string(), "x");
         let name: Symbol = "n".into();
-        let named = NixStr::name(&name);
+        let named = NixStr::from(name.clone());
         assert!(std::ptr::eq(named.as_ptr(), name.as_ptr()));
         assert_eq!(named.as_str(), "n");
         assert_eq!(named.into_string(), "n");

@@ -311,7 +311,7 @@ pub fn register(reg: &mut Registry) {
         let contents = ev.force_string(&a[1], pos)?;
         let mut refs = std::collections::BTreeSet::new();
         let store = ev.store.clone();
-        for c in contents.context().into_iter().flat_map(|c| c.iter()) {
+        for c in contents.context_items() {
             if c.starts_with('=') || c.starts_with('!') {
                 return err(
                     format!(

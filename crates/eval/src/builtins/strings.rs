@@ -215,9 +215,7 @@ pub fn register(reg: &mut Registry) {
     reg.add("unsafeDiscardOutputDependency", 1, |ev, a, pos| {
         let s = ev.force_string(&a[0], pos)?;
         let ctx: Context = s
-            .context()
-            .into_iter()
-            .flatten()
+            .context_items()
             .map(|c| c.strip_prefix('=').unwrap_or(c).to_string())
             .collect();
         Ok(Value::String(NixStr::with_ctx(s.as_str(), ctx)))
@@ -226,7 +224,7 @@ pub fn register(reg: &mut Registry) {
     // refers to one derivation file, which then depends on all that derivation's outputs.
     reg.add("addDrvOutputDependencies", 1, |ev, a, pos| {
         let s = ev.force_string(&a[0], pos)?;
-        let elements: Vec<&String> = s.context().into_iter().flat_map(|c| c.iter()).collect();
+        let elements: Vec<&String> = s.context_items().collect();
         let [element] = elements.as_slice() else {
             return err(
                 format!(
@@ -263,7 +261,7 @@ pub fn register(reg: &mut Registry) {
         let s = ev.force_string(&a[0], pos)?;
         let mut info: std::collections::BTreeMap<String, (bool, bool, Vec<String>)> =
             Default::default();
-        for c in s.context().into_iter().flat_map(|c| c.iter()) {
+        for c in s.context_items() {
             if let Some(p) = c.strip_prefix('=') {
                 info.entry(p.to_string()).or_default().1 = true;
             } else if let Some(rest) = c.strip_prefix('!') {
