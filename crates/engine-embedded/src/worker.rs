@@ -256,7 +256,7 @@ impl Loaded {
         });
         // Until the first request re-points it, the time the evaluator was made (what the
         // app's top level sees while it loads).
-        let clock = Thunk::value(Value::Int(unix_now()));
+        let clock = Thunk::cell(ThunkState::Done(Value::Int(unix_now())));
         nixweb_eval::builtins::set_builtin_thunk(&mut ev, "currentTime", clock.clone());
         let mut builtin = |name: &str| {
             ev.eval_expr_str(&format!("builtins.{name}"), &shared.workdir)
@@ -371,8 +371,10 @@ impl Loaded {
         let now = unix_now();
         // Re-pointed in place (the builtins set stays as it is): whatever forces it during
         // this request gets this request's time, and marks the result as depending on it.
-        *self.clock.0.borrow_mut() =
-            ThunkState::Apply(self.clock_fn.clone(), Thunk::value(Value::Int(now)));
+        self.clock.fill(ThunkState::apply(
+            &self.clock_fn,
+            Thunk::value(Value::Int(now)),
+        ));
         self.last.time.set(false);
         self.ev.reset_budget(Limits {
             deadline: Some(deadline),

@@ -5,27 +5,21 @@
 use std::rc::Rc;
 
 use crate::source::Pos;
-use crate::value::{Thunk, Value};
+use crate::value::Value;
 
 pub type ExprRef = Rc<Expr>;
 
-/// A literal's value, and one thunk holding it made at lowering, which every use as an
-/// argument, element, attribute or binding shares instead of allocating its own. Nothing
-/// writes into a thunk that holds a plain value: forcing stops at a computed thunk, the
-/// slots a scope fills in later are fresh ones, and the cycle collector leaves plain
-/// values alone (`gc.rs`).
+/// A literal's value (a number, string or path). Every use as an argument, element,
+/// attribute or binding stores it inline in its thunk (`Thunk::value`), which allocates
+/// nothing.
 #[derive(Debug)]
 pub struct Literal {
     pub value: Value,
-    pub thunk: Thunk,
 }
 
 impl Expr {
     pub fn lit(value: Value) -> Expr {
-        Expr::Lit(Literal {
-            thunk: Thunk::value(value.clone()),
-            value,
-        })
+        Expr::Lit(Literal { value })
     }
 }
 

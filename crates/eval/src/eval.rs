@@ -136,7 +136,6 @@ impl Evaluator {
             empty_env: Rc::new(Env {
                 slots: Slots::empty(),
                 parent: None,
-                with: None,
             }),
             store_dir: "/nix/store".to_string(),
             store: nixweb_store::StoreDir::default(),
@@ -568,24 +567,35 @@ impl Evaluator {
 
     // ---------------------------------------------------------------- thunks
 
-    /// A thunk for `e` in `env`, without allocating when the value is already at hand.
+    /// A thunk for `e` in `env`, without allocating when the value is already at hand:
+    /// a literal is stored inline, a variable shares its binding's thunk (a local one
+    /// copies out a value stored inline, see `Thunk::held`).
     pub fn thunk_of(&mut self, e: &ExprRef, env: &Rc<Env>) -> Thunk {
         match &**e {
-            Expr::Lit(l) => l.thunk.clone(),
-            Expr::Var(Var::Local { depth, slot }, _) => lookup_local(env, *depth, *slot).clone(),
+            Expr::Lit(l) => Thunk::value(l.value.clone()),
+            Expr::Var(Var::Local { depth, slot }, _) => lookup_local(env, *depth, *slot).held(),
+            // A global may be a host's cell re-pointed in place (the clock): shared as is.
             Expr::Var(Var::Global(g), _) => self.globals[*g as usize].clone(),
             _ => Thunk::pending(e.clone(), env.clone()),
         }
     }
 
+    #[inline]
     pub fn force(&mut self, t: &Thunk) -> EResult<Value> {
-        if let ThunkState::Done(v) = &*t.0.borrow() {
+        match t.view() {
+            Held::Ready(v) => Ok(v.clone()),
+            Held::Lazy(cell) => self.force_lazy(cell),
+        }
+    }
+
+    pub fn force_lazy(&mut self, cell: &Lazy) -> EResult<Value> {
+        if let ThunkState::Done(v) = &*cell.borrow() {
             return Ok(v.clone());
         }
-        let state = std::mem::replace(&mut *t.0.borrow_mut(), ThunkState::Blackhole);
+        let state = std::mem::replace(&mut *cell.borrow_mut(), ThunkState::Blackhole);
         let result = match &state {
             ThunkState::Pending(e, env) => self.eval(e, env),
-            ThunkState::Apply(f, arg) => match self.force(f) {
+            ThunkState::Apply(f, arg) => match self.force_lazy(f) {
                 Ok(f) => self.call(f, arg.clone(), Pos::NONE),
                 Err(e) => Err(e),
             },
@@ -600,7 +610,7 @@ impl Evaluator {
         };
         match result {
             Ok(v) => {
-                *t.0.borrow_mut() = ThunkState::Done(v.clone());
+                *cell.borrow_mut() = ThunkState::Done(v.clone());
                 Ok(v)
             }
             Err(mut e) => {
@@ -609,7 +619,7 @@ impl Evaluator {
                         e.pos = expr_pos(expr);
                     }
                 }
-                *t.0.borrow_mut() = state;
+                *cell.borrow_mut() = state;
                 Err(e)
             }
         }
@@ -669,14 +679,13 @@ impl Evaluator {
         // Fast paths: variables and literals need no stack check or frame.
         match &**e {
             Expr::Var(Var::Local { depth, slot }, _) => {
-                let t = lookup_local(env, *depth, *slot);
-                if let ThunkState::Done(v) = &*t.0.borrow() {
-                    return Ok(v.clone());
+                if let Some(v) = lookup_local(env, *depth, *slot).get() {
+                    return Ok(v);
                 }
             }
             Expr::Var(Var::Global(g), _) => {
-                if let ThunkState::Done(v) = &*self.globals[*g as usize].0.borrow() {
-                    return Ok(v.clone());
+                if let Some(v) = self.globals[*g as usize].get() {
+                    return Ok(v);
                 }
             }
             // Integers first: a copy, not the clone of any value.
@@ -829,9 +838,8 @@ impl Evaluator {
             Expr::With { namespace, body } => {
                 let ns = self.thunk_of(namespace, env);
                 let new_env = Rc::new(Env {
-                    slots: Slots::empty(),
+                    slots: Slots::With(ns),
                     parent: Some(env.clone()),
-                    with: Some(ns),
                 });
                 Ok(Step::Tail(body.clone(), new_env))
             }
@@ -846,6 +854,10 @@ impl Evaluator {
     fn eval_simple(&mut self, e: &ExprRef, env: &Rc<Env>) -> EResult<Value> {
         match &**e {
             Expr::Lit(l) => Ok(l.value.clone()),
+            // A local binding is forced where it is: its scope holds it meanwhile.
+            Expr::Var(Var::Local { depth, slot }, _) => {
+                self.force(lookup_local(env, *depth, *slot))
+            }
             Expr::Var(var, pos) => {
                 let t = self.lookup_var(var, env, *pos)?;
                 self.force(&t)
@@ -1049,7 +1061,7 @@ impl Evaluator {
             Var::With(name) => {
                 let mut cur = Some(env);
                 while let Some(e) = cur {
-                    if let Some(ns) = &e.with {
+                    if let Some(ns) = e.with() {
                         let v = self.force(ns)?;
                         match v {
                             Value::Attrs(a) => {
@@ -1075,6 +1087,21 @@ impl Evaluator {
         }
     }
 
+    /// The thunk a binding of a new scope (whose parent is `parent`) shares instead of a
+    /// thunk of its own, as Nix 2.8's `maybeThunk` does: a literal's value, or the thunk
+    /// of a variable bound outside the new scope. None for anything else.
+    fn outer_thunk(&self, e: &ExprRef, parent: &Rc<Env>) -> Option<Thunk> {
+        match &**e {
+            // Depths count from the new scope.
+            Expr::Var(Var::Local { depth, slot }, _) if *depth > 0 => {
+                Some(lookup_local(parent, depth - 1, *slot).held())
+            }
+            Expr::Var(Var::Global(g), _) => Some(self.globals[*g as usize].clone()),
+            Expr::Lit(l) => Some(Thunk::value(l.value.clone())),
+            _ => None,
+        }
+    }
+
     /// Builds the scope of a `rec` set or `let`: slots hold the static attributes.
     fn rec_env(&mut self, a: &Rc<AttrsExpr>, env: &Rc<Env>) -> Rc<Env> {
         // A binding that is a variable shares that variable's slot, as Nix 2.8's
@@ -1089,13 +1116,7 @@ impl Evaluator {
         for (i, def) in a.attrs.iter().enumerate() {
             let outer = match &*def.value {
                 _ if overrides => None,
-                // Depths count from the new scope, whose parent is `env`.
-                Expr::Var(Var::Local { depth, slot }, _) if *depth > 0 => {
-                    Some(lookup_local(env, depth - 1, *slot).clone())
-                }
-                Expr::Var(Var::Global(g), _) => Some(self.globals[*g as usize].clone()),
-                Expr::Lit(l) => Some(l.thunk.clone()),
-                _ => None,
+                _ => self.outer_thunk(&def.value, env),
             };
             shared[i] = outer.is_some();
             slots.push(outer.unwrap_or_else(Thunk::blackhole));
@@ -1122,7 +1143,6 @@ impl Evaluator {
         let new_env = Rc::new(Env {
             slots: Slots::from(slots),
             parent: Some(env.clone()),
-            with: None,
         });
         // Only a binding evaluated in this scope can make it refer to itself.
         if overrides || shared.iter().any(|s| !s) {
@@ -1136,7 +1156,7 @@ impl Evaluator {
                 Expr::Lit(l) => ThunkState::Done(l.value.clone()),
                 _ => ThunkState::Pending(def.value.clone(), new_env.clone()),
             };
-            *slot.0.borrow_mut() = state;
+            slot.fill(state);
         }
         new_env
     }
@@ -1176,10 +1196,10 @@ impl Evaluator {
                     if let Some(i) = a.attrs.iter().position(|d| d.name == o.name) {
                         let slot = &scope.slots[i];
                         let v = o.value.clone();
-                        *slot.0.borrow_mut() = ThunkState::Apply(
-                            Thunk::value(Value::PrimOp(self.identity_op.clone())),
+                        slot.fill(ThunkState::apply(
+                            &Thunk::value(Value::PrimOp(self.identity_op.clone())),
                             v,
-                        );
+                        ));
                     }
                     attrs.insert(o.name.clone(), o.value.clone(), o.pos);
                 }
@@ -1280,12 +1300,12 @@ impl Evaluator {
     }
 
     /// The scope a lambda's body runs in, with its argument bound.
+    #[inline]
     fn bind_lambda(&mut self, c: &Closure, arg: Thunk, pos: Pos) -> EResult<Rc<Env>> {
         match &c.lambda.formals {
             None => Ok(Rc::new(Env {
                 slots: Slots::One(arg),
                 parent: Some(c.env.clone()),
-                with: None,
             })),
             Some(formals) => self.bind_formals(c, formals, arg, pos),
         }
@@ -1333,12 +1353,12 @@ impl Evaluator {
             match attrs.get_attr_hinted(&f.name, &f.hint) {
                 Some(a) => {
                     given += 1;
-                    slots.push(a.value.clone())
+                    slots.push(a.value.held())
                 }
                 None => match &f.default {
-                    // A literal default refers to nothing: its shared thunk will do.
+                    // A literal default refers to nothing: it is stored inline.
                     Some(d) => match &**d {
-                        Expr::Lit(l) => slots.push(l.thunk.clone()),
+                        Expr::Lit(l) => slots.push(Thunk::value(l.value.clone())),
                         _ => {
                             defaults.push((i, d.clone()));
                             slots.push(Thunk::blackhole());
@@ -1375,13 +1395,12 @@ impl Evaluator {
         let env = Rc::new(Env {
             slots: Slots::from(slots),
             parent: Some(c.env.clone()),
-            with: None,
         });
         if !defaults.is_empty() {
             self.register_cyclic(&env);
         }
         for (i, d) in defaults {
-            *env.slots[i].0.borrow_mut() = ThunkState::Pending(d, env.clone());
+            env.slots[i].fill(ThunkState::Pending(d, env.clone()));
         }
         Ok(env)
     }

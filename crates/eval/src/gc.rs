@@ -4,7 +4,9 @@
 //! marks everything reachable from the given roots (plus globals and the import cache) and
 //! empties the remembered scopes that were not reached (those of their slots that nothing
 //! reached either, and that refer to anything), which breaks their cycles.
-//! Dropping an evaluator empties all of them.
+//! Dropping an evaluator empties all of them. A value stored inline in a thunk refers to
+//! nothing (see `value::Thunk`), so every cycle goes through cells, and only cells are
+//! emptied.
 
 // Keys are addresses: a multiply-and-rotate hash is enough, and marking hashes every
 // object the app keeps (SipHash made that a quarter of a collection).
@@ -12,11 +14,12 @@ use rustc_hash::FxHashSet;
 use std::rc::Rc;
 
 use crate::eval::Evaluator;
-use crate::value::{Env, Thunk, ThunkState, Value};
+use crate::value::{Env, Lazy, Thunk, ThunkState, Value};
 
 enum Item {
     Env(Rc<Env>),
     Thunk(Thunk),
+    Lazy(Lazy),
     Value(Value),
 }
 
@@ -47,19 +50,25 @@ impl Evaluator {
                     if let Some(p) = &env.parent {
                         work.push(Item::Env(p.clone()));
                     }
-                    if let Some(w) = &env.with {
+                    if let Some(w) = env.with() {
                         work.push(Item::Thunk(w.clone()));
                     }
                 }
+                // An inline value refers to nothing (see `Thunk`).
                 Item::Thunk(t) => {
-                    if !marked.insert(Rc::as_ptr(&t.0) as *const u8 as usize) {
+                    if let Some(cell) = t.lazy() {
+                        work.push(Item::Lazy(cell.clone()));
+                    }
+                }
+                Item::Lazy(cell) => {
+                    if !marked.insert(Rc::as_ptr(&cell) as *const u8 as usize) {
                         continue;
                     }
-                    match &*t.0.borrow() {
+                    match &*cell.borrow() {
                         ThunkState::Done(v) => work.push(Item::Value(v.clone())),
                         ThunkState::Pending(_, env) => work.push(Item::Env(env.clone())),
                         ThunkState::Apply(f, arg) => {
-                            work.push(Item::Thunk(f.clone()));
+                            work.push(Item::Lazy(f.clone()));
                             work.push(Item::Thunk(arg.clone()));
                         }
                         ThunkState::Blackhole => {}
@@ -87,14 +96,16 @@ impl Evaluator {
                 continue;
             }
             emptied += 1;
-            for slot in env.slots.iter() {
+            // Inline slots refer to nothing, so no cycle goes through them: only cells
+            // are emptied.
+            for cell in env.slots.iter().filter_map(Thunk::lazy) {
                 // A slot can be a thunk the scope shares with a value still reached (a
                 // `let` renaming a variable, a formal bound to an argument's attribute):
                 // that one is alive, and no cycle through it is garbage.
-                if marked.contains(&(Rc::as_ptr(&slot.0) as *const u8 as usize)) {
+                if marked.contains(&(Rc::as_ptr(cell) as *const u8 as usize)) {
                     continue;
                 }
-                if let Ok(mut s) = slot.0.try_borrow_mut() {
+                if let Ok(mut s) = cell.try_borrow_mut() {
                     // A plain value refers to nothing, so no cycle goes through it; and
                     // it may be shared with what no root reaches but the program does
                     // (`builtins.functionArgs`' sets, kept with their lambda).
@@ -114,17 +125,16 @@ impl Evaluator {
     /// that would otherwise keep every builtin allocated after the evaluator is gone.
     fn break_all_cycles(&mut self) {
         let mut dropped = Vec::new();
-        for global in &self.globals {
-            if let Ok(mut s) = global.0.try_borrow_mut() {
+        for global in self.globals.iter().filter_map(Thunk::lazy) {
+            if let Ok(mut s) = global.try_borrow_mut() {
                 dropped.push(std::mem::replace(&mut *s, ThunkState::Blackhole));
             }
         }
         for weak in std::mem::take(&mut self.cyclic_envs) {
             if let Some(env) = weak.upgrade() {
-                for slot in env.slots.iter() {
-                    // Plain values are no part of a cycle, and may be a literal's thunk,
-                    // which its expression shares.
-                    if let Ok(mut s) = slot.0.try_borrow_mut() {
+                for cell in env.slots.iter().filter_map(Thunk::lazy) {
+                    // Plain values are no part of a cycle.
+                    if let Ok(mut s) = cell.try_borrow_mut() {
                         if holds_references(&s) {
                             dropped.push(std::mem::replace(&mut *s, ThunkState::Blackhole));
                         }

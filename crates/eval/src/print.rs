@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 use std::rc::Rc;
 
-use crate::value::{Thunk, ThunkState, Value};
+use crate::value::{Thunk, Value};
 
 /// C's `%g` with 6 significant digits, which is how Nix 2.8 prints floats.
 pub fn format_float(f: f64) -> String {
@@ -157,9 +157,11 @@ enum Container {
 
 /// A thunk's value to print next (with the thunk as its holder), or `<CODE>` written now.
 fn thunk_value(out: &mut String, t: &Thunk) -> Option<(Value, Option<usize>)> {
-    match &*t.0.borrow() {
-        ThunkState::Done(v) => Some((v.clone(), Some(Rc::as_ptr(&t.0) as usize))),
-        _ => {
+    // An inline value has no holder to be seen again: it is never a set or a list.
+    let holder = t.lazy().map(|cell| Rc::as_ptr(cell) as *const u8 as usize);
+    match t.get() {
+        Some(v) => Some((v, holder)),
+        None => {
             out.push_str("<CODE>");
             None
         }

@@ -284,19 +284,29 @@ impl std::fmt::Debug for Closure {
     }
 }
 
-/// A run-time scope: one per let/rec/lambda/with. `with` scopes have no slots and carry
-/// the (lazy) attribute set instead.
+/// A run-time scope: one per let/rec/lambda/with.
 pub struct Env {
     pub slots: Slots,
     pub parent: Option<Rc<Env>>,
-    pub with: Option<Thunk>,
+}
+
+impl Env {
+    /// The (lazy) attribute set of a `with` scope.
+    pub fn with(&self) -> Option<&Thunk> {
+        match &self.slots {
+            Slots::With(ns) => Some(ns),
+            _ => None,
+        }
+    }
 }
 
 /// The bindings of a scope. Most scopes are single-argument lambdas, so one binding is
-/// stored inline, saving an allocation per call.
+/// stored inline, saving an allocation per call. A `with` scope has no bindings and
+/// carries its namespace in their place (which keeps `Env` at four words).
 pub enum Slots {
     One(Thunk),
     Many(Box<[Thunk]>),
+    With(Thunk),
 }
 
 impl Slots {
@@ -311,6 +321,7 @@ impl std::ops::Deref for Slots {
         match self {
             Slots::One(t) => std::slice::from_ref(t),
             Slots::Many(b) => b,
+            Slots::With(_) => &[],
         }
     }
 }
@@ -331,51 +342,161 @@ impl FromIterator<Thunk> for Slots {
     }
 }
 
+/// A held value: either a value stored inline (no allocation), or a shared cell that is
+/// computed at most once, which every holder sees (`Done` once forced).
+///
+/// Only a value that refers to nothing is stored inline (see `stores_inline`), so that:
+/// - no cycle goes through an inline value: the cycle collector (`gc.rs`) breaks cycles
+///   by emptying cells, and a value that holds no thunk, scope or closure can close no
+///   cycle, whenever it was copied;
+/// - no identity Nix 2.8 shows is lost: functions compare by their cell (`[ f ] == [ f ]`),
+///   a NaN is equal to itself only as the same cell, and a list of one or two elements
+///   prints as «repeated» by the cell that holds it; all of these stay in cells;
+/// - dropping an inline value never recurses, so `Drop` bounds its depth through cells
+///   alone.
 #[derive(Clone)]
-pub struct Thunk(pub Rc<RefCell<ThunkState>>);
+pub struct Thunk(Repr);
+
+#[derive(Clone)]
+enum Repr {
+    Ready(Value),
+    Lazy(Lazy),
+}
+
+/// A shared, memoised cell.
+pub type Lazy = Rc<RefCell<ThunkState>>;
+
+/// What a thunk holds, borrowed (`Thunk::view`).
+pub enum Held<'a> {
+    Ready(&'a Value),
+    Lazy(&'a Lazy),
+}
+
+/// Whether `v` is stored inline in a thunk (see `Thunk`): scalars, strings and paths.
+pub fn stores_inline(v: &Value) -> bool {
+    match v {
+        Value::Null | Value::Bool(_) | Value::Int(_) | Value::String(_) | Value::Path(_) => true,
+        Value::Float(f) => !f.is_nan(),
+        Value::Attrs(_)
+        | Value::List(_)
+        | Value::Lambda(_)
+        | Value::PrimOp(_)
+        | Value::PrimOpApp(_) => false,
+    }
+}
 
 pub enum ThunkState {
     Done(Value),
     Pending(ExprRef, Rc<Env>),
-    /// Lazy application of a function (a thunk, so that the many applications a `map`
-    /// makes share one, and the state stays small) to an argument, used by builtins such
-    /// as `map` and `genList`.
-    Apply(Thunk, Thunk),
+    /// Lazy application of a function (a cell, so that the many applications a `map`
+    /// makes share one, and the state stays three words) to an argument, used by
+    /// builtins such as `map` and `genList`.
+    Apply(Lazy, Thunk),
     Blackhole,
+}
+
+impl ThunkState {
+    /// `f` applied to `arg`, lazily.
+    pub fn apply(f: &Thunk, arg: Thunk) -> ThunkState {
+        ThunkState::Apply(f.to_lazy(), arg)
+    }
 }
 
 impl std::fmt::Debug for Thunk {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match &*self.0.borrow() {
-            ThunkState::Done(v) => write!(f, "{:?}", v),
-            _ => write!(f, "<thunk>"),
+        match self.get() {
+            Some(v) => write!(f, "{:?}", v),
+            None => write!(f, "<thunk>"),
         }
     }
 }
 
 impl Thunk {
+    /// A thunk of a computed value: inline when `stores_inline`, else a cell.
+    #[inline]
     pub fn value(v: Value) -> Thunk {
-        Thunk(Rc::new(RefCell::new(ThunkState::Done(v))))
-    }
-    pub fn pending(e: ExprRef, env: Rc<Env>) -> Thunk {
-        Thunk(Rc::new(RefCell::new(ThunkState::Pending(e, env))))
-    }
-    pub fn apply(f: Thunk, arg: Thunk) -> Thunk {
-        Thunk(Rc::new(RefCell::new(ThunkState::Apply(f, arg))))
-    }
-    /// A thunk to be filled in later (`rec` and `let` slots, defaults of formals).
-    pub fn blackhole() -> Thunk {
-        Thunk(Rc::new(RefCell::new(ThunkState::Blackhole)))
-    }
-    /// The value if already computed.
-    pub fn get(&self) -> Option<Value> {
-        match &*self.0.borrow() {
-            ThunkState::Done(v) => Some(v.clone()),
-            _ => None,
+        if stores_inline(&v) {
+            Thunk(Repr::Ready(v))
+        } else {
+            Thunk::cell(ThunkState::Done(v))
         }
     }
+    /// A new cell in `state`, never inline: for a binding a host re-points later
+    /// (`fill`).
+    pub fn cell(state: ThunkState) -> Thunk {
+        Thunk(Repr::Lazy(Rc::new(RefCell::new(state))))
+    }
+    pub fn pending(e: ExprRef, env: Rc<Env>) -> Thunk {
+        Thunk::cell(ThunkState::Pending(e, env))
+    }
+    pub fn apply(f: Thunk, arg: Thunk) -> Thunk {
+        Thunk::cell(ThunkState::apply(&f, arg))
+    }
+    /// A thunk to be filled in later with `fill` (`rec` and `let` slots, defaults of
+    /// formals).
+    pub fn blackhole() -> Thunk {
+        Thunk::cell(ThunkState::Blackhole)
+    }
+    /// The value if already computed (inlined: the evaluator's fast path for variables).
+    #[inline(always)]
+    pub fn get(&self) -> Option<Value> {
+        match &self.0 {
+            Repr::Ready(v) => Some(v.clone()),
+            Repr::Lazy(c) => match &*c.borrow() {
+                ThunkState::Done(v) => Some(v.clone()),
+                _ => None,
+            },
+        }
+    }
+    /// The shared cell, unless the value is stored inline.
+    #[inline]
+    pub fn lazy(&self) -> Option<&Lazy> {
+        match &self.0 {
+            Repr::Ready(_) => None,
+            Repr::Lazy(c) => Some(c),
+        }
+    }
+    #[inline]
+    pub fn view(&self) -> Held<'_> {
+        match &self.0 {
+            Repr::Ready(v) => Held::Ready(v),
+            Repr::Lazy(c) => Held::Lazy(c),
+        }
+    }
+    /// The cell, or a new one holding the inline value.
+    pub fn to_lazy(&self) -> Lazy {
+        match &self.0 {
+            Repr::Ready(v) => Rc::new(RefCell::new(ThunkState::Done(v.clone()))),
+            Repr::Lazy(c) => c.clone(),
+        }
+    }
+    /// Sets what a cell holds (`blackhole`'s, or a host's re-pointed binding).
+    ///
+    /// # Panics
+    /// On a value stored inline, which has no cell to set: a caller's mistake.
+    pub fn fill(&self, state: ThunkState) {
+        *self.lazy().expect("only a cell is filled").borrow_mut() = state;
+    }
+    /// The thunk to hold in a new place (a binding, an element, an argument): a cell
+    /// already computed to a value that is stored inline is copied out of it, so that
+    /// the new holder does not keep the cell alive.
+    #[inline]
+    pub fn held(&self) -> Thunk {
+        if let Repr::Lazy(c) = &self.0 {
+            if let ThunkState::Done(v) = &*c.borrow() {
+                if stores_inline(v) {
+                    return Thunk(Repr::Ready(v.clone()));
+                }
+            }
+        }
+        self.clone()
+    }
+    /// Whether both are the same cell (inline values have no identity).
     pub fn ptr_eq(&self, other: &Thunk) -> bool {
-        Rc::ptr_eq(&self.0, &other.0)
+        match (&self.0, &other.0) {
+            (Repr::Lazy(a), Repr::Lazy(b)) => Rc::ptr_eq(a, b),
+            _ => false,
+        }
     }
 }
 
@@ -495,40 +616,41 @@ thread_local! {
 const MAX_DROP_DEPTH: u32 = 256;
 
 impl Drop for Thunk {
+    #[inline]
     fn drop(&mut self) {
-        if Rc::strong_count(&self.0) != 1 {
-            return;
-        }
-        let state = match self.0.try_borrow_mut() {
-            Ok(mut s) => match &*s {
-                ThunkState::Blackhole
-                | ThunkState::Done(
-                    Value::Null
-                    | Value::Bool(_)
-                    | Value::Int(_)
-                    | Value::Float(_)
-                    | Value::String(_)
-                    | Value::Path(_)
-                    | Value::PrimOp(_),
-                ) => return,
-                _ => std::mem::replace(&mut *s, ThunkState::Blackhole),
-            },
-            Err(_) => return,
-        };
-        let depth = DROP_DEPTH.with(|d| d.get());
-        if depth >= MAX_DROP_DEPTH {
-            DEFERRED_DROPS.with(|d| d.borrow_mut().push(state));
-            return;
-        }
-        DROP_DEPTH.with(|d| d.set(depth + 1));
-        drop(state);
-        if depth == 0 {
-            while let Some(next) = DEFERRED_DROPS.with(|d| d.borrow_mut().pop()) {
-                drop(next);
+        // An inline value refers to nothing (see `Thunk`): it drops without recursing.
+        if let Repr::Lazy(cell) = &self.0 {
+            if Rc::strong_count(cell) == 1 {
+                drop_last(cell);
             }
         }
-        DROP_DEPTH.with(|d| d.set(depth));
     }
+}
+
+/// Empties a cell whose last holder goes, dropping what it held within the depth bound.
+#[inline(never)]
+fn drop_last(cell: &Lazy) {
+    let state = match cell.try_borrow_mut() {
+        Ok(mut s) => match &*s {
+            ThunkState::Blackhole => return,
+            ThunkState::Done(v) if stores_inline(v) || matches!(v, Value::PrimOp(_)) => return,
+            _ => std::mem::replace(&mut *s, ThunkState::Blackhole),
+        },
+        Err(_) => return,
+    };
+    let depth = DROP_DEPTH.with(|d| d.get());
+    if depth >= MAX_DROP_DEPTH {
+        DEFERRED_DROPS.with(|d| d.borrow_mut().push(state));
+        return;
+    }
+    DROP_DEPTH.with(|d| d.set(depth + 1));
+    drop(state);
+    if depth == 0 {
+        while let Some(next) = DEFERRED_DROPS.with(|d| d.borrow_mut().pop()) {
+            drop(next);
+        }
+    }
+    DROP_DEPTH.with(|d| d.set(depth));
 }
 
 #[cfg(test)]
@@ -548,18 +670,25 @@ mod tests {
         )
     }
 
-    /// Values are returned in two registers and copied as two words; a thunk is one
-    /// allocation of 48 bytes. These are layout facts the evaluator's speed rests on.
+    /// Values are returned in two registers and copied as two words; a thunk is two
+    /// words (a value inline, or a cell: the compiler uses `Value`'s tag for the choice),
+    /// a cell one allocation of 48 bytes, a scope four words. These are layout facts the
+    /// evaluator's speed rests on.
     #[test]
     fn values_and_thunks_stay_small() {
         use std::mem::size_of;
         assert_eq!(size_of::<Value>(), 16);
         assert_eq!(size_of::<crate::error::EResult<Value>>(), 16);
         assert_eq!(size_of::<NixStr>(), 8);
-        assert!(size_of::<ThunkState>() <= 24, "{}", size_of::<ThunkState>());
+        assert_eq!(size_of::<Thunk>(), 16);
+        assert_eq!(size_of::<Option<Thunk>>(), 16);
+        assert!(size_of::<ThunkState>() <= 32, "{}", size_of::<ThunkState>());
         // An `Rc`'s allocation: two counts, then the `RefCell`.
         let thunk_allocation = 2 * size_of::<usize>() + size_of::<RefCell<ThunkState>>();
         assert!(thunk_allocation <= 48, "{thunk_allocation}");
+        assert_eq!(size_of::<Slots>(), 24);
+        assert_eq!(size_of::<Env>(), 32);
+        assert_eq!(size_of::<Attr>(), 40);
     }
 
     #[test]

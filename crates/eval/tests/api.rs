@@ -310,6 +310,43 @@ fn dropping_deeply_nested_values_does_not_overflow_the_stack() {
     assert_eq!(eval_with(Limits::default(), lazy_chain).unwrap(), "0");
 }
 
+/// What Nix 2.8 (`nix-instantiate --eval --strict`) answers where a value's identity
+/// shows: `==` on lists and sets takes an element that is the same value cell as equal
+/// without comparing (functions, a NaN), and printing marks a list of one or two elements
+/// seen again through the same cell as «repeated». Values stored inline (forced bindings
+/// copied into lists, sets and scopes) must keep these answers, forced or not.
+#[test]
+fn values_keep_the_identity_nix_2_8_compares_and_prints() {
+    let nan = "i = 1.0e308 * 10.0; x = i - i;";
+    let cases = [
+        ("let f = y: y; in [ f ] == [ f ]", "true"),
+        ("let f = y: y; g = (y: y) f; in [ g ] == [ f ]", "false"),
+        ("let f = y: y; in builtins.seq f ([ f ] == [ f ])", "true"),
+        ("let f = y: y; in builtins.seq f (let g = f; in [ g ] == [ f ])", "true"),
+        ("let f = y: y; in builtins.seq f (({ a, b }: [ a ] == [ b ]) { a = f; b = f; })", "true"),
+        ("let f = y: y; s = builtins.seq f { a = f; }; in ({ a }: [ a ] == [ f ]) s", "true"),
+        ("let f = y: y; in builtins.seq f ([ (rec { g = f; h = g; }).h ] == [ f ])", "false"),
+        ("let f = y: y; l = builtins.map (x: f) [ 1 2 ]; in [ (builtins.elemAt l 0) ] == [ (builtins.elemAt l 1) ]", "false"),
+        ("let f = y: y; in builtins.elem f [ f ]", "true"),
+        (&format!("let {nan} in x == x"), "false"),
+        (&format!("let {nan} in [ x ] == [ x ]"), "true"),
+        (&format!("let {nan} in builtins.seq x ([ x ] == [ x ])"), "true"),
+        (&format!("let {nan} in builtins.seq x ((y: [ y ] == [ x ]) x)"), "true"),
+        (&format!("let {nan} in builtins.seq x ({{ a = x; }} == {{ a = x; }})"), "true"),
+        (&format!("let {nan} in builtins.seq x (let y = x; in [ y ] == [ x ])"), "true"),
+        ("let x = [ 1 2 ]; in builtins.seq x [ x x ]", "[ [ 1 2 ] «repeated» ]"),
+        ("let x = [ 1 2 ]; in builtins.seq x ((z: [ z x ]) x)", "[ [ 1 2 ] «repeated» ]"),
+        ("let x = [ 1 2 ]; in builtins.seq x (let y = x; in [ y x ])", "[ [ 1 2 ] «repeated» ]"),
+        ("let x = [ 1 2 ]; y = builtins.seq x { a = x; b = x; }; in y", "{ a = [ 1 2 ]; b = «repeated»; }"),
+        ("let x = [ 1 2 3 ]; in builtins.seq x ((z: [ z x ]) x)", "[ [ 1 2 3 ] «repeated» ]"),
+        ("let s = \"a\"; in builtins.seq s ((z: [ z s ]) s)", "[ \"a\" \"a\" ]"),
+        ("rec { x = y; y = 123; }", "{ x = 123; y = 123; }"),
+    ];
+    for (expr, want) in cases {
+        assert_eq!(eval_with(Limits::default(), expr).unwrap(), want, "{expr}");
+    }
+}
+
 #[test]
 fn garbage_collection_frees_cycles_but_keeps_roots() {
     let mut ev = Evaluator::new(Arc::new(StdIO));

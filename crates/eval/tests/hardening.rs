@@ -314,10 +314,29 @@ fn dropping_a_deep_value_does_not_recurse() {
         max_memory: Some(512 * 1024 * 1024),
         ..limits()
     };
+    // Lists of one element and sets are held in cells; a longer list's scalars are
+    // stored inline, beside the cell of the list nested in it.
+    let genlist = "(builtins.genList (x: x) 1000000)";
     for (_, value) in [
         (300_000, nested_set(300_000)),
         (300_000, nested_list(300_000)),
         (1_000_000, nested_list(1_000_000)),
+        (
+            1_000_000,
+            format!("builtins.foldl' (acc: x: [ acc ]) [ ] {genlist}"),
+        ),
+        (
+            1_000_000,
+            format!("builtins.foldl' (acc: x: {{ a = acc; }}) {{ }} {genlist}"),
+        ),
+        (
+            1_000_000,
+            format!("builtins.foldl' (acc: x: [ x acc \"s\" 1 ]) [ ] {genlist}"),
+        ),
+        (
+            1_000_000,
+            format!("builtins.foldl' (acc: x: {{ a = acc; b = x; c = \"s\"; }}) {{ }} {genlist}"),
+        ),
     ] {
         {
             let out = run(unlimited.clone(), &format!("builtins.length [ ({value}) ]"));

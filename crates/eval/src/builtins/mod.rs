@@ -105,13 +105,13 @@ pub fn install(ev: &mut Evaluator) {
 
 /// Turns the registry into globals and the `builtins` set (which contains itself).
 fn install_registry(ev: &mut Evaluator, reg: Registry) {
-    let builtins_thunk = Thunk(Rc::new(std::cell::RefCell::new(ThunkState::Blackhole)));
+    let builtins_thunk = Thunk::blackhole();
     let mut attrs = Attrs::new();
     for (name, t) in &reg.entries {
         attrs.insert(name.as_str().into(), t.clone(), Pos::NONE);
     }
     attrs.insert("builtins".into(), builtins_thunk.clone(), Pos::NONE);
-    *builtins_thunk.0.borrow_mut() = ThunkState::Done(Value::attrs(attrs));
+    builtins_thunk.fill(ThunkState::Done(Value::attrs(attrs)));
     for (name, t) in &reg.entries {
         if GLOBAL.contains(&name.as_str()) || matches!(name.as_str(), "true" | "false" | "null") {
             ev.define_global(name, t.clone());
@@ -126,7 +126,7 @@ fn install_registry(ev: &mut Evaluator, reg: Registry) {
         let mut b = (*b).clone();
         b.insert("derivation".into(), drv, Pos::NONE);
         let t = &ev.globals[ev.global_names["builtins"] as usize];
-        *t.0.borrow_mut() = ThunkState::Done(Value::attrs(b));
+        t.fill(ThunkState::Done(Value::attrs(b)));
     }
 }
 
@@ -147,7 +147,7 @@ pub fn register_host(
     if let Some(Value::Attrs(b)) = bt.get() {
         let mut b = (*b).clone();
         b.insert(name.into(), op.clone(), Pos::NONE);
-        *bt.0.borrow_mut() = ThunkState::Done(Value::attrs(b));
+        bt.fill(ThunkState::Done(Value::attrs(b)));
     }
     ev.define_global(&format!("__{}", name), op.clone());
     if global {
@@ -210,7 +210,6 @@ fn register_core(reg: &mut Registry) {
         let env = Rc::new(Env {
             slots: scope.entries.iter().map(|e| e.value.clone()).collect(),
             parent: None,
-            with: None,
         });
         ev.register_cyclic(&env);
         ev.eval(&e, &env)
@@ -357,7 +356,7 @@ pub fn set_builtin_thunk(ev: &mut Evaluator, name: &str, thunk: Thunk) {
     if let Some(Value::Attrs(b)) = bt.get() {
         let mut b = (*b).clone();
         b.insert(name.into(), thunk.clone(), Pos::NONE);
-        *bt.0.borrow_mut() = ThunkState::Done(Value::attrs(b));
+        bt.fill(ThunkState::Done(Value::attrs(b)));
     }
     ev.define_global(&format!("__{}", name), thunk);
 }
