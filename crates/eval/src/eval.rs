@@ -1356,10 +1356,11 @@ impl Evaluator {
                     slots.push(a.value.held())
                 }
                 None => match &f.default {
-                    // A literal default refers to nothing: it is stored inline.
-                    Some(d) => match &**d {
-                        Expr::Lit(l) => slots.push(Thunk::value(l.value.clone())),
-                        _ => {
+                    // A default that is a literal or a variable from outside (`? null`)
+                    // needs no thunk of its own, nor makes the scope refer to itself.
+                    Some(d) => match self.outer_thunk(d, &c.env) {
+                        Some(t) => slots.push(t),
+                        None => {
                             defaults.push((i, d.clone()));
                             slots.push(Thunk::blackhole());
                         }

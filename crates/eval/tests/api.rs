@@ -341,6 +341,10 @@ fn values_keep_the_identity_nix_2_8_compares_and_prints() {
         ("let x = [ 1 2 3 ]; in builtins.seq x ((z: [ z x ]) x)", "[ [ 1 2 3 ] «repeated» ]"),
         ("let s = \"a\"; in builtins.seq s ((z: [ z s ]) s)", "[ \"a\" \"a\" ]"),
         ("rec { x = y; y = 123; }", "{ x = 123; y = 123; }"),
+        // A default that is a variable from outside shares its value, as a binding does.
+        ("let x = y: y; f = { a ? x }: [ a ]; in f { } == [ x ]", "true"),
+        ("let x = [ 1 2 ]; f = { a ? x }: [ a x ]; in builtins.seq x (f { })", "[ [ 1 2 ] «repeated» ]"),
+        ("let n = 3; in ({ a ? n, b ? true, c ? null }: [ a b c ]) { }", "[ 3 true null ]"),
     ];
     for (expr, want) in cases {
         assert_eq!(eval_with(Limits::default(), expr).unwrap(), want, "{expr}");
@@ -394,8 +398,8 @@ fn garbage_collection_keeps_what_collected_scopes_share_with_roots() {
             "let config = { port = 8000 + 80; }; g = { a ? 1, b }: a; in {
                inherit config;
                renamed = n: let c = config; d = c; again = i: d; in (again 0).port + n;
-               formals = n: ({ config, extra ? n, unused ? n }: config.port + extra) { inherit config; };
-               args = n: ({ a, b, c ? n, unused ? n }: (if b then 0 else 8080) + c) (builtins.functionArgs g);
+               formals = n: ({ config, extra ? n + 0, unused ? n + 0 }: config.port + extra) { inherit config; };
+               args = n: ({ a, b, c ? n + 0, unused ? n + 0 }: (if b then 0 else 8080) + c) (builtins.functionArgs g);
                gArgs = builtins.functionArgs g;
              }",
             Path::new("/"),
