@@ -94,6 +94,10 @@ pub struct Evaluator {
     /// the only places reference cycles form. See `gc.rs`.
     pub cyclic_envs: Vec<std::rc::Weak<Env>>,
     pub cyclic_prune_at: usize,
+    /// The cells of those scopes' slots, which outlive their scope in a cycle of their
+    /// own (`let x = f x; in x` once the scope is gone). See `gc.rs`.
+    pub cyclic_cells: Vec<std::rc::Weak<std::cell::RefCell<ThunkState>>>,
+    pub cyclic_cells_prune_at: usize,
     /// Function calls currently nested (tail calls included).
     pub call_depth: usize,
     /// Beyond this many nested calls evaluation fails with Nix's "stack overflow" error.
@@ -145,6 +149,8 @@ impl Evaluator {
             apply_op: Rc::new(crate::builtins::attrs::apply_primop()),
             cyclic_envs: Vec::new(),
             cyclic_prune_at: 4096,
+            cyclic_cells: Vec::new(),
+            cyclic_cells_prune_at: 4096,
             call_depth: 0,
             max_call_depth: 4_000_000,
             identity_op: Rc::new(crate::builtins::identity_primop()),

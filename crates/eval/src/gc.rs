@@ -1,9 +1,12 @@
 //! Breaking reference cycles. Values are reference counted, and a `let`/`rec` scope (or a
 //! function's default arguments) whose bindings capture the scope itself forms a cycle
-//! that counting never frees. The evaluator remembers such scopes weakly; `collect_garbage`
-//! marks everything reachable from the given roots (plus globals and the import cache) and
-//! empties the remembered scopes that were not reached (those of their slots that nothing
-//! reached either, and that refer to anything), which breaks their cycles.
+//! that counting never frees. The evaluator remembers such scopes, and the cells of their
+//! slots, weakly; `collect_garbage` marks everything reachable from the given roots (plus
+//! globals and the import cache) and empties the remembered cells that were not reached
+//! (those that refer to anything), which breaks their cycles. The cells are remembered
+//! apart from their scope because a cycle can outlive the scope: `let x = f x; in x`
+//! leaves `x`'s cell holding a value whose unforced attributes hold `x`'s cell again,
+//! while nothing holds the `let` scope any more.
 //! Dropping an evaluator empties all of them. A value stored inline in a thunk refers to
 //! nothing (see `value::Thunk`), so every cycle goes through cells, and only cells are
 //! emptied.
@@ -30,11 +33,19 @@ impl Evaluator {
             self.cyclic_envs.retain(|w| w.strong_count() > 0);
             self.cyclic_prune_at = (self.cyclic_envs.len() * 2).max(4096);
         }
+        self.cyclic_cells
+            .extend(env.slots.iter().filter_map(Thunk::lazy).map(Rc::downgrade));
+        if self.cyclic_cells.len() >= self.cyclic_cells_prune_at {
+            // A weak reference keeps a dead cell's memory: prune those regularly.
+            self.cyclic_cells.retain(|w| w.strong_count() > 0);
+            self.cyclic_cells_prune_at = (self.cyclic_cells.len() * 2).max(4096);
+        }
     }
 
     /// Frees unreachable cyclic garbage. `roots` must include every value the host still
     /// holds: scopes reachable only from other values are emptied, and forcing a value
-    /// that depended on them afterwards fails. Returns how many scopes were emptied.
+    /// that depended on them afterwards fails. Returns how many remembered scopes were
+    /// found unreached (their cells, and those of scopes already gone, are emptied).
     pub fn collect_garbage(&mut self, roots: &[&Value]) -> usize {
         let mut marked: FxHashSet<usize> = FxHashSet::default();
         let mut work: Vec<Item> = roots.iter().map(|v| Item::Value((*v).clone())).collect();
@@ -88,32 +99,32 @@ impl Evaluator {
             }
         }
         let mut emptied = 0;
+        self.cyclic_envs.retain(|weak| match weak.upgrade() {
+            Some(env) if marked.contains(&(Rc::as_ptr(&env) as usize)) => true,
+            Some(_) => {
+                emptied += 1;
+                false
+            }
+            None => false,
+        });
         let mut dropped = Vec::new();
-        for weak in std::mem::take(&mut self.cyclic_envs) {
-            let Some(env) = weak.upgrade() else { continue };
-            if marked.contains(&(Rc::as_ptr(&env) as usize)) {
-                self.cyclic_envs.push(weak);
+        for weak in std::mem::take(&mut self.cyclic_cells) {
+            let Some(cell) = weak.upgrade() else { continue };
+            // A cell still reached is alive, and no cycle through it is garbage (a slot
+            // a scope shares with a kept value: a `let` renaming a variable, a formal
+            // bound to an argument's attribute).
+            if marked.contains(&(Rc::as_ptr(&cell) as *const u8 as usize)) {
+                self.cyclic_cells.push(weak);
                 continue;
             }
-            emptied += 1;
-            // Inline slots refer to nothing, so no cycle goes through them: only cells
-            // are emptied.
-            for cell in env.slots.iter().filter_map(Thunk::lazy) {
-                // A slot can be a thunk the scope shares with a value still reached (a
-                // `let` renaming a variable, a formal bound to an argument's attribute):
-                // that one is alive, and no cycle through it is garbage.
-                if marked.contains(&(Rc::as_ptr(cell) as *const u8 as usize)) {
-                    continue;
+            if let Ok(mut s) = cell.try_borrow_mut() {
+                // A plain value refers to nothing, so no cycle goes through it; and
+                // it may be shared with what no root reaches but the program does
+                // (`builtins.functionArgs`' sets, kept with their lambda).
+                if holds_references(&s) {
+                    dropped.push(std::mem::replace(&mut *s, ThunkState::Blackhole));
                 }
-                if let Ok(mut s) = cell.try_borrow_mut() {
-                    // A plain value refers to nothing, so no cycle goes through it; and
-                    // it may be shared with what no root reaches but the program does
-                    // (`builtins.functionArgs`' sets, kept with their lambda).
-                    if holds_references(&s) {
-                        dropped.push(std::mem::replace(&mut *s, ThunkState::Blackhole));
-                    }
-                }
-            }
+            };
         }
         // Dropped only now, after every cycle is cut, so nothing is freed mid-walk.
         drop(dropped);
@@ -130,15 +141,15 @@ impl Evaluator {
                 dropped.push(std::mem::replace(&mut *s, ThunkState::Blackhole));
             }
         }
-        for weak in std::mem::take(&mut self.cyclic_envs) {
-            if let Some(env) = weak.upgrade() {
-                for cell in env.slots.iter().filter_map(Thunk::lazy) {
-                    // Plain values are no part of a cycle.
-                    if let Ok(mut s) = cell.try_borrow_mut() {
-                        if holds_references(&s) {
-                            dropped.push(std::mem::replace(&mut *s, ThunkState::Blackhole));
-                        }
-                    }
+        self.cyclic_envs.clear();
+        for cell in std::mem::take(&mut self.cyclic_cells)
+            .iter()
+            .filter_map(std::rc::Weak::upgrade)
+        {
+            // Plain values are no part of a cycle.
+            if let Ok(mut s) = cell.try_borrow_mut() {
+                if holds_references(&s) {
+                    dropped.push(std::mem::replace(&mut *s, ThunkState::Blackhole));
                 }
             }
         }

@@ -119,6 +119,7 @@ fn instantiate_in(opts: &InstantiateOptions, io: Arc<dyn EvalIO>, heap: Heap) ->
         std::mem::forget(std::mem::take(&mut ev.globals));
         std::mem::forget(std::mem::take(&mut ev.import_cache));
         ev.cyclic_envs.clear();
+        ev.cyclic_cells.clear();
     }
     InstantiateOutput {
         stdout,

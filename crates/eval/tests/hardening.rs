@@ -354,6 +354,44 @@ fn dropping_a_deep_value_does_not_recurse() {
 }
 
 #[test]
+fn cycles_that_outlive_their_scope_are_collected() {
+    // Each program leaves a cycle through the cell of a `let` binding after the `let`
+    // scope itself is gone (a fixed point with an attribute never forced, a set holding
+    // itself), through forced bindings copied into new sets, lists and scopes. A
+    // long-lived evaluator that collects after every call must hold no more after 400
+    // calls than after 40.
+    let programs = [
+        "k: let fix = f: let x = f x; in x; in (fix (self: { a = k; b = self.a; c = self.b; })).a",
+        "k: let s = { a = s; b = k; }; in s.b",
+        "k: let s = { x = k; n = \"s${toString k}\"; y = { inner = s; copy = s.n; }; }; in builtins.seq s.y.copy (builtins.seq s.y.inner.x s.y.inner.n)",
+        "k: let l = [ { a = l; b = k; } k \"t\" ]; in builtins.seq (builtins.elemAt (builtins.elemAt l 0).a 0).b (builtins.length l)",
+        "k: let n = k; t = \"x\"; in builtins.seq n (builtins.seq t (let r = { a = n; b = t; self = r; }; in r.self.a))",
+        "k: let f = { a, b ? a, ... }@args: { inherit a b; me = f args; }; in (f { a = k; }).me.b",
+        "k: let s = builtins.seq k { v = k; l = [ s.v s.v s.v ]; f = x: s.v + x; }; in s.f (builtins.elemAt s.l 2)",
+    ];
+    for program in programs {
+        let held = on_small_stack(limits(), move |ev| {
+            let f = ev.eval_expr_str(program, Path::new("/")).unwrap();
+            let mut held = Vec::new();
+            for k in 0..400 {
+                ev.call_function(&f, nixweb_eval::Value::Int(k)).unwrap();
+                ev.collect_garbage(&[&f]);
+                if k == 39 || k == 399 {
+                    held.push(nixweb_eval::alloc::thread_held().unwrap());
+                }
+            }
+            held
+        });
+        assert!(
+            held[1] - held[0] < 16 * 1024,
+            "{program}: held {} bytes after 40 calls, {} after 400",
+            held[0],
+            held[1]
+        );
+    }
+}
+
+#[test]
 fn deep_json_input_fails_cleanly() {
     for depth in [30_000, 400_000] {
         let text = "[".repeat(depth) + &"]".repeat(depth);
