@@ -11,6 +11,7 @@ use crate::ast::*;
 use crate::error::{err, limit_err, EResult, ErrorKind, EvalError, Limit};
 use crate::io::EvalIO;
 use crate::lower::{normalise_newlines, parse_and_lower};
+use crate::scopes::scope_ref_dropping;
 use crate::source::{Pos, Sources};
 use crate::value::*;
 
@@ -600,7 +601,7 @@ impl Evaluator {
         }
         let state = std::mem::replace(&mut *cell.borrow_mut(), ThunkState::Blackhole);
         let result = match &state {
-            ThunkState::Pending(e, env) => self.eval(e, env),
+            ThunkState::Pending(e, env) | ThunkState::Binding(e, env) => self.eval(e, env),
             ThunkState::Apply(f, arg) => match self.force_lazy(f) {
                 Ok(f) => self.call(f, arg.clone(), Pos::NONE),
                 Err(e) => Err(e),
@@ -617,11 +618,17 @@ impl Evaluator {
         match result {
             Ok(v) => {
                 *cell.borrow_mut() = ThunkState::Done(v.clone());
+                // A binding evaluated to a function of its own scope still holds it.
+                if let ThunkState::Binding(_, env) = &state {
+                    if !matches!(&v, Value::Lambda(c) if Rc::ptr_eq(&c.env, env)) {
+                        env.own_ref_gone();
+                    }
+                }
                 Ok(v)
             }
             Err(mut e) => {
                 if e.kind == ErrorKind::InfiniteRecursion && e.pos.is_none() {
-                    if let ThunkState::Pending(expr, _) = &state {
+                    if let ThunkState::Pending(expr, _) | ThunkState::Binding(expr, _) = &state {
                         e.pos = expr_pos(expr);
                     }
                 }
@@ -762,17 +769,20 @@ impl Evaluator {
                 Ok(Step::Done(v)) => break Ok(v),
                 Ok(Step::Tail(e2, env2)) => {
                     e = e2;
+                    scope_ref_dropping(&env);
                     env = env2;
                 }
                 Ok(Step::Call(e2, env2, lambda, pos)) => {
                     self.call_depth += 1;
                     last_call = Some((lambda, pos));
                     e = e2;
+                    scope_ref_dropping(&env);
                     env = env2;
                 }
                 Err(err) => break Err(err),
             }
         };
+        scope_ref_dropping(&env);
         self.call_depth = base_calls;
         match (result, last_call) {
             (Err(mut err), Some((closure, pos))) => {
@@ -786,7 +796,7 @@ impl Evaluator {
     fn eval_step(&mut self, e: &ExprRef, env: &Rc<Env>) -> EResult<Step> {
         match &**e {
             Expr::Let(a, body) => {
-                let new_env = self.rec_env(a, env);
+                let new_env = self.rec_env(a, env, true);
                 Ok(Step::Tail(body.clone(), new_env))
             }
             Expr::Apply { fun, arg, pos } => {
@@ -1108,8 +1118,10 @@ impl Evaluator {
         }
     }
 
-    /// Builds the scope of a `rec` set or `let`: slots hold the static attributes.
-    fn rec_env(&mut self, a: &Rc<AttrsExpr>, env: &Rc<Env>) -> Rc<Env> {
+    /// Builds the scope of a `rec` set or a `let` (`is_let`): slots hold the static
+    /// attributes. A `let`'s own bindings are `ThunkState::Binding`s, so that the scope
+    /// goes when only they hold it (`scopes.rs`); a rec set hands its out as attributes.
+    fn rec_env(&mut self, a: &Rc<AttrsExpr>, env: &Rc<Env>, is_let: bool) -> Rc<Env> {
         // A binding that is a variable shares that variable's slot, as Nix 2.8's
         // `maybeThunk` does: `rec { x = y; y = 123; }` prints `x = 123`, and the two are
         // one value (pointer-equal). A cycle of bindings of this scope keeps its own
@@ -1146,30 +1158,41 @@ impl Evaluator {
                 shared[i] = true;
             }
         }
+        let slots = match is_let {
+            // Counted below.
+            true => Slots::Let(slots.into_boxed_slice(), Default::default()),
+            false => Slots::from(slots),
+        };
         let new_env = Rc::new(Env {
-            slots: Slots::from(slots),
+            slots,
             parent: Some(env.clone()),
         });
         // Only a binding evaluated in this scope can make it refer to itself.
         if overrides || shared.iter().any(|s| !s) {
             self.register_cyclic(&new_env);
         }
+        let mut own = 0;
         for ((def, slot), shared) in a.attrs.iter().zip(new_env.slots.iter()).zip(shared) {
             if shared {
                 continue;
             }
             let state = match &*def.value {
                 Expr::Lit(l) => ThunkState::Done(l.value.clone()),
+                _ if is_let => {
+                    own += 1;
+                    ThunkState::Binding(def.value.clone(), new_env.clone())
+                }
                 _ => ThunkState::Pending(def.value.clone(), new_env.clone()),
             };
             slot.fill(state);
         }
+        new_env.set_own_refs(own);
         new_env
     }
 
     fn eval_attrs(&mut self, a: &Rc<AttrsExpr>, env: &Rc<Env>) -> EResult<Value> {
         let (entries, scope) = if a.rec {
-            let new_env = self.rec_env(a, env);
+            let new_env = self.rec_env(a, env, false);
             let entries: Vec<Attr> = a
                 .attrs
                 .iter()
@@ -1258,10 +1281,12 @@ impl Evaluator {
         match f {
             Value::Lambda(c) => {
                 let env = self.bind_lambda(&c, arg, pos)?;
-                self.eval(&c.lambda.body, &env).map_err(|mut e| {
+                let result = self.eval(&c.lambda.body, &env).map_err(|mut e| {
                     add_call_frames(&mut e, &c.lambda, pos);
                     e
-                })
+                });
+                scope_ref_dropping(&env);
+                result
             }
             Value::PrimOp(op) => {
                 if op.arity == 1 {
@@ -1399,15 +1424,22 @@ impl Evaluator {
         if formals.at_slot.is_some() {
             slots.push(arg);
         }
+        if defaults.is_empty() {
+            return Ok(Rc::new(Env {
+                slots: Slots::from(slots),
+                parent: Some(c.env.clone()),
+            }));
+        }
+        // Defaults are evaluated in the call's scope: bindings of their own scope, as a
+        // `let`'s are, so an unused one does not keep the call's scope alive.
+        let own = std::cell::Cell::new(defaults.len() as u32);
         let env = Rc::new(Env {
-            slots: Slots::from(slots),
+            slots: Slots::Let(slots.into_boxed_slice(), own),
             parent: Some(c.env.clone()),
         });
-        if !defaults.is_empty() {
-            self.register_cyclic(&env);
-        }
+        self.register_cyclic(&env);
         for (i, d) in defaults {
-            env.slots[i].fill(ThunkState::Pending(d, env.clone()));
+            env.slots[i].fill(ThunkState::Binding(d, env.clone()));
         }
         Ok(env)
     }

@@ -1,12 +1,14 @@
 //! Breaking reference cycles. Values are reference counted, and a `let`/`rec` scope (or a
 //! function's default arguments) whose bindings capture the scope itself forms a cycle
-//! that counting never frees. The evaluator remembers such scopes, and the cells of their
-//! slots, weakly; `collect_garbage` marks everything reachable from the given roots (plus
-//! globals and the import cache) and empties the remembered cells that were not reached
-//! (those that refer to anything), which breaks their cycles. The cells are remembered
-//! apart from their scope because a cycle can outlive the scope: `let x = f x; in x`
-//! leaves `x`'s cell holding a value whose unforced attributes hold `x`'s cell again,
-//! while nothing holds the `let` scope any more.
+//! that counting never frees. A scope that only its own bindings hold goes by itself
+//! (`scopes.rs`); a collection is for the cycles left, through values (a set holding a
+//! function of the scope, or the binding that holds the set). The evaluator remembers
+//! such scopes, and the cells of their slots, weakly; `collect_garbage` marks everything
+//! reachable from the given roots (plus globals and the import cache) and empties the
+//! remembered cells that were not reached (those that refer to anything), which breaks
+//! their cycles. The cells are remembered apart from their scope because a cycle can
+//! outlive the scope: `let x = f x; in x` leaves `x`'s cell holding a value whose
+//! unforced attributes hold `x`'s cell again, while nothing holds the `let` scope any more.
 //! Dropping an evaluator empties all of them. A value stored inline in a thunk refers to
 //! nothing (see `value::Thunk`), so every cycle goes through cells, and only cells are
 //! emptied.
@@ -77,7 +79,9 @@ impl Evaluator {
                     }
                     match &*cell.borrow() {
                         ThunkState::Done(v) => work.push(Item::Value(v.clone())),
-                        ThunkState::Pending(_, env) => work.push(Item::Env(env.clone())),
+                        ThunkState::Pending(_, env) | ThunkState::Binding(_, env) => {
+                            work.push(Item::Env(env.clone()))
+                        }
                         ThunkState::Apply(f, arg) => {
                             work.push(Item::Lazy(f.clone()));
                             work.push(Item::Thunk(arg.clone()));
@@ -164,7 +168,7 @@ fn holds_references(state: &ThunkState) -> bool {
             v,
             Value::Attrs(_) | Value::List(_) | Value::Lambda(_) | Value::PrimOpApp(..)
         ),
-        ThunkState::Pending(..) | ThunkState::Apply(..) => true,
+        ThunkState::Pending(..) | ThunkState::Binding(..) | ThunkState::Apply(..) => true,
         ThunkState::Blackhole => false,
     }
 }

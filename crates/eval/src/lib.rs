@@ -14,8 +14,9 @@
 //!
 //! Embedding: `Evaluator` (one thread at a time, `!Send`) evaluates files and expressions,
 //! calls functions, converts to and from JSON, takes host builtins and `Limits`; values are
-//! reference counted, so a long-lived evaluator should call `collect_garbage` with the
-//! values it keeps (see `gc`). `Session` wraps an evaluator behind handles and JSON so it
+//! reference counted, a scope that only its own unevaluated bindings hold is freed as it
+//! goes (see `scopes`), and a long-lived evaluator should call `collect_garbage` with the
+//! values it keeps for the cycles left (see `gc`). `Session` wraps an evaluator behind handles and JSON so it
 //! can move between threads.
 
 pub mod alloc;
@@ -34,6 +35,7 @@ mod nesting;
 pub mod ops;
 pub mod print;
 pub mod produced;
+mod scopes;
 pub mod settings;
 pub mod show;
 pub mod source;

@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 use std::rc::Rc;
 
 use crate::ast::{ExprRef, Lambda};
+use crate::scopes::scope_ref_dropping;
 use crate::source::Pos;
 
 pub type Symbol = Rc<str>;
@@ -278,6 +279,12 @@ pub struct Closure {
     pub env: Rc<Env>,
 }
 
+impl Drop for Closure {
+    fn drop(&mut self) {
+        scope_ref_dropping(&self.env);
+    }
+}
+
 impl std::fmt::Debug for Closure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "<lambda>")
@@ -298,6 +305,34 @@ impl Env {
             _ => None,
         }
     }
+
+    /// How many of a `let` scope's bindings hold the scope (see `Slots::Let`).
+    #[inline]
+    pub fn own_refs(&self) -> u32 {
+        match &self.slots {
+            Slots::Let(_, own) => own.get(),
+            _ => 0,
+        }
+    }
+
+    pub(crate) fn set_own_refs(&self, n: u32) {
+        if let Slots::Let(_, own) = &self.slots {
+            own.set(n);
+        }
+    }
+
+    /// One of the scope's own bindings no longer holds it.
+    pub fn own_ref_gone(&self) {
+        self.set_own_refs(self.own_refs().saturating_sub(1));
+    }
+}
+
+impl Drop for Env {
+    fn drop(&mut self) {
+        if let Some(parent) = &self.parent {
+            scope_ref_dropping(parent);
+        }
+    }
 }
 
 /// The bindings of a scope. Most scopes are single-argument lambdas, so one binding is
@@ -307,6 +342,11 @@ pub enum Slots {
     One(Thunk),
     Many(Box<[Thunk]>),
     With(Thunk),
+    /// A `let` scope's bindings (or a call's, when it has defaults to evaluate), and how
+    /// many of them hold the scope: those not yet evaluated (`ThunkState::Binding`) and
+    /// those that are functions defined there. Only a hint for `scope_ref_dropping`
+    /// (`scopes.rs`), kept where the enum has room for it.
+    Let(Box<[Thunk]>, std::cell::Cell<u32>),
 }
 
 impl Slots {
@@ -320,7 +360,7 @@ impl std::ops::Deref for Slots {
     fn deref(&self) -> &[Thunk] {
         match self {
             Slots::One(t) => std::slice::from_ref(t),
-            Slots::Many(b) => b,
+            Slots::Many(b) | Slots::Let(b, _) => b,
             Slots::With(_) => &[],
         }
     }
@@ -388,11 +428,22 @@ pub fn stores_inline(v: &Value) -> bool {
 pub enum ThunkState {
     Done(Value),
     Pending(ExprRef, Rc<Env>),
+    /// A binding of a `let` (or a default of a call) not yet evaluated, in the scope it
+    /// belongs to, which counts it in its `own_refs`.
+    Binding(ExprRef, Rc<Env>),
     /// Lazy application of a function (a cell, so that the many applications a `map`
     /// makes share one, and the state stays three words) to an argument, used by
     /// builtins such as `map` and `genList`.
     Apply(Lazy, Thunk),
     Blackhole,
+}
+
+impl Drop for ThunkState {
+    fn drop(&mut self) {
+        if let ThunkState::Pending(_, env) | ThunkState::Binding(_, env) = self {
+            scope_ref_dropping(env);
+        }
+    }
 }
 
 impl ThunkState {
