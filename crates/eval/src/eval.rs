@@ -1169,7 +1169,8 @@ impl Evaluator {
         });
         // Only a binding evaluated in this scope can make it refer to itself.
         if overrides || shared.iter().any(|s| !s) {
-            self.register_cyclic(&new_env);
+            let own = new_env.slots.iter().zip(&shared).filter(|(_, s)| !**s);
+            self.register_cyclic(&new_env, own.map(|(slot, _)| slot));
         }
         let mut own = 0;
         for ((def, slot), shared) in a.attrs.iter().zip(new_env.slots.iter()).zip(shared) {
@@ -1437,7 +1438,7 @@ impl Evaluator {
             slots: Slots::Let(slots.into_boxed_slice(), own),
             parent: Some(c.env.clone()),
         });
-        self.register_cyclic(&env);
+        self.register_cyclic(&env, defaults.iter().map(|(i, _)| &env.slots[*i]));
         for (i, d) in defaults {
             env.slots[i].fill(ThunkState::Binding(d, env.clone()));
         }

@@ -29,14 +29,17 @@ enum Item {
 }
 
 impl Evaluator {
-    pub fn register_cyclic(&mut self, env: &Rc<Env>) {
+    /// Remembers a scope that may end up in a cycle, with the cells of its own bindings
+    /// (`own`: not those it shares with other scopes and values, which whoever made them
+    /// remembers, and which remembering with every scope that shares them would pile up).
+    pub fn register_cyclic<'a>(&mut self, env: &Rc<Env>, own: impl IntoIterator<Item = &'a Thunk>) {
         self.cyclic_envs.push(Rc::downgrade(env));
         if self.cyclic_envs.len() >= self.cyclic_prune_at {
             self.cyclic_envs.retain(|w| w.strong_count() > 0);
             self.cyclic_prune_at = (self.cyclic_envs.len() * 2).max(4096);
         }
         self.cyclic_cells
-            .extend(env.slots.iter().filter_map(Thunk::lazy).map(Rc::downgrade));
+            .extend(own.into_iter().filter_map(Thunk::lazy).map(Rc::downgrade));
         if self.cyclic_cells.len() >= self.cyclic_cells_prune_at {
             // A weak reference keeps a dead cell's memory: prune those regularly.
             self.cyclic_cells.retain(|w| w.strong_count() > 0);

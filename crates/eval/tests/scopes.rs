@@ -152,3 +152,32 @@ fn defaults_are_evaluated_in_their_call_as_nix_does() {
         assert_eq!(held_after(expr, 0).1, expected, "{expr}");
     }
 }
+
+#[test]
+fn a_long_lived_evaluator_remembers_only_the_bindings_its_scopes_make() {
+    // The server calls an app's function again and again and collects after each call. A
+    // call's scope shares the cells of what it is given (`b`, an attribute of the
+    // long-lived `pkgs`): remembering those with every scope that shares them would pile
+    // up one entry a call for as long as `pkgs` lives.
+    let mut ev = Evaluator::new(Arc::new(StdIO));
+    let app = ev
+        .eval_expr_str(
+            "let pkgs = { b = { v = 2; }; }; in { handle = n: let f = { a, b, c ? a + b.v, knot ? { g = x: x; } }: \
+             builtins.seq knot c; in f (pkgs // { a = n; }); }",
+            Path::new("/"),
+        )
+        .unwrap();
+    let handle = ev.get_attr(&app, "handle").unwrap().unwrap();
+    for i in 0..10_000 {
+        let r = ev
+            .call_function(&handle, nixweb_eval::Value::Int(i))
+            .unwrap();
+        assert!(matches!(r, nixweb_eval::Value::Int(n) if n == i + 2));
+        ev.collect_garbage(&[&app]);
+    }
+    assert!(
+        ev.cyclic_cells.len() < 1_000,
+        "{} cells remembered after 10,000 calls",
+        ev.cyclic_cells.len()
+    );
+}

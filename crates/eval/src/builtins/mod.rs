@@ -211,7 +211,7 @@ fn register_core(reg: &mut Registry) {
             slots: scope.entries.iter().map(|e| e.value.clone()).collect(),
             parent: None,
         });
-        ev.register_cyclic(&env);
+        ev.register_cyclic(&env, []);
         ev.eval(&e, &env)
     });
     reg.add("seq", 2, |ev, a, _| {
