@@ -31,6 +31,19 @@ fn held_after(expr: &str, rounds: usize) -> (isize, String) {
     .unwrap()
 }
 
+/// Evaluates `expr` for 100 and for 20,000 rounds, checks its value against `sum` of the
+/// rounds, and that the 19,900 rounds more left under 512 KiB more behind.
+fn assert_rounds_leave_nothing(what: &str, expr: &str, sum: impl Fn(i64) -> i64) {
+    let (few, value) = held_after(expr, 100);
+    assert_eq!(value, sum(100).to_string(), "{what}");
+    let (many, value) = held_after(expr, 20_000);
+    assert_eq!(value, sum(20_000).to_string(), "{what}");
+    assert!(
+        many - few < 512 * 1024,
+        "{what}: 20,000 rounds held {many} bytes, 100 held {few}"
+    );
+}
+
 #[test]
 fn a_scope_only_its_pending_bindings_hold_is_freed_whatever_held_it_last() {
     // Each round's `let` has bindings never evaluated, which refer to the scope: without
@@ -53,15 +66,7 @@ fn a_scope_only_its_pending_bindings_hold_is_freed_whatever_held_it_last() {
             "builtins.foldl' (acc: i: let a = i * 2; unused = throw \"never\"; \
              also = [ a unused ]; in {body}) 0 (builtins.genList (x: x) N)"
         );
-        let sum = |n: i64| (0..n).map(|i| 2 * i + extra).sum::<i64>().to_string();
-        let (few, value) = held_after(&expr, 100);
-        assert_eq!(value, sum(100), "{body}");
-        let (many, value) = held_after(&expr, 20_000);
-        assert_eq!(value, sum(20_000), "{body}");
-        assert!(
-            many - few < 512 * 1024,
-            "{body}: 20,000 rounds held {many} bytes, 100 held {few}"
-        );
+        assert_rounds_leave_nothing(body, &expr, |n| (0..n).map(|i| 2 * i + extra).sum());
     }
 }
 
@@ -102,15 +107,7 @@ fn a_scope_with_functions_of_its_own_is_freed_once_none_is_handed_out() {
     let expr =
         "builtins.foldl' (acc: i: let a = i * 2; helper = x: x + a; unused = throw \"never\"; \
                 in acc + helper 1) 0 (builtins.genList (x: x) N)";
-    let sum = |n: i64| (0..n).map(|i| 2 * i + 1).sum::<i64>().to_string();
-    let (few, value) = held_after(expr, 100);
-    assert_eq!(value, sum(100));
-    let (many, value) = held_after(expr, 20_000);
-    assert_eq!(value, sum(20_000));
-    assert!(
-        many - few < 512 * 1024,
-        "20,000 rounds held {many} bytes, 100 held {few}"
-    );
+    assert_rounds_leave_nothing("own functions", expr, |n| (0..n).map(|i| 2 * i + 1).sum());
     // Handed out, the function keeps its scope.
     let kept =
         "let fs = map (i: let a = i * 3; helper = x: x + a; unused = throw \"no\"; in helper) \
@@ -125,15 +122,7 @@ fn a_call_whose_defaults_go_unused_leaves_nothing_behind() {
     let expr = "let pkgs = { b = 1; }; f = { a, b, extra ? null, more ? throw \"unused\", \
                 last ? a + b, ... }: a; in builtins.foldl' (acc: i: acc + f (pkgs // { a = i; })) 0 \
                 (builtins.genList (x: x) N)";
-    let sum = |n: i64| (0..n).sum::<i64>().to_string();
-    let (few, value) = held_after(expr, 100);
-    assert_eq!(value, sum(100));
-    let (many, value) = held_after(expr, 20_000);
-    assert_eq!(value, sum(20_000));
-    assert!(
-        many - few < 512 * 1024,
-        "20,000 calls held {many} bytes, 100 held {few}"
-    );
+    assert_rounds_leave_nothing("unused defaults", expr, |n| (0..n).sum());
 }
 
 #[test]
