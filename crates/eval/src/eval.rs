@@ -11,7 +11,7 @@ use crate::ast::*;
 use crate::error::{err, limit_err, EResult, ErrorKind, EvalError, Limit};
 use crate::io::EvalIO;
 use crate::lower::{normalise_newlines, parse_and_lower};
-use crate::scopes::scope_ref_dropping;
+use crate::scopes::{binding_evaluated, scope_ref_dropping};
 use crate::source::{Pos, Sources};
 use crate::value::*;
 
@@ -618,11 +618,8 @@ impl Evaluator {
         match result {
             Ok(v) => {
                 *cell.borrow_mut() = ThunkState::Done(v.clone());
-                // A binding evaluated to a function of its own scope still holds it.
                 if let ThunkState::Binding(_, env) = &state {
-                    if !matches!(&v, Value::Lambda(c) if Rc::ptr_eq(&c.env, env)) {
-                        env.own_ref_gone();
-                    }
+                    binding_evaluated(env, &v);
                 }
                 Ok(v)
             }

@@ -33,12 +33,26 @@ pub fn scope_ref_dropping(env: &Rc<Env>) {
     }
 }
 
+/// Called when a binding of `env` has been evaluated to `v`: unless `v` is a function of
+/// `env` (which still holds it), the binding no longer counts among `env`'s own.
+pub(crate) fn binding_evaluated(env: &Rc<Env>, v: &Value) {
+    if !is_function_of(v, env) {
+        env.own_ref_gone();
+    }
+}
+
+fn is_function_of(v: &Value, env: &Rc<Env>) -> bool {
+    matches!(v, Value::Lambda(c) if Rc::ptr_eq(&c.env, env))
+}
+
 /// Whether a binding's state holds the scope `env` it belongs to, and nothing else holds
 /// what does: an unevaluated binding, or a function defined there and not handed out.
 fn refers_to_own_scope(state: &ThunkState, env: &Rc<Env>) -> bool {
     match state {
         ThunkState::Binding(_, of) => Rc::ptr_eq(of, env),
-        ThunkState::Done(Value::Lambda(c)) => Rc::ptr_eq(&c.env, env) && Rc::strong_count(c) == 1,
+        ThunkState::Done(v @ Value::Lambda(c)) => {
+            is_function_of(v, env) && Rc::strong_count(c) == 1
+        }
         _ => false,
     }
 }

@@ -308,7 +308,7 @@ impl Env {
 
     /// How many of a `let` scope's bindings hold the scope (see `Slots::Let`).
     #[inline]
-    pub fn own_refs(&self) -> u32 {
+    pub(crate) fn own_refs(&self) -> u32 {
         match &self.slots {
             Slots::Let(_, own) => own.get(),
             _ => 0,
@@ -322,7 +322,7 @@ impl Env {
     }
 
     /// One of the scope's own bindings no longer holds it.
-    pub fn own_ref_gone(&self) {
+    pub(crate) fn own_ref_gone(&self) {
         self.set_own_refs(self.own_refs().saturating_sub(1));
     }
 }
