@@ -22,7 +22,7 @@ enum Step {
     Tail(ExprRef, Rc<Env>),
     /// A lambda called in tail position: its body, scope, and (for traces) the lambda and
     /// the call site.
-    Call(ExprRef, Rc<Env>, Rc<Closure>, Pos),
+    Call(ExprRef, Rc<Env>, Rc<Lambda>, Pos),
 }
 
 /// Resource limits. `None` means unlimited.
@@ -685,8 +685,10 @@ impl Evaluator {
 
     // ---------------------------------------------------------------- evaluation
 
+    /// Inlined where it is called, for its fast paths: a variable already evaluated or a
+    /// literal costs no call, no stack check and no frame.
+    #[inline]
     pub fn eval(&mut self, e: &ExprRef, env: &Rc<Env>) -> EResult<Value> {
-        // Fast paths: variables and literals need no stack check or frame.
         match &**e {
             Expr::Var(Var::Local { depth, slot }, _) => {
                 if let Some(v) = lookup_local(env, *depth, *slot).get() {
@@ -706,6 +708,12 @@ impl Evaluator {
             Expr::Lit(l) => return Ok(l.value.clone()),
             _ => {}
         }
+        self.eval_nested(e, env)
+    }
+
+    /// `eval` one level down: counted against the depth limit, on a stack with room.
+    #[inline(never)]
+    fn eval_nested(&mut self, e: &ExprRef, env: &Rc<Env>) -> EResult<Value> {
         self.enter(Pos::NONE)?;
         let r = crate::stack::ensure(|| self.eval_inner(e, env));
         self.depth -= 1;
@@ -718,7 +726,7 @@ impl Evaluator {
         // evaluation.
         let base_calls = self.call_depth;
         // The innermost call made in tail position, for the error trace.
-        let mut last_call: Option<(Rc<Closure>, Pos)> = None;
+        let mut last_call: Option<(Rc<Lambda>, Pos)> = None;
         // Forms that never continue in tail position are evaluated directly, so their
         // value is not moved through a `Step` first.
         match &**e {
@@ -782,8 +790,8 @@ impl Evaluator {
         scope_ref_dropping(&env);
         self.call_depth = base_calls;
         match (result, last_call) {
-            (Err(mut err), Some((closure, pos))) => {
-                add_call_frames(&mut err, &closure.lambda, pos);
+            (Err(mut err), Some((lambda, pos))) => {
+                add_call_frames(&mut err, &lambda, pos);
                 Err(err)
             }
             (result, _) => result,
@@ -797,17 +805,42 @@ impl Evaluator {
                 Ok(Step::Tail(body.clone(), new_env))
             }
             Expr::Apply { fun, arg, pos } => {
+                // `f a b` where `f` is `a: b: …`: both scopes are bound at once, without
+                // the closure `f a` would make in between.
+                if let Expr::Apply {
+                    fun: inner_fun,
+                    arg: inner_arg,
+                    pos: inner_pos,
+                } = &**fun
+                {
+                    let f = self.eval(inner_fun, env)?;
+                    let a = self.thunk_of(inner_arg, env);
+                    let partial = match f {
+                        Value::Lambda(c) => {
+                            if let Expr::Lambda(inner) = &*c.lambda.body {
+                                self.tick(*inner_pos)?;
+                                let env_a = self.bind_lambda(&c.lambda, &c.env, a, *inner_pos)?;
+                                self.tick(*pos)?;
+                                let b = self.thunk_of(arg, env);
+                                let new_env = self.bind_lambda(inner, &env_a, b, *pos)?;
+                                scope_ref_dropping(&env_a);
+                                return Ok(Step::Call(
+                                    inner.body.clone(),
+                                    new_env,
+                                    inner.clone(),
+                                    *pos,
+                                ));
+                            }
+                            self.call(Value::Lambda(c), a, *inner_pos)?
+                        }
+                        f => self.call(f, a, *inner_pos)?,
+                    };
+                    let b = self.thunk_of(arg, env);
+                    return self.apply_value(partial, b, *pos);
+                }
                 let f = self.eval(fun, env)?;
                 let a = self.thunk_of(arg, env);
-                match f {
-                    Value::Lambda(c) => {
-                        self.tick(*pos)?;
-                        let new_env = self.bind_lambda(&c, a, *pos)?;
-                        let body = c.lambda.body.clone();
-                        Ok(Step::Call(body, new_env, c, *pos))
-                    }
-                    f => self.call(f, a, *pos).map(Step::Done),
-                }
+                self.apply_value(f, a, *pos)
             }
             Expr::If {
                 cond,
@@ -860,6 +893,25 @@ impl Evaluator {
                 self.eval_binary(*op, lhs, rhs, env, *pos).map(Step::Done)
             }
             _ => self.eval_simple(e, env).map(Step::Done),
+        }
+    }
+
+    /// The step of applying `f` to `a` at `pos`: a lambda's body continues in the caller's
+    /// loop (a tail call), anything else is called.
+    #[inline(always)]
+    fn apply_value(&mut self, f: Value, a: Thunk, pos: Pos) -> EResult<Step> {
+        match f {
+            Value::Lambda(c) => {
+                self.tick(pos)?;
+                let new_env = self.bind_lambda(&c.lambda, &c.env, a, pos)?;
+                Ok(Step::Call(
+                    c.lambda.body.clone(),
+                    new_env,
+                    c.lambda.clone(),
+                    pos,
+                ))
+            }
+            f => self.call(f, a, pos).map(Step::Done),
         }
     }
 
@@ -1275,17 +1327,47 @@ impl Evaluator {
         r
     }
 
+    /// `f a b`, as builtins call their two-argument functions (`foldl'`, `sort`,
+    /// `mapAttrs`): when `f` is `a: b: …`, both scopes are bound at once, without the
+    /// closure `f a` would make in between.
+    pub fn call2(&mut self, f: &Value, a: Thunk, b: Thunk, pos: Pos) -> EResult<Value> {
+        if let Value::Lambda(c) = f {
+            if let Expr::Lambda(inner) = &*c.lambda.body {
+                self.tick(pos)?;
+                let env_a = self.bind_lambda(&c.lambda, &c.env, a, pos)?;
+                self.tick(pos)?;
+                self.enter(pos)?;
+                let r = crate::stack::ensure(|| self.call_bound(inner, &env_a, b, pos));
+                self.depth -= 1;
+                scope_ref_dropping(&env_a);
+                return r;
+            }
+        }
+        let partial = self.call(f.clone(), a, pos)?;
+        self.call(partial, b, pos)
+    }
+
+    /// The body of `lambda` called with `arg`, its scope's parent being `parent`.
+    fn call_bound(
+        &mut self,
+        lambda: &Rc<Lambda>,
+        parent: &Rc<Env>,
+        arg: Thunk,
+        pos: Pos,
+    ) -> EResult<Value> {
+        let env = self.bind_lambda(lambda, parent, arg, pos)?;
+        let result = self.eval_inner(&lambda.body, &env).map_err(|mut e| {
+            add_call_frames(&mut e, lambda, pos);
+            e
+        });
+        scope_ref_dropping(&env);
+        result
+    }
+
     fn call_inner(&mut self, f: Value, arg: Thunk, pos: Pos) -> EResult<Value> {
         match f {
-            Value::Lambda(c) => {
-                let env = self.bind_lambda(&c, arg, pos)?;
-                let result = self.eval(&c.lambda.body, &env).map_err(|mut e| {
-                    add_call_frames(&mut e, &c.lambda, pos);
-                    e
-                });
-                scope_ref_dropping(&env);
-                result
-            }
+            // `call` has counted the depth and checked the stack for the body.
+            Value::Lambda(c) => self.call_bound(&c.lambda, &c.env, arg, pos),
             Value::PrimOp(op) => {
                 if op.arity == 1 {
                     self.call_primop(&op, &[arg], pos)
@@ -1330,13 +1412,19 @@ impl Evaluator {
 
     /// The scope a lambda's body runs in, with its argument bound.
     #[inline]
-    fn bind_lambda(&mut self, c: &Closure, arg: Thunk, pos: Pos) -> EResult<Rc<Env>> {
-        match &c.lambda.formals {
+    fn bind_lambda(
+        &mut self,
+        lambda: &Rc<Lambda>,
+        parent: &Rc<Env>,
+        arg: Thunk,
+        pos: Pos,
+    ) -> EResult<Rc<Env>> {
+        match &lambda.formals {
             None => Ok(Rc::new(Env {
                 slots: Slots::One(arg),
-                parent: Some(c.env.clone()),
+                parent: Some(parent.clone()),
             })),
-            Some(formals) => self.bind_formals(c, formals, arg, pos),
+            Some(formals) => self.bind_formals(lambda, parent, formals, arg, pos),
         }
     }
 
@@ -1349,12 +1437,12 @@ impl Evaluator {
 
     fn bind_formals(
         &mut self,
-        c: &Closure,
+        lam: &Rc<Lambda>,
+        parent: &Rc<Env>,
         formals: &Formals,
         arg: Thunk,
         pos: Pos,
     ) -> EResult<Rc<Env>> {
-        let lam = &c.lambda;
         let arg_val = self.force(&arg)?;
         let attrs = match &arg_val {
             Value::Attrs(a) => a.clone(),
@@ -1387,7 +1475,7 @@ impl Evaluator {
                 None => match &f.default {
                     // A default that is a literal or a variable from outside (`? null`)
                     // needs no thunk of its own, nor makes the scope refer to itself.
-                    Some(d) => match self.outer_thunk(d, &c.env) {
+                    Some(d) => match self.outer_thunk(d, parent) {
                         Some(t) => slots.push(t),
                         None => {
                             defaults.push((i, d.clone()));
@@ -1425,7 +1513,7 @@ impl Evaluator {
         if defaults.is_empty() {
             return Ok(Rc::new(Env {
                 slots: Slots::from(slots),
-                parent: Some(c.env.clone()),
+                parent: Some(parent.clone()),
             }));
         }
         // Defaults are evaluated in the call's scope: bindings of their own scope, as a
@@ -1433,7 +1521,7 @@ impl Evaluator {
         let own = std::cell::Cell::new(defaults.len() as u32);
         let env = Rc::new(Env {
             slots: Slots::Let(slots.into_boxed_slice(), own),
-            parent: Some(c.env.clone()),
+            parent: Some(parent.clone()),
         });
         self.register_cyclic(&env, defaults.iter().map(|(i, _)| &env.slots[*i]));
         for (i, d) in defaults {
@@ -1444,6 +1532,9 @@ impl Evaluator {
 
     /// Calls `f` with several already-available arguments.
     pub fn call_values(&mut self, f: &Value, args: &[Value], pos: Pos) -> EResult<Value> {
+        if let [a, b] = args {
+            return self.call2(f, Thunk::value(a.clone()), Thunk::value(b.clone()), pos);
+        }
         let mut cur = f.clone();
         for a in args {
             cur = self.call(cur, Thunk::value(a.clone()), pos)?;

@@ -1131,8 +1131,12 @@ impl<'a> Lowerer<'a> {
         match v {
             BVal::Node(e) => {
                 let out = self.lower(e)?;
-                if let Expr::Lambda(l) = &*out {
+                // As Nix 2.8's `ExprLambda::setName`: a curried function's inner lambdas
+                // take the name too (`f = a: b: …` reports 'f' for either call).
+                let mut e = &out;
+                while let Expr::Lambda(l) = &**e {
                     *l.name.borrow_mut() = Some(name.clone());
+                    e = &l.body;
                 }
                 Ok(out)
             }

@@ -108,8 +108,7 @@ pub fn register(reg: &mut Registry) {
         // result after it is a call's, so already evaluated.
         let mut acc = a[1].clone();
         for t in l.iter() {
-            let partial = ev.call(f.clone(), acc, pos)?;
-            acc = Thunk::value(ev.call(partial, t.clone(), pos)?);
+            acc = Thunk::value(ev.call2(&f, acc, t.clone(), pos)?);
         }
         ev.force(&acc)
     });
@@ -264,8 +263,7 @@ fn merge_sort(ev: &mut Evaluator, f: &Value, items: &mut Vec<Thunk>, pos: Pos) -
             let (mut l, mut r) = (i, mid);
             while l < mid && r < end {
                 // Take from the right only when right < left, keeping the sort stable.
-                let partial = ev.call(f.clone(), src[r].clone(), pos)?;
-                let lt = match ev.call(partial, src[l].clone(), pos)? {
+                let lt = match ev.call2(f, src[r].clone(), src[l].clone(), pos)? {
                     Value::Bool(b) => b,
                     other => {
                         return err(

@@ -110,13 +110,12 @@ pub fn add_path(
         Some(f) => {
             let mut filter_fn = |p: &Path, kind: NodeKind| -> nixweb_store::Result<bool> {
                 let r = (|| {
-                    let partial = ev.call(
-                        f.clone(),
+                    let v = ev.call2(
+                        &f,
                         Thunk::value(Value::str(p.to_string_lossy().into_owned())),
+                        Thunk::value(Value::str(node_type_name(kind))),
                         pos,
                     )?;
-                    let v =
-                        ev.call(partial, Thunk::value(Value::str(node_type_name(kind))), pos)?;
                     match v {
                         Value::Bool(b) => Ok(b),
                         other => err(
