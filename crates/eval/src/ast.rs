@@ -40,6 +40,11 @@ pub enum Expr {
     /// `~/...`: resolved against `$HOME` at evaluation time.
     HomePath(Rc<str>, Pos),
     Var(Var, Pos),
+    /// `builtins.NAME` where NAME is a builtin: the global `__NAME`, which is the same thunk
+    /// (see `Lowerer::builtin_selected`). Evaluated as that global, without a search of
+    /// the set; unlike a variable, a thunk of its own until forced, as a select is (Nix
+    /// 2.8 prints `{ b = builtins.map; }` as `{ b = <CODE>; }`).
+    Builtin(u32, Pos),
     Select {
         expr: ExprRef,
         path: Vec<AttrName>,

@@ -695,7 +695,7 @@ impl Evaluator {
                     return Ok(v);
                 }
             }
-            Expr::Var(Var::Global(g), _) => {
+            Expr::Var(Var::Global(g), _) | Expr::Builtin(g, _) => {
                 if let Some(v) = self.globals[*g as usize].get() {
                     return Ok(v);
                 }
@@ -925,6 +925,10 @@ impl Evaluator {
             }
             Expr::Var(var, pos) => {
                 let t = self.lookup_var(var, env, *pos)?;
+                self.force(&t)
+            }
+            Expr::Builtin(g, _) => {
+                let t = self.globals[*g as usize].clone();
                 self.force(&t)
             }
             Expr::Interp { parts, pos } => self.eval_interp(parts, pos, env),

@@ -785,10 +785,21 @@ impl<'a> Lowerer<'a> {
             }
             ast::Expr::Select(s) => {
                 let expr = self.lower(s.expr().ok_or_else(|| self.missing(&node))?)?;
-                let path = self.lower_attrpath(s.attrpath().ok_or_else(|| self.missing(&node))?)?;
+                let mut path =
+                    self.lower_attrpath(s.attrpath().ok_or_else(|| self.missing(&node))?)?;
                 let default = match s.default_expr() {
                     Some(d) => Some(self.lower(d)?),
                     None => None,
+                };
+                let expr = match self.builtin_selected(&expr, &path) {
+                    Some(global) => {
+                        path.remove(0);
+                        if path.is_empty() {
+                            return Ok(Rc::new(Expr::Builtin(global, pos)));
+                        }
+                        Rc::new(Expr::Builtin(global, pos))
+                    }
+                    None => expr,
                 };
                 Expr::Select {
                     expr,
@@ -827,6 +838,22 @@ impl<'a> Lowerer<'a> {
             ast::Expr::Lambda(lam) => self.lower_lambda(&lam, pos)?,
         };
         Ok(Rc::new(out))
+    }
+
+    /// The global a select from the global `builtins` starts with, when its first name is
+    /// a builtin's: `builtins.isAttrs` is the global `__isAttrs`, one thunk that every
+    /// setter of builtins (`builtins::install_registry`, `register_host`,
+    /// `set_builtin_thunk`) keeps the same as the set's, so no search of the set is needed
+    /// at run time. None for anything else (a missing name fails at run time, lazily).
+    fn builtin_selected(&self, expr: &Expr, path: &[AttrName]) -> Option<u32> {
+        let (Expr::Var(Var::Global(g), _), Some(AttrName::Static(name, _))) = (expr, path.first())
+        else {
+            return None;
+        };
+        if self.globals.get("builtins") != Some(g) {
+            return None;
+        }
+        self.globals.get(format!("__{}", name).as_str()).copied()
     }
 
     fn lower_str(&mut self, s: &ast::Str) -> PResult<Expr> {
@@ -1585,6 +1612,30 @@ mod tests {
             panic!()
         };
         assert!(matches!(&**body, Expr::Var(Var::With(n), _) if &**n == "b"));
+    }
+
+    #[test]
+    fn a_builtin_selected_from_builtins_is_its_global() {
+        // `__sub` is global 3, `builtins` global 0 (see `lower` above).
+        let e = lower("builtins.sub").unwrap();
+        assert!(matches!(&*e, Expr::Builtin(3, _)), "{e:?}");
+        let e = lower("builtins.sub.x or 1").unwrap();
+        let Expr::Select { expr, path, .. } = &*e else {
+            panic!("{e:?}")
+        };
+        assert!(matches!(&**expr, Expr::Builtin(3, _)));
+        assert!(matches!(&path[..], [AttrName::Static(n, _)] if &**n == "x"));
+        // Not a builtin's name, or not the global `builtins`: selected at run time.
+        for text in [
+            "builtins.nope",
+            "let builtins = { sub = 1; }; in builtins.sub",
+        ] {
+            let mut e = lower(text).unwrap();
+            if let Expr::Let(_, body) = &*e {
+                e = body.clone();
+            }
+            assert!(matches!(&*e, Expr::Select { .. }), "{text}: {e:?}");
+        }
     }
 
     #[test]
