@@ -602,10 +602,7 @@ impl Evaluator {
         let state = std::mem::replace(&mut *cell.borrow_mut(), ThunkState::Blackhole);
         let result = match &state {
             ThunkState::Pending(e, env) | ThunkState::Binding(e, env) => self.eval(e, env),
-            ThunkState::Apply(f, arg) => match self.force_lazy(f) {
-                Ok(f) => self.call(f, arg.clone(), Pos::NONE),
-                Err(e) => Err(e),
-            },
+            ThunkState::Apply(f, arg) => self.force_application(f, arg),
             ThunkState::Blackhole => {
                 return Err(EvalError::new(
                     ErrorKind::InfiniteRecursion,
@@ -633,6 +630,25 @@ impl Evaluator {
                 Err(e)
             }
         }
+    }
+
+    /// `f arg` for a lazy application (`ThunkState::Apply`). `mapAttrs` and `zipAttrsWith`
+    /// apply `f name` to each value: when this application alone holds `f name`, not yet
+    /// forced, both arguments go to `f` in one call (`call2`), not through a closure kept
+    /// in a cell nothing else reads.
+    fn force_application(&mut self, f: &Lazy, arg: &Thunk) -> EResult<Value> {
+        if Rc::strong_count(f) == 1 {
+            let inner = match &*f.borrow() {
+                ThunkState::Apply(g, first) => Some((g.clone(), first.clone())),
+                _ => None,
+            };
+            if let Some((g, first)) = inner {
+                let g = self.force_lazy(&g)?;
+                return self.call2(&g, first, arg.clone(), Pos::NONE);
+            }
+        }
+        let f = self.force_lazy(f)?;
+        self.call(f, arg.clone(), Pos::NONE)
     }
 
     /// Forces a value and everything inside it (lists and attribute sets), as `--strict`
