@@ -155,27 +155,32 @@ pub fn register(reg: &mut Registry) {
     reg.add("zipAttrsWith", 2, |ev, a, pos| {
         let f = Thunk::value(ev.force_function(&a[0], pos)?);
         let l = ev.force_list(&a[1], pos)?;
-        let mut groups: std::collections::BTreeMap<Symbol, Vec<Thunk>> = Default::default();
+        let mut sets = Vec::with_capacity(l.len());
         for t in l.iter() {
-            let s = ev.force_attrs(t, pos)?;
-            for e in &s.entries {
-                groups
-                    .entry(e.name.clone())
-                    .or_default()
-                    .push(e.value.clone());
-            }
+            sets.push(ev.force_attrs(t, pos)?);
         }
-        let entries = groups
-            .into_iter()
-            .map(|(name, vals)| {
-                let partial = Thunk::apply(f.clone(), Thunk::value(Value::str(name.clone())));
-                Attr {
-                    name,
-                    value: Thunk::apply(partial, Thunk::value(Value::list(vals))),
-                    pos: Pos::NONE,
-                }
-            })
-            .collect();
+        // Every set's entries are sorted already: a stable sort of them all merges those
+        // runs, keeping the values of one name in the order of the sets.
+        let mut all: Vec<&Attr> = sets.iter().flat_map(|s| s.entries.iter()).collect();
+        all.sort_by(|x, y| x.name.cmp(&y.name));
+        ev.reserve_items(all.len(), pos)?;
+        let mut entries = Vec::new();
+        let mut rest = &all[..];
+        while let Some(first) = rest.first() {
+            let same = rest
+                .iter()
+                .take_while(|e| std::rc::Rc::ptr_eq(&e.name, &first.name) || e.name == first.name)
+                .count();
+            let vals = rest[..same].iter().map(|e| e.value.clone()).collect();
+            rest = &rest[same..];
+            let name = first.name.clone();
+            let partial = Thunk::apply(f.clone(), Thunk::value(Value::str(name.clone())));
+            entries.push(Attr {
+                name,
+                value: Thunk::apply(partial, Thunk::value(Value::list(vals))),
+                pos: Pos::NONE,
+            });
+        }
         Ok(Value::attrs(Attrs { entries }))
     });
 }
