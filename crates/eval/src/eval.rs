@@ -104,6 +104,9 @@ pub struct Evaluator {
     /// Beyond this many nested calls evaluation fails with Nix's "stack overflow" error.
     pub max_call_depth: usize,
     pub identity_op: Rc<PrimOp>,
+    /// `rec_env`'s marks of which bindings share a thunk, kept between calls so that a
+    /// `let` allocates only its scope and its bindings.
+    shared_marks: Vec<bool>,
     /// Current Nix's settings for warnings and verbose traces.
     pub settings: crate::settings::Settings,
     /// Raised by the host (from any thread) to stop the evaluation at its next check, as
@@ -155,6 +158,7 @@ impl Evaluator {
             call_depth: 0,
             max_call_depth: 4_000_000,
             identity_op: Rc::new(crate::builtins::identity_primop()),
+            shared_marks: Vec::new(),
             settings: Default::default(),
             interrupt: None,
         };
@@ -601,7 +605,13 @@ impl Evaluator {
         }
         let state = std::mem::replace(&mut *cell.borrow_mut(), ThunkState::Blackhole);
         let result = match &state {
-            ThunkState::Pending(e, env) | ThunkState::Binding(e, env) => self.eval(e, env),
+            // A thunk of a variable (`__overrides` keeps `a = b;` its own) forces another
+            // thunk: through the checked path, since `eval` forces a variable in place, so
+            // that a long chain of them counts its depth and grows the stack.
+            ThunkState::Pending(e, env) | ThunkState::Binding(e, env) => match &**e {
+                Expr::Var(..) => self.eval_nested(e, env),
+                _ => self.eval(e, env),
+            },
             ThunkState::Apply(f, arg) => self.force_application(f, arg),
             ThunkState::Blackhole => {
                 return Err(EvalError::new(
@@ -706,9 +716,15 @@ impl Evaluator {
     #[inline]
     pub fn eval(&mut self, e: &ExprRef, env: &Rc<Env>) -> EResult<Value> {
         match &**e {
+            // A local binding is forced where it is (its scope holds it meanwhile); what
+            // forcing evaluates counts the depth and checks the stack itself.
             Expr::Var(Var::Local { depth, slot }, _) => {
-                if let Some(v) = lookup_local(env, *depth, *slot).get() {
+                let t = lookup_local(env, *depth, *slot);
+                if let Some(v) = t.get() {
                     return Ok(v);
+                }
+                if let Held::Lazy(cell) = t.view() {
+                    return self.force_lazy(cell);
                 }
             }
             Expr::Var(Var::Global(g), _) | Expr::Builtin(g, _) => {
@@ -1199,7 +1215,10 @@ impl Evaluator {
         let overrides = a.attrs.iter().any(|d| &*d.name == "__overrides");
         let n = a.attrs.len();
         let mut slots = Vec::with_capacity(n);
-        let mut shared = vec![false; n];
+        // Nothing below evaluates, so no other `rec_env` runs while this one holds these.
+        let mut shared = std::mem::take(&mut self.shared_marks);
+        shared.clear();
+        shared.resize(n, false);
         for (i, def) in a.attrs.iter().enumerate() {
             let outer = match &*def.value {
                 _ if overrides => None,
@@ -1242,8 +1261,8 @@ impl Evaluator {
             self.register_cyclic(&new_env, own.map(|(slot, _)| slot));
         }
         let mut own = 0;
-        for ((def, slot), shared) in a.attrs.iter().zip(new_env.slots.iter()).zip(shared) {
-            if shared {
+        for ((def, slot), shared) in a.attrs.iter().zip(new_env.slots.iter()).zip(&shared) {
+            if *shared {
                 continue;
             }
             let state = match &*def.value {
@@ -1256,6 +1275,7 @@ impl Evaluator {
             };
             slot.fill(state);
         }
+        self.shared_marks = shared;
         new_env.set_own_refs(own);
         new_env
     }

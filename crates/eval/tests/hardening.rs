@@ -463,3 +463,15 @@ fn a_dropped_evaluator_gives_back_what_it_held() {
         "200 dropped evaluators held {many} bytes, 5 held {few}"
     );
 }
+
+#[test]
+fn chains_of_variables_count_their_depth() {
+    // With `__overrides` a rec set keeps `a = b;` a thunk of its own: forcing `a0` forces
+    // every link in turn, one level each.
+    let chain = |n: usize| {
+        let links: String = (0..n).map(|i| format!("a{i} = a{};", i + 1)).collect();
+        format!("(rec {{ __overrides = {{}}; {links} a{n} = 1; }}).a0")
+    };
+    assert_eq!(run(limits(), &chain(5_000)).unwrap(), "1");
+    assert_limit(run(limits(), &chain(100_000)), Limit::Depth);
+}
