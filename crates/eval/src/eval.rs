@@ -847,27 +847,23 @@ impl Evaluator {
                 {
                     let f = self.eval(inner_fun, env)?;
                     let a = self.thunk_of(inner_arg, env);
-                    let partial = match f {
-                        Value::Lambda(c) => {
-                            if let Expr::Lambda(inner) = &*c.lambda.body {
-                                self.tick(*inner_pos)?;
-                                let env_a = self.bind_lambda(&c.lambda, &c.env, a, *inner_pos)?;
-                                self.tick(*pos)?;
-                                let b = self.thunk_of(arg, env);
-                                let new_env = self.bind_lambda(inner, &env_a, b, *pos)?;
-                                scope_ref_dropping(&env_a);
-                                return Ok(Step::Call(
-                                    inner.body.clone(),
-                                    new_env,
-                                    inner.clone(),
-                                    *pos,
-                                ));
-                            }
-                            self.call(Value::Lambda(c), a, *inner_pos)?
-                        }
-                        f => self.call(f, a, *inner_pos)?,
-                    };
                     let b = self.thunk_of(arg, env);
+                    if let Value::Lambda(c) = &f {
+                        if let Expr::Lambda(inner) = &*c.lambda.body {
+                            self.tick(*inner_pos)?;
+                            let env_a = self.bind_lambda(&c.lambda, &c.env, a, *inner_pos)?;
+                            self.tick(*pos)?;
+                            let new_env = self.bind_lambda(inner, &env_a, b, *pos)?;
+                            scope_ref_dropping(&env_a);
+                            return Ok(Step::Call(
+                                inner.body.clone(),
+                                new_env,
+                                inner.clone(),
+                                *pos,
+                            ));
+                        }
+                    }
+                    let partial = self.call(f, a, *inner_pos)?;
                     return self.apply_value(partial, b, *pos);
                 }
                 let f = self.eval(fun, env)?;

@@ -793,11 +793,12 @@ impl<'a> Lowerer<'a> {
                 };
                 let expr = match self.builtin_selected(&expr, &path) {
                     Some(global) => {
+                        let builtin = Rc::new(Expr::Builtin(global, pos));
                         path.remove(0);
                         if path.is_empty() {
-                            return Ok(Rc::new(Expr::Builtin(global, pos)));
+                            return Ok(builtin);
                         }
-                        Rc::new(Expr::Builtin(global, pos))
+                        builtin
                     }
                     None => expr,
                 };

@@ -167,10 +167,8 @@ pub fn register(reg: &mut Registry) {
         let mut entries = Vec::new();
         let mut rest = &all[..];
         while let Some(first) = rest.first() {
-            let same = rest
-                .iter()
-                .take_while(|e| std::rc::Rc::ptr_eq(&e.name, &first.name) || e.name == first.name)
-                .count();
+            // `Rc<str>`'s == compares the pointers first.
+            let same = rest.iter().take_while(|e| e.name == first.name).count();
             let vals = rest[..same].iter().map(|e| e.value.clone()).collect();
             rest = &rest[same..];
             let name = first.name.clone();
