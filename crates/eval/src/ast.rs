@@ -24,6 +24,7 @@ impl Expr {
 }
 
 #[derive(Debug)]
+#[repr(u8)]
 pub enum Expr {
     /// A number, string or path literal (relative paths are resolved while lowering).
     Lit(Literal),
