@@ -713,7 +713,7 @@ impl Evaluator {
 
     /// Inlined where it is called, for its fast paths: a variable already evaluated or a
     /// literal costs no call, no stack check and no frame.
-    #[inline]
+    #[inline(always)]
     pub fn eval(&mut self, e: &ExprRef, env: &Rc<Env>) -> EResult<Value> {
         match &**e {
             // A local binding is forced where it is (its scope holds it meanwhile); what
@@ -752,26 +752,29 @@ impl Evaluator {
         r
     }
 
+    /// Forms that never continue in tail position are evaluated directly, without the
+    /// tail loop's frame (`eval_tail`) or moving their value through a `Step`.
+    #[inline(always)]
     fn eval_inner(&mut self, e: &ExprRef, env: &Rc<Env>) -> EResult<Value> {
+        match &**e {
+            Expr::Binary { op, lhs, rhs, pos } => self.eval_binary(*op, lhs, rhs, env, *pos),
+            Expr::Let(..)
+            | Expr::Apply { .. }
+            | Expr::If { .. }
+            | Expr::Assert { .. }
+            | Expr::With { .. } => self.eval_tail(e, env),
+            _ => self.eval_simple(e, env),
+        }
+    }
+
+    #[inline(never)]
+    fn eval_tail(&mut self, e: &ExprRef, env: &Rc<Env>) -> EResult<Value> {
         // Tail positions (if branches, let/with/assert bodies, lambda bodies) continue in
         // this loop instead of recursing, so the Rust stack grows only for non-tail
         // evaluation.
         let base_calls = self.call_depth;
         // The innermost call made in tail position, for the error trace.
         let mut last_call: Option<(Rc<Lambda>, Pos)> = None;
-        // Forms that never continue in tail position are evaluated directly, so their
-        // value is not moved through a `Step` first.
-        match &**e {
-            Expr::Binary { op, lhs, rhs, pos } => {
-                return self.eval_binary(*op, lhs, rhs, env, *pos)
-            }
-            Expr::Let(..)
-            | Expr::Apply { .. }
-            | Expr::If { .. }
-            | Expr::Assert { .. }
-            | Expr::With { .. } => {}
-            _ => return self.eval_simple(e, env),
-        }
         let (mut e, mut env) = match self.eval_step(e, env)? {
             Step::Done(v) => return Ok(v),
             Step::Tail(e, env) => (e, env),
