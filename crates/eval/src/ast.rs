@@ -150,6 +150,81 @@ pub struct AttrsExpr {
     pub attrs: Vec<AttrDef>,
     pub dynamic: Vec<(ExprRef, ExprRef, Pos)>,
     pub pos: Pos,
+    /// How each slot of the recursive scope is filled, one entry per attribute (see
+    /// `SlotPlan`); empty unless `rec`.
+    pub plan: Vec<SlotPlan>,
+    /// Whether the bindings include `__overrides`, which replaces slots after the fact.
+    pub overrides: bool,
+}
+
+/// How the recursive scope of a `let` or `rec` set fills one slot. Nix 2.8's
+/// `maybeThunk` gives a binding that is a literal or a variable the binding's value
+/// itself rather than a thunk of it: `rec { x = y; y = 123; }` prints `x = 123`, and the
+/// two are one value (pointer-equal). Which bindings share what depends only on the
+/// expression, so it is worked out once here rather than at every evaluation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SlotPlan {
+    /// A literal, or a variable bound outside the scope: that value or thunk.
+    Outer,
+    /// A variable naming another binding of the scope that is not itself such a variable
+    /// (the end of the chain `a = b; b = c; c = …;`): that binding's thunk.
+    Alias(u32),
+    /// Anything else: a thunk of its own, evaluated in the scope. A cycle of variables
+    /// (`a = b; b = a;`) keeps its own thunks, and so its infinite recursion.
+    Own,
+}
+
+impl AttrsExpr {
+    pub fn new(
+        rec: bool,
+        attrs: Vec<AttrDef>,
+        dynamic: Vec<(ExprRef, ExprRef, Pos)>,
+        pos: Pos,
+    ) -> AttrsExpr {
+        // With `__overrides`, Nix 2.8 shares nothing.
+        let overrides = attrs.iter().any(|d| &*d.name == "__overrides");
+        let plan = match rec {
+            false => Vec::new(),
+            true if overrides => vec![SlotPlan::Own; attrs.len()],
+            true => slot_plans(&attrs),
+        };
+        AttrsExpr {
+            rec,
+            attrs,
+            dynamic,
+            pos,
+            plan,
+            overrides,
+        }
+    }
+}
+
+fn slot_plans(attrs: &[AttrDef]) -> Vec<SlotPlan> {
+    let own_var = |i: usize| match &*attrs[i].value {
+        Expr::Var(Var::Local { depth: 0, slot }, _) => Some(*slot as usize),
+        _ => None,
+    };
+    (0..attrs.len())
+        .map(|i| match &*attrs[i].value {
+            Expr::Lit(_) | Expr::Var(Var::Global(_), _) => SlotPlan::Outer,
+            Expr::Var(Var::Local { depth, .. }, _) if *depth > 0 => SlotPlan::Outer,
+            _ => {
+                let mut target = i;
+                let mut hops = 0;
+                while let Some(next) = own_var(target) {
+                    hops += 1;
+                    if next == i || hops > attrs.len() {
+                        break;
+                    }
+                    target = next;
+                }
+                match target != i && own_var(target).is_none() {
+                    true => SlotPlan::Alias(target as u32),
+                    false => SlotPlan::Own,
+                }
+            }
+        })
+        .collect()
 }
 
 #[derive(Debug)]

@@ -104,9 +104,6 @@ pub struct Evaluator {
     /// Beyond this many nested calls evaluation fails with Nix's "stack overflow" error.
     pub max_call_depth: usize,
     pub identity_op: Rc<PrimOp>,
-    /// `rec_env`'s marks of which bindings share a thunk, kept between calls so that a
-    /// `let` allocates only its scope and its bindings.
-    shared_marks: Vec<bool>,
     /// Current Nix's settings for warnings and verbose traces.
     pub settings: crate::settings::Settings,
     /// Raised by the host (from any thread) to stop the evaluation at its next check, as
@@ -158,7 +155,6 @@ impl Evaluator {
             call_depth: 0,
             max_call_depth: 4_000_000,
             identity_op: Rc::new(crate::builtins::identity_primop()),
-            shared_marks: Vec::new(),
             settings: Default::default(),
             interrupt: None,
         };
@@ -624,7 +620,13 @@ impl Evaluator {
         };
         match result {
             Ok(v) => {
-                *cell.borrow_mut() = ThunkState::Done(v.clone());
+                let was = std::mem::replace(&mut *cell.borrow_mut(), ThunkState::Done(v.clone()));
+                // Still the black hole put there above, which owns nothing: no call to
+                // drop it. (A collection may have emptied the cell meanwhile, to the same.)
+                match was {
+                    ThunkState::Blackhole => std::mem::forget(was),
+                    other => drop(other),
+                }
                 if let ThunkState::Binding(_, env) = &state {
                     binding_evaluated(env, &v);
                 }
@@ -1203,46 +1205,28 @@ impl Evaluator {
     }
 
     /// Builds the scope of a `rec` set or a `let` (`is_let`): slots hold the static
-    /// attributes. A `let`'s own bindings are `ThunkState::Binding`s, so that the scope
-    /// goes when only they hold it (`scopes.rs`); a rec set hands its out as attributes.
+    /// attributes, filled as `a.plan` says (`SlotPlan`). A `let`'s own bindings are
+    /// `ThunkState::Binding`s, so that the scope goes when only they hold it
+    /// (`scopes.rs`); a rec set hands its out as attributes.
     fn rec_env(&mut self, a: &Rc<AttrsExpr>, env: &Rc<Env>, is_let: bool) -> Rc<Env> {
-        // A binding that is a variable shares that variable's slot, as Nix 2.8's
-        // `maybeThunk` does: `rec { x = y; y = 123; }` prints `x = 123`, and the two are
-        // one value (pointer-equal). A cycle of bindings of this scope keeps its own
-        // slots, and so its infinite recursion. With `__overrides` (which replace slots)
-        // 2.8 shares none.
-        let overrides = a.attrs.iter().any(|d| &*d.name == "__overrides");
-        let n = a.attrs.len();
-        let mut slots = Vec::with_capacity(n);
-        // Nothing below evaluates, so no other `rec_env` runs while this one holds these.
-        let mut shared = std::mem::take(&mut self.shared_marks);
-        shared.clear();
-        shared.resize(n, false);
-        for (i, def) in a.attrs.iter().enumerate() {
-            let outer = match &*def.value {
-                _ if overrides => None,
-                _ => self.outer_thunk(&def.value, env),
-            };
-            shared[i] = outer.is_some();
-            slots.push(outer.unwrap_or_else(Thunk::blackhole));
-        }
-        let own = |i: usize| match &*a.attrs[i].value {
-            Expr::Var(Var::Local { depth: 0, slot }, _) if !overrides => Some(*slot as usize),
-            _ => None,
-        };
-        for i in 0..n {
-            let mut target = i;
-            let mut hops = 0;
-            while let Some(next) = own(target) {
-                hops += 1;
-                if next == i || hops > n {
-                    break;
+        let mut slots = Vec::with_capacity(a.attrs.len());
+        let mut aliases = false;
+        for (def, plan) in a.attrs.iter().zip(&a.plan) {
+            slots.push(match plan {
+                SlotPlan::Outer => self.outer_thunk(&def.value, env).expect("planned"),
+                SlotPlan::Own => Thunk::blackhole(),
+                // A placeholder that allocates nothing, replaced below.
+                SlotPlan::Alias(_) => {
+                    aliases = true;
+                    Thunk::value(Value::Null)
                 }
-                target = next;
-            }
-            if target != i && own(target).is_none() {
-                slots[i] = slots[target].clone();
-                shared[i] = true;
+            });
+        }
+        if aliases {
+            for (i, plan) in a.plan.iter().enumerate() {
+                if let SlotPlan::Alias(target) = plan {
+                    slots[i] = slots[*target as usize].clone();
+                }
             }
         }
         let slots = match is_let {
@@ -1254,28 +1238,31 @@ impl Evaluator {
             slots,
             parent: Some(env.clone()),
         });
+        let own = || {
+            a.attrs
+                .iter()
+                .zip(new_env.slots.iter())
+                .zip(&a.plan)
+                .filter(|(_, plan)| **plan == SlotPlan::Own)
+                .map(|(binding, _)| binding)
+        };
         // Only a binding evaluated in this scope can make it refer to itself.
-        if overrides || shared.iter().any(|s| !s) {
-            let own = new_env.slots.iter().zip(&shared).filter(|(_, s)| !**s);
-            self.register_cyclic(&new_env, own.map(|(slot, _)| slot));
+        if own().next().is_some() {
+            self.register_cyclic(&new_env, own().map(|(_, slot)| slot));
         }
-        let mut own = 0;
-        for ((def, slot), shared) in a.attrs.iter().zip(new_env.slots.iter()).zip(&shared) {
-            if *shared {
-                continue;
-            }
+        let mut held = 0;
+        for (def, slot) in own() {
             let state = match &*def.value {
                 Expr::Lit(l) => ThunkState::Done(l.value.clone()),
                 _ if is_let => {
-                    own += 1;
+                    held += 1;
                     ThunkState::Binding(def.value.clone(), new_env.clone())
                 }
                 _ => ThunkState::Pending(def.value.clone(), new_env.clone()),
             };
             slot.fill(state);
         }
-        self.shared_marks = shared;
-        new_env.set_own_refs(own);
+        new_env.set_own_refs(held);
         new_env
     }
 

@@ -1229,12 +1229,7 @@ impl<'a> Lowerer<'a> {
             let value = self.lower_bval(v, rec, &"".into())?;
             dynamic.push((k, value, pos));
         }
-        Ok(Rc::new(AttrsExpr {
-            rec,
-            attrs,
-            dynamic,
-            pos: b.pos,
-        }))
+        Ok(Rc::new(AttrsExpr::new(rec, attrs, dynamic, b.pos)))
     }
 
     fn lower_let(
@@ -1680,5 +1675,31 @@ mod tests {
             matches!(&*e, Expr::Lit(Literal { value: Value::Path(p), .. }) if p.as_str() == "/base/b/c")
         );
         assert_eq!(canon_path("/a//b/../c/"), "/a/c");
+    }
+
+    #[test]
+    fn a_recursive_scope_plans_which_bindings_share_a_thunk() {
+        use crate::ast::SlotPlan::{Alias, Outer, Own};
+        fn plan_of(e: &Expr) -> (Vec<crate::ast::SlotPlan>, bool) {
+            match e {
+                Expr::Lambda(l) => plan_of(&l.body),
+                Expr::Let(a, _) | Expr::Attrs(a) => (a.plan.clone(), a.overrides),
+                other => panic!("{other:?}"),
+            }
+        }
+        let plan = |text: &str| plan_of(&lower(text).unwrap());
+        // Slots are in name order: a literal and variables from outside are shared, a
+        // chain of this scope's variables ends at the binding that is not one, a cycle of
+        // them keeps its own thunks.
+        assert_eq!(
+            plan("x: let a = b; b = c; c = x + 1; d = 2; e = x; f = builtins; in a").0,
+            [Alias(2), Alias(2), Own, Outer, Outer, Outer]
+        );
+        assert_eq!(plan("rec { a = b; b = a; c = a; }").0, [Own, Own, Own]);
+        assert_eq!(plan("x: { a = 1; b = x; }").0, []);
+        assert_eq!(
+            plan("rec { a = 1; b = a; __overrides = {}; }"),
+            (vec![Own, Own, Own], true)
+        );
     }
 }

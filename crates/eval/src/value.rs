@@ -526,7 +526,13 @@ impl Thunk {
     /// # Panics
     /// On a value stored inline, which has no cell to set: a caller's mistake.
     pub fn fill(&self, state: ThunkState) {
-        *self.lazy().expect("only a cell is filled").borrow_mut() = state;
+        let cell = self.lazy().expect("only a cell is filled");
+        let was = std::mem::replace(&mut *cell.borrow_mut(), state);
+        // Mostly `blackhole`'s, which owns nothing: no call to drop it.
+        match was {
+            ThunkState::Blackhole => std::mem::forget(was),
+            other => drop(other),
+        }
     }
     /// The thunk to hold in a new place (a binding, an element, an argument): a cell
     /// already computed to a value that is stored inline is copied out of it, so that
