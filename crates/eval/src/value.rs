@@ -636,6 +636,19 @@ impl Attrs {
     /// `self // other`: a sorted merge.
     pub fn update(&self, other: &Attrs) -> Attrs {
         let (a, b) = (&self.entries, &other.entries);
+        // A few names over a large set (an overlay, a fold adding one attribute at a
+        // time): each of the few is found by binary search and the runs of the large set
+        // in between are copied whole, instead of comparing names one pair at a time.
+        if b.len().saturating_mul(16) < a.len() {
+            return Attrs {
+                entries: splice_few(a, b, Side::FewWin),
+            };
+        }
+        if a.len().saturating_mul(16) < b.len() {
+            return Attrs {
+                entries: splice_few(b, a, Side::ManyWin),
+            };
+        }
         let mut out = Vec::with_capacity(a.len() + b.len());
         let (mut i, mut j) = (0, 0);
         while i < a.len() && j < b.len() {
@@ -659,6 +672,40 @@ impl Attrs {
         out.extend_from_slice(&b[j..]);
         Attrs { entries: out }
     }
+}
+
+/// Which side of `splice_few` wins where both have a name.
+#[derive(Clone, Copy, PartialEq)]
+enum Side {
+    FewWin,
+    ManyWin,
+}
+
+/// `many` and `few` merged (both sorted by name), finding each of `few` in `many` by
+/// binary search from where the last one went.
+fn splice_few(many: &[Attr], few: &[Attr], winner: Side) -> Vec<Attr> {
+    let mut out = Vec::with_capacity(many.len() + few.len());
+    let mut from = 0;
+    for attr in few {
+        let rest = &many[from..];
+        match rest.binary_search_by(|m| m.name.cmp(&attr.name)) {
+            Ok(k) => {
+                out.extend_from_slice(&rest[..k]);
+                out.push(match winner {
+                    Side::FewWin => attr.clone(),
+                    Side::ManyWin => rest[k].clone(),
+                });
+                from += k + 1;
+            }
+            Err(k) => {
+                out.extend_from_slice(&rest[..k]);
+                out.push(attr.clone());
+                from += k;
+            }
+        }
+    }
+    out.extend_from_slice(&many[from..]);
+    out
 }
 
 // Dropping a long chain of thunks (a lazily built accumulator, a list nested a million
@@ -784,6 +831,59 @@ mod tests {
         assert_eq!(name(large.get_attr_hinted("zz", &hint)), None);
         assert_eq!(name(Attrs::new().get_attr_hinted("a", &hint)), None);
         assert_eq!(name(large.get_attr_hinted("a", &hint)), Some("a".into()));
+    }
+
+    #[test]
+    fn update_of_a_few_names_over_many_agrees_with_the_merge() {
+        let names = |a: &Attrs| -> Vec<(String, String)> {
+            a.entries
+                .iter()
+                .map(|e| {
+                    let v = match e.value.get() {
+                        Some(Value::String(s)) => s.to_string(),
+                        other => format!("{other:?}"),
+                    };
+                    (e.name.to_string(), v)
+                })
+                .collect()
+        };
+        let tagged = |list: &[&str], tag: &str| {
+            Attrs::from_unsorted(
+                list.iter()
+                    .map(|n| Attr {
+                        name: (*n).into(),
+                        value: Thunk::value(Value::str(format!("{tag}{n}"))),
+                        pos: Pos::NONE,
+                    })
+                    .collect(),
+            )
+        };
+        let many: Vec<String> = (0..100).map(|i| format!("k{i:02}")).collect();
+        let many: Vec<&str> = many.iter().map(|s| &**s).collect();
+        let many = tagged(&many, "m");
+        for few in [
+            &["a"][..],
+            &["zz"],
+            &["k00"],
+            &["k99"],
+            &["k05", "k050", "k17", "zz"],
+            &["a", "k10", "k11"],
+        ] {
+            let few = tagged(few, "f");
+            // Few enough to be spliced in; inserting them one at a time is what both
+            // orders must give.
+            assert!(few.len() * 16 < many.len());
+            let mut want = many.clone();
+            for e in &few.entries {
+                want.insert(e.name.clone(), e.value.clone(), e.pos);
+            }
+            assert_eq!(names(&many.update(&few)), names(&want));
+            let mut want = few.clone();
+            for e in &many.entries {
+                want.insert(e.name.clone(), e.value.clone(), e.pos);
+            }
+            assert_eq!(names(&few.update(&many)), names(&want));
+        }
     }
 
     #[test]
