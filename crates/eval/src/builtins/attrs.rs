@@ -97,28 +97,10 @@ pub fn register(reg: &mut Registry) {
     reg.add("intersectAttrs", 2, |ev, a, pos| {
         let x = ev.force_attrs(&a[0], pos)?;
         let y = ev.force_attrs(&a[1], pos)?;
-        // Walk the smaller set, looking names up in the other (both stay sorted).
-        if x.len() < y.len() {
-            let entries = x
-                .entries
-                .iter()
-                .filter_map(|e| y.get_attr(&e.name).cloned())
-                .collect();
-            return Ok(Value::attrs(Attrs { entries }));
-        }
-        // All of `y` is the answer as often as not (callPackage's `functionArgs f` against
-        // a package set): nothing is copied until a name is missing from `x`.
-        let Some(first_missing) = y.entries.iter().position(|e| !x.contains(&e.name)) else {
-            return Ok(Value::Attrs(y));
-        };
-        let mut entries = y.entries[..first_missing].to_vec();
-        entries.extend(
-            y.entries[first_missing + 1..]
-                .iter()
-                .filter(|e| x.contains(&e.name))
-                .cloned(),
-        );
-        Ok(Value::attrs(Attrs { entries }))
+        Ok(match intersect(&x, &y) {
+            Some(entries) => Value::attrs(Attrs { entries }),
+            None => Value::Attrs(y),
+        })
     });
     reg.add("catAttrs", 2, |ev, a, pos| {
         let name = ev.force_string(&a[0], pos)?;
@@ -193,5 +175,96 @@ pub fn apply_primop() -> PrimOp {
             let f = ev.force(&a[0])?;
             ev.call(f, a[1].clone(), pos)
         }),
+    }
+}
+
+/// The attributes of `y` whose names `x` has, or `None` when that is all of `y` (as often
+/// as not: callPackage's `functionArgs f` against a package set), which is then not copied.
+/// Both are sorted by name: sets of like size are walked side by side, a much smaller one
+/// has each of its names looked up in the other.
+fn intersect(x: &Attrs, y: &Attrs) -> Option<Vec<Attr>> {
+    let (xs, ys) = (&x.entries, &y.entries);
+    if xs.len().saturating_mul(16) < ys.len() {
+        return Some(
+            xs.iter()
+                .filter_map(|e| y.get_attr(&e.name).cloned())
+                .collect(),
+        );
+    }
+    if ys.len().saturating_mul(16) < xs.len() {
+        let kept: Vec<Attr> = ys.iter().filter(|e| x.contains(&e.name)).cloned().collect();
+        return (kept.len() < ys.len()).then_some(kept);
+    }
+    // Copied only from the first name of `y` that `x` lacks.
+    let mut kept: Option<Vec<Attr>> = None;
+    let mut i = 0;
+    for (j, e) in ys.iter().enumerate() {
+        while i < xs.len() && *xs[i].name < *e.name {
+            i += 1;
+        }
+        let found = i < xs.len() && xs[i].name == e.name;
+        match (&mut kept, found) {
+            (Some(out), true) => out.push(e.clone()),
+            (None, false) => kept = Some(ys[..j].to_vec()),
+            _ => {}
+        }
+    }
+    kept
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn set(names: impl IntoIterator<Item = String>) -> Attrs {
+        Attrs::from_unsorted(
+            names
+                .into_iter()
+                .map(|n| Attr {
+                    name: n.into(),
+                    value: Thunk::value(Value::Null),
+                    pos: Pos::NONE,
+                })
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn intersect_keeps_what_both_have_in_every_size_regime() {
+        let names = |a: &Attrs| {
+            a.entries
+                .iter()
+                .map(|e| e.name.to_string())
+                .collect::<Vec<_>>()
+        };
+        // Sets of like size and sets far apart in size (walked side by side, or looked
+        // up), overlapping in every way: all, none, some, a prefix, a suffix.
+        let ranges = [
+            (0, 3),
+            (0, 40),
+            (10, 50),
+            (30, 34),
+            (0, 0),
+            (39, 100),
+            (5, 6),
+        ];
+        for &(a0, a1) in &ranges {
+            for &(b0, b1) in &ranges {
+                for step in [1, 3] {
+                    let x = set((a0..a1).map(|i| format!("n{i:03}")));
+                    let y = set((b0..b1).step_by(step).map(|i| format!("n{i:03}")));
+                    let want: Vec<String> =
+                        names(&y).into_iter().filter(|n| x.contains(n)).collect();
+                    let got = match intersect(&x, &y) {
+                        Some(entries) => names(&Attrs { entries }),
+                        None => {
+                            assert_eq!(want.len(), y.len(), "None only when all of y is kept");
+                            names(&y)
+                        }
+                    };
+                    assert_eq!(got, want, "{a0}..{a1} / {b0}..{b1} by {step}");
+                }
+            }
+        }
     }
 }
