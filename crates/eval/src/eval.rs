@@ -868,6 +868,10 @@ impl Evaluator {
                             ));
                         }
                     }
+                    let (a, b) = match self.call_builtin2(&f, a, b, *inner_pos, *pos) {
+                        Ok(done) => return done.map(Step::Done),
+                        Err(args) => args,
+                    };
                     let partial = self.call(f, a, *inner_pos)?;
                     return self.apply_value(partial, b, *pos);
                 }
@@ -1369,6 +1373,10 @@ impl Evaluator {
                 return r;
             }
         }
+        let (a, b) = match self.call_builtin2(f, a, b, pos, pos) {
+            Ok(done) => return done,
+            Err(args) => args,
+        };
         let partial = self.call(f.clone(), a, pos)?;
         self.call(partial, b, pos)
     }
@@ -1452,6 +1460,45 @@ impl Evaluator {
             })),
             Some(formals) => self.bind_formals(lambda, parent, formals, arg, pos),
         }
+    }
+
+    /// `f a b` (applied at `pos_a`, then `pos`) when `f` is a builtin that takes both
+    /// arguments there (one of two arguments, or one given all but two): called with both
+    /// at once, without the partial application `f a` would build. The arguments come
+    /// back when `f` is not such a builtin.
+    #[inline]
+    fn call_builtin2(
+        &mut self,
+        f: &Value,
+        a: Thunk,
+        b: Thunk,
+        pos_a: Pos,
+        pos: Pos,
+    ) -> Result<EResult<Value>, (Thunk, Thunk)> {
+        let call = |ev: &mut Self, op: &Rc<PrimOp>, args: &[Thunk]| {
+            ev.tick(pos_a)?;
+            ev.tick(pos)?;
+            ev.call_builtin(op, args, pos)
+        };
+        match f {
+            Value::PrimOp(op) if op.arity == 2 => Ok(call(self, op, &[a, b])),
+            Value::PrimOpApp(app) if app.args.len() + 2 == app.op.arity => {
+                let mut args = Vec::with_capacity(app.op.arity);
+                args.extend(app.args.iter().cloned());
+                args.extend([a, b]);
+                Ok(call(self, &app.op, &args))
+            }
+            _ => Err((a, b)),
+        }
+    }
+
+    /// A builtin given all its arguments at once, one level down as `call` would run it
+    /// (the caller counts the steps, one per argument).
+    fn call_builtin(&mut self, op: &Rc<PrimOp>, args: &[Thunk], pos: Pos) -> EResult<Value> {
+        self.enter(pos)?;
+        let r = crate::stack::ensure(|| self.call_primop(op, args, pos));
+        self.depth -= 1;
+        r
     }
 
     fn call_primop(&mut self, op: &Rc<PrimOp>, args: &[Thunk], pos: Pos) -> EResult<Value> {
