@@ -104,6 +104,8 @@ pub struct Evaluator {
     /// Beyond this many nested calls evaluation fails with Nix's "stack overflow" error.
     pub max_call_depth: usize,
     pub identity_op: Rc<PrimOp>,
+    /// Allocations of call scopes no longer used, for the next calls (`new_scope`).
+    spare_scopes: Vec<Rc<Env>>,
     /// Current Nix's settings for warnings and verbose traces.
     pub settings: crate::settings::Settings,
     /// Raised by the host (from any thread) to stop the evaluation at its next check, as
@@ -113,6 +115,10 @@ pub struct Evaluator {
 
 /// Memory of one list element or attribute with a thunk of its own, for `reserve_items`.
 pub const ITEM_BYTES: usize = 80;
+
+/// How many emptied call scopes the evaluator keeps for reuse: enough for the scopes of
+/// a curried call and the calls inside it.
+const SPARE_SCOPES: usize = 8;
 
 pub(crate) const STACK_RED_ZONE: usize = 256 * 1024;
 pub(crate) const STACK_GROW: usize = 4 * 1024 * 1024;
@@ -155,6 +161,7 @@ impl Evaluator {
             call_depth: 0,
             max_call_depth: 4_000_000,
             identity_op: Rc::new(crate::builtins::identity_primop()),
+            spare_scopes: Vec::with_capacity(SPARE_SCOPES),
             settings: Default::default(),
             interrupt: None,
         };
@@ -811,20 +818,20 @@ impl Evaluator {
                 Ok(Step::Done(v)) => break Ok(v),
                 Ok(Step::Tail(e2, env2)) => {
                     e = e2;
-                    scope_ref_dropping(&env);
-                    env = env2;
+                    let done = std::mem::replace(&mut env, env2);
+                    self.scope_done(done);
                 }
                 Ok(Step::Call(e2, env2, lambda, pos)) => {
                     self.call_depth += 1;
                     last_call = Some((lambda, pos));
                     e = e2;
-                    scope_ref_dropping(&env);
-                    env = env2;
+                    let done = std::mem::replace(&mut env, env2);
+                    self.scope_done(done);
                 }
                 Err(err) => break Err(err),
             }
         };
-        scope_ref_dropping(&env);
+        self.scope_done(env);
         self.call_depth = base_calls;
         match (result, last_call) {
             (Err(mut err), Some((lambda, pos))) => {
@@ -859,7 +866,7 @@ impl Evaluator {
                             let env_a = self.bind_lambda(&c.lambda, &c.env, a, *inner_pos)?;
                             self.tick(*pos)?;
                             let new_env = self.bind_lambda(inner, &env_a, b, *pos)?;
-                            scope_ref_dropping(&env_a);
+                            self.scope_done(env_a);
                             return Ok(Step::Call(
                                 inner.body.clone(),
                                 new_env,
@@ -1369,7 +1376,7 @@ impl Evaluator {
                 self.enter(pos)?;
                 let r = crate::stack::ensure(|| self.call_bound(inner, &env_a, b, pos));
                 self.depth -= 1;
-                scope_ref_dropping(&env_a);
+                self.scope_done(env_a);
                 return r;
             }
         }
@@ -1394,7 +1401,7 @@ impl Evaluator {
             add_call_frames(&mut e, lambda, pos);
             e
         });
-        scope_ref_dropping(&env);
+        self.scope_done(env);
         result
     }
 
@@ -1444,6 +1451,50 @@ impl Evaluator {
         }
     }
 
+    /// A call's scope, in the allocation of one that an earlier call is done with when
+    /// there is one (see `scope_done`).
+    #[inline]
+    fn new_scope(&mut self, slots: Slots, parent: &Rc<Env>) -> Rc<Env> {
+        match self.spare_scopes.pop() {
+            Some(mut env) => {
+                let scope = Rc::get_mut(&mut env).expect("a spare scope is held only there");
+                // The spare's slots are empty and own no allocation.
+                std::mem::forget(std::mem::replace(&mut scope.slots, slots));
+                scope.parent = Some(parent.clone());
+                env
+            }
+            None => Rc::new(Env {
+                slots,
+                parent: Some(parent.clone()),
+            }),
+        }
+    }
+
+    /// Drops the evaluator's reference to a scope it ran something in. When that was the
+    /// last (nothing captured the scope: a comparator's, a fold step's, most calls'), the
+    /// scope is emptied at once, as dropping it would, but its allocation is kept for
+    /// the next call's scope (`new_scope`): a call then costs no trip to the allocator,
+    /// which in this allocate-and-free rhythm often takes its slow path. A scope that
+    /// anything else holds, weakly included (`gc.rs`), is only dropped.
+    #[inline]
+    fn scope_done(&mut self, mut env: Rc<Env>) {
+        scope_ref_dropping(&env);
+        if self.spare_scopes.len() >= SPARE_SCOPES {
+            return;
+        }
+        let Some(scope) = Rc::get_mut(&mut env) else {
+            return;
+        };
+        if !matches!(scope.slots, Slots::One(_) | Slots::Many(_)) {
+            return;
+        }
+        scope.slots = Slots::empty();
+        if let Some(parent) = scope.parent.take() {
+            scope_ref_dropping(&parent);
+        }
+        self.spare_scopes.push(env);
+    }
+
     /// The scope a lambda's body runs in, with its argument bound.
     #[inline]
     fn bind_lambda(
@@ -1454,10 +1505,7 @@ impl Evaluator {
         pos: Pos,
     ) -> EResult<Rc<Env>> {
         match &lambda.formals {
-            None => Ok(Rc::new(Env {
-                slots: Slots::One(arg),
-                parent: Some(parent.clone()),
-            })),
+            None => Ok(self.new_scope(Slots::One(arg), parent)),
             Some(formals) => self.bind_formals(lambda, parent, formals, arg, pos),
         }
     }
@@ -1466,7 +1514,7 @@ impl Evaluator {
     /// arguments there (one of two arguments, or one given all but two): called with both
     /// at once, without the partial application `f a` would build. The arguments come
     /// back when `f` is not such a builtin.
-    #[inline]
+    #[inline(never)]
     fn call_builtin2(
         &mut self,
         f: &Value,
@@ -1584,10 +1632,7 @@ impl Evaluator {
             slots.push(arg);
         }
         if defaults.is_empty() {
-            return Ok(Rc::new(Env {
-                slots: Slots::from(slots),
-                parent: Some(parent.clone()),
-            }));
+            return Ok(self.new_scope(Slots::from(slots), parent));
         }
         // Defaults are evaluated in the call's scope: bindings of their own scope, as a
         // `let`'s are, so an unused one does not keep the call's scope alive.
