@@ -1091,8 +1091,19 @@ impl Evaluator {
         let mut v = self.eval(expr, env)?;
         for name in path {
             let key = self.attr_name(name, env)?;
+            // The attribute is forced where it is, in the set `v` holds.
             let found = match &v {
-                Value::Attrs(a) => find_attr(a, name, &key),
+                Value::Attrs(a) => match find_attr(a, name, &key) {
+                    Some(attr) => Some(self.force(&attr.value).map_err(|mut e| {
+                        e.add_trace(
+                            *pos,
+                            format!("while evaluating the attribute '{}'", key),
+                            true,
+                        );
+                        e
+                    })?),
+                    None => None,
+                },
                 _ if default.is_some() => None,
                 other => {
                     return err(
@@ -1102,16 +1113,7 @@ impl Evaluator {
                 }
             };
             match found {
-                Some(t) => {
-                    v = self.force(&t).map_err(|mut e| {
-                        e.add_trace(
-                            *pos,
-                            format!("while evaluating the attribute '{}'", key),
-                            true,
-                        );
-                        e
-                    })?
-                }
+                Some(next) => v = next,
                 None => match default {
                     Some(d) => return self.eval(d, env),
                     None => {
@@ -1141,7 +1143,7 @@ impl Evaluator {
                 Value::Attrs(a) => match find_attr(a, name, &key) {
                     // The last attribute itself is not forced.
                     Some(_) if i + 1 == path.len() => return Ok(Value::Bool(true)),
-                    Some(t) => v = self.force(&t)?,
+                    Some(attr) => v = self.force(&attr.value)?,
                     None => return Ok(Value::Bool(false)),
                 },
                 _ => return Ok(Value::Bool(false)),
@@ -1151,6 +1153,7 @@ impl Evaluator {
     }
 
     /// A written-out name is borrowed from the expression, not counted again.
+    #[inline]
     fn attr_name<'n>(
         &mut self,
         name: &'n AttrName,
@@ -1809,12 +1812,12 @@ fn expr_pos(e: &Expr) -> Pos {
 
 /// The attribute `name` (evaluated to `key`) of a set, through the name's hint when it
 /// is written out.
-fn find_attr(attrs: &Attrs, name: &AttrName, key: &str) -> Option<Thunk> {
+#[inline]
+fn find_attr<'a>(attrs: &'a Attrs, name: &AttrName, key: &str) -> Option<&'a Attr> {
     match name {
         AttrName::Static(_, hint) => attrs.get_attr_hinted(key, hint),
         AttrName::Dynamic(..) => attrs.get_attr(key),
     }
-    .map(|a| a.value.clone())
 }
 
 fn missing_attr(key: &str, attrs: &Attrs, pos: Pos) -> Box<EvalError> {
