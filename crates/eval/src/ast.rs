@@ -147,6 +147,8 @@ pub struct AttrDef {
 #[derive(Debug)]
 pub struct AttrsExpr {
     pub rec: bool,
+    /// Sorted by name (names are unique), as a set's entries are: a set is built from
+    /// them without sorting.
     pub attrs: Vec<AttrDef>,
     pub dynamic: Vec<(ExprRef, ExprRef, Pos)>,
     pub pos: Pos,

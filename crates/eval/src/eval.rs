@@ -1305,7 +1305,8 @@ impl Evaluator {
             }
             (entries, env.clone())
         };
-        let mut attrs = Attrs::from_unsorted(entries);
+        debug_assert!(entries.windows(2).all(|w| w[0].name < w[1].name));
+        let mut attrs = Attrs { entries };
         if a.rec {
             if let Some(ov) = attrs.get("__overrides").cloned() {
                 // Nix's `__overrides`: its attributes replace those of the rec set, in the

@@ -458,6 +458,17 @@ pub fn canon_path(path: &str) -> String {
     out
 }
 
+/// Where each of `b`'s names, in the order written, goes in name order.
+fn name_order(b: &BAttrs) -> Vec<u32> {
+    let mut by_name: Vec<usize> = (0..b.names.len()).collect();
+    by_name.sort_unstable_by(|&i, &j| b.names[i].0.cmp(&b.names[j].0));
+    let mut place = vec![0; by_name.len()];
+    for (sorted, written) in by_name.into_iter().enumerate() {
+        place[written] = sorted as u32;
+    }
+    place
+}
+
 // Attribute sets are built in two phases: first their shape (so that `a.b = 1; a.c = 2;`
 // merge and duplicates are detected, as Nix's parser does), then their values are lowered
 // in the right scope.
@@ -1194,12 +1205,14 @@ impl<'a> Lowerer<'a> {
         }
     }
 
+    /// A rec set's or let's scope: each name's slot is its place in name order (see
+    /// `AttrsExpr::attrs`).
     fn push_names(&mut self, b: &BAttrs) {
         let map = b
             .names
             .iter()
-            .enumerate()
-            .map(|(i, (n, _, _))| (n.clone(), i as u32))
+            .zip(name_order(b))
+            .map(|((n, _, _), slot)| (n.clone(), slot))
             .collect();
         self.scopes.push(Scope::Names(map));
     }
@@ -1218,11 +1231,15 @@ impl<'a> Lowerer<'a> {
 
     fn lower_battrs_values(&mut self, b: BAttrs) -> PResult<Rc<AttrsExpr>> {
         let rec = b.rec;
-        let mut attrs = Vec::with_capacity(b.names.len());
-        for (name, v, pos) in b.names {
+        // Lowered in the order written (which error a set with several reports), kept in
+        // name order.
+        let order = name_order(&b);
+        let mut sorted: Vec<Option<AttrDef>> = b.names.iter().map(|_| None).collect();
+        for ((name, v, pos), place) in b.names.into_iter().zip(order) {
             let value = self.lower_bval(v, rec, &name)?;
-            attrs.push(AttrDef { name, value, pos });
+            sorted[place as usize] = Some(AttrDef { name, value, pos });
         }
+        let attrs = sorted.into_iter().flatten().collect();
         let mut dynamic = Vec::new();
         for (key, v, pos) in b.dynamic {
             let k = self.lower_dynamic_key(&key)?;
@@ -1694,6 +1711,11 @@ mod tests {
         assert_eq!(
             plan("x: let a = b; b = c; c = x + 1; d = 2; e = x; f = builtins; in a").0,
             [Alias(2), Alias(2), Own, Outer, Outer, Outer]
+        );
+        // Written out of order, the slots are still in name order.
+        assert_eq!(
+            plan("x: let c = x + 1; b = c; a = b; in a").0,
+            [Alias(2), Alias(2), Own]
         );
         assert_eq!(plan("rec { a = b; b = a; c = a; }").0, [Own, Own, Own]);
         assert_eq!(plan("x: { a = 1; b = x; }").0, []);
