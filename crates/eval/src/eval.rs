@@ -1153,7 +1153,7 @@ impl Evaluator {
     }
 
     /// A written-out name is borrowed from the expression, not counted again.
-    #[inline]
+    #[inline(always)]
     fn attr_name<'n>(
         &mut self,
         name: &'n AttrName,
