@@ -627,13 +627,8 @@ impl Evaluator {
         };
         match result {
             Ok(v) => {
-                let was = std::mem::replace(&mut *cell.borrow_mut(), ThunkState::Done(v.clone()));
-                // Still the black hole put there above, which owns nothing: no call to
-                // drop it. (A collection may have emptied the cell meanwhile, to the same.)
-                match was {
-                    ThunkState::Blackhole => std::mem::forget(was),
-                    other => drop(other),
-                }
+                // Over the black hole put there above (or left by a collection).
+                fill_cell(cell, ThunkState::Done(v.clone()));
                 if let ThunkState::Binding(_, env) = &state {
                     binding_evaluated(env, &v);
                 }
@@ -1261,7 +1256,7 @@ impl Evaluator {
                 .map(|(binding, _)| binding)
         };
         // Only a binding evaluated in this scope can make it refer to itself.
-        if own().next().is_some() {
+        if a.plan.contains(&SlotPlan::Own) {
             self.register_cyclic(&new_env, own().map(|(_, slot)| slot));
         }
         let mut held = 0;
@@ -1307,7 +1302,7 @@ impl Evaluator {
         };
         debug_assert!(entries.windows(2).all(|w| w[0].name < w[1].name));
         let mut attrs = Attrs { entries };
-        if a.rec {
+        if a.rec && a.overrides {
             if let Some(ov) = attrs.get("__overrides").cloned() {
                 // Nix's `__overrides`: its attributes replace those of the rec set, in the
                 // set and in the recursive scope.

@@ -1205,35 +1205,35 @@ impl<'a> Lowerer<'a> {
         }
     }
 
-    /// A rec set's or let's scope: each name's slot is its place in name order (see
-    /// `AttrsExpr::attrs`).
-    fn push_names(&mut self, b: &BAttrs) {
+    /// A rec set's or let's scope: each name's slot is its place in name order (`order`,
+    /// from `name_order`; see `AttrsExpr::attrs`).
+    fn push_names(&mut self, b: &BAttrs, order: &[u32]) {
         let map = b
             .names
             .iter()
-            .zip(name_order(b))
-            .map(|((n, _, _), slot)| (n.clone(), slot))
+            .zip(order)
+            .map(|((n, _, _), slot)| (n.clone(), *slot))
             .collect();
         self.scopes.push(Scope::Names(map));
     }
 
     fn lower_battrs(&mut self, b: BAttrs) -> PResult<Rc<AttrsExpr>> {
         let rec = b.rec;
+        let order = name_order(&b);
         if rec {
-            self.push_names(&b);
+            self.push_names(&b, &order);
         }
-        let result = self.lower_battrs_values(b);
+        let result = self.lower_battrs_values(b, order);
         if rec {
             self.scopes.pop();
         }
         result
     }
 
-    fn lower_battrs_values(&mut self, b: BAttrs) -> PResult<Rc<AttrsExpr>> {
+    /// The set's values, lowered in the order written (which error a set with several
+    /// reports) and kept in name order (`order`, from `name_order`).
+    fn lower_battrs_values(&mut self, b: BAttrs, order: Vec<u32>) -> PResult<Rc<AttrsExpr>> {
         let rec = b.rec;
-        // Lowered in the order written (which error a set with several reports), kept in
-        // name order.
-        let order = name_order(&b);
         let mut sorted: Vec<Option<AttrDef>> = b.names.iter().map(|_| None).collect();
         for ((name, v, pos), place) in b.names.into_iter().zip(order) {
             let value = self.lower_bval(v, rec, &name)?;
@@ -1260,8 +1260,9 @@ impl<'a> Lowerer<'a> {
                 b.dynamic[0].2,
             );
         }
-        self.push_names(&b);
-        let attrs = self.lower_battrs_values(b);
+        let order = name_order(&b);
+        self.push_names(&b, &order);
+        let attrs = self.lower_battrs_values(b, order);
         let body = attrs.and_then(|a| body(self).map(|bd| (a, bd)));
         self.scopes.pop();
         body

@@ -406,6 +406,17 @@ enum Repr {
 /// A shared, memoised cell.
 pub type Lazy = Rc<RefCell<ThunkState>>;
 
+/// Sets what `cell` holds. What it held is mostly a black hole (`Thunk::blackhole`'s, or
+/// the one forcing leaves), which owns nothing: that costs no drop call.
+#[inline(always)]
+pub(crate) fn fill_cell(cell: &Lazy, state: ThunkState) {
+    let was = std::mem::replace(&mut *cell.borrow_mut(), state);
+    match was {
+        ThunkState::Blackhole => std::mem::forget(was),
+        other => drop(other),
+    }
+}
+
 /// What a thunk holds, borrowed (`Thunk::view`).
 pub enum Held<'a> {
     Ready(&'a Value),
@@ -526,13 +537,7 @@ impl Thunk {
     /// # Panics
     /// On a value stored inline, which has no cell to set: a caller's mistake.
     pub fn fill(&self, state: ThunkState) {
-        let cell = self.lazy().expect("only a cell is filled");
-        let was = std::mem::replace(&mut *cell.borrow_mut(), state);
-        // Mostly `blackhole`'s, which owns nothing: no call to drop it.
-        match was {
-            ThunkState::Blackhole => std::mem::forget(was),
-            other => drop(other),
-        }
+        fill_cell(self.lazy().expect("only a cell is filled"), state);
     }
     /// The thunk to hold in a new place (a binding, an element, an argument): a cell
     /// already computed to a value that is stored inline is copied out of it, so that
